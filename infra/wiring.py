@@ -1,0 +1,269 @@
+"""The one wiring declaration: which handler serves which routes, which source feeds which handler.
+
+Plain data with no CDK import, read by both the CDK stack (`infra/`) and the local stack
+(`local/`). Neither may declare a route, queue, bucket or schedule of its own, so a route that
+exists in one and not the other cannot happen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Auth = Literal["public", "organiser"]
+Access = Literal["read", "write"]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: Literal["GET", "POST", "PUT", "DELETE", "PATCH"]
+    path: str  # API Gateway syntax: /photos/{photo_id}
+    auth: Auth = "public"
+
+    @property
+    def route_key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class Queue:
+    name: str
+    visibility_timeout_s: int = 60
+    max_receive_count: int = 3  # deliveries before a message moves to its dead-letter queue
+    dead_letter: bool = True
+
+    @property
+    def dlq_name(self) -> str:
+        return f"{self.name}-dlq"
+
+
+@dataclass(frozen=True)
+class Bucket:
+    name: str
+    notify_prefix: str | None = None  # s3:ObjectCreated:* under this prefix goes to `notify_queue`
+    notify_queue: str | None = None
+    expire_prefixes: tuple[tuple[str, int], ...] = ()  # (prefix, days) lifecycle expiry
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    queue: str  # subscribed SQS queue (raw delivery off: the handler sees the SNS envelope)
+
+
+@dataclass(frozen=True)
+class QueueSource:
+    queue: str  # a Queue name, or "<name>-dlq" for its dead-letter queue
+    batch_size: int = 10
+    max_batching_window_s: int = 0
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Runs in `Config.event_tz`, only between the event's start and end dates (plus grace)."""
+
+    name: str
+    minute: int  # fires every hour at this minute; the handler decides whether work is due
+    hours: str = "*"  # cron hours field, e.g. "*" or "0-9"
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    handler: str  # dotted path "functions.upload.handler.lambda_handler"
+    routes: tuple[Route, ...] = ()
+    queue_sources: tuple[QueueSource, ...] = ()
+    schedules: tuple[Schedule, ...] = ()
+    memory_mb: int = 256
+    timeout_s: int = 10
+    reserved_concurrency: int | None = None
+    # Least privilege, declared per function and turned into grant_* calls by CDK.
+    table: Access | None = "write"
+    buckets: tuple[tuple[str, Access], ...] = ()
+    queues_send: tuple[str, ...] = ()
+    sends_email: bool = False
+    uses_rekognition: bool = False
+    requirements: tuple[str, ...] = ("aws-lambda-powertools", "pydantic")
+
+    @property
+    def module(self) -> str:
+        return self.handler.rsplit(".", 1)[0]
+
+    @property
+    def attribute(self) -> str:
+        return self.handler.rsplit(".", 1)[1]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One table, string keys `pk`/`sk`; each index `name` has keys `<name>pk`/`<name>sk`.
+
+    gsi1: public lists (gallery, walls), written at human speed only.
+    gsi2: organiser queues by status. gsi3: everything of one person (erasure).
+    gsi4: photos of a day not yet decided (the prize draw's moderation guard counts them).
+    """
+
+    name: str = "techognition"
+    indexes: tuple[str, ...] = ("gsi1", "gsi2", "gsi3", "gsi4")
+    ttl_attribute: str = "ttl"
+
+
+@dataclass(frozen=True)
+class Wiring:
+    functions: tuple[Function, ...]
+    queues: tuple[Queue, ...] = ()
+    buckets: tuple[Bucket, ...] = ()
+    topics: tuple[Topic, ...] = ()
+    table: TableSpec = TableSpec()
+
+    def routes(self) -> list[tuple[Route, Function]]:
+        return [(route, fn) for fn in self.functions for route in fn.routes]
+
+    def function(self, name: str) -> Function:
+        return next(fn for fn in self.functions if fn.name == name)
+
+    def queue(self, name: str) -> Queue:
+        return next(q for q in self.queues if q.name == name)
+
+
+def public(method: str, path: str) -> Route:
+    return Route(method, path, "public")  # type: ignore[arg-type]
+
+
+def organiser(method: str, path: str) -> Route:
+    return Route(method, path, "organiser")  # type: ignore[arg-type]
+
+
+MEDIA_BUCKET = "media"
+PHOTO_UPLOADS = "photo-uploads"
+EMAIL_FEEDBACK = "email-feedback"
+INCOMING_PREFIX = "incoming/"
+
+WIRING = Wiring(
+    functions=(
+        Function(
+            name="upload-api",
+            handler="functions.upload.handler.lambda_handler",
+            routes=(
+                public("GET", "/health"),
+                public("GET", "/openapi.json"),
+                public("POST", "/uploads"),
+                public("GET", "/uploads/{photo_id}"),
+                public("GET", "/photos"),
+                public("GET", "/photos/{photo_id}"),
+                public("POST", "/photos/{photo_id}/reports"),
+            ),
+            buckets=((MEDIA_BUCKET, "write"),),
+        ),
+        Function(
+            name="upload-processor",
+            handler="functions.upload.processor.lambda_handler",
+            queue_sources=(QueueSource(PHOTO_UPLOADS, batch_size=1),),
+            memory_mb=1536,
+            timeout_s=60,
+            reserved_concurrency=20,
+            buckets=((MEDIA_BUCKET, "write"),),
+            uses_rekognition=True,
+            requirements=("aws-lambda-powertools", "pydantic", "pillow", "pillow-heif"),
+        ),
+        Function(
+            name="upload-failures",
+            handler="functions.upload.failures.lambda_handler",
+            queue_sources=(QueueSource(f"{PHOTO_UPLOADS}-dlq"),),
+            reserved_concurrency=2,
+        ),
+        Function(
+            name="moderation-api",
+            handler="functions.moderation.handler.lambda_handler",
+            routes=(
+                organiser("GET", "/admin/photos"),
+                organiser("POST", "/admin/photos/{photo_id}/decision"),
+                organiser("GET", "/admin/photos/{photo_id}/audit"),
+            ),
+            buckets=((MEDIA_BUCKET, "write"),),
+            sends_email=True,
+        ),
+        Function(
+            name="pledge-api",
+            handler="functions.pledge.handler.lambda_handler",
+            routes=(
+                public("POST", "/pledges"),
+                public("GET", "/pledges"),
+                public("GET", "/pledges/summary"),
+                public("POST", "/signups"),
+                public("POST", "/signups/confirm"),
+                public("POST", "/signups/unsubscribe"),
+                public("POST", "/messages"),
+                public("GET", "/messages"),
+                organiser("GET", "/admin/messages"),
+                organiser("POST", "/admin/messages/{message_id}/decision"),
+                organiser("POST", "/admin/erasure"),
+                organiser("GET", "/admin/signups/export"),
+            ),
+            buckets=((MEDIA_BUCKET, "write"),),
+            sends_email=True,
+        ),
+        Function(
+            name="pledge-email-feedback",
+            handler="functions.pledge.feedback.lambda_handler",
+            queue_sources=(QueueSource(EMAIL_FEEDBACK),),
+            reserved_concurrency=2,
+        ),
+        Function(
+            name="prizedraw-api",
+            handler="functions.prizedraw.handler.lambda_handler",
+            routes=(
+                public("GET", "/draws"),
+                public("GET", "/draws/{day}"),
+                public("GET", "/draws/{day}/entrants"),
+                organiser("POST", "/admin/draws"),
+                organiser("POST", "/admin/draws/{day}/redraw"),
+            ),
+            sends_email=True,
+            timeout_s=60,
+        ),
+        Function(
+            name="prizedraw-nightly",
+            handler="functions.prizedraw.nightly.lambda_handler",
+            schedules=(Schedule("draw-hourly", minute=5),),
+            sends_email=True,
+            timeout_s=300,
+            reserved_concurrency=1,
+        ),
+    ),
+    queues=(
+        Queue(PHOTO_UPLOADS, visibility_timeout_s=360, max_receive_count=3),
+        Queue(EMAIL_FEEDBACK, visibility_timeout_s=60),
+    ),
+    buckets=(
+        Bucket(
+            MEDIA_BUCKET,
+            notify_prefix=INCOMING_PREFIX,
+            notify_queue=PHOTO_UPLOADS,
+            expire_prefixes=((INCOMING_PREFIX, 1),),
+        ),
+    ),
+    topics=(Topic("email-feedback", queue=EMAIL_FEEDBACK),),
+)
+
+
+def environment(
+    *,
+    table_name: str,
+    media_bucket: str,
+    media_base_url: str,
+    settings: dict[str, str],
+) -> dict[str, str]:
+    """The environment every function gets, in the cloud and locally alike.
+
+    `settings` are the event's knobs (EVENT_START, EVENT_END, EVENT_TZ, WINNERS_PER_DAY, SITE_URL,
+    SENDER_EMAIL, RETENTION_DAYS, ...), already upper-cased: `shared.config` validates them.
+    """
+    return {
+        "TABLE_NAME": table_name,
+        "MEDIA_BUCKET": media_bucket,
+        "MEDIA_BASE_URL": media_base_url,
+        "POWERTOOLS_SERVICE_NAME": "techognition",
+        "POWERTOOLS_METRICS_NAMESPACE": "Techognition",
+        **settings,
+    }

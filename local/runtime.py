@@ -1,0 +1,54 @@
+"""Calling the project's handlers in-process, one invocation at a time per function.
+
+A Lambda execution environment runs one event at a time and the Powertools resolver keeps the
+current event in module state, so each function gets a lock: concurrency across functions is
+real, within one function it queues as it would behind a single warm instance.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from infra.wiring import Function
+
+
+@dataclass
+class LocalContext:
+    """The parts of `LambdaContext` that handlers and Powertools read."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    timeout_s: int
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = "local"
+    log_stream_name: str = "local"
+    _deadline: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._deadline = time.monotonic() + self.timeout_s
+        self.invoked_function_arn = (
+            f"arn:aws:lambda:eu-west-2:123456789012:function:{self.function_name}"
+        )
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class Invoker:
+    def __init__(self) -> None:
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def invoke(self, fn: Function, event: dict[str, Any]) -> Any:
+        with self._guard:
+            lock = self._locks.setdefault(fn.name, threading.Lock())
+        handler = getattr(importlib.import_module(fn.module), fn.attribute)
+        context = LocalContext(fn.name, fn.memory_mb, fn.timeout_s)
+        with lock:
+            return handler(event, context)

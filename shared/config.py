@@ -1,0 +1,75 @@
+"""Environment models: each function's settings, validated once from `os.environ` and cached.
+
+Logic never reads `os.environ`; handlers call `load(SomeConfig)` and pass values down. The
+environment variable of a field is its name in upper case (`table_name` → `TABLE_NAME`).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from functools import cache
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+MiB = 1024 * 1024
+
+
+class BaseConfig(BaseModel):
+    """What every function needs: where state lives and when the event is."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    table_name: str = Field(min_length=1)
+    media_bucket: str = Field(min_length=1)
+    event_start: date
+    event_end: date
+    event_tz: str = "Europe/London"
+    # Absolute base of public media (the CDN in the cloud, the embedded S3 bucket locally).
+    media_base_url: str = Field(min_length=1)
+    site_url: str = "http://127.0.0.1:8000"
+    sender_email: str = "hello@techognition.org.uk"
+    ses_configuration_set: str | None = None  # routes bounces and complaints to the feedback topic
+    # Personal data is forgotten this long after the event ends (TTL).
+    retention_days: int = Field(default=180, ge=1)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+
+    @model_validator(mode="after")
+    def _event_in_order(self) -> BaseConfig:
+        if self.event_end < self.event_start:
+            raise ValueError("EVENT_END is before EVENT_START")
+        return self
+
+
+class ApiConfig(BaseConfig):
+    max_upload_bytes: int = Field(default=15 * MiB, ge=1)
+    uploads_per_email_per_day: int = Field(default=30, ge=1)
+    writes_per_ip_per_hour: int = Field(default=300, ge=1)
+    upload_form_ttl_s: int = Field(default=900, ge=60, le=900)
+    winners_per_day: int = Field(default=1, ge=1, le=50)
+    # Emails never eligible for a prize (organisers), comma-separated in the environment.
+    draw_excluded_emails: str = ""
+    prescreen_min_confidence: float = Field(default=60.0, ge=0, le=100)
+    # "rekognition" in the cloud; "caption" locally (moto cannot run Rekognition).
+    prescreen: str = "rekognition"
+    draw_deadline_hours: int = Field(default=36, ge=0)
+    # Sign-ups: how long a confirm link works, and the least time between two confirmation mails.
+    signup_token_ttl_hours: int = Field(default=168, ge=1)
+    signup_resend_minutes: int = Field(default=10, ge=0)
+    # CloudFront in front of public/ (a takedown invalidates its paths); unset locally.
+    cdn_distribution_id: str | None = None
+
+
+C = TypeVar("C", bound=BaseModel)
+
+
+@cache
+def load(model: type[C]) -> C:
+    """Validate the environment into `model` once per process (cold start) and keep it."""
+    values = {
+        name: os.environ[name.upper()]
+        for name in model.model_fields
+        if name.upper() in os.environ
+    }
+    return model.model_validate(values)

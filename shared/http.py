@@ -1,0 +1,198 @@
+"""The HTTP side every API function shares: the resolver, problem+json, limits, organiser checks.
+
+Each API function builds its resolver with `create_app()`: validation on, every domain exception
+and validation error mapped to RFC 9457 problem+json in one place, bodies capped, and the
+organiser group checked again inside the function (defence in depth behind the JWT authorizer).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Annotated, Any, Generic, TypeVar
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.router import Router
+from aws_lambda_powertools.event_handler.types import EventHandlerInstance
+from pydantic import BaseModel, Field
+
+from shared.errors import DomainError, Forbidden, RateLimited, TooLarge, Unauthorized
+from shared.observability import logger
+
+PROBLEM_JSON = "application/problem+json"
+MAX_BODY_BYTES = 64 * 1024  # far above any form here; API Gateway itself stops at 10 MB
+ORGANISERS_GROUP = "organisers"
+
+T = TypeVar("T")
+
+Limit = Annotated[int, Query(ge=1, le=50, description="Items per page (1..50)")]
+Cursor = Annotated[
+    str | None,
+    Query(max_length=2048, description="Opaque cursor from the previous page's next_cursor"),
+]
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, Any]] | None = None
+
+
+class ListPage(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null at the end")
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    slug: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[str]:
+    body: dict[str, Any] = {
+        "type": f"https://techognition.org.uk/problems/{slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return Response(
+        status_code=status,
+        content_type=PROBLEM_JSON,
+        body=json.dumps(body),
+        headers=headers or {},
+    )
+
+
+def _validation_problem(exc: RequestValidationError) -> Response[str]:
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return problem_response(
+            400, "Malformed body", "The request body is not valid JSON.", slug="malformed-body"
+        )
+    # loc and msg only: never echo the input, which may hold an email address.
+    listed = [
+        {"loc": [p for p in e.get("loc", ()) if isinstance(p, str | int)], "msg": e.get("msg", "")}
+        for e in errors
+    ]
+    return problem_response(
+        422,
+        "Validation failed",
+        "Some fields are missing or not valid: see errors.",
+        slug="validation",
+        errors=listed,
+    )
+
+
+class Resolver(APIGatewayHttpResolver):
+    """Refuses oversized bodies before anything parses them (validation runs first otherwise)."""
+
+    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        body = event.get("body") or ""
+        if len(body) > MAX_BODY_BYTES:
+            problem = problem_response(
+                413, TooLarge.title,
+                f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB.",
+                slug=TooLarge.slug,
+            )
+            return {
+                "statusCode": problem.status_code,
+                "headers": {"Content-Type": PROBLEM_JSON},
+                "body": problem.body,
+                "isBase64Encoded": False,
+            }
+        return super().resolve(event, context)
+
+
+def create_app() -> APIGatewayHttpResolver:
+    """A resolver with validation, problem+json errors and a body cap."""
+    app = Resolver(enable_validation=True)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(exc: RequestValidationError) -> Response[str]:
+        return _validation_problem(exc)
+
+    @app.exception_handler(DomainError)
+    def _domain(exc: DomainError) -> Response[str]:
+        headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, RateLimited) else None
+        return problem_response(
+            exc.status, exc.title, exc.detail, slug=exc.slug, errors=exc.errors, headers=headers
+        )
+
+    @app.not_found
+    def _not_found(_exc: Exception) -> Response[str]:
+        return problem_response(404, "Not found", "No such resource.", slug="not-found")
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response[str]:
+        # Our fault, not the caller's: logged with its stack (no request data), answered plainly.
+        logger.exception("unhandled error", error_type=type(exc).__name__)
+        return problem_response(
+            500, "Internal error", "Something went wrong on our side.", slug="internal"
+        )
+
+    return app
+
+
+def _groups(claims: dict[str, Any]) -> set[str]:
+    """`cognito:groups` as a set, whether a list or HTTP API's flattened "[a b]" string."""
+    raw = claims.get("cognito:groups", [])
+    if isinstance(raw, str):
+        raw = raw.strip("[]").replace(",", " ").split()
+    return {str(g) for g in raw}
+
+
+def organiser(app: APIGatewayHttpResolver) -> str:
+    """The signed-in organiser's username; 401 without verified claims, 403 outside the group."""
+    authorizer = app.current_event.request_context.authorizer
+    claims = authorizer.jwt_claim if authorizer else None
+    if not claims:
+        raise Unauthorized("Sign in as an organiser to use this.")
+    if ORGANISERS_GROUP not in _groups(claims):
+        raise Forbidden("This account is not an organiser.")
+    return str(claims.get("cognito:username") or claims.get("username") or claims.get("sub"))
+
+
+def source_ip(app: APIGatewayHttpResolver) -> str:
+    return str(app.current_event.request_context.http.source_ip or "unknown")
+
+
+def problems(*statuses: int) -> dict[int, dict[str, Any]]:
+    """OpenAPI `responses` for the problem+json statuses a route can answer."""
+    titles = {
+        400: "Malformed body or cursor",
+        401: "No or bad token",
+        403: "Not an organiser",
+        404: "Not found",
+        409: "Conflict",
+        413: "Too large",
+        422: "Validation failed",
+        429: "Rate limited",
+    }
+    return {
+        s: {
+            "description": titles[s],
+            "content": {PROBLEM_JSON: {"schema": Problem.model_json_schema()}},
+        }
+        for s in statuses
+    }
+
+
+def include(app: APIGatewayHttpResolver, *routers: Router) -> APIGatewayHttpResolver:
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]

@@ -1,0 +1,58 @@
+"""Sending email through SES, never to an address that bounced or complained.
+
+Addresses that bounce or complain are kept only as pseudonyms (`SUPPRESSED#<person>`); a send to
+one of them is skipped. Logs name the purpose, never the address.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.aws import client
+from shared.dynamo import Table
+from shared.observability import logger
+
+SUPPRESSED_SK = "EMAIL"
+
+
+@dataclass(frozen=True)
+class Email:
+    to: str
+    subject: str
+    text: str
+    html: str | None = None
+
+
+def suppressed_key(person: str) -> tuple[str, str]:
+    return f"SUPPRESSED#{person}", SUPPRESSED_SK
+
+
+def suppress(table: Table, person: str, reason: str) -> None:
+    pk, sk = suppressed_key(person)
+    table.put({"pk": pk, "sk": sk, "reason": reason})
+
+
+def is_suppressed(table: Table, person: str) -> bool:
+    pk, sk = suppressed_key(person)
+    return table.get(pk, sk) is not None
+
+
+def send(table: Table, sender: str, person: str, email: Email, *, purpose: str,
+         configuration_set: str | None = None) -> bool:
+    """Send `email` unless its address is suppressed. Returns whether it went out."""
+    if is_suppressed(table, person):
+        logger.info("email skipped: address suppressed", purpose=purpose)
+        return False
+    body = {"Text": {"Data": email.text, "Charset": "UTF-8"}}
+    if email.html:
+        body["Html"] = {"Data": email.html, "Charset": "UTF-8"}
+    params = {
+        "Source": sender,
+        "Destination": {"ToAddresses": [email.to]},
+        "Message": {"Subject": {"Data": email.subject, "Charset": "UTF-8"}, "Body": body},
+    }
+    if configuration_set:
+        params["ConfigurationSetName"] = configuration_set
+    client("ses").send_email(**params)
+    logger.info("email sent", purpose=purpose)
+    return True

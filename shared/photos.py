@@ -1,0 +1,289 @@
+"""The photo record and every state change it can make, each one a conditional write.
+
+Shared by the upload functions (reserve, process, gallery, reports), moderation (decisions) and
+the prize draw (its moderation guard). A photo moves
+
+    awaiting_upload → processing → pending_moderation ⇄ approved / rejected / reported
+    awaiting_upload | processing → failed
+
+and only by writes conditioned on the state it leaves, so duplicate or late events change
+nothing. Item: pk `PHOTO#<id>`, sk `PHOTO`. Its index keys say where it is listed:
+- gsi1 `GALLERY` / `<uploaded_at>#<id>`: only while approved (the public gallery);
+- gsi2 `PHOTOS#<status>` / `<rank>#<uploaded_at>#<id>`: the organisers' queue for its status,
+  rank 0 (flagged or reported) before rank 1;
+- gsi3 `PERSON#<uploader>` / `PHOTO#<id>`: erasure finds it;
+- gsi4 `AWAITING#<day>` / `<id>`: while processing, pending or reported (the draw's guard).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from shared.dynamo import ConditionFailed, Item, Table, TransactionConflict
+from shared.people import person_keys
+from shared.prescreen import needs_attention
+from shared.types import iso
+
+PHOTO_SK = "PHOTO"
+GALLERY = "GALLERY"
+
+
+class Status(StrEnum):
+    AWAITING_UPLOAD = "awaiting_upload"
+    PROCESSING = "processing"
+    PENDING_MODERATION = "pending_moderation"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    REPORTED = "reported"
+    FAILED = "failed"
+
+
+# States an organiser can decide from, and those that still count as awaiting a decision.
+DECIDABLE = (Status.PENDING_MODERATION, Status.REPORTED, Status.APPROVED, Status.REJECTED)
+AWAITING = (Status.PROCESSING, Status.PENDING_MODERATION, Status.REPORTED)
+QUEUED = (Status.PENDING_MODERATION, Status.REPORTED, Status.APPROVED, Status.REJECTED)
+
+
+def photo_pk(photo_id: str) -> str:
+    return f"PHOTO#{photo_id}"
+
+
+def incoming_key(photo_id: str) -> str:
+    return f"incoming/{photo_id}"
+
+
+def derivative_keys(photo_id: str, visibility: str = "private") -> dict[str, str]:
+    """S3 keys of the display image and thumbnail, `private/…` or `public/…`."""
+    return {
+        "display": f"{visibility}/{photo_id}/display.jpg",
+        "thumb": f"{visibility}/{photo_id}/thumb.jpg",
+    }
+
+
+def _queue_keys(status: Status, item: Item, *, flagged: bool) -> dict[str, str]:
+    rank = "0" if flagged or status == Status.REPORTED else "1"
+    return {
+        "gsi2pk": f"PHOTOS#{status}",
+        "gsi2sk": f"{rank}#{item['uploaded_at']}#{item['photo_id']}",
+    }
+
+
+def new_photo_item(
+    *,
+    photo_id: str,
+    person: str,
+    email: str,
+    caption: str,
+    display_name: str,
+    school: str,
+    content_type: str,
+    size_bytes: int,
+    day: str,
+    now: datetime,
+    ttl: int,
+    ip_hash: str,
+) -> Item:
+    return {
+        "pk": photo_pk(photo_id),
+        "sk": PHOTO_SK,
+        "photo_id": photo_id,
+        "status": Status.AWAITING_UPLOAD.value,
+        "caption": caption,
+        "display_name": display_name,
+        "school": school,
+        "email": email,
+        "person": person,
+        "ip_hash": ip_hash,
+        "content_type": content_type,
+        "size_bytes": size_bytes,
+        "day": day,
+        "uploaded_at": iso(now),
+        "version": 1,
+        "ttl": ttl,
+        "files": [incoming_key(photo_id)],
+        **person_keys(person, "PHOTO", photo_id),
+    }
+
+
+def reserve(table: Table, item: Item) -> None:
+    table.put(item, condition="attribute_not_exists(pk)")
+
+
+def get_photo(table: Table, photo_id: str, *, consistent: bool = False) -> Item | None:
+    return table.get(photo_pk(photo_id), PHOTO_SK, consistent=consistent)
+
+
+def _update_parts(
+    *,
+    leaving: tuple[Status, ...],
+    to: Status,
+    set_fields: dict[str, Any] | None,
+    remove: tuple[str, ...],
+    index_keys: dict[str, str] | None,
+    expected_version: int | None,
+) -> tuple[str, dict[str, str], dict[str, Any], str]:
+    """The update and condition expressions of a transition (shared by `transition` and
+    `move_op`, so the single write and the transactional one can never differ)."""
+    fields: dict[str, Any] = {"status": to.value, **(set_fields or {}), **(index_keys or {})}
+    names = {f"#f{i}": name for i, name in enumerate(fields)}
+    values: dict[str, Any] = {f":v{i}": value for i, value in enumerate(fields.values())}
+    sets = [f"#f{i} = :v{i}" for i in range(len(fields))] + ["#version = #version + :one"]
+    names["#version"] = "version"
+    values[":one"] = 1
+    removes = []
+    for j, attr in enumerate(remove):
+        names[f"#r{j}"] = attr
+        removes.append(f"#r{j}")
+    expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    states = []
+    for k, state in enumerate(leaving):
+        values[f":s{k}"] = state.value
+        states.append(f":s{k}")
+    names["#status"] = "status"
+    condition = f"#status IN ({', '.join(states)})"
+    if expected_version is not None:
+        values[":expected"] = expected_version
+        condition += " AND #version = :expected"
+    return expression, names, values, condition
+
+
+def transition(
+    table: Table,
+    photo_id: str,
+    *,
+    leaving: tuple[Status, ...],
+    to: Status,
+    set_fields: dict[str, Any] | None = None,
+    remove: tuple[str, ...] = (),
+    index_keys: dict[str, str] | None = None,
+    expected_version: int | None = None,
+) -> Item:
+    """Move a photo to `to`, only if it is in one of `leaving` (and at `expected_version`).
+
+    Raises ConditionFailed (with the item as it was) otherwise. The index keys for the queue and
+    the gallery are rewritten here so that no caller can leave a photo listed in the wrong place.
+    """
+    expression, names, values, condition = _update_parts(
+        leaving=leaving, to=to, set_fields=set_fields, remove=remove, index_keys=index_keys,
+        expected_version=expected_version,
+    )
+    return table.update(
+        photo_pk(photo_id), PHOTO_SK, expression, names=names, values=values, condition=condition
+    )
+
+
+def listing_keys(
+    item: Item, to: Status, *, flagged: bool
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The index keys a photo has in state `to`, and the index attributes it must drop."""
+    keys: dict[str, str] = {}
+    drop: list[str] = []
+    if to in QUEUED:
+        keys.update(_queue_keys(to, item, flagged=flagged))
+    else:
+        drop += ["gsi2pk", "gsi2sk"]
+    if to == Status.APPROVED:
+        keys.update({"gsi1pk": GALLERY, "gsi1sk": f"{item['uploaded_at']}#{item['photo_id']}"})
+    else:
+        drop += ["gsi1pk", "gsi1sk"]
+    if to in AWAITING:
+        keys.update({"gsi4pk": f"AWAITING#{item['day']}", "gsi4sk": item["photo_id"]})
+    else:
+        drop += ["gsi4pk", "gsi4sk"]
+    return keys, tuple(drop)
+
+
+def move(
+    table: Table,
+    item: Item,
+    *,
+    leaving: tuple[Status, ...],
+    to: Status,
+    set_fields: dict[str, Any] | None = None,
+    flagged: bool = False,
+    expected_version: int | None = None,
+) -> Item:
+    """`transition` with the listing keys that state `to` implies."""
+    keys, drop = listing_keys(item, to, flagged=flagged)
+    return transition(
+        table, item["photo_id"], leaving=leaving, to=to, set_fields=set_fields,
+        remove=drop, index_keys=keys, expected_version=expected_version,
+    )
+
+
+def move_with(
+    table: Table,
+    item: Item,
+    *,
+    leaving: tuple[Status, ...],
+    to: Status,
+    puts: Sequence[Item],
+    set_fields: dict[str, Any] | None = None,
+    remove: tuple[str, ...] = (),
+    flagged: bool = False,
+    expected_version: int | None = None,
+) -> None:
+    """`move`, and put `puts` (e.g. its audit item) in the same transaction: both or neither.
+
+    Raises ConditionFailed when the photo was not in `leaving` (or not at `expected_version`),
+    or when a concurrent transaction touched it: either way, re-read and decide again.
+    """
+    keys, drop = listing_keys(item, to, flagged=flagged)
+    expression, names, values, condition = _update_parts(
+        leaving=leaving, to=to, set_fields=set_fields,
+        remove=tuple(a for a in drop + remove if a not in (set_fields or {})),
+        index_keys=keys, expected_version=expected_version,
+    )
+    update = {
+        "Key": {"pk": photo_pk(item["photo_id"]), "sk": PHOTO_SK},
+        "UpdateExpression": expression,
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
+    try:
+        table.transact([{"Update": update}, *({"Put": {"Item": put}} for put in puts)])
+    except TransactionConflict as exc:
+        raise ConditionFailed(None) from exc
+
+
+def is_flagged(item: Item) -> bool:
+    """Whether the photo ranks first in its queue because of its pre-screen result."""
+    return needs_attention(item.get("prescreen"))
+
+
+def awaiting_moderation(table: Table, day: str) -> int:
+    """How many photos of `day` are processing or wait for an organiser (a COUNT query)."""
+    return table.count("gsi4pk = :pk", {":pk": f"AWAITING#{day}"}, index="gsi4")
+
+
+def gallery_page(
+    table: Table, *, limit: int, start_key: Item | None
+) -> tuple[list[Item], Item | None]:
+    """Approved photos, newest upload first: one Query on the gallery index."""
+    page = table.query(
+        "gsi1pk = :g", {":g": GALLERY}, index="gsi1", limit=limit, start_key=start_key,
+        forward=False,
+    )
+    return page.items, page.last_key
+
+
+def queue_page(
+    table: Table, status: Status, *, limit: int, start_key: Item | None
+) -> tuple[list[Item], Item | None]:
+    """Photos in an organiser queue: flagged first, then oldest first (fair to uploaders)."""
+    page = table.query(
+        "gsi2pk = :q", {":q": f"PHOTOS#{status}"}, index="gsi2", limit=limit, start_key=start_key,
+    )
+    return page.items, page.last_key
+
+
+__all__ = [
+    "AWAITING", "DECIDABLE", "GALLERY", "ConditionFailed", "Status", "awaiting_moderation",
+    "derivative_keys", "gallery_page", "get_photo", "incoming_key", "is_flagged", "listing_keys",
+    "move", "move_with",
+    "new_photo_item", "photo_pk", "queue_page", "reserve", "transition",
+]

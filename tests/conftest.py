@@ -1,0 +1,76 @@
+"""Fixtures shared by every test layer."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from infra.wiring import WIRING, environment
+
+REGION = "eu-west-2"
+
+# Test settings: a fixed event week, and limits high enough not to trip by accident.
+TEST_SETTINGS = {
+    "EVENT_START": "2027-03-08",
+    "EVENT_END": "2027-03-14",
+    "EVENT_TZ": "Europe/London",
+    "SITE_URL": "https://site.test",
+    "SENDER_EMAIL": "hello@techognition.test",
+    "PRESCREEN": "caption",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+
+
+def _forget_process_state() -> None:
+    """Configs, clients and the server secret are cached per process (per cold start)."""
+    from shared import aws, config, secret
+
+    config.load.cache_clear()
+    secret.server_secret.cache_clear()
+    aws.reset_clients()
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Every wired resource on moto (in-process), and the functions' environment set."""
+    from moto import mock_aws
+
+    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    with mock_aws():
+        import boto3
+
+        from local.provision import provision
+
+        session = boto3.session.Session(region_name=REGION)
+        provisioned = provision(WIRING, session, sender_email=TEST_SETTINGS["SENDER_EMAIL"])
+        env = environment(
+            table_name=provisioned.table_name,
+            media_bucket=provisioned.bucket_names["media"],
+            media_base_url="https://media.test/",
+            settings=TEST_SETTINGS,
+        )
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        _forget_process_state()
+        yield provisioned
+    _forget_process_state()
+
+
+@pytest.fixture
+def lambda_context() -> Any:
+    from local.runtime import LocalContext
+
+    return LocalContext("test", 256, 30)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")

@@ -1,0 +1,92 @@
+"""The local stack (`python -m local`, what `make run` starts), driven over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    state = tmp_path_factory.mktemp("stack")
+    log = (state / "stack.log").open("w")
+    env = {**os.environ, "PORT": "0", "LOCAL_STATE_DIR": str(state),
+           "POWERTOOLS_LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen([sys.executable, "-m", "local"], cwd=ROOT, env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
+    stack_file = state / "stack.json"
+    deadline = time.monotonic() + 60
+    while not stack_file.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("local stack did not start:\n" + (state / "stack.log").read_text())
+        time.sleep(0.1)
+    info = json.loads(stack_file.read_text())
+    info["log"] = state / "stack.log"
+    yield info
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def api(stack: dict[str, Any]) -> str:
+    return str(stack["api_url"])
+
+
+def sign_in(stack: dict[str, Any], who: str) -> str:
+    """A Cognito IdToken for the stack's `organiser` or `member`, via USER_PASSWORD_AUTH."""
+    import boto3
+
+    cognito = boto3.client(
+        "cognito-idp", endpoint_url=stack["aws_endpoint_url"], region_name=stack["region"],
+        aws_access_key_id="local", aws_secret_access_key="local",
+    )
+    result = cognito.initiate_auth(
+        ClientId=stack["user_pool_client_id"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": stack[who]["username"], "PASSWORD": stack[who]["password"]},
+    )
+    return str(result["AuthenticationResult"]["IdToken"])
+
+
+@pytest.fixture(scope="session")
+def organiser_token(stack: dict[str, Any]) -> str:
+    return sign_in(stack, "organiser")
+
+
+@pytest.fixture(scope="session")
+def member_token(stack: dict[str, Any]) -> str:
+    return sign_in(stack, "member")
+
+
+def sent_emails(stack: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every email the embedded SES has accepted."""
+    data = requests.get(f"{stack['aws_endpoint_url']}/moto-api/data.json", timeout=5).json()
+    return list(data.get("ses", {}).get("Message", []))
+
+
+def wait_for(predicate: Any, timeout_s: float = 20, every_s: float = 0.2) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(every_s)

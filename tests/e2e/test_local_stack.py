@@ -1,0 +1,57 @@
+"""The local stack keeps the promises of API.md: health, the stack file, the spec, the authorizer."""
+
+import json
+
+import pytest
+import requests
+
+from infra.wiring import WIRING
+from tests.e2e.conftest import ROOT
+
+ORGANISER_ROUTES = [r for r, _ in WIRING.routes() if r.auth == "organiser"]
+
+
+def _concrete(path: str) -> str:
+    return path.replace("{day}", "2027-03-09").replace("{photo_id}", "nope").replace(
+        "{message_id}", "nope")
+
+
+def test_health_answers_ok(api):
+    response = requests.get(f"{api}/health", timeout=5)
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_the_stack_file_says_how_to_reach_everything(stack):
+    for key in ("api_url", "aws_endpoint_url", "region", "user_pool_id", "user_pool_client_id"):
+        assert stack[key]
+    assert stack["organiser"]["username"] and stack["organiser"]["password"]
+    assert stack["member"]["username"] != stack["organiser"]["username"]
+    assert requests.get(f"{stack['aws_endpoint_url']}/moto-api/data.json", timeout=5).ok
+
+
+def test_the_served_spec_is_the_committed_spec(api):
+    served = requests.get(f"{api}/openapi.json", timeout=5)
+    assert served.status_code == 200
+    assert served.json() == json.loads((ROOT / "docs" / "openapi.json").read_text())
+
+
+@pytest.mark.parametrize("route", ORGANISER_ROUTES, ids=lambda r: r.route_key)
+def test_admin_routes_refuse_callers_without_a_token(api, route):
+    response = requests.request(route.method, api + _concrete(route.path), json={}, timeout=5)
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("route", ORGANISER_ROUTES, ids=lambda r: r.route_key)
+def test_admin_routes_refuse_a_forged_token(api, route, organiser_token):
+    # Given a real token whose payload was edited (the signature no longer matches)
+    header, payload, signature = organiser_token.split(".")
+    forged = ".".join([header, payload[:-4] + ("AAAA" if payload[-4:] != "AAAA" else "BBBB"),
+                       signature])
+    response = requests.request(route.method, api + _concrete(route.path), json={},
+                                headers={"Authorization": f"Bearer {forged}"}, timeout=5)
+    assert response.status_code == 401
+
+
+def test_unknown_paths_are_404(api):
+    assert requests.get(f"{api}/no/such/route", timeout=5).status_code == 404

@@ -1,0 +1,110 @@
+"""The shared HTTP layer: every error a caller can provoke is a 4xx problem+json."""
+
+import json
+
+import pytest
+from pydantic import BaseModel, Field
+
+from shared.errors import Conflict, RateLimited
+from shared.http import MAX_BODY_BYTES, create_app, organiser
+from tests.events import MEMBER_CLAIMS, ORGANISER_CLAIMS
+
+
+class _Body(BaseModel):
+    caption: str = Field(min_length=1, max_length=5)
+    size_bytes: int
+
+
+app = create_app()
+
+
+@app.post("/uploads")
+def _create(body: _Body) -> dict:
+    if body.caption == "taken":
+        raise Conflict("That one is taken.")
+    if body.caption == "slow":
+        raise RateLimited("Slow down.", retry_after_s=42)
+    if body.caption == "boom":
+        raise RuntimeError("a bug of ours")
+    return {"ok": True}
+
+
+@app.get("/admin/photos")
+def _admin() -> dict:
+    return {"organiser": organiser(app)}
+
+
+def _event(method, path, body=None, claims=None):
+    event = {
+        "version": "2.0", "routeKey": f"{method} {path}", "rawPath": path, "rawQueryString": "",
+        "headers": {"content-type": "application/json"},
+        "requestContext": {"http": {"method": method, "path": path, "sourceIp": "203.0.113.1"},
+                           "stage": "$default", "requestId": "r"},
+        "isBase64Encoded": False,
+    }
+    if body is not None:
+        event["body"] = body
+    if claims is not None:
+        from local.gateway import _flatten_claims
+
+        event["requestContext"]["authorizer"] = {"jwt": {"claims": _flatten_claims(claims)}}
+    return event
+
+
+def _call(*args, **kwargs):
+    response = app.resolve(_event(*args, **kwargs), {})
+    return response["statusCode"], response["headers"], json.loads(response["body"])
+
+
+def test_malformed_json_is_a_400_problem():
+    status, headers, body = _call("POST", "/uploads", body="{not json")
+    assert status == 400
+    assert headers["Content-Type"] == "application/problem+json"
+    assert body["status"] == 400 and body["title"] and body["type"].startswith("https://")
+
+
+def test_wrong_types_are_a_422_with_locations_and_no_echo_of_input():
+    status, _, body = _call("POST", "/uploads",
+                            body=json.dumps({"caption": "secret@example.org", "size_bytes": "x"}))
+    assert status == 422
+    locs = {tuple(e["loc"]) for e in body["errors"]}
+    assert ("body", "caption") in locs and ("body", "size_bytes") in locs
+    assert "secret@example.org" not in json.dumps(body)
+
+
+def test_a_huge_body_is_a_413_before_parsing():
+    status, _, body = _call("POST", "/uploads", body="x" * (MAX_BODY_BYTES + 1))
+    assert status == 413 and body["status"] == 413
+
+
+def test_domain_errors_keep_their_status_and_rate_limits_say_when_to_retry():
+    status, _, body = _call("POST", "/uploads", body=json.dumps({"caption": "taken",
+                                                                "size_bytes": 1}))
+    assert (status, body["detail"]) == (409, "That one is taken.")
+    status, headers, _ = _call("POST", "/uploads", body=json.dumps({"caption": "slow",
+                                                                   "size_bytes": 1}))
+    assert status == 429 and headers["Retry-After"] == "42"
+
+
+def test_a_bug_is_a_plain_500_problem_without_internals():
+    status, _, body = _call("POST", "/uploads", body=json.dumps({"caption": "boom",
+                                                                "size_bytes": 1}))
+    assert status == 500
+    assert "a bug of ours" not in json.dumps(body)
+
+
+def test_unknown_paths_are_a_404_problem():
+    status, _, body = _call("GET", "/nowhere")
+    assert status == 404 and body["status"] == 404
+
+
+@pytest.mark.parametrize(("claims", "status"), [
+    (None, 401),
+    (MEMBER_CLAIMS, 403),
+    (ORGANISER_CLAIMS, 200),
+])
+def test_the_organiser_group_is_checked_again_in_the_function(claims, status):
+    got, _, body = _call("GET", "/admin/photos", claims=claims)
+    assert got == status
+    if status == 200:
+        assert body == {"organiser": "org-ann"}
