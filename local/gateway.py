@@ -13,7 +13,6 @@ import base64
 import json
 import re
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,7 +56,7 @@ class JwtVerifier:
             import requests
 
             jwks = requests.get(self.jwks_url, timeout=5).json()
-            self._keys = {k.key_id: k.key for k in jwt.PyJWKSet.from_dict(jwks).keys}
+            self._keys = {str(k.key_id): k.key for k in jwt.PyJWKSet.from_dict(jwks).keys}
         return self._keys.get(kid)
 
     def claims(self, authorization: str | None) -> dict[str, Any] | None:
@@ -208,7 +207,6 @@ class Gateway:
             self._server.server_close()
 
     def handle(self, request: BaseHTTPRequestHandler) -> None:
-        started = time.monotonic()
         split = urlsplit(request.path)
         method = request.command
         length = int(request.headers.get("content-length") or 0)
@@ -256,7 +254,6 @@ class Gateway:
             result = {"statusCode": 500, "body": '{"message":"Internal Server Error"}',
                       "headers": {"content-type": "application/json"}}
         self._write_result(request, result, head=method == "HEAD")
-        _ = started
 
     def _write_result(self, request: BaseHTTPRequestHandler, result: Any,
                       head: bool = False) -> None:

@@ -54,6 +54,8 @@ class ApiConfig(BaseConfig):
     # "rekognition" in the cloud; "caption" locally (moto cannot run Rekognition).
     prescreen: str = "rekognition"
     draw_deadline_hours: int = Field(default=36, ge=0)
+    # Organisers told about draws (comma-separated); they are never eligible for a prize either.
+    organiser_emails: str = ""
     # Sign-ups: how long a confirm link works, and the least time between two confirmation mails.
     signup_token_ttl_hours: int = Field(default=168, ge=1)
     signup_resend_minutes: int = Field(default=10, ge=0)

@@ -154,7 +154,9 @@ class Table:
                 return items
             start = page.last_key
 
-    def count(self, key_condition: str, values: Mapping[str, Any], *, index: str | None = None) -> int:
+    def count(
+        self, key_condition: str, values: Mapping[str, Any], *, index: str | None = None
+    ) -> int:
         """How many items match, without reading them (Select COUNT, page by page)."""
         total, start = 0, None
         while True:
@@ -217,8 +219,11 @@ class Table:
         return codec().load(old) if old else None
 
     def transact(self, operations: Sequence[Mapping[str, Any]]) -> None:
-        """Write all or nothing. Each operation is `{"Put"|"Update"|"Delete"|"ConditionCheck": {...}}`
-        in client shape but with plain values under Item / Key / ExpressionAttributeValues."""
+        """Write all or nothing.
+
+        Each operation is `{"Put" | "Update" | "Delete" | "ConditionCheck": {...}}` in client
+        shape, but with plain values under Item / Key / ExpressionAttributeValues.
+        """
         wire = []
         for op in operations:
             ((kind, body),) = op.items()

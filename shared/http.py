@@ -8,15 +8,12 @@ organiser group checked again inside the function (defence in depth behind the J
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Annotated, Any, Generic, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from aws_lambda_powertools.event_handler.router import Router
-from aws_lambda_powertools.event_handler.types import EventHandlerInstance
 from pydantic import BaseModel, Field
 
 from shared.errors import DomainError, Forbidden, RateLimited, TooLarge, Unauthorized
@@ -47,7 +44,7 @@ class Problem(BaseModel):
 
 class ListPage(BaseModel, Generic[T]):
     items: list[T]
-    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null at the end")
+    next_cursor: str | None = Field(description="?cursor= for the next page; null at the end")
 
 
 def problem_response(
@@ -98,7 +95,7 @@ def _validation_problem(exc: RequestValidationError) -> Response[str]:
 class Resolver(APIGatewayHttpResolver):
     """Refuses oversized bodies before anything parses them (validation runs first otherwise)."""
 
-    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         body = event.get("body") or ""
         if len(body) > MAX_BODY_BYTES:
             problem = problem_response(
@@ -187,12 +184,3 @@ def problems(*statuses: int) -> dict[int, dict[str, Any]]:
         }
         for s in statuses
     }
-
-
-def include(app: APIGatewayHttpResolver, *routers: Router) -> APIGatewayHttpResolver:
-    for router in routers:
-        app.include_router(router)
-    return app
-
-
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]

@@ -1,4 +1,4 @@
-"""The local stack keeps the promises of API.md: health, the stack file, the spec, the authorizer."""
+"""The local stack keeps API.md's promises: health, the stack file, the spec, the authorizer."""
 
 import json
 
