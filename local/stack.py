@@ -23,6 +23,7 @@ from local.provision import Provisioned, User, provision, provision_users
 from local.runtime import Invoker
 
 ROOT = Path(__file__).resolve().parents[1]
+MEDIA_PATH = "/_local/media/"  # MEDIA_BASE_URL locally: the gateway stands in for CloudFront
 REGION = "eu-west-2"
 
 
@@ -47,6 +48,14 @@ def site_config(cognito_endpoint: str, region: str, client_id: str) -> bytes:
     return f"export default {json.dumps(config)};\n".encode()
 
 
+def allow_browser_uploads(s3: Any, bucket: str, origin: str) -> None:
+    """The site POSTs files straight to the bucket, as in the cloud (constructs/storage.py)."""
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [{
+        "AllowedOrigins": [origin], "AllowedMethods": ["POST", "GET"], "AllowedHeaders": ["*"],
+        "MaxAgeSeconds": 3000,
+    }]})
+
+
 @dataclass
 class LocalStack:
     wiring: Wiring = WIRING
@@ -62,6 +71,7 @@ class LocalStack:
     _stop: threading.Event = field(default_factory=threading.Event)
     _moto: Any = None
     _gateway: Gateway | None = None
+    _s3: Any = None
 
     def start(self) -> dict[str, Any]:
         import logging
@@ -112,12 +122,16 @@ class LocalStack:
         os.environ.update(environment(
             table_name=self.provisioned.table_name,
             media_bucket=self.provisioned.bucket_names["media"],
-            media_base_url=f"{self.aws_endpoint_url}/{self.provisioned.bucket_names['media']}/",
+            media_base_url=f"{self.api_url}{MEDIA_PATH}",
             settings=settings,
         ))
+        self._s3 = session.client("s3")
         self._start_sources(session, invoker, tz)
+        # site: /config.js for the pages, and the bucket CORS the cloud sets for browser POSTs
         self._gateway.generated["/config.js"] = ("text/javascript", site_config(
             self.aws_endpoint_url, REGION, self.provisioned.user_pool_client_id))
+        allow_browser_uploads(session.client("s3"), self.provisioned.bucket_names["media"],
+                              self.api_url)
 
         info = {
             "api_url": self.api_url,
@@ -153,7 +167,10 @@ class LocalStack:
                 threading.Thread(target=ticker.run, daemon=True, name=schedule.name).start()
 
     def _local_hook(self, method: str, path: str) -> dict[str, Any] | None:
-        """`POST /_local/schedules/{name}` fires a schedule now (what Scheduler does on time)."""
+        """`POST /_local/schedules/{name}` fires a schedule now (what Scheduler does on time);
+        `GET /_local/media/public/...` serves published images (what CloudFront does)."""
+        if method in ("GET", "HEAD") and path.startswith(MEDIA_PATH):
+            return self._media(path.removeprefix(MEDIA_PATH))
         parts = path.strip("/").split("/")
         if method == "POST" and len(parts) == 3 and parts[1] == "schedules":
             ticker = self.tickers.get(parts[2])
@@ -163,6 +180,25 @@ class LocalStack:
             return {"statusCode": 200, "headers": {"content-type": "application/json"},
                     "body": json.dumps(result, default=str)}
         return None
+
+    def _media(self, key: str) -> dict[str, Any]:
+        """The local CDN: like CloudFront's origin access control, it reads `public/` only."""
+        import base64
+
+        from botocore.exceptions import ClientError
+
+        assert self.provisioned is not None
+        if not key.startswith("public/") or ".." in key:
+            return {"statusCode": 403, "body": "Forbidden"}
+        try:
+            found = self._s3.get_object(Bucket=self.provisioned.bucket_names["media"], Key=key)
+        except ClientError:
+            return {"statusCode": 404, "body": "Not Found"}  # taken down, erased or never there
+        headers = {"content-type": found.get("ContentType", "application/octet-stream")}
+        if found.get("CacheControl"):
+            headers["cache-control"] = found["CacheControl"]
+        return {"statusCode": 200, "headers": headers, "isBase64Encoded": True,
+                "body": base64.b64encode(found["Body"].read()).decode()}
 
     def stop(self) -> None:
         self._stop.set()

@@ -55,3 +55,22 @@ def test_admin_routes_refuse_a_forged_token(api, route, organiser_token):
 
 def test_unknown_paths_are_404(api):
     assert requests.get(f"{api}/no/such/route", timeout=5).status_code == 404
+
+
+def test_the_local_cdn_serves_published_images_only(stack):
+    import boto3
+
+    # Given a published derivative and a private one in the media bucket
+    s3 = boto3.client("s3", endpoint_url=stack["aws_endpoint_url"], region_name=stack["region"],
+                      aws_access_key_id="local", aws_secret_access_key="local")
+    s3.put_object(Bucket="media", Key="public/cdn-test/thumb.jpg", Body=b"jpeg",
+                  ContentType="image/jpeg", CacheControl="public, max-age=31536000, immutable")
+    s3.put_object(Bucket="media", Key="private/cdn-test/thumb.jpg", Body=b"secret")
+    base = f"{stack['api_url']}/_local/media/"
+    # Then only public/ is served, with its type and cache headers, as CloudFront would
+    public = requests.get(base + "public/cdn-test/thumb.jpg", timeout=5)
+    assert (public.status_code, public.content) == (200, b"jpeg")
+    assert public.headers["content-type"] == "image/jpeg"
+    assert "immutable" in public.headers["cache-control"]
+    assert requests.get(base + "private/cdn-test/thumb.jpg", timeout=5).status_code == 403
+    assert requests.get(base + "public/missing.jpg", timeout=5).status_code == 404
