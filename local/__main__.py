@@ -26,6 +26,7 @@ def main() -> int:
     info = stack.start()
     print(
         "\n#TECHOGNITION local stack is up\n"
+        f"  Site:        {info['api_url']}/  (organiser console: {info['api_url']}/admin.html)\n"
         f"  API:         {info['api_url']}  (try {info['api_url']}/health)\n"
         f"  AWS (moto):  {info['aws_endpoint_url']}  (sent emails: /moto-api/data.json)\n"
         f"  Event:       {info['event_start']} to {info['event_end']}\n"

@@ -2,20 +2,35 @@
 
 The endpoint comes from boto3's own `AWS_ENDPOINT_URL` (the embedded moto server locally), the
 region from the Lambda environment. Tests inject their own client with `set_client`.
+
+Every client comes from one session: a session loads the endpoint and partition data once, so
+a second service's client costs tens of milliseconds instead of a fresh session's hundreds (an
+approval uses DynamoDB, S3 and SES). Sessions are not thread-safe, hence the lock (the local
+stack runs functions in threads; Lambda itself is single-threaded).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from functools import cache
 from typing import Any
 
 _injected: dict[str, Any] = {}
+_lock = threading.Lock()
+_session: list[Any] = []  # the one boto3 Session, made on first use
+
+
+def _shared_session() -> Any:
+    if not _session:
+        import boto3
+
+        _session.append(boto3.session.Session())
+    return _session[0]
 
 
 @cache
 def _created(service: str) -> Any:
-    import boto3
     from botocore.config import Config
 
     local = bool(os.environ.get("AWS_ENDPOINT_URL"))
@@ -26,7 +41,8 @@ def _created(service: str) -> Any:
         connect_timeout=3,
         read_timeout=10,
     )
-    return boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]
+    with _lock:
+        return _shared_session().client(service, config=config)
 
 
 def client(service: str) -> Any:
@@ -45,3 +61,5 @@ def reset_clients() -> None:
     """Forget every client, e.g. after the endpoint changed (a new moto server in tests)."""
     _injected.clear()
     _created.cache_clear()
+    with _lock:
+        _session.clear()  # credentials, region and endpoint are read again

@@ -121,6 +121,30 @@ def entries(table: Table, day: str) -> list[dict[str, Any]]:
     )
 
 
+def entrant_ids(table: Table, day: str) -> list[str]:
+    """The ids of a day's entries, by Query on its partition with only `entrant_id` projected:
+    the same 1 MB pages as reading whole entries, but a fraction of the bytes to move and decode
+    (what a 100,000-entrant draw spends its time on)."""
+    from shared.aws import client
+    from shared.dynamo import codec
+
+    ddb = client("dynamodb")
+    params: dict[str, Any] = {
+        "TableName": table.name,
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :entry)",
+        "ExpressionAttributeValues": codec().dump({":pk": day_pk(day), ":entry": "ENTRY#"}),
+        "ProjectionExpression": "entrant_id",
+        "ConsistentRead": True,
+    }
+    ids: list[str] = []
+    while True:
+        page = ddb.query(**params)
+        ids.extend(str(i["entrant_id"]["S"]) for i in page.get("Items", []) if "entrant_id" in i)
+        if "LastEvaluatedKey" not in page:
+            return ids
+        params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 def entry(table: Table, day: str, entrant_id: str) -> dict[str, Any] | None:
     return table.get(day_pk(day), f"ENTRY#{entrant_id}", consistent=True)
 

@@ -281,8 +281,39 @@ def queue_page(
     return page.items, page.last_key
 
 
+def claim_processing(table: Table, item: Item, *, claim: str, ttl: int) -> Item:
+    """awaiting_upload → processing, or processing → processing under the same `claim`.
+
+    The upload processor's first step. The claim names the S3 object version an event announced
+    (its eTag and sequencer), so the retry of a message that crashed half-way may finish the
+    job, while any other event for the photo (a form used twice, a late or duplicate event of
+    another object) is refused. `ttl` replaces the reservation's short TTL. Raises
+    ConditionFailed (with the item as it was) otherwise.
+    """
+    keys, drop = listing_keys(item, Status.PROCESSING, flagged=False)
+    fields: dict[str, Any] = {"status": Status.PROCESSING.value, "claim": claim, "ttl": ttl,
+                              **keys}
+    names = {f"#f{i}": name for i, name in enumerate(fields)}
+    values: dict[str, Any] = {f":v{i}": value for i, value in enumerate(fields.values())}
+    names.update({"#version": "version", "#status": "status", "#claim": "claim"})
+    for j, attr in enumerate(drop):
+        names[f"#r{j}"] = attr
+    values.update({":one": 1, ":awaiting": Status.AWAITING_UPLOAD.value,
+                   ":processing": Status.PROCESSING.value, ":claim": claim})
+    expression = "SET " + ", ".join(
+        [f"#f{i} = :v{i}" for i in range(len(fields))] + ["#version = #version + :one"]
+    )
+    if drop:
+        expression += " REMOVE " + ", ".join(f"#r{j}" for j in range(len(drop)))
+    return table.update(
+        photo_pk(item["photo_id"]), PHOTO_SK, expression, names=names, values=values,
+        condition="#status = :awaiting OR (#status = :processing AND #claim = :claim)",
+    )
+
+
 __all__ = [
     "AWAITING", "DECIDABLE", "GALLERY", "ConditionFailed", "Status", "awaiting_moderation",
+    "claim_processing",
     "derivative_keys", "gallery_page", "get_photo", "incoming_key", "is_flagged", "listing_keys",
     "move", "move_with",
     "new_photo_item", "photo_pk", "queue_page", "reserve", "transition",

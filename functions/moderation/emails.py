@@ -1,0 +1,69 @@
+"""Every word moderation says to a technician: the decision emails and the rejection reasons.
+
+Short and kind: these are volunteers who took the trouble to share their work.
+"""
+
+from __future__ import annotations
+
+import html
+
+from shared.mail import Email
+
+# What the technician reads for each preset reason (on GET /uploads/{id} and in the email).
+REASONS = {
+    "pupil_without_consent": (
+        "it may show pupils, and we can only publish photos of pupils when we know their "
+        "school agreed"
+    ),
+    "not_technician_work": (
+        "it doesn't seem to show technicians' work, which is what the gallery celebrates"
+    ),
+    "inappropriate": "it isn't suitable for a public gallery seen by schools",
+    "poor_quality": "the image isn't clear enough to show your work at its best",
+    "duplicate": "it looks like a photo already in the gallery",
+}
+
+
+def technician_reason(code: str | None, text: str | None) -> str:
+    """The kind reason a technician reads: the preset sentence and/or the organiser's words."""
+    parts = [REASONS[code]] if code in REASONS else []
+    if text:
+        parts.append(text)
+    return "; ".join(parts) or "it didn't meet the gallery guidelines"
+
+
+def approved(*, to: str, display_name: str, caption: str, gallery_url: str) -> Email:
+    subject = "Your photo is live on the #TECHOGNITION gallery"
+    text = (
+        f"Hello {display_name},\n\n"
+        f"Thank you for sharing your work! Your photo \"{caption}\" is now live on the "
+        f"#TECHOGNITION gallery:\n{gallery_url}\n\n"
+        "With thanks from the #TECHOGNITION team\n"
+    )
+    body = (
+        f"<p>Hello {html.escape(display_name)},</p>"
+        f"<p>Thank you for sharing your work! Your photo &ldquo;{html.escape(caption)}&rdquo; "
+        f"is now live on the <a href=\"{html.escape(gallery_url)}\">#TECHOGNITION gallery</a>.</p>"
+        "<p>With thanks from the #TECHOGNITION team</p>"
+    )
+    return Email(to=to, subject=subject, text=text, html=body)
+
+
+def rejected(*, to: str, display_name: str, caption: str, reason: str, site_url: str) -> Email:
+    subject = "Your #TECHOGNITION photo wasn't published"
+    text = (
+        f"Hello {display_name},\n\n"
+        f"Thank you for sharing your photo \"{caption}\". We're sorry: it wasn't published "
+        f"because {reason}.\n\n"
+        f"You're very welcome to upload another photo at {site_url}\n\n"
+        "With thanks from the #TECHOGNITION team\n"
+    )
+    body = (
+        f"<p>Hello {html.escape(display_name)},</p>"
+        f"<p>Thank you for sharing your photo &ldquo;{html.escape(caption)}&rdquo;. We're sorry: "
+        f"it wasn't published because {html.escape(reason)}.</p>"
+        f"<p>You're very welcome to <a href=\"{html.escape(site_url)}\">upload another "
+        "photo</a>.</p>"
+        "<p>With thanks from the #TECHOGNITION team</p>"
+    )
+    return Email(to=to, subject=subject, text=text, html=body)

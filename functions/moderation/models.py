@@ -1,0 +1,94 @@
+"""Request and response shapes of the organisers' photo routes (see API.md, Organisers)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+QueueStatus = Literal["pending_moderation", "reported", "approved", "rejected"]
+ReasonCode = Literal[
+    "pupil_without_consent", "not_technician_work", "inappropriate", "poor_quality", "duplicate"
+]
+REASON_CODES: tuple[str, ...] = ReasonCode.__args__  # type: ignore[attr-defined]
+
+# Trimmed, 1..500 characters (spelled out rather than via shared.types.text, for mypy).
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class PhotoDecisionIn(BaseModel):
+    """`reason` (free text, shown to the uploader) or `reason_code` is required to reject."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    decision: Literal["approve", "reject"]
+    reason: Reason | None = Field(
+        default=None,
+        description="Why (required to reject unless reason_code is given): the uploader reads it",
+    )
+    reason_code: ReasonCode | None = Field(
+        default=None, description="A preset reason; the uploader gets a kind sentence for it"
+    )
+
+    @model_validator(mode="after")
+    def _reject_needs_reason(self) -> PhotoDecisionIn:
+        if self.reason is not None and self.reason_code is None and self.reason in REASON_CODES:
+            # A preset code sent as the plain `reason` counts as that code.
+            self.reason_code, self.reason = self.reason, None  # type: ignore[assignment]
+        if self.decision == "reject" and self.reason is None and self.reason_code is None:
+            raise ValueError("a reason is required to reject")
+        return self
+
+
+class PrescreenLabel(BaseModel):
+    name: str
+    confidence: float
+
+
+class PhotoPrescreen(BaseModel):
+    status: Literal["ok", "flagged", "unavailable"]
+    flags: list[str] = Field(description="Human-readable: what an organiser should check")
+    labels: list[PrescreenLabel] = []
+    faces_under_18: int = 0
+
+
+class PhotoReport(BaseModel):
+    reason: str
+    at: str | None = None
+
+
+class AdminPhoto(BaseModel):
+    """A photo as organisers see it: with the uploader's email and organiser-only image URLs."""
+
+    photo_id: str
+    status: str
+    caption: str
+    display_name: str
+    school: str
+    email: str
+    day: str
+    uploaded_at: str
+    width: int | None = None
+    height: int | None = None
+    thumbnail_url: str | None = Field(
+        default=None, description="Public if approved, else signed for 15 minutes"
+    )
+    image_url: str | None = Field(
+        default=None, description="Public if approved, else signed for 15 minutes"
+    )
+    prescreen: PhotoPrescreen | None = None
+    reports: list[PhotoReport] = []
+    decided_by: str | None = None
+    decided_at: str | None = None
+    reason: str | None = Field(default=None, description="The latest decision's reason")
+
+
+class PhotoAuditEntry(BaseModel):
+    at: str
+    actor: str = Field(description="Organiser username, or `system`")
+    action: str
+    detail: str
+
+
+class PhotoAuditTrail(BaseModel):
+    items: list[PhotoAuditEntry]

@@ -1,0 +1,144 @@
+"""Erasure of one person's data, everywhere, found through the person index (gsi3).
+
+Every personal item carries `gsi3pk = "PERSON#<pseudonym>"` (photos, pledges, sign-ups and their
+tokens, draw entries, rate-limit counters), so one Query finds all of it without knowing which
+function wrote it. Erasing is idempotent: what is gone is not found again, and an entry of a
+drawn day is kept only as its pseudonym (off the index) so the published draw stays verifiable.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from functions.pledge.models import Erased
+from functions.pledge.store import counters_update
+from shared.audit import record
+from shared.dynamo import Item, Table, TransactionConflict
+from shared.entries import day_pk
+from shared.observability import logger
+
+_PERSONAL_ENTRY_FIELDS = ("display_name", "school", "photo_id")
+_COUNTED = {"SIGNUP": "signups", "MESSAGE": "messages", "RATE": "rate_limits"}
+
+
+class Eraser:
+    def __init__(self, table: Table, s3: Any, bucket: str) -> None:
+        self.table, self.s3, self.bucket = table, s3, bucket
+
+    def erase(self, person: str, *, actor: str, now: datetime) -> Erased:
+        counts = Erased()
+        items = self.table.query_all("gsi3pk = :p", {":p": f"PERSON#{person}"}, index="gsi3")
+        for item in items:
+            kind, _, ident = str(item.get("gsi3sk", "")).partition("#")
+            if kind == "PHOTO":
+                counts.photos += 1
+                counts.files += self._erase_photo(item, ident)
+            elif kind == "PLEDGE":
+                counts.pledges += self._erase_pledge(item)
+            elif kind == "ENTRY":
+                counts.draw_entries += self._erase_entry(item)
+            else:  # sign-ups, tokens, messages, counters and any other personal item
+                counts.files += self._delete_files(item.get("files", []))
+                if self.table.delete(item["pk"], item["sk"]) is not None and kind in _COUNTED:
+                    setattr(counts, _COUNTED[kind], getattr(counts, _COUNTED[kind]) + 1)
+        self._scrub_winners(person)
+        record(self.table, f"PERSON#{person}", at=now, actor=actor, action="erasure",
+               detail=json.dumps(counts.model_dump(), sort_keys=True))
+        logger.info("person erased", **counts.model_dump())
+        return counts
+
+    # -- photos ------------------------------------------------------------------------------
+    def _erase_photo(self, item: Item, photo_id: str) -> int:
+        keys = set(self._existing(item.get("files", [])))
+        for prefix in (f"private/{photo_id}/", f"public/{photo_id}/"):
+            keys.update(self._listed(prefix))
+        raw = f"incoming/{photo_id}"
+        keys.update(k for k in self._listed(raw) if k == raw)
+        self._delete_keys(keys)
+        # The photo's partition (record, reports): deleting it also takes it off the gallery.
+        for part in self.table.query_all("pk = :pk", {":pk": item["pk"]}, consistent=True):
+            self.table.delete(part["pk"], part["sk"])
+        return len(keys)
+
+    def _delete_files(self, files: Iterable[str]) -> int:
+        keys = set(self._existing(files))
+        self._delete_keys(keys)
+        return len(keys)
+
+    def _listed(self, prefix: str) -> list[str]:
+        keys: list[str] = []
+        paginator = self.s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            keys.extend(obj["Key"] for obj in page.get("Contents", []))
+        return keys
+
+    def _existing(self, files: Iterable[str]) -> list[str]:
+        return [key for key in files if key in self._listed(key)]
+
+    def _delete_keys(self, keys: set[str]) -> None:
+        ordered = sorted(keys)
+        for start in range(0, len(ordered), 1000):
+            batch = ordered[start:start + 1000]
+            self.s3.delete_objects(Bucket=self.bucket, Delete={
+                "Objects": [{"Key": k} for k in batch], "Quiet": True,
+            })
+
+    # -- pledges -----------------------------------------------------------------------------
+    def _erase_pledge(self, item: Item) -> int:
+        """Delete the pledge and take it off the counters, together or not at all."""
+        try:
+            self.table.transact([
+                {"Delete": {"Key": {"pk": item["pk"], "sk": item["sk"]},
+                            "ConditionExpression": "attribute_exists(pk)"}},
+                counters_update(item["role"], -1),
+            ])
+        except TransactionConflict:
+            return 0  # already gone (a concurrent erasure counted it)
+        return 1
+
+    # -- draw entries ------------------------------------------------------------------------
+    def _erase_entry(self, item: Item) -> int:
+        day = str(item["gsi3sk"]).split("#", 1)[1]
+        try:
+            self.table.transact([
+                {"ConditionCheck": {
+                    "Key": {"pk": day_pk(day), "sk": "DRAW"},
+                    "ConditionExpression": "#s = :open",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": {":open": "open"},
+                }},
+                {"Delete": {"Key": {"pk": item["pk"], "sk": item["sk"]},
+                            "ConditionExpression": "attribute_exists(pk)"}},
+            ])
+            return 1
+        except TransactionConflict:
+            pass
+        # A drawn day: the entrant stays (the entrants hash must still match) as a pseudonym.
+        self.table.update(
+            item["pk"], item["sk"],
+            "REMOVE " + ", ".join((*_PERSONAL_ENTRY_FIELDS, "gsi3pk", "gsi3sk")),
+        )
+        return 1
+
+    def _scrub_winners(self, person: str) -> None:
+        for draw in self.table.query_all("gsi1pk = :d", {":d": "DRAWS"}, index="gsi1"):
+            winners = draw.get("winners") or []
+            if not any(w.get("entrant_id") == person and
+                       any(w.get(f) is not None for f in _PERSONAL_ENTRY_FIELDS)
+                       for w in winners):
+                continue
+            scrubbed = [
+                {**w, **dict.fromkeys(_PERSONAL_ENTRY_FIELDS)}
+                if w.get("entrant_id") == person else w
+                for w in winners
+            ]
+            # Nested None values are written as DynamoDB NULLs: the public shape keeps its keys.
+            self.table.update(
+                draw["pk"], draw["sk"], "SET winners = :w",
+                values={":w": scrubbed},
+                condition="attribute_exists(pk)",
+            )
+

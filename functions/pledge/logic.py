@@ -1,0 +1,279 @@
+"""The pledge domain: pledges, double opt-in sign-ups, messages to government, people's data.
+
+Plain functions over the models, with storage and mail as ports (`PledgePort`, `Mailer`), so the
+rules read without boto3. The invariants themselves ("counted once", "single-use token",
+"decided from this state") are conditions in the store; the logic only chooses what to ask for.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import io
+import json
+import secrets
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+from typing import Any, Protocol
+from urllib.parse import urlencode
+
+from functions.pledge.models import (
+    ROLES,
+    AdminMessage,
+    DecisionIn,
+    MessageIn,
+    MessageStatus,
+    PledgeIn,
+    PledgeSummary,
+    PublicMessage,
+    SignupIn,
+    WallPledge,
+)
+from shared.errors import BadRequest, Invalid
+from shared.mail import Email
+from shared.types import iso, new_id, normalise_email
+
+CONFIRM, UNSUBSCRIBE = "confirm", "unsubscribe"
+
+
+# -- tokens ------------------------------------------------------------------------------------
+def new_token() -> tuple[str, str]:
+    """A random link token and the only thing stored about it: its sha256."""
+    token = secrets.token_urlsafe(32)
+    return token, token_hash(token)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# -- ports ---------------------------------------------------------------------------------
+class PledgePort(Protocol):
+    def add_pledge(self, person: str, item: dict[str, Any]) -> tuple[str, bool]: ...
+
+    def register_signup(
+        self, person: str, details: dict[str, Any], *, now: datetime, resend_after: datetime,
+        ttl: int,
+    ) -> bool: ...
+
+    def put_token(
+        self, digest: str, *, purpose: str, person: str, expires_at: int, ttl: int
+    ) -> None: ...
+
+    def redeem(self, digest: str, *, purpose: str, now: datetime) -> bool: ...
+
+
+Mailer = Callable[[str, Email], bool]  # (person, email) -> sent?
+
+
+# -- pledges -----------------------------------------------------------------------------------
+def pledge_item(body: PledgeIn, *, person: str, now: datetime, ttl: int) -> dict[str, Any]:
+    """The stored pledge: no email (the key is the pseudonym), on the wall only if chosen."""
+    pledge_id = new_id()
+    created = iso(now)
+    item: dict[str, Any] = {
+        "pk": f"PLEDGE#{person}",
+        "sk": "PLEDGE",
+        "pledge_id": pledge_id,
+        "name": body.name,
+        "role": body.role,
+        "organisation": body.organisation,
+        "show_on_wall": body.show_on_wall,
+        "created_at": created,
+        "ttl": ttl,
+        "gsi3pk": f"PERSON#{person}",
+        "gsi3sk": f"PLEDGE#{pledge_id}",
+    }
+    if body.show_on_wall:  # sparse index: only wall pledges are in it
+        item["gsi1pk"], item["gsi1sk"] = "WALL#PLEDGES", f"{created}#{pledge_id}"
+    return item
+
+
+def pledge(store: PledgePort, body: PledgeIn, *, person: str, now: datetime,
+           ttl: int) -> tuple[str, bool]:
+    """(pledge_id, created): a second pledge by the same person returns the first one's id."""
+    return store.add_pledge(person, pledge_item(body, person=person, now=now, ttl=ttl))
+
+
+def role_attribute(role: str) -> str:
+    """Counters are top-level numbers (`role_<role>`): DynamoDB's ADD works only at top level."""
+    return f"role_{role}"
+
+
+def summary_of(counters: Mapping[str, Any] | None) -> PledgeSummary:
+    counters = counters or {}
+    return PledgeSummary(
+        count=int(counters.get("count", 0)),
+        by_role={role: int(counters.get(role_attribute(role), 0)) for role in ROLES},
+    )
+
+
+def wall_item(item: Mapping[str, Any]) -> WallPledge:
+    return WallPledge(
+        pledge_id=item["pledge_id"], name=item["name"], role=item["role"],
+        organisation=item["organisation"], created_at=item["created_at"],
+    )
+
+
+# -- sign-ups ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SignupSettings:
+    site_url: str
+    token_ttl: timedelta
+    resend_after: timedelta
+
+
+def signup_email(to: str, name: str, *, site_url: str, confirm: str, unsubscribe: str) -> Email:
+    base = site_url.rstrip("/")
+    confirm_url = f"{base}/signup/confirm?{urlencode({'token': confirm})}"
+    unsubscribe_url = f"{base}/signup/unsubscribe?{urlencode({'token': unsubscribe})}"
+    text = (
+        f"Hello {name},\n\n"
+        "Thank you for joining the #TECHOGNITION mailing list. Please confirm that you want our "
+        "emails by opening this link and pressing the confirm button:\n\n"
+        f"{confirm_url}\n\n"
+        "If you did not ask for this, ignore this email and you will hear nothing more.\n\n"
+        f"Unsubscribe: {unsubscribe_url}\n"
+    )
+    safe = html.escape(name)
+    body = (
+        f"<p>Hello {safe},</p>"
+        "<p>Thank you for joining the #TECHOGNITION mailing list. Please confirm that you want "
+        "our emails:</p>"
+        f'<p><a href="{html.escape(confirm_url)}">Confirm my sign-up</a></p>'
+        "<p>If you did not ask for this, ignore this email and you will hear nothing more.</p>"
+        f'<p><a href="{html.escape(unsubscribe_url)}">Unsubscribe</a></p>'
+    )
+    return Email(to=to, subject="Please confirm your #TECHOGNITION sign-up", text=text, html=body)
+
+
+def sign_up(store: PledgePort, mailer: Mailer, body: SignupIn, *, person: str, now: datetime,
+            settings: SignupSettings, ttl: int) -> bool:
+    """Register (or refresh) a sign-up and mail a confirmation unless one went out recently or
+    the address is already confirmed. The caller's answer is the same either way."""
+    details = {"email": body.email, "name": body.name, "role": body.role,
+               "organisation": body.organisation}
+    if not store.register_signup(person, details, now=now,
+                                 resend_after=now - settings.resend_after, ttl=ttl):
+        return False
+    confirm, confirm_digest = new_token()
+    unsubscribe, unsubscribe_digest = new_token()
+    expires = int((now + settings.token_ttl).timestamp())
+    store.put_token(confirm_digest, purpose=CONFIRM, person=person, expires_at=expires,
+                    ttl=expires)
+    store.put_token(unsubscribe_digest, purpose=UNSUBSCRIBE, person=person, expires_at=ttl,
+                    ttl=ttl)
+    email = signup_email(body.email, body.name, site_url=settings.site_url, confirm=confirm,
+                         unsubscribe=unsubscribe)
+    return mailer(person, email)
+
+
+def redeem(store: PledgePort, token: str, *, purpose: str, now: datetime) -> None:
+    """Use a link token once; a bad, expired or used token is a 400."""
+    if not store.redeem(token_hash(token), purpose=purpose, now=now):
+        raise BadRequest("This link is not valid: it may have expired or been used already.")
+
+
+# -- export ----------------------------------------------------------------------------------
+EXPORT_COLUMNS = ("email", "name", "role", "organisation", "confirmed_at")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: object) -> str:
+    """A cell a spreadsheet will not run: formula-like text gets a leading apostrophe."""
+    value = "" if cell is None else str(cell)
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def export_csv(rows: Iterable[Mapping[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for row in rows:
+        writer.writerow([neutralise(row.get(column)) for column in EXPORT_COLUMNS])
+    return out.getvalue()
+
+
+# -- messages ------------------------------------------------------------------------------
+def message_item(body: MessageIn, *, now: datetime, ttl: int) -> dict[str, Any]:
+    message_id = new_id()
+    created = iso(now)
+    return {
+        "pk": f"MESSAGE#{message_id}",
+        "sk": "MESSAGE",
+        "message_id": message_id,
+        "message": body.message,
+        "name": body.name,
+        "role": body.role,
+        "status": "pending",
+        "created_at": created,
+        "ttl": ttl,
+        "gsi2pk": "MESSAGES#pending",
+        "gsi2sk": f"{created}#{message_id}",
+    }
+
+
+@dataclass(frozen=True)
+class Transition:
+    to: MessageStatus
+    allowed_from: tuple[MessageStatus, ...]
+    reason: str | None
+
+
+def transition(decision: DecisionIn) -> Transition:
+    """Approve what is pending or was rejected; reject (take down) what is pending or approved."""
+    if decision.decision == "approve":
+        return Transition("approved", ("pending", "rejected"), decision.reason)
+    if not decision.reason:
+        raise Invalid("A rejection needs a reason.",
+                      errors=[{"loc": ["body", "reason"], "msg": "required to reject"}])
+    return Transition("rejected", ("pending", "approved"), decision.reason)
+
+
+def public_message(item: Mapping[str, Any]) -> PublicMessage:
+    return PublicMessage(
+        message_id=item["message_id"], message=item["message"], name=item.get("name"),
+        role=item.get("role"), created_at=item["created_at"],
+    )
+
+
+def admin_message(item: Mapping[str, Any]) -> AdminMessage:
+    return AdminMessage(
+        **public_message(item).model_dump(), status=item["status"], reason=item.get("reason"),
+        decided_by=item.get("decided_by"), decided_at=item.get("decided_at"),
+    )
+
+
+# -- SES feedback --------------------------------------------------------------------------
+def feedback_addresses(envelope_body: str) -> list[tuple[str, str]]:
+    """(normalised email, reason) to suppress from one SNS-wrapped SES notification.
+
+    Permanent (and undetermined) bounces and every complaint suppress; a transient bounce
+    (mailbox full, greylisting) does not. Unparseable input gives nothing: retrying won't help.
+    """
+    try:
+        envelope = json.loads(envelope_body)
+        note = json.loads(envelope["Message"]) if "Message" in envelope else envelope
+        kind = note.get("notificationType") or note.get("eventType")
+        if kind == "Bounce":
+            bounce = note["bounce"]
+            if bounce.get("bounceType") == "Transient":
+                return []
+            recipients, reason = bounce.get("bouncedRecipients", []), "bounce"
+        elif kind == "Complaint":
+            recipients, reason = note["complaint"].get("complainedRecipients", []), "complaint"
+        else:
+            return []
+        found = []
+        for recipient in recipients:
+            address = parseaddr(str(recipient.get("emailAddress", "")))[1]
+            try:
+                found.append((normalise_email(address), reason))
+            except ValueError:
+                continue
+        return found
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return []

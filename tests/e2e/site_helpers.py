@@ -1,0 +1,150 @@
+"""Helpers for the browser tests of the site: Debian's Chromium driven by Playwright for Python.
+
+The browser is `/usr/bin/chromium` (`.ci/run` installs it); never `playwright install`. Without
+it the tests fail rather than skip: a site nobody has clicked through is not tested.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from tests.e2e.conftest import sent_emails, sign_in, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """A headless Debian Chromium; fails loudly when it is missing."""
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.exists(), (
+        f"{CHROMIUM} is missing: install Debian's chromium (`apt-get install -y chromium`, "
+        "as .ci/run does); never `playwright install`"
+    )
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+                                    headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def page_of(browser: Any, viewport: dict[str, int] = DESKTOP) -> Iterator[Any]:
+    """A fresh page (own storage) that records script errors in `page.errors`."""
+    context = browser.new_context(viewport=viewport, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def screenshot(page: Any, name: str, at: str | None = None) -> None:
+    """docs/screenshots/<name>-<phone|desktop>.png of what the page shows now, at both widths
+    (scrolled to the top, or to the element `at`)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
+        page.set_viewport_size(size)
+        if at:
+            page.locator(at).evaluate("e => e.scrollIntoView({block: 'center'})")
+        else:
+            page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"))
+
+
+def photo_jpeg(width: int = 1200, height: int = 900, seed: int = 1) -> bytes:
+    """A real JPEG that looks like a photo (gradients and shapes), made with Pillow."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (width, height))
+    pixels = image.load()
+    assert pixels is not None
+    for y in range(0, height, 4):
+        for x in range(0, width, 4):
+            colour = ((x * 255 // width + seed * 40) % 256, y * 255 // height,
+                      (x + y + seed * 90) % 256)
+            for dy in range(4):
+                for dx in range(4):
+                    if x + dx < width and y + dy < height:
+                        pixels[x + dx, y + dy] = colour
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((width // 4, height // 4, width // 2, height // 2 + 100), fill=(240, 240, 250))
+    draw.rectangle((width // 2, height // 3, width - 150, height - 120), fill=(20, 90, 120))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def upload_photo(api: str, *, caption: str, email: str, name: str = "Sam Technician",
+                 school: str = "Hilltop Academy") -> str:
+    """Uploads a photo over the API (not the page) and waits until it awaits moderation."""
+    data = photo_jpeg(seed=len(caption))
+    reserved = requests.post(f"{api}/uploads", json={
+        "caption": caption, "display_name": name, "school": school, "email": email,
+        "content_type": "image/jpeg", "size_bytes": len(data), "consent": True,
+    }, timeout=10)
+    assert reserved.status_code == 201, reserved.text
+    body = reserved.json()
+    sent = requests.post(body["upload"]["url"], data=body["upload"]["fields"],
+                         files={"file": ("photo.jpg", data, "image/jpeg")}, timeout=10)
+    assert sent.status_code < 300, sent.text
+    photo_id = str(body["photo_id"])
+    wait_for(lambda: upload_status(api, photo_id) == "pending_moderation", timeout_s=30)
+    return photo_id
+
+
+def upload_status(api: str, photo_id: str) -> str:
+    answer = requests.get(f"{api}/uploads/{photo_id}", timeout=5)
+    return str(answer.json().get("status")) if answer.ok else f"HTTP {answer.status_code}"
+
+
+def approve(stack: dict[str, Any], photo_id: str) -> None:
+    token = sign_in(stack, "organiser")
+    answer = requests.post(f"{stack['api_url']}/admin/photos/{photo_id}/decision",
+                           json={"decision": "approve"},
+                           headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert answer.status_code == 200, answer.text
+
+
+def sign_in_to_console(page: Any, stack: dict[str, Any]) -> None:
+    page.goto(f"{stack['api_url']}/admin.html")
+    page.get_by_label("Username").fill(stack["organiser"]["username"])
+    page.get_by_label("Password").fill(stack["organiser"]["password"])
+    page.get_by_role("button", name="Sign in").click()
+    page.locator("#console").wait_for(state="visible")
+
+
+def email_link(stack: dict[str, Any], to: str, kind: str) -> str:
+    """The `confirm` or `unsubscribe` page link of the latest email the embedded SES sent `to`."""
+    pattern = re.compile(r"https?://[^\s\"'<>]+/signup/" + kind + r"\?token=[^\s\"'<>]+")
+
+    def find() -> str | None:
+        for message in reversed(sent_emails(stack)):
+            if to in str(message.get("destinations") or message.get("destination") or ""):
+                found = pattern.search(str(message.get("body", "")) + str(message))
+                if found:
+                    return found.group(0).replace("&amp;", "&")
+        return None
+
+    return str(wait_for(find, timeout_s=15))

@@ -1,0 +1,314 @@
+"""Moderation logic with in-memory fakes: decisions, races, convergence, emails, the body model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from functions.moderation import emails, logic
+from functions.moderation.models import PhotoDecisionIn
+from shared.dynamo import ConditionFailed
+from shared.errors import Conflict, Forbidden, NotFound
+from shared.mail import Email
+from shared.photos import DECIDABLE, Status
+
+NOW = datetime(2027, 3, 9, 12, 0, tzinfo=UTC)
+
+
+def clock() -> datetime:
+    return NOW
+
+
+class FakeStore:
+    """Photos and their audit in memory, with the same version and state conditions."""
+
+    def __init__(self, photo: dict[str, Any]) -> None:
+        self.photos = {photo["photo_id"]: dict(photo)}
+        self.audit: list[dict[str, Any]] = []
+        self.before_write: Callable[[], None] | None = None  # to let a rival write first
+        self.reads = 0
+
+    def get(self, photo_id: str) -> dict[str, Any] | None:
+        self.reads += 1
+        found = self.photos.get(photo_id)
+        return dict(found) if found else None
+
+    def decide(self, photo, to, *, set_fields, remove, flagged, audit) -> None:
+        if self.before_write:
+            hook, self.before_write = self.before_write, None
+            hook()
+        current = self.photos[photo["photo_id"]]
+        if current["status"] not in DECIDABLE or current["version"] != photo["version"]:
+            raise ConditionFailed(current)
+        current.update(set_fields, status=to.value, version=current["version"] + 1)
+        for attr in remove:
+            current.pop(attr, None)
+        self.audit.append(audit)
+
+    def page(self, status, *, limit, cursor):
+        return [p for p in self.photos.values() if p["status"] == status][:limit], None
+
+    def trail(self, photo_id: str) -> list[dict[str, Any]]:
+        return [{k: a[k] for k in ("at", "actor", "action", "detail")} for a in self.audit]
+
+
+class FakeMedia:
+    def __init__(self) -> None:
+        self.public: set[str] = set()
+        self.calls: list[str] = []
+
+    def publish(self, photo_id: str) -> None:
+        self.calls.append("publish")
+        self.public.add(photo_id)
+
+    def unpublish(self, photo_id: str) -> bool:
+        self.calls.append("unpublish")
+        had = photo_id in self.public
+        self.public.discard(photo_id)
+        return had
+
+    def urls(self, photo):
+        return f"u/{photo['photo_id']}", f"t/{photo['photo_id']}"
+
+
+class FakeDraw:
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def enter(self, photo) -> bool:
+        key = (photo["day"], photo["person"])
+        if key in self.entries:
+            return False
+        self.entries[key] = photo["photo_id"]
+        return True
+
+    def withdraw(self, photo) -> None:
+        key = (photo["day"], photo["person"])
+        if self.entries.get(key) == photo["photo_id"]:
+            del self.entries[key]
+
+
+class FakeCdn:
+    def __init__(self) -> None:
+        self.invalidated: list[str] = []
+
+    def invalidate(self, photo_id: str) -> None:
+        self.invalidated.append(photo_id)
+
+
+def a_photo(**overrides: Any) -> dict[str, Any]:
+    return {
+        "photo_id": "p1", "status": "pending_moderation", "version": 3, "caption": "Prep room",
+        "display_name": "Tess", "school": "Hill School", "email": "tess@school.test",
+        "person": "abcd", "day": "2027-03-09", "uploaded_at": "2027-03-09T10:00:00Z",
+        **overrides,
+    }
+
+
+@pytest.fixture
+def world() -> Any:
+    class World:
+        store = FakeStore(a_photo())
+        media = FakeMedia()
+        draw = FakeDraw()
+        cdn = FakeCdn()
+        mails: list[Email] = []
+
+        def mail(self, person: str, email: Email) -> bool:
+            self.mails.append(email)
+            return True
+
+        @property
+        def ports(self) -> logic.Ports:
+            return logic.Ports(store=self.store, media=self.media, draw=self.draw, cdn=self.cdn,
+                               mail=self.mail, site_url="https://site.test")
+
+    return World()
+
+
+def decide(world: Any, body: dict[str, Any], *, actor: str = "org-ann",
+           actor_email: str | None = "ann@organisers.test") -> Any:
+    return logic.decide(world.ports, "p1", PhotoDecisionIn(**body), actor=actor,
+                        actor_email=actor_email, clock=clock)
+
+
+# -- the body --------------------------------------------------------------------------------
+def test_reject_without_reason_or_code_is_invalid():
+    with pytest.raises(ValidationError, match="reason is required"):
+        PhotoDecisionIn(decision="reject")
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "x" * 501])
+def test_a_blank_or_overlong_reason_is_invalid(reason):
+    with pytest.raises(ValidationError):
+        PhotoDecisionIn(decision="reject", reason=reason)
+
+
+def test_a_preset_code_sent_as_the_reason_counts_as_the_code():
+    body = PhotoDecisionIn(decision="reject", reason="duplicate")
+    assert (body.reason_code, body.reason) == ("duplicate", None)
+
+
+def test_an_unknown_reason_code_is_invalid():
+    with pytest.raises(ValidationError):
+        PhotoDecisionIn.model_validate({"decision": "reject", "reason_code": "ugly"})
+
+
+def test_approve_needs_no_reason():
+    assert PhotoDecisionIn(decision="approve").reason is None
+
+
+# -- technician-facing words -----------------------------------------------------------------
+def test_the_technician_reads_a_kind_sentence_for_a_code_and_the_organisers_words():
+    assert emails.technician_reason("poor_quality", None).startswith("the image isn't clear")
+    assert emails.technician_reason(None, "it's sideways") == "it's sideways"
+    both = emails.technician_reason("duplicate", "see the earlier one")
+    assert both.endswith("; see the earlier one")
+
+
+def test_decision_emails_are_plain_text_with_simple_html_escaped():
+    mail = emails.rejected(to="t@s.test", display_name="<Tess>", caption="c", reason="r",
+                           site_url="https://site.test")
+    assert "<Tess>" in mail.text
+    assert mail.html is not None
+    assert "&lt;Tess&gt;" in mail.html
+
+
+# -- decisions -------------------------------------------------------------------------------
+def test_approval_publishes_enters_and_emails_once(world):
+    view = decide(world, {"decision": "approve"})
+    assert view.status == "approved"
+    assert view.decided_by == "org-ann"
+    assert view.decided_at == "2027-03-09T12:00:00Z"
+    assert world.media.public == {"p1"}
+    assert world.draw.entries == {("2027-03-09", "abcd"): "p1"}
+    assert [m.subject for m in world.mails] == ["Your photo is live on the #TECHOGNITION gallery"]
+    assert [(a["actor"], a["action"]) for a in world.store.audit] == [("org-ann", "approved")]
+
+
+def test_takedown_unpublishes_invalidates_the_cdn_and_withdraws_the_entry(world):
+    decide(world, {"decision": "approve"})
+    decide(world, {"decision": "reject", "reason_code": "inappropriate"})
+    assert world.media.public == set()
+    assert world.cdn.invalidated == ["p1"]
+    assert world.draw.entries == {}
+    stored = world.store.photos["p1"]
+    assert stored["reason"].startswith("it isn't suitable")
+    assert stored["decision_reason"] == "inappropriate"
+    assert [a["action"] for a in world.store.audit] == ["approved", "rejected"]
+
+
+def test_repeating_the_same_decision_is_audited_but_not_emailed_twice(world):
+    decide(world, {"decision": "approve"})
+    decide(world, {"decision": "approve"})
+    assert len(world.mails) == 1
+    assert [a["action"] for a in world.store.audit] == ["approved", "approved"]
+
+
+def test_rejecting_a_never_published_photo_does_not_touch_the_cdn(world):
+    decide(world, {"decision": "reject", "reason": "blurry"})
+    assert world.cdn.invalidated == []
+
+
+def test_rejecting_a_reported_photo_invalidates_the_cdn_the_report_could_not(world):
+    world.store = FakeStore(a_photo(status="reported", report_count=1))
+    decide(world, {"decision": "reject", "reason_code": "inappropriate"})
+    assert world.cdn.invalidated == ["p1"]
+
+
+def test_a_lost_race_rereads_and_the_last_decision_wins(world):
+    # Given another organiser's rejection lands between our read and our write
+    def rival() -> None:
+        world.store.decide(world.store.get("p1"), Status.REJECTED,
+                           set_fields={"decided_by": "org-bob", "reason": "r"}, remove=(),
+                           flagged=False, audit={"at": "t0", "actor": "org-bob",
+                                                 "action": "rejected", "detail": "r"})
+
+    world.store.before_write = rival
+    # When our approval is written
+    view = decide(world, {"decision": "approve"})
+    # Then it was retried on the new version: it stands, both are audited, version +2
+    assert view.status == "approved"
+    assert world.store.photos["p1"]["version"] == 5
+    assert [a["actor"] for a in world.store.audit] == ["org-bob", "org-ann"]
+    assert "reason" not in world.store.photos["p1"]
+
+
+def test_endless_races_end_in_a_409_not_a_lost_update(world):
+    class AlwaysRaced(FakeStore):
+        def decide(self, *args: Any, **kwargs: Any) -> None:
+            raise ConditionFailed(None)
+
+    world.store = AlwaysRaced(a_photo())
+    with pytest.raises(Conflict):
+        decide(world, {"decision": "approve"})
+    assert world.mails == []
+
+
+def test_effects_follow_the_state_that_stands_when_superseded_meanwhile(world):
+    # Given our approval is written, but a rejection lands while we publish
+    original_publish = world.media.publish
+
+    def publish_then_rival(photo_id: str) -> None:
+        original_publish(photo_id)
+        if world.store.photos["p1"]["decided_by"] == "org-ann":
+            world.store.decide(world.store.get("p1"), Status.REJECTED,
+                               set_fields={"decided_by": "org-bob", "reason": "r"}, remove=(),
+                               flagged=False, audit={"at": "t9", "actor": "org-bob",
+                                                     "action": "rejected", "detail": "r"})
+
+    world.media.publish = publish_then_rival
+    view = decide(world, {"decision": "approve"})
+    # Then the images end up private, the entry withdrawn, and our (stale) email never sent
+    assert view.status == "rejected"
+    assert world.media.public == set()
+    assert world.draw.entries == {}
+    assert world.mails == []
+
+
+@pytest.mark.parametrize("state", ["awaiting_upload", "processing", "failed"])
+def test_undecidable_states_are_a_conflict(world, state):
+    world.store = FakeStore(a_photo(status=state))
+    with pytest.raises(Conflict):
+        decide(world, {"decision": "approve"})
+    assert world.store.audit == []
+
+
+def test_own_photo_is_forbidden_whatever_the_spelling(world):
+    with pytest.raises(Forbidden):
+        decide(world, {"decision": "approve"}, actor_email="  TESS@School.Test ")
+    assert world.store.photos["p1"]["status"] == "pending_moderation"
+
+
+def test_missing_photo_is_not_found(world):
+    world.store = FakeStore(a_photo(photo_id="other"))
+    with pytest.raises(NotFound):
+        decide(world, {"decision": "approve"})
+    with pytest.raises(NotFound):
+        logic.audit_trail(world.ports, "p1")
+
+
+def test_the_audit_of_an_erased_photo_is_still_readable(world):
+    decide(world, {"decision": "approve"})
+    world.store.photos.clear()
+    assert [i["action"] for i in logic.audit_trail(world.ports, "p1")] == ["approved"]
+
+
+def test_the_queue_view_carries_prescreen_reports_and_the_organiser_reason(world):
+    world.store = FakeStore(a_photo(
+        prescreen={"status": "flagged", "flags": ["may show pupils: check consent"],
+                   "labels": [], "faces_under_18": 1},
+        reports=[{"reason": "my child is in this", "at": "2027-03-09T13:00:00Z"}],
+        decision_reason="duplicate",
+    ))
+    (item,), cursor = logic.queue(world.ports, "pending_moderation", limit=20, cursor=None)
+    assert cursor is None
+    assert item.prescreen is not None
+    assert item.prescreen.flags == ["may show pupils: check consent"]
+    assert item.reports[0].reason == "my child is in this"
+    assert item.reason == "duplicate"
+    assert (item.image_url, item.thumbnail_url) == ("u/p1", "t/p1")
