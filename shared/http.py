@@ -15,6 +15,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, Field
 
 from shared.errors import DomainError, Forbidden, RateLimited, TooLarge, Unauthorized
@@ -179,7 +180,19 @@ def source_ip(app: APIGatewayHttpResolver) -> str:
     return str(app.current_event.request_context.http.source_ip or "unknown")
 
 
-def problems(*statuses: int) -> dict[int, dict[str, Any]]:
+def documented(
+    status: int, model: Any, description: str, *problem_statuses: int
+) -> dict[int, OpenAPIResponse]:
+    """OpenAPI `responses` of a route: its success (which Powertools leaves out as soon as
+    `responses` is given) and the problem+json statuses it can answer."""
+    success: OpenAPIResponse = {
+        "description": description,
+        "content": {"application/json": {"model": model}},
+    }
+    return {status: success, **problems(*problem_statuses)}
+
+
+def problems(*statuses: int) -> dict[int, OpenAPIResponse]:
     """OpenAPI `responses` for the problem+json statuses a route can answer."""
     titles = {
         400: "Malformed body or cursor",

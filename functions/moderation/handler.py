@@ -27,8 +27,8 @@ from shared.http import (
     Limit,
     ListPage,
     create_app,
+    documented,
     organiser,
-    problems,
 )
 from shared.observability import logger
 from shared.types import is_id, utc_now
@@ -73,7 +73,7 @@ def _email_claim() -> str | None:
 
 
 @app.get("/admin/photos", summary="The organisers' queue: flagged and reported first",
-         responses=problems(400, 401, 403, 422))  # type: ignore[arg-type]
+         responses=documented(200, ListPage[AdminPhoto], "A page of the queue", 400))
 def list_photos(
     status: Annotated[QueueStatus, Query(description="Which queue")] = "pending_moderation",
     limit: Limit = 20,
@@ -86,7 +86,7 @@ def list_photos(
 
 @app.post("/admin/photos/<photo_id>/decision",
           summary="Approve, reject or take down a photo (the last decision wins; all audited)",
-          responses=problems(400, 401, 403, 404, 409, 422))  # type: ignore[arg-type]
+          responses=documented(200, AdminPhoto, "The photo as decided", 404, 409))
 def decide(photo_id: PhotoId, body: PhotoDecisionIn) -> AdminPhoto:
     actor = organiser(app)
     return logic.decide(_ports(), _photo_id(photo_id), body, actor=actor,
@@ -94,7 +94,7 @@ def decide(photo_id: PhotoId, body: PhotoDecisionIn) -> AdminPhoto:
 
 
 @app.get("/admin/photos/<photo_id>/audit", summary="Who did what to a photo, and when",
-         responses=problems(401, 403, 404))  # type: ignore[arg-type]
+         responses=documented(200, PhotoAuditTrail, "The audit trail", 404))
 def audit(photo_id: PhotoId) -> PhotoAuditTrail:
     organiser(app)
     items = logic.audit_trail(_ports(), _photo_id(photo_id))

@@ -40,7 +40,15 @@ from shared import mail
 from shared.aws import client
 from shared.config import ApiConfig, load
 from shared.dynamo import Item, Table, decode_cursor, encode_cursor
-from shared.http import Cursor, Limit, ListPage, create_app, organiser, problems, source_ip
+from shared.http import (
+    Cursor,
+    Limit,
+    ListPage,
+    create_app,
+    documented,
+    organiser,
+    source_ip,
+)
 from shared.observability import logger
 from shared.people import person_id, retention_ttl
 from shared.pseudonym import subkey
@@ -51,13 +59,6 @@ from shared.types import ObjectId, utc_now
 app = create_app()
 
 HOUR_S = 3600
-
-
-def _ok(status: int, model: Any, description: str, *problem_statuses: int) -> Any:
-    """The success response (given `responses`, Powertools no longer adds it) and problems."""
-    success = {"description": description,
-               "content": {"application/json": {"model": model}}}
-    return {status: success, **problems(*problem_statuses)}
 
 
 def _config() -> ApiConfig:
@@ -94,7 +95,7 @@ def _count_write() -> None:
 
 # -- pledges -----------------------------------------------------------------------------------
 @app.post("/pledges", summary="Pledge support (once per email)",
-          responses={**_ok(201, PledgeCreated, "Pledged", 400, 413, 422, 429),
+          responses={**documented(201, PledgeCreated, "Pledged", 400, 413, 422, 429),
                      200: {"description": "Already pledged: the same pledge_id",
                            "content": {"application/json": {"model": PledgeCreated}}}})
 def create_pledge(body: PledgeIn) -> Response[PledgeCreated]:
@@ -113,7 +114,7 @@ def pledge_summary() -> PledgeSummary:
 
 
 @app.get("/pledges", summary="The pledge wall: pledges shown by choice, newest first",
-         responses=_ok(200, ListPage[WallPledge], "A page of the wall", 400))
+         responses=documented(200, ListPage[WallPledge], "A page of the wall", 400))
 def pledge_wall(limit: Limit = 20, cursor: Cursor = None) -> ListPage[WallPledge]:
     page = _store().wall(limit, _start(cursor, "pledge-wall"))
     return ListPage[WallPledge](items=[logic.wall_item(i) for i in page.items],
@@ -122,7 +123,7 @@ def pledge_wall(limit: Limit = 20, cursor: Cursor = None) -> ListPage[WallPledge
 
 # -- sign-ups ----------------------------------------------------------------------------------
 @app.post("/signups", summary="Join the mailing list (sends a confirmation email)",
-          responses=_ok(202, SignupAccepted, "Accepted (whether or not the email is known)",
+          responses=documented(202, SignupAccepted, "Accepted (whether or not the email is known)",
                         400, 413, 422, 429))
 def create_signup(body: SignupIn) -> Response[SignupAccepted]:
     _count_write()
@@ -146,7 +147,7 @@ def create_signup(body: SignupIn) -> Response[SignupAccepted]:
 
 
 @app.post("/signups/confirm", summary="Confirm a sign-up with the emailed token",
-          responses=_ok(200, SignupState, "Confirmed", 400, 413, 422, 429))
+          responses=documented(200, SignupState, "Confirmed", 400, 413, 422, 429))
 def confirm_signup(body: TokenIn) -> SignupState:
     _count_write()
     logic.redeem(_store(), body.token, purpose=logic.CONFIRM, now=utc_now())
@@ -154,7 +155,7 @@ def confirm_signup(body: TokenIn) -> SignupState:
 
 
 @app.post("/signups/unsubscribe", summary="Leave the mailing list with the emailed token",
-          responses=_ok(200, SignupState, "Unsubscribed", 400, 413, 422, 429))
+          responses=documented(200, SignupState, "Unsubscribed", 400, 413, 422, 429))
 def unsubscribe(body: TokenIn) -> SignupState:
     _count_write()
     logic.redeem(_store(), body.token, purpose=logic.UNSUBSCRIBE, now=utc_now())
@@ -163,7 +164,7 @@ def unsubscribe(body: TokenIn) -> SignupState:
 
 # -- messages ----------------------------------------------------------------------------------
 @app.post("/messages", summary="Send a message to government (published once approved)",
-          responses=_ok(202, MessageAccepted, "Accepted, pending moderation",
+          responses=documented(202, MessageAccepted, "Accepted, pending moderation",
                         400, 413, 422, 429))
 def create_message(body: MessageIn) -> Response[MessageAccepted]:
     _count_write()
@@ -175,7 +176,7 @@ def create_message(body: MessageIn) -> Response[MessageAccepted]:
 
 
 @app.get("/messages", summary="Approved messages to government, newest first",
-         responses=_ok(200, ListPage[PublicMessage], "A page of approved messages", 400))
+         responses=documented(200, ListPage[PublicMessage], "A page of approved messages", 400))
 def approved_messages(limit: Limit = 20, cursor: Cursor = None) -> ListPage[PublicMessage]:
     page = _store().approved_messages(limit, _start(cursor, "messages"))
     return ListPage[PublicMessage](items=[logic.public_message(i) for i in page.items],
@@ -183,7 +184,7 @@ def approved_messages(limit: Limit = 20, cursor: Cursor = None) -> ListPage[Publ
 
 
 @app.get("/admin/messages", summary="Messages by status, for organisers",
-         responses=_ok(200, ListPage[AdminMessage], "A page of the queue", 400))
+         responses=documented(200, ListPage[AdminMessage], "A page of the queue", 400))
 def admin_messages(
     status: Annotated[MessageStatus, Query(description="Which queue")] = "pending",
     limit: Limit = 20,
@@ -197,7 +198,7 @@ def admin_messages(
 
 
 @app.post("/admin/messages/<message_id>/decision", summary="Approve or reject a message",
-          responses=_ok(200, AdminMessage, "The message as decided", 404, 409, 413, 422))
+          responses=documented(200, AdminMessage, "The message as decided", 404, 409, 413, 422))
 def decide_message(message_id: Annotated[ObjectId, Path()], body: DecisionIn) -> AdminMessage:
     actor = organiser(app)
     change = logic.transition(body)
@@ -208,7 +209,7 @@ def decide_message(message_id: Annotated[ObjectId, Path()], body: DecisionIn) ->
 
 # -- people's data -----------------------------------------------------------------------------
 @app.post("/admin/erasure", summary="Erase everything held about one email",
-          responses=_ok(200, ErasureResult, "Counts of what was erased", 413, 422))
+          responses=documented(200, ErasureResult, "Counts of what was erased", 413, 422))
 def erase(body: ErasureIn) -> ErasureResult:
     actor = organiser(app)
     config = _config()

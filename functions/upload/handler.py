@@ -1,0 +1,115 @@
+"""Upload API: the technicians' front door (reservations, statuses, the public gallery, reports).
+
+Thin: each route parses, makes one domain call and maps the result; errors become problem+json
+in `shared.http`. No Pillow here: images are the processor's business (cold start).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from functions.upload import logic
+from functions.upload.models import (
+    GalleryPhoto,
+    ReportAccepted,
+    ReportIn,
+    UploadCreated,
+    UploadIn,
+    UploadState,
+)
+from functions.upload.store import S3Media
+from shared.config import ApiConfig, load
+from shared.dynamo import Table
+from shared.http import Cursor, Limit, ListPage, create_app, problems, source_ip
+from shared.observability import logger
+from shared.types import utc_now
+
+app = create_app()
+
+_SPEC = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
+
+
+class Health(BaseModel):
+    status: str
+
+
+def _problems(*statuses: int) -> Any:
+    """`shared.http.problems`, typed loosely for the resolver's `responses` parameter."""
+    return problems(*statuses)
+
+
+def _config() -> ApiConfig:
+    config: ApiConfig = load(ApiConfig)  # validated once per cold start (load caches)
+    return config
+
+
+def _table() -> Table:
+    return Table(_config().table_name)
+
+
+def _media() -> S3Media:
+    return S3Media(_config().media_bucket)
+
+
+@cache
+def _spec() -> str:
+    return _SPEC.read_text()
+
+
+@app.get("/health", summary="Liveness check")
+def health() -> Health:
+    return Health(status="ok")
+
+
+@app.get("/openapi.json", summary="This API's OpenAPI 3.1 description")
+def openapi() -> Response[str]:
+    return Response(status_code=200, content_type="application/json", body=_spec())
+
+
+# -- uploads -----------------------------------------------------------------------------------
+@app.post("/uploads", summary="Reserve a photo upload: returns a single-use S3 POST form",
+          responses={201: {"description": "Reserved: POST the file to upload.url"},
+                     **_problems(400, 413, 422, 429)})
+def create_upload(body: UploadIn) -> Response[UploadCreated]:
+    created = logic.reserve(_table(), _media(), _config(), body, ip=source_ip(app),
+                            now=utc_now())
+    return Response(status_code=201, content_type="application/json", body=created)
+
+
+@app.get("/uploads/<photo_id>", summary="Where an upload is: its status, and why if it failed",
+         responses=_problems(404))
+def get_upload(photo_id: str) -> UploadState:
+    return logic.upload_state(_table(), photo_id)
+
+
+# -- the gallery -------------------------------------------------------------------------------
+@app.get("/photos", summary="Latest photos: approved, newest upload first",
+         responses=_problems(400))
+def list_photos(limit: Limit = 20, cursor: Cursor = None) -> ListPage[GalleryPhoto]:
+    return logic.gallery(_table(), _config(), limit=limit, cursor=cursor)
+
+
+@app.get("/photos/<photo_id>", summary="One approved photo", responses=_problems(404))
+def get_photo(photo_id: str) -> GalleryPhoto:
+    return logic.gallery_photo(_table(), _config(), photo_id)
+
+
+@app.post("/photos/<photo_id>/reports",
+          summary="Report a photo: it leaves the gallery at once until an organiser decides",
+          responses={202: {"description": "Received"}, **_problems(400, 404, 413, 422, 429)})
+def report_photo(photo_id: str, body: ReportIn) -> Response[ReportAccepted]:
+    logic.report(_table(), _media(), _config(), photo_id, body.reason, ip=source_ip(app),
+                 now=utc_now())
+    return Response(status_code=202, content_type="application/json", body=ReportAccepted())
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
