@@ -40,8 +40,8 @@ PhotoId = Annotated[str, Path(max_length=64, description="The photo's id")]
 
 @cache
 def _ports() -> logic.Ports:
-    from functions.moderation.cdn import cdn
     from functions.moderation.store import DynamoPhotoStore, S3Media, TableDraw, mailer
+    from shared.cdn import cdn
     from shared.dynamo import Table
     from shared.people import retention_ttl
     from shared.pseudonym import subkey

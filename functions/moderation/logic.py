@@ -18,9 +18,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from functions.moderation import emails
-from functions.moderation.cdn import Cdn
 from functions.moderation.models import AdminPhoto, PhotoDecisionIn, QueueStatus
 from shared.audit import audit_item
+from shared.cdn import Cdn
 from shared.dynamo import ConditionFailed, Item
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.mail import Email

@@ -16,6 +16,7 @@ from typing import Any
 from functions.pledge.models import Erased
 from functions.pledge.store import counters_update
 from shared.audit import record
+from shared.cdn import Cdn
 from shared.dynamo import Item, Table, TransactionConflict
 from shared.entries import day_pk
 from shared.observability import logger
@@ -25,8 +26,8 @@ _COUNTED = {"SIGNUP": "signups", "MESSAGE": "messages", "RATE": "rate_limits"}
 
 
 class Eraser:
-    def __init__(self, table: Table, s3: Any, bucket: str) -> None:
-        self.table, self.s3, self.bucket = table, s3, bucket
+    def __init__(self, table: Table, s3: Any, bucket: str, cdn: Cdn) -> None:
+        self.table, self.s3, self.bucket, self.cdn = table, s3, bucket, cdn
 
     def erase(self, person: str, *, actor: str, now: datetime) -> Erased:
         counts = Erased()
@@ -36,6 +37,7 @@ class Eraser:
             if kind == "PHOTO":
                 counts.photos += 1
                 counts.files += self._erase_photo(item, ident)
+                record(self.table, f"PHOTO#{ident}", at=now, actor=actor, action="erased")
             elif kind == "PLEDGE":
                 counts.pledges += self._erase_pledge(item)
             elif kind == "ENTRY":
@@ -58,6 +60,7 @@ class Eraser:
         raw = f"incoming/{photo_id}"
         keys.update(k for k in self._listed(raw) if k == raw)
         self._delete_keys(keys)
+        self.cdn.invalidate(photo_id)
         # The photo's partition (record, reports): deleting it also takes it off the gallery.
         for part in self.table.query_all("pk = :pk", {":pk": item["pk"]}, consistent=True):
             self.table.delete(part["pk"], part["sk"])

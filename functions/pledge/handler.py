@@ -38,6 +38,7 @@ from functions.pledge.models import (
 from functions.pledge.store import PledgeStore
 from shared import mail
 from shared.aws import client
+from shared.cdn import cdn
 from shared.config import ApiConfig, load
 from shared.dynamo import Item, Table, decode_cursor, encode_cursor
 from shared.http import (
@@ -213,7 +214,7 @@ def decide_message(message_id: Annotated[ObjectId, Path()], body: DecisionIn) ->
 def erase(body: ErasureIn) -> ErasureResult:
     actor = organiser(app)
     config = _config()
-    eraser = Eraser(_table(), client("s3"), config.media_bucket)
+    eraser = Eraser(_table(), client("s3"), config.media_bucket, cdn(config.cdn_distribution_id))
     erased = eraser.erase(person_id(config, body.email), actor=actor, now=utc_now())
     return ErasureResult(erased=erased)
 

@@ -25,9 +25,10 @@ from functions.upload.models import (
     UploadState,
 )
 from functions.upload.store import S3Media
+from shared.cdn import cdn
 from shared.config import ApiConfig, load
 from shared.dynamo import Table
-from shared.http import Cursor, Limit, ListPage, create_app, problems, source_ip
+from shared.http import Cursor, Limit, ListPage, create_app, documented, source_ip
 from shared.observability import logger
 from shared.types import utc_now
 
@@ -38,11 +39,6 @@ _SPEC = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 
 class Health(BaseModel):
     status: str
-
-
-def _problems(*statuses: int) -> Any:
-    """`shared.http.problems`, typed loosely for the resolver's `responses` parameter."""
-    return problems(*statuses)
 
 
 def _config() -> ApiConfig:
@@ -75,8 +71,8 @@ def openapi() -> Response[str]:
 
 # -- uploads -----------------------------------------------------------------------------------
 @app.post("/uploads", summary="Reserve a photo upload: returns a single-use S3 POST form",
-          responses={201: {"description": "Reserved: POST the file to upload.url"},
-                     **_problems(400, 413, 422, 429)})
+          responses=documented(201, UploadCreated, "Reserved: POST the file to upload.url",
+                               400, 413, 422, 429))
 def create_upload(body: UploadIn) -> Response[UploadCreated]:
     created = logic.reserve(_table(), _media(), _config(), body, ip=source_ip(app),
                             now=utc_now())
@@ -84,29 +80,30 @@ def create_upload(body: UploadIn) -> Response[UploadCreated]:
 
 
 @app.get("/uploads/<photo_id>", summary="Where an upload is: its status, and why if it failed",
-         responses=_problems(404))
+         responses=documented(200, UploadState, "The upload's status", 404))
 def get_upload(photo_id: str) -> UploadState:
     return logic.upload_state(_table(), photo_id)
 
 
 # -- the gallery -------------------------------------------------------------------------------
 @app.get("/photos", summary="Latest photos: approved, newest upload first",
-         responses=_problems(400))
+         responses=documented(200, ListPage[GalleryPhoto], "A page of the gallery", 400))
 def list_photos(limit: Limit = 20, cursor: Cursor = None) -> ListPage[GalleryPhoto]:
     return logic.gallery(_table(), _config(), limit=limit, cursor=cursor)
 
 
-@app.get("/photos/<photo_id>", summary="One approved photo", responses=_problems(404))
+@app.get("/photos/<photo_id>", summary="One approved photo",
+         responses=documented(200, GalleryPhoto, "The photo", 404))
 def get_photo(photo_id: str) -> GalleryPhoto:
     return logic.gallery_photo(_table(), _config(), photo_id)
 
 
 @app.post("/photos/<photo_id>/reports",
           summary="Report a photo: it leaves the gallery at once until an organiser decides",
-          responses={202: {"description": "Received"}, **_problems(400, 404, 413, 422, 429)})
+          responses=documented(202, ReportAccepted, "Received", 400, 404, 413, 422, 429))
 def report_photo(photo_id: str, body: ReportIn) -> Response[ReportAccepted]:
     logic.report(_table(), _media(), _config(), photo_id, body.reason, ip=source_ip(app),
-                 now=utc_now())
+                 now=utc_now(), cdn=cdn(_config().cdn_distribution_id))
     return Response(status_code=202, content_type="application/json", body=ReportAccepted())
 
 

@@ -18,6 +18,7 @@ from urllib.parse import unquote_plus
 from functions.upload.models import GalleryPhoto, UploadCreated, UploadForm, UploadIn, UploadState
 from functions.upload.reasons import ImageRefused, Reason, explain
 from shared import audit, photos
+from shared.cdn import Cdn
 from shared.config import ApiConfig
 from shared.dynamo import ConditionFailed, Item, Table, decode_cursor, encode_cursor
 from shared.errors import NotFound, RateLimited, TooLarge
@@ -191,7 +192,7 @@ def gallery_photo(table: Table, config: ApiConfig, photo_id: str) -> GalleryPhot
 # -- reports -----------------------------------------------------------------------------------
 def report(
     table: Table, media: Media, config: ApiConfig, photo_id: str, reason: str, *,
-    ip: str, now: datetime,
+    ip: str, now: datetime, cdn: Cdn,
 ) -> None:
     """A single report takes a photo down at once and puts it first in the organisers' queue."""
     ip_hash = limit_ip(table, config, ip, now)
@@ -215,9 +216,9 @@ def report(
         break
     else:
         raise NotFound("No such photo in the gallery.")
-    # Takedown: the public copies go now, so the URLs stop working (the CDN path is invalidated
-    # by moderation's settle when an organiser next decides).
+    # Takedown: the public copies go now and the CDN forgets them, so the URLs stop working.
     media.delete(photos.derivative_keys(photo_id, "public").values())
+    cdn.invalidate(photo_id)
     logger.info("photo reported", photo_id=photo_id)
 
 

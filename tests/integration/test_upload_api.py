@@ -241,6 +241,27 @@ def test_a_single_report_takes_the_photo_down_at_once(aws_env, lambda_context) -
     assert len(photo_item(aws_env, photo_id)["reports"]) == 2  # type: ignore[index]
 
 
+def test_a_report_also_makes_the_cdn_forget_the_photo(aws_env, lambda_context, monkeypatch):
+    from shared.aws import set_client
+
+    # Given a published photo, behind a CDN in the cloud
+    photo_id = _published(aws_env, lambda_context)
+    invalidations: list[dict[str, Any]] = []
+
+    class CloudFront:
+        def create_invalidation(self, **request: Any) -> None:
+            invalidations.append(request)
+
+    monkeypatch.setenv("CDN_DISTRIBUTION_ID", "E2TECHOGNITION")
+    _forget_config()
+    set_client("cloudfront", CloudFront())
+    # When it is reported
+    api("POST", f"/photos/{photo_id}/reports", lambda_context, body={"reason": "not ok"})
+    # Then its public path is invalidated, so a cached copy stops being served too
+    assert [i["DistributionId"] for i in invalidations] == ["E2TECHOGNITION"]
+    assert invalidations[0]["InvalidationBatch"]["Paths"]["Items"] == [f"/public/{photo_id}/*"]
+
+
 def test_reports_on_photos_not_in_the_gallery_are_404(aws_env, lambda_context) -> None:
     photo_id = reserve(lambda_context)["photo_id"]
     for target in (photo_id, "missing"):

@@ -1,0 +1,81 @@
+"""Prize draw API: the public, verifiable record of each day's draw, and the organisers' triggers.
+
+Thin: each route parses, makes one domain call (`logic`) and maps the result; errors become
+problem+json in `shared.http`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.prizedraw import logic
+from functions.prizedraw.deps import calendar, notifier, settings, store
+from functions.prizedraw.models import (
+    DrawList,
+    DrawRecord,
+    DrawRequest,
+    Entrants,
+    RedrawRequest,
+)
+from shared.http import create_app, organiser, problems
+from shared.observability import logger
+from shared.types import Day, utc_now
+
+app = create_app()
+
+DayPath = Annotated[Day, Path(description="YYYY-MM-DD in the event's time zone")]
+
+
+def _problems(*statuses: int) -> Any:
+    return problems(*statuses)
+
+
+@app.get("/draws", summary="Every event day's draw: commitment, status and winners")
+def list_draws() -> DrawList:
+    return logic.list_draws(store(), calendar(), utc_now())
+
+
+@app.get("/draws/<day>", summary="A day's audit record (enough to recompute the draw)",
+         responses=_problems(404, 422))
+def get_draw(day: DayPath) -> DrawRecord:
+    return logic.get_draw(store(), calendar(), day, utc_now())
+
+
+@app.get("/draws/<day>/entrants", summary="A day's entrant ids, sorted ascending",
+         responses=_problems(404, 422))
+def get_entrants(day: DayPath) -> Entrants:
+    return logic.get_entrants(store(), calendar(), settings(), day, utc_now())
+
+
+@app.post("/admin/draws", summary="Draw a day now (organisers)",
+          responses={201: {"description": "The audit record of the draw just made"},
+                     **_problems(400, 401, 403, 409, 413, 422)})
+def create_draw(body: DrawRequest) -> Response[DrawRecord]:
+    actor = organiser(app)
+    table_store = store()
+    record = logic.run_draw(
+        table_store, notifier(table_store), settings(), calendar(), body.day,
+        trigger="organiser", force=body.force, actor=actor, now=utc_now(),
+    )
+    return Response(status_code=201, content_type="application/json", body=record)
+
+
+@app.post("/admin/draws/<day>/redraw", summary="Redraw one position (organisers)",
+          responses=_problems(400, 401, 403, 404, 409, 413, 422))
+def redraw(day: DayPath, body: RedrawRequest) -> DrawRecord:
+    actor = organiser(app)
+    table_store = store()
+    return logic.redraw(
+        table_store, notifier(table_store), calendar(), day,
+        position=body.position, reason=body.reason, actor=actor, now=utc_now(),
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

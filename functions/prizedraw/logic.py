@@ -1,0 +1,344 @@
+"""The prize draw's domain: list and show draws, draw a day exactly once, redraw a position.
+
+No boto3 here: storage and email come in through the `Store` and `Notifier` ports (`store.py`,
+`notify.py`). The organiser route and the hourly schedule both call `run_draw`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from functions.prizedraw import algorithm
+from functions.prizedraw.models import DrawList, DrawRecord, DrawSummary, Entrants
+from functions.prizedraw.store import StaleRecord, WinnerTaken
+from shared.calendar import EventCalendar
+from shared.errors import Conflict, Invalid, NotFound
+from shared.observability import logger
+from shared.types import iso
+
+Item = dict[str, Any]
+Trigger = Literal["schedule", "organiser"]
+MAX_ATTEMPTS = 5  # re-reads after losing a race to a new entry or another day's winner
+
+
+class Store(Protocol):
+    def ensure(self, day: str, now: datetime) -> Item: ...
+    def record(self, day: str) -> Item | None: ...
+    def records(self) -> list[Item]: ...
+    def seed(self, day: str) -> bytes: ...
+    def entrant_ids(self, day: str) -> list[str]: ...
+    def entry(self, day: str, entrant_id: str) -> Item | None: ...
+    def winners(self) -> dict[str, str]: ...
+    def awaiting(self, day: str) -> int: ...
+    def saved_entrants(self, day: str, entrants_hash: str) -> list[str]: ...
+    def save_entrants(self, day: str, entrants_hash: str, entrant_ids: list[str]) -> int: ...
+    def commit_draw(self, day: str, *, seen_seq: int | None, fields: dict[str, Any],
+                    winners: list[tuple[str, int]], actor: str, now: datetime,
+                    at: str) -> None: ...
+    def commit_redraw(self, day: str, *, version: int, fields: dict[str, Any],
+                      released: str | None, chosen: str, position: int, actor: str,
+                      now: datetime, at: str, reason: str) -> None: ...
+    def claim_waiting_notice(self, day: str, at: str) -> bool: ...
+
+
+class Notifier(Protocol):
+    def drawn(self, record: Item) -> None: ...
+    def redrawn(self, record: Item, position: int) -> None: ...
+    def waiting(self, day: str, pending: int, deadline: datetime) -> None: ...
+
+
+@dataclass(frozen=True)
+class Settings:
+    winners_per_day: int = 1
+    excluded_ids: frozenset[str] = field(default_factory=frozenset)
+    deadline_hours: int = 36
+
+
+class AlreadyDrawn(Conflict):
+    pass
+
+
+# -- shapes -------------------------------------------------------------------------------------
+def _drawn(item: Item) -> bool:
+    return item.get("status") == "drawn"
+
+
+def to_record(item: Item) -> DrawRecord:
+    drawn = _drawn(item)
+    return DrawRecord.model_validate({
+        "day": item["day"],
+        "status": item["status"],
+        "commitment": item["commitment"],
+        "seed": item.get("seed") if drawn else None,  # never before the draw
+        "entrants_hash": item.get("entrants_hash") if drawn else None,
+        "entrant_count": item.get("entrant_count") if drawn else None,
+        "winners": item.get("winners", []) if drawn else [],
+        "redraws": item.get("redraws", []) if drawn else [],
+        "drawn_at": item.get("drawn_at") if drawn else None,
+        "trigger": item.get("trigger") if drawn else None,
+        "pending_at_draw": item.get("pending_at_draw") if drawn else None,
+    })
+
+
+def to_summary(item: Item) -> DrawSummary:
+    winners = item.get("winners", []) if _drawn(item) else []
+    return DrawSummary.model_validate({
+        "day": item["day"],
+        "status": item["status"],
+        "commitment": item["commitment"],
+        "winners": [
+            {k: w[k] for k in ("position", "display_name", "school", "photo_id")} for w in winners
+        ],
+    })
+
+
+def _event_day(calendar: EventCalendar, day: str) -> bool:
+    return calendar.is_event_day(date.fromisoformat(day))
+
+
+def _public_day(calendar: EventCalendar, day: str) -> None:
+    if not _event_day(calendar, day):
+        raise NotFound("There is no draw on that day: it is not a day of the event.")
+
+
+# -- public reads --------------------------------------------------------------------------------
+def list_draws(store: Store, calendar: EventCalendar, now: datetime) -> DrawList:
+    """Every event day, each with its commitment (created here if new: public before entries)."""
+    found = {r["day"]: r for r in store.records()}
+    items = []
+    for d in calendar.days():
+        day = d.isoformat()
+        item = found.get(day) or store.ensure(day, now)
+        items.append(to_summary(item))
+    return DrawList(items=items)
+
+
+def get_draw(store: Store, calendar: EventCalendar, day: str, now: datetime) -> DrawRecord:
+    _public_day(calendar, day)
+    return to_record(store.ensure(day, now))
+
+
+def _eligible(
+    store: Store, settings: Settings, day: str, entrant_ids: list[str]
+) -> tuple[list[str], list[str]]:
+    """(eligible, excluded) entrant ids, each sorted: prize holders of other days and the
+    configured exclusions (organisers) are out."""
+    holders = store.winners()
+    ids = set(entrant_ids)
+    excluded = {
+        i for i in ids
+        if (i in holders and holders[i] != day) or i in settings.excluded_ids
+    }
+    return sorted(ids - excluded), sorted(excluded)
+
+
+def get_entrants(
+    store: Store, calendar: EventCalendar, settings: Settings, day: str, now: datetime
+) -> Entrants:
+    """A drawn day: exactly the list its `entrants_hash` was computed over. An open day: the
+    eligible entrants as they stand now."""
+    _public_day(calendar, day)
+    item = store.ensure(day, now)
+    if _drawn(item):
+        return Entrants(entrants=store.saved_entrants(day, item["entrants_hash"]))
+    eligible, _ = _eligible(store, settings, day, store.entrant_ids(day))
+    return Entrants(entrants=eligible)
+
+
+# -- drawing --------------------------------------------------------------------------------------
+def _winner(row: Item, position: int) -> Item:
+    return {
+        "position": position,
+        "entrant_id": row["entrant_id"],
+        "display_name": row["display_name"],
+        "school": row["school"],
+        "photo_id": row["photo_id"],
+    }
+
+
+def run_draw(
+    store: Store,
+    notifier: Notifier,
+    settings: Settings,
+    calendar: EventCalendar,
+    day: str,
+    *,
+    trigger: Trigger,
+    force: bool,
+    actor: str,
+    now: datetime,
+) -> DrawRecord:
+    """Draw `day` once. AlreadyDrawn (409) for every trigger but the one that commits."""
+    if not _event_day(calendar, day):
+        raise Invalid("That day is not a day of the event.",
+                      errors=[{"loc": ["body", "day"], "msg": "not a day of the event"}])
+    item = store.ensure(day, now)
+    if _drawn(item):
+        raise AlreadyDrawn(f"The draw for {day} has already been made.")
+    pending = store.awaiting(day)
+    if pending and not force:
+        raise Conflict(
+            f"{pending} photo(s) of {day} still await moderation: decide them first, "
+            "or draw with force."
+        )
+    seed = store.seed(day)
+    at = iso(now)
+    for attempt in range(MAX_ATTEMPTS):
+        if attempt:
+            fresh = store.record(day)
+            assert fresh is not None
+            item = fresh
+            if _drawn(item):
+                raise AlreadyDrawn(f"The draw for {day} has already been made.")
+        seen_seq = item.get("entry_seq")
+        eligible, excluded = _eligible(store, settings, day, store.entrant_ids(day))
+        state = algorithm.draw(seed, eligible, settings.winners_per_day)
+        rows = [store.entry(day, e) for e in state.winners]  # details of the winners only
+        if any(r is None for r in rows):  # erased since the ids were read: read again
+            continue
+        winners = [_winner(r, n) for n, r in enumerate(rows, start=1) if r is not None]
+        store.save_entrants(day, state.hash_hex, state.entrants)
+        fields: dict[str, Any] = {
+            "status": "drawn",
+            "seed": seed.hex(),
+            "entrants_hash": state.hash_hex,
+            "entrant_count": len(state.entrants),
+            "winners": winners,
+            "picked": list(state.picked),
+            "disqualified": [],
+            "redraws": [],
+            "next_k": state.next_k,
+            "version": 1,
+            "excluded": excluded,
+            "drawn_at": at,
+            "trigger": trigger,
+            "drawn_by": actor,
+            "pending_at_draw": pending,
+        }
+        try:
+            store.commit_draw(
+                day, seen_seq=seen_seq, fields=fields,
+                winners=[(w["entrant_id"], w["position"]) for w in winners],
+                actor=actor, now=now, at=at,
+            )
+        except (StaleRecord, WinnerTaken):
+            logger.info("draw lost a race, re-reading", day=day, attempt=attempt)
+            continue
+        drawn = {**item, **fields}
+        logger.info("day drawn", day=day, trigger=trigger, entrants=len(state.entrants),
+                    winners=len(winners), pending=pending)
+        notifier.drawn(drawn)
+        return to_record(drawn)
+    raise Conflict("The draw is busy (entries are still arriving): try again in a moment.")
+
+
+def redraw(
+    store: Store,
+    notifier: Notifier,
+    calendar: EventCalendar,
+    day: str,
+    *,
+    position: int,
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> DrawRecord:
+    """Replace the holder of `position` with the next unused k; the record keeps why."""
+    _public_day(calendar, day)
+    at = iso(now)
+    for _attempt in range(MAX_ATTEMPTS):
+        item = store.record(day)
+        if item is None or not _drawn(item):
+            raise Conflict(f"The draw for {day} has not been made yet.")
+        winners: list[Item] = [dict(w) for w in item["winners"]]
+        if position > len(winners):
+            raise Invalid(f"The draw for {day} has no position {position}.",
+                          errors=[{"loc": ["body", "position"], "msg": "no such position"}])
+        state = algorithm.DrawState(
+            entrants=store.saved_entrants(day, item["entrants_hash"]),
+            hash_hex=item["entrants_hash"],
+            seed=bytes.fromhex(item["seed"]),
+            winners=[w["entrant_id"] for w in winners],
+            picked=list(item.get("picked", [])),
+            disqualified=list(item.get("disqualified", [])),
+            next_k=int(item["next_k"]),
+        )
+        released = state.winners[position - 1]
+        holders = store.winners()
+        added: list[Item] = []
+        why = reason
+        while True:
+            try:
+                replaced, chosen = state.redraw(position)
+            except ValueError:
+                raise Conflict(f"No entrant of {day} is left to draw.") from None
+            added.append({"position": position, "replaced_entrant_id": replaced,
+                          "reason": why, "at": at})
+            row = store.entry(day, chosen)
+            # Published like any redraw, so the record still replays: a person holds one prize,
+            # and an erased entry cannot be contacted.
+            if chosen in holders and holders[chosen] != day:
+                why = "already holds a prize from another day"
+            elif row is None:
+                why = "entry withdrawn"
+            else:
+                break
+        winners[position - 1] = _winner(row, position)
+        fields: dict[str, Any] = {
+            "winners": winners,
+            "picked": state.picked,
+            "disqualified": state.disqualified,
+            "redraws": list(item.get("redraws", [])) + added,
+            "next_k": state.next_k,
+        }
+        try:
+            store.commit_redraw(
+                day, version=int(item["version"]), fields=fields, released=released,
+                chosen=chosen, position=position, actor=actor, now=now, at=at, reason=reason,
+            )
+        except (StaleRecord, WinnerTaken):
+            continue
+        updated = {**item, **fields, "version": int(item["version"]) + 1}
+        logger.info("position redrawn", day=day, position=position)
+        notifier.redrawn(updated, position)
+        return to_record(updated)
+    raise Conflict("The draw record is busy: try again in a moment.")
+
+
+# -- the hourly schedule --------------------------------------------------------------------------
+def scheduled(
+    store: Store,
+    notifier: Notifier,
+    settings: Settings,
+    calendar: EventCalendar,
+    now: datetime,
+) -> dict[str, list[str]]:
+    """Draw every ended, undrawn event day whose moderation queue is empty or whose deadline has
+    passed; the others wait for a later hour (organisers are told once)."""
+    found = {r["day"]: r for r in store.records()}
+    result: dict[str, list[str]] = {"drawn": [], "waiting": [], "already": []}
+    for d in calendar.ended_days(now):
+        day = d.isoformat()
+        known = found.get(day)
+        if known and _drawn(known):
+            result["already"].append(day)
+            continue
+        pending = store.awaiting(day)
+        deadline = calendar.day_ends_at(d) + timedelta(hours=settings.deadline_hours)
+        if pending and now < deadline:
+            result["waiting"].append(day)
+            if store.claim_waiting_notice(day, iso(now)):
+                notifier.waiting(day, pending, deadline)
+            continue
+        try:
+            run_draw(store, notifier, settings, calendar, day, trigger="schedule", force=True,
+                     actor="schedule", now=now)
+        except AlreadyDrawn:  # a duplicate delivery or an organiser got there first
+            result["already"].append(day)
+        except Conflict:  # busy: the next hour tries again
+            result["waiting"].append(day)
+        else:
+            result["drawn"].append(day)
+    return result

@@ -1,0 +1,83 @@
+"""Request and response shapes of the prize draw API (field names fixed by API.md)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.types import Day, text
+
+Reason = text(1, 500)
+
+
+class DrawRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    day: Day
+    force: bool = Field(
+        default=False, description="Draw even if photos of that day still await moderation"
+    )
+
+
+class RedrawRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    position: int = Field(ge=1, le=1000)
+    reason: Reason  # type: ignore[valid-type]
+
+
+class PublicWinner(BaseModel):
+    position: int
+    display_name: str
+    school: str
+    photo_id: str
+
+
+class Winner(PublicWinner):
+    entrant_id: str
+
+
+class Redraw(BaseModel):
+    position: int
+    replaced_entrant_id: str
+    reason: str
+    at: str
+
+
+class DrawSummary(BaseModel):
+    day: str
+    status: Literal["open", "drawn"]
+    commitment: str = Field(description="sha256(seed), hex: public before the day's first entry")
+    winners: list[PublicWinner]
+
+
+class DrawList(BaseModel):
+    items: list[DrawSummary]
+
+
+class DrawRecord(BaseModel):
+    """The audit record: everything needed to recompute the result (see `sha256-mod-v1`).
+
+    While a day is open, `seed`, `entrants_hash`, `entrant_count`, `drawn_at` and `trigger` are
+    null (the entrant list is still growing; `GET /draws/{day}/entrants` shows it as it stands).
+    """
+
+    day: str
+    status: Literal["open", "drawn"]
+    algorithm: Literal["sha256-mod-v1"] = "sha256-mod-v1"
+    commitment: str
+    seed: str | None = Field(description="hex; null until drawn")
+    entrants_hash: str | None
+    entrant_count: int | None
+    winners: list[Winner]
+    redraws: list[Redraw]
+    drawn_at: str | None
+    trigger: Literal["schedule", "organiser"] | None
+    pending_at_draw: int | None = Field(
+        default=None, description="photos of the day still awaiting moderation when drawn"
+    )
+
+
+class Entrants(BaseModel):
+    entrants: list[str] = Field(description="entrant ids, sorted ascending")

@@ -1,0 +1,27 @@
+"""The hourly draw run (EventBridge Scheduler, Europe/London, minute 5 of every hour around the
+event): each ended event day that is not drawn yet is drawn once its moderation queue is empty
+or its deadline has passed. Retries and duplicate deliveries are harmless: the draw is
+conditional, so a second run finds the day drawn and does nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.prizedraw import logic
+from functions.prizedraw.deps import calendar, notifier, settings, store
+from shared.observability import logger
+from shared.types import utc_now
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, list[str]]:
+    logger.info("draw schedule fired", schedule=str(event.get("schedule", "")))
+    table_store = store()
+    result = logic.scheduled(table_store, notifier(table_store), settings(), calendar(),
+                             utc_now())
+    logger.info("draw schedule done", drawn=result["drawn"], waiting=result["waiting"],
+                already=len(result["already"]))
+    return result

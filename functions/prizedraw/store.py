@@ -1,0 +1,209 @@
+"""The draw's storage adapter: the table behind the `Store` port of `logic.py`.
+
+Items (besides those of `shared.entries`):
+- `WINNER#<entrant_id>` / `WIN`: one per person who holds a prize (pseudonym only), listed on
+  gsi1 `WINNERS` / `<day>#<position>` so one Query finds every earlier winner. Put with
+  `attribute_not_exists`: a person cannot hold two prizes, even if two days draw at once.
+- `AUDIT#DRAW#<day>`: who drew or redrew, when (shared.audit).
+The draw itself is ONE transaction: the record goes `open → drawn` on the `entry_seq` it read,
+with every winner item and the audit line; concurrent or repeated triggers lose the condition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from shared import entries as entries_mod
+from shared.audit import audit_item
+from shared.dynamo import Item, Table, TransactionConflict
+
+WINNERS = "WINNERS"
+
+
+class StaleRecord(Exception):
+    """The draw record changed since it was read (drawn, new entry, or a concurrent redraw)."""
+
+
+class WinnerTaken(Exception):
+    """A picked person won on another day meanwhile."""
+
+
+def _raise_for(exc: TransactionConflict) -> None:
+    if exc.reasons and exc.reasons[0] == "ConditionalCheckFailed":
+        raise StaleRecord() from exc
+    if any(r == "ConditionalCheckFailed" for r in exc.reasons[1:]):
+        raise WinnerTaken() from exc
+    raise StaleRecord() from exc  # contention (TransactionConflict): re-read and retry
+
+
+def winner_item(entrant_id: str, day: str, position: int, now: str) -> Item:
+    return {
+        "pk": f"WINNER#{entrant_id}",
+        "sk": "WIN",
+        "entrant_id": entrant_id,
+        "day": day,
+        "position": position,
+        "won_at": now,
+        "gsi1pk": WINNERS,
+        "gsi1sk": f"{day}#{position:03d}",
+    }
+
+
+class TableStore:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    # -- reads --------------------------------------------------------------------------------
+    def ensure(self, day: str, now: datetime) -> Item:
+        return entries_mod.ensure_commitment(self.table, day, now=now)
+
+    def record(self, day: str) -> Item | None:
+        return self.table.get(entries_mod.day_pk(day), "DRAW", consistent=True)
+
+    def records(self) -> list[Item]:
+        return self.table.query_all("gsi1pk = :p", {":p": "DRAWS"}, index="gsi1")
+
+    def seed(self, day: str) -> bytes:
+        item = self.table.get(entries_mod.day_pk(day), "SEED", consistent=True)
+        assert item is not None, "a draw record without its seed"
+        return bytes.fromhex(item["seed"])
+
+    def entrant_ids(self, day: str) -> list[str]:
+        return entries_mod.entrant_ids(self.table, day)
+
+    def entry(self, day: str, entrant_id: str) -> Item | None:
+        return entries_mod.entry(self.table, day, entrant_id)
+
+    def winners(self) -> dict[str, str]:
+        """Every current prize holder → the day they won (one Query, a few hundred items)."""
+        items = self.table.query_all("gsi1pk = :p", {":p": WINNERS}, index="gsi1")
+        return {i["entrant_id"]: i["day"] for i in items}
+
+    def awaiting(self, day: str) -> int:
+        from shared.photos import awaiting_moderation
+
+        return awaiting_moderation(self.table, day)
+
+    def saved_entrants(self, day: str, entrants_hash: str) -> list[str]:
+        return entries_mod.saved_entrants(self.table, day, entrants_hash)
+
+    def contact_email(self, photo_id: str) -> str | None:
+        from shared.photos import get_photo
+
+        photo = get_photo(self.table, photo_id, consistent=True)
+        return str(photo["email"]) if photo and photo.get("email") else None
+
+    # -- writes -------------------------------------------------------------------------------
+    def save_entrants(self, day: str, entrants_hash: str, entrant_ids: list[str]) -> int:
+        return entries_mod.save_entrants(self.table, day, entrants_hash, entrant_ids)
+
+    def commit_draw(
+        self,
+        day: str,
+        *,
+        seen_seq: int | None,
+        fields: Mapping[str, Any],
+        winners: list[tuple[str, int]],
+        actor: str,
+        now: datetime,
+        at: str,
+    ) -> None:
+        """open → drawn, if still open at `seen_seq`, with the winner items, all or nothing."""
+        names = {"#status": "status", "#seq": "entry_seq"}
+        values: dict[str, Any] = {":open": "open"}
+        sets = []
+        for n, (name, value) in enumerate(fields.items()):
+            names[f"#f{n}"] = name
+            values[f":f{n}"] = value
+            sets.append(f"#f{n} = :f{n}")
+        if seen_seq is None:
+            seq_condition = "attribute_not_exists(#seq)"
+        else:
+            seq_condition = "#seq = :seq"
+            values[":seq"] = seen_seq
+        operations: list[dict[str, Any]] = [{"Update": {
+            "Key": {"pk": entries_mod.day_pk(day), "sk": "DRAW"},
+            "UpdateExpression": "SET " + ", ".join(sets),
+            "ConditionExpression": f"#status = :open AND {seq_condition}",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }}]
+        for entrant_id, position in winners:
+            operations.append({"Put": {
+                "Item": winner_item(entrant_id, day, position, at),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }})
+        operations.append({"Put": {"Item": audit_item(
+            f"DRAW#{day}", at=now, actor=actor, action="drawn",
+            detail=f"{len(winners)} winner(s)",
+        )}})
+        try:
+            self.table.transact(operations)
+        except TransactionConflict as exc:
+            _raise_for(exc)
+
+    def commit_redraw(
+        self,
+        day: str,
+        *,
+        version: int,
+        fields: Mapping[str, Any],
+        released: str | None,
+        chosen: str,
+        position: int,
+        actor: str,
+        now: datetime,
+        at: str,
+        reason: str,
+    ) -> None:
+        """Replace a position on the record at `version` (optimistic lock), with the prize items."""
+        names = {"#status": "status", "#version": "version"}
+        values: dict[str, Any] = {":drawn": "drawn", ":v": version, ":one": 1}
+        sets = ["#version = #version + :one"]
+        for n, (name, value) in enumerate(fields.items()):
+            names[f"#f{n}"] = name
+            values[f":f{n}"] = value
+            sets.append(f"#f{n} = :f{n}")
+        operations: list[dict[str, Any]] = [{"Update": {
+            "Key": {"pk": entries_mod.day_pk(day), "sk": "DRAW"},
+            "UpdateExpression": "SET " + ", ".join(sets),
+            "ConditionExpression": "#status = :drawn AND #version = :v",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }}]
+        if released is not None:  # the replaced holder no longer holds a prize
+            operations.append({"Delete": {
+                "Key": {"pk": f"WINNER#{released}", "sk": "WIN"},
+                "ConditionExpression": "attribute_not_exists(pk) OR #d = :day",
+                "ExpressionAttributeNames": {"#d": "day"},
+                "ExpressionAttributeValues": {":day": day},
+            }})
+        operations.append({"Put": {
+            "Item": winner_item(chosen, day, position, at),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }})
+        operations.append({"Put": {"Item": audit_item(
+            f"DRAW#{day}", at=now, actor=actor, action="redraw",
+            detail=f"position {position}: {reason}",
+        )}})
+        try:
+            self.table.transact(operations)
+        except TransactionConflict as exc:
+            _raise_for(exc)
+
+    def claim_waiting_notice(self, day: str, at: str) -> bool:
+        """True once per day: whether this run should tell organisers the draw is waiting."""
+        from shared.dynamo import ConditionFailed
+
+        try:
+            self.table.update(
+                entries_mod.day_pk(day), "DRAW", "SET #w = :at",
+                names={"#w": "waiting_notice_at", "#s": "status"},
+                values={":at": at, ":open": "open"},
+                condition="attribute_not_exists(#w) AND #s = :open",
+            )
+        except ConditionFailed:
+            return False
+        return True
