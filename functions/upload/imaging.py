@@ -125,13 +125,20 @@ def _jpeg_end(data: bytes, start: int) -> int:
             i = found.start()
 
 
+def _phone_trailer(rest: bytes) -> bool:
+    """What phones legitimately append to a JPEG: the short video of a Motion Photo (an MP4,
+    whose first box is `ftyp`) or Samsung's SEF trailer (which ends with `SEFT`). Both are
+    dropped by re-encoding like everything else after the picture."""
+    return rest[4:8] == b"ftyp" or (rest.endswith(b"SEFT") and b"SEFH" in rest)
+
+
 def _check_jpeg(data: bytes) -> None:
     end = _jpeg_end(data, 0)
     # Cameras (MPF) store further JPEGs after the first, e.g. previews: each must be whole too.
     while end < len(data):
         rest = data[end:]
-        if not rest.strip(b"\x00\r\n\t "):
-            return  # padding
+        if not rest.strip(b"\x00\r\n\t ") or _phone_trailer(rest):
+            return  # padding, or a phone's own trailer
         if rest[:3] != b"\xff\xd8\xff":
             raise ImageRefused(Reason.POLYGLOT)
         end = _jpeg_end(data, end)

@@ -166,6 +166,24 @@ def test_jpeg_followed_by_another_jpeg_mpf_style_is_accepted() -> None:
     assert imaging.process(data).width == 96
 
 
+@pytest.mark.parametrize("trailer", [
+    # a Motion Photo's video: an MP4 whose first box is `ftyp`
+    b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64,
+    # Samsung's SEF trailer
+    b"\x00\x00SEFH\x01\x00\x00\x00Image_UTC_Data1616000000000" + b"\x10\x00\x00\x00SEFT",
+], ids=["motion-photo", "samsung-sef"])
+def test_what_phones_append_to_their_jpegs_is_accepted_and_dropped(trailer) -> None:
+    # Given a phone photo with the phone's own data after the picture
+    result = imaging.process(corpus.jpeg() + trailer)
+    # Then it is processed, and nothing of the trailer survives re-encoding
+    assert result.width == 96
+    assert b"ftyp" not in result.display and b"SEFT" not in result.display
+
+
+def test_a_fake_phone_trailer_does_not_let_a_payload_through() -> None:
+    assert _refusal(corpus.jpeg() + corpus.PHP + b"SEFT") == Reason.POLYGLOT
+
+
 def test_decompression_bomb_is_refused_from_its_header_without_decoding(monkeypatch) -> None:
     # Given a valid 15000 x 15000 PNG that compresses to a few hundred KB
     data = corpus.png_bomb()
