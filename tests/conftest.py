@@ -66,6 +66,29 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 @pytest.fixture
+def atomic_dynamodb(aws_env: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """DynamoDB applies each request atomically; moto in-process does not (two threads can both
+    pass a condition before either writes, and a cancelled transaction restores a copy of the
+    whole table, undoing other threads' writes). One lock around each moto request models
+    DynamoDB, while the races between requests, through our code and conditions, stay real."""
+    import threading
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    for name in ("transact_write_items", "put_item", "update_item", "delete_item", "get_item",
+                 "query", "batch_write_item"):
+        original = getattr(DynamoDBBackend, name)
+
+        def locked(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(DynamoDBBackend, name, locked)
+    return aws_env
+
+
+@pytest.fixture
 def lambda_context() -> Any:
     from local.runtime import LocalContext
 

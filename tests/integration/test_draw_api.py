@@ -12,7 +12,6 @@ from shared.config import ApiConfig, load
 from tests.events import MEMBER_CLAIMS, ORGANISER_CLAIMS, body_of, http_event
 from tests.integration.test_draw_support import (
     NOW,
-    atomic_dynamodb,  # noqa: F401 - fixture
     await_moderation,
     count_calls,
     emails_to,
@@ -117,7 +116,7 @@ def test_a_day_with_no_entrants_is_drawn_with_no_winners(call):
 
 
 @pytest.mark.parametrize("people", [20, 0])  # with 0 no winner item can collide: the record must
-def test_ten_concurrent_triggers_draw_once(call, atomic_dynamodb, people):  # noqa: F811
+def test_ten_concurrent_triggers_draw_once(call, atomic_dynamodb, people):
     # Given entrants (or none), and ten organisers clicking at the same moment
     if people:
         enter(DAY, *range(1, people + 1))

@@ -3,11 +3,8 @@ emails sent through moto, and a DynamoDB backend made atomic for thread races.""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
 from typing import Any
-
-import pytest
 
 from shared.dynamo import Table
 from shared.entries import Entry, record_entry
@@ -59,25 +56,6 @@ def sent_emails() -> list[Any]:
 
 def emails_to(address: str) -> list[Any]:
     return [m for m in sent_emails() if address in m.destinations.get("ToAddresses", [])]
-
-
-@pytest.fixture
-def atomic_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
-    """moto's in-process backend is not thread-safe (a failed transaction restores a deep copy
-    of the whole table, undoing others' writes); DynamoDB applies each request atomically, so
-    model that with one lock around each request. Races between requests remain real."""
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.RLock()
-    for name in ("transact_write_items", "put_item", "update_item", "delete_item", "get_item",
-                 "query", "batch_write_item"):
-        original = getattr(DynamoDBBackend, name)
-
-        def locked(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
-            with lock:
-                return _original(self, *args, **kwargs)
-
-        monkeypatch.setattr(DynamoDBBackend, name, locked)
 
 
 def count_calls() -> dict[str, int]:

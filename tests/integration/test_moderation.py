@@ -370,39 +370,16 @@ def test_a_reported_photo_can_be_restored_or_removed(aws_env, lambda_context):
 
 
 # -- concurrency -----------------------------------------------------------------------------
-class AtomicCalls:
-    """A client whose every API call runs alone, as each DynamoDB request is atomic."""
-
-    _lock = threading.Lock()
-
-    def __init__(self, wrapped: Any) -> None:
-        self._wrapped = wrapped
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._wrapped, name)
-        if not callable(attr):
-            return attr
-
-        def locked(*args: Any, **kwargs: Any) -> Any:
-            with self._lock:
-                return attr(*args, **kwargs)
-
-        return locked
-
-
-def test_concurrent_decisions_on_one_photo_last_wins_and_both_are_audited(aws_env):
+def test_concurrent_decisions_on_one_photo_last_wins_and_both_are_audited(atomic_dynamodb):
     """Two organisers read the same version; both write: one is refused by the version
     condition, re-reads and writes after the other. No lost update, no stale public copy."""
     from functions.moderation import logic
     from functions.moderation.handler import _ports
     from functions.moderation.models import PhotoDecisionIn
-    from shared.aws import client, set_client
+    from shared.aws import set_client
 
     photo_id = make_photo()
     version_before = photo(photo_id)["version"]
-    # DynamoDB applies each request atomically; moto in-process does not (two threads can both
-    # pass a condition before either writes), so each single API call is serialised here.
-    set_client("dynamodb", AtomicCalls(client("dynamodb")))
     real = _ports()
     both_read = threading.Barrier(2, timeout=10)
     first_reads: set[int] = set()

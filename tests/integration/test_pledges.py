@@ -15,28 +15,12 @@ PLEDGE = {"name": "Ada Lovelace", "email": "ada@school.test", "role": "teacher",
 
 
 @pytest.fixture
-def serialisable_moto(aws_env, monkeypatch):
-    """DynamoDB runs each transaction atomically; in-process moto does not (a cancelled one
-    restores a deep copy of the whole table, wiping a concurrent commit). Give moto's writes a
-    lock so the threads below race on our code and conditions, as they would on DynamoDB."""
-    import threading
-
-    from moto.dynamodb.models import DynamoDBBackend
-
+def serialisable_moto(atomic_dynamodb):
     from shared.config import ApiConfig, load
     from shared.secret import server_secret
 
-    lock = threading.RLock()
-    for name in ("transact_write_items", "put_item", "update_item", "delete_item"):
-        original = getattr(DynamoDBBackend, name)
-
-        def locked(self, *args, _original=original, **kwargs):
-            with lock:
-                return _original(self, *args, **kwargs)
-
-        monkeypatch.setattr(DynamoDBBackend, name, locked)
     server_secret(load(ApiConfig).table_name)  # created before the threads start
-    return aws_env
+    return atomic_dynamodb
 
 
 def call(method: str, path: str, lambda_context: Any, **kwargs: Any) -> dict[str, Any]:

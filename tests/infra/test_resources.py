@@ -1,0 +1,207 @@
+"""Runtime, data, storage and cost properties of the synthesized template."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from infra.wiring import WIRING
+
+from .conftest import of_type
+
+STANDING_COST_TYPES = {
+    "AWS::EC2::NatGateway",
+    "AWS::EC2::VPC",
+    "AWS::EC2::Instance",
+    "AWS::KMS::Key",
+    "AWS::WAFv2::WebACL",
+    "AWS::RDS::DBInstance",
+    "AWS::ElastiCache::CacheCluster",
+    "AWS::Lambda::Version",  # provisioned concurrency hangs off versions/aliases
+    "AWS::Lambda::Alias",
+    "AWS::EC2::VPCEndpoint",
+}
+
+
+def test_every_function_is_python313_arm64_json_logged_and_traced(resources):
+    functions = {
+        k: f
+        for k, f in of_type(resources, "AWS::Lambda::Function").items()
+        if f["Properties"].get("Handler", "").startswith("functions.")
+    }
+    assert sorted(f["Properties"]["Handler"] for f in functions.values()) == sorted(
+        fn.handler for fn in WIRING.functions
+    )
+    for fn in functions.values():
+        props = fn["Properties"]
+        assert props["Runtime"] == "python3.13"
+        assert props["Architectures"] == ["arm64"]
+        assert props["LoggingConfig"]["LogFormat"] == "JSON"
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        env = props["Environment"]["Variables"]
+        assert env["EVENT_TZ"] == "Europe/London"
+        assert env["PRESCREEN"] == "rekognition"
+        assert env["MEDIA_BASE_URL"]["Fn::Join"][1][0] == "https://"
+        assert env["MEDIA_BASE_URL"]["Fn::Join"][1][-1] == "/"
+
+
+def test_function_limits_come_from_the_wiring(resources):
+    functions = {
+        f["Properties"]["Handler"]: f["Properties"]
+        for f in of_type(resources, "AWS::Lambda::Function").values()
+    }
+    for spec in WIRING.functions:
+        props = functions[spec.handler]
+        assert props["MemorySize"] == spec.memory_mb
+        assert props["Timeout"] == spec.timeout_s
+        assert props.get("ReservedConcurrentExecutions") == spec.reserved_concurrency
+
+
+def test_each_function_has_its_own_role(resources):
+    roles = [
+        f["Properties"]["Role"]["Fn::GetAtt"][0]
+        for f in of_type(resources, "AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"].startswith("functions.")
+    ]
+    assert len(set(roles)) == len(WIRING.functions)
+
+
+def test_only_the_rekognition_function_may_call_rekognition(resources):
+    text_by_role = {}
+    for policy in of_type(resources, "AWS::IAM::Policy").values():
+        for role in policy["Properties"]["Roles"]:
+            text_by_role.setdefault(role["Ref"], "")
+            text_by_role[role["Ref"]] += str(policy["Properties"]["PolicyDocument"])
+    with_rekognition = [r for r, text in text_by_role.items() if "rekognition:" in text]
+    assert len(with_rekognition) == sum(fn.uses_rekognition for fn in WIRING.functions)
+
+
+def test_table_is_on_demand_with_ttl_pitr_and_the_wiring_indexes(resources):
+    (table,) = of_type(resources, "AWS::DynamoDB::Table").values()
+    props = table["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert "ProvisionedThroughput" not in props
+    assert props["TimeToLiveSpecification"] == {
+        "AttributeName": WIRING.table.ttl_attribute,
+        "Enabled": True,
+    }
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert [k["AttributeName"] for k in props["KeySchema"]] == ["pk", "sk"]
+    gsis = {g["IndexName"]: g for g in props["GlobalSecondaryIndexes"]}
+    assert set(gsis) == set(WIRING.table.indexes)
+    for name, gsi in gsis.items():
+        assert [k["AttributeName"] for k in gsi["KeySchema"]] == [f"{name}pk", f"{name}sk"]
+        assert gsi["Projection"] == {"ProjectionType": "ALL"}
+
+
+def test_buckets_are_private_encrypted_and_expire_incoming(resources):
+    buckets = of_type(resources, "AWS::S3::Bucket")
+    assert len(buckets) == len(WIRING.buckets) + 1  # + the access-log bucket
+    for bucket in buckets.values():
+        props = bucket["Properties"]
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }
+        sse = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+        assert sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    media = [b["Properties"] for b in buckets.values() if "CorsConfiguration" in b["Properties"]]
+    assert len(media) == len(WIRING.buckets)
+    rules = media[0]["LifecycleConfiguration"]["Rules"]
+    assert {
+        "Id": "expire-incoming",
+        "Prefix": "incoming/",
+        "ExpirationInDays": 1,
+        "Status": "Enabled",
+    } in rules
+    assert any("AbortIncompleteMultipartUpload" in r for r in rules)
+    cors = media[0]["CorsConfiguration"]["CorsRules"][0]
+    assert cors["AllowedMethods"] == ["POST"]
+    assert cors["AllowedOrigins"] == ["https://techognition.org.uk"]
+
+
+def test_uploads_notify_the_queue_only_under_incoming(resources):
+    (notifications,) = of_type(resources, "Custom::S3BucketNotifications").values()
+    (config,) = notifications["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    assert config["Events"] == ["s3:ObjectCreated:*"]
+    assert config["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": "incoming/"}]
+
+
+def test_cdn_can_read_only_the_public_prefix(resources):
+    policies = of_type(resources, "AWS::S3::BucketPolicy")
+    statements = [
+        s for p in policies.values() for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    (deny,) = [s for s in statements if s.get("Sid") == "CdnReadsPublicPrefixOnly"]
+    assert deny["Effect"] == "Deny"
+    assert deny["NotResource"]["Fn::Join"][1][-1] == "/public/*"
+    (distribution,) = of_type(resources, "AWS::CloudFront::Distribution").values()
+    (origin,) = distribution["Properties"]["DistributionConfig"]["Origins"]
+    assert "OriginAccessControlId" in origin
+
+
+def test_ses_bounces_and_complaints_reach_the_feedback_topic(resources):
+    (destination,) = of_type(resources, "AWS::SES::ConfigurationSetEventDestination").values()
+    config = destination["Properties"]["EventDestination"]
+    assert sorted(config["MatchingEventTypes"]) == ["bounce", "complaint"]
+    assert "SnsDestination" in config
+    (identity,) = of_type(resources, "AWS::SES::EmailIdentity").values()
+    assert identity["Properties"]["EmailIdentity"] == "hello@techognition.org.uk"
+
+
+def test_alarms_cover_dead_letters_functions_and_api(resources):
+    alarms = [a["Properties"] for a in of_type(resources, "AWS::CloudWatch::Alarm").values()]
+    metrics = [a["MetricName"] for a in alarms]
+    assert metrics.count("ApproximateNumberOfMessagesVisible") == sum(
+        q.dead_letter for q in WIRING.queues
+    )
+    assert metrics.count("Errors") == len(WIRING.functions)
+    assert metrics.count("Throttles") == len(WIRING.functions)
+    assert metrics.count("5xx") == 1
+    assert all(a["Threshold"] == 1 and a["AlarmActions"] for a in alarms)
+    subscriptions = of_type(resources, "AWS::SNS::Subscription").values()
+    (subscription,) = [s for s in subscriptions if s["Properties"]["Protocol"] == "email"]
+    assert subscription["Properties"]["Endpoint"] == "ops@techognition.org.uk"
+
+
+def test_api_stage_is_throttled_and_access_logged(resources):
+    (stage,) = of_type(resources, "AWS::ApiGatewayV2::Stage").values()
+    props = stage["Properties"]
+    assert props["StageName"] == "$default"
+    assert props["DefaultRouteSettings"]["ThrottlingRateLimit"] == 200
+    assert props["DefaultRouteSettings"]["ThrottlingBurstLimit"] == 400
+    assert "$context.requestId" in props["AccessLogSettings"]["Format"]
+    (api,) = of_type(resources, "AWS::ApiGatewayV2::Api").values()
+    assert api["Properties"]["CorsConfiguration"]["AllowOrigins"] == ["https://techognition.org.uk"]
+
+
+def test_outputs(template):
+    outputs = template.to_json()["Outputs"]
+    assert {"ApiUrl", "MediaBaseUrl", "UserPoolId", "UserPoolClientId", "SiteUrl"} <= set(outputs)
+
+
+def test_no_resource_with_standing_cost(resources):
+    types = {r["Type"] for r in resources.values()}
+    assert not types & STANDING_COST_TYPES
+    for fn in of_type(resources, "AWS::Lambda::Function").values():
+        assert "VpcConfig" not in fn["Properties"]
+    for table in of_type(resources, "AWS::DynamoDB::Table").values():
+        assert "ProvisionedThroughput" not in table["Properties"]
+
+
+def test_cfn_lint_reports_no_errors(template_json: Path):
+    # parseable format: <file>:<line>:<col>:<line>:<col>:<rule>:<message>; E rules are errors
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    result = subprocess.run(
+        [str(cfn_lint), "--format", "parseable", str(template_json)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    findings = [line.split(":", 6) for line in result.stdout.splitlines() if line.strip()]
+    errors = [f for f in findings if len(f) > 5 and f[5].startswith("E")]
+    assert not errors, result.stdout
+    assert result.returncode & 2 == 0, result.stderr  # exit bits: 2 errors, 4 warnings, 8 info
