@@ -1,0 +1,97 @@
+"""Alarms (to the ops email) on dead letters, function errors and throttles, and API 5xx."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.constants import ALARM_PERIOD_MINUTES
+
+# TODO: alarm on the moderation backlog age (metric `ModerationBacklogAgeSeconds`, namespace
+# Techognition, emitted by the moderation/processor functions) once the functions emit it.
+
+
+class Observability(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        ops_email: str,
+        functions: dict[str, lambda_.Function],
+        dead_letter_queues: dict[str, sqs.Queue],
+        http_api: apigw.HttpApi,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.topic = sns.Topic(self, "Alarms", display_name="techognition alarms", enforce_ssl=True)
+        self.topic.add_subscription(subscriptions.EmailSubscription(ops_email))
+        action = actions.SnsAction(self.topic)
+        period = Duration.minutes(ALARM_PERIOD_MINUTES)
+        self.alarms: list[cloudwatch.Alarm] = []
+
+        def alarm(alarm_id: str, metric: cloudwatch.Metric, description: str) -> None:
+            created = metric.create_alarm(
+                self,
+                alarm_id,
+                alarm_description=description,
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            created.add_alarm_action(action)
+            self.alarms.append(created)
+
+        for name, dlq in dead_letter_queues.items():
+            alarm(
+                f"{name}-Messages",
+                dlq.metric_approximate_number_of_messages_visible(
+                    period=period, statistic="Maximum"
+                ),
+                f"Messages are waiting in the dead-letter queue {name}.",
+            )
+        for name, fn in functions.items():
+            alarm(f"{name}-Errors", fn.metric_errors(period=period), f"{name} raised errors.")
+            alarm(f"{name}-Throttles", fn.metric_throttles(period=period), f"{name} was throttled.")
+        alarm("Api-5xx", http_api.metric_server_error(period=period), "The HTTP API returned 5xx.")
+
+        dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.days(1))
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="API requests and errors",
+                left=[http_api.metric_count(period=period)],
+                right=[
+                    http_api.metric_client_error(period=period),
+                    http_api.metric_server_error(period=period),
+                ],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="API latency (p90)",
+                left=[http_api.metric_latency(period=period, statistic="p90")],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Function errors",
+                left=[
+                    fn.metric_errors(period=period, label=name) for name, fn in functions.items()
+                ],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Function duration (p90)",
+                left=[
+                    fn.metric_duration(period=period, statistic="p90", label=name)
+                    for name, fn in functions.items()
+                ],
+                width=12,
+            ),
+            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms), width=24),
+        )

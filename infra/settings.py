@@ -1,0 +1,125 @@
+"""The event's configuration (cdk.json context key `techognition`), validated at synth.
+
+Defaults live once, in cdk.json. Context given to the app (`cdk synth -c techognition='{...}'`
+or `build_app(context=...)`) is merged field by field over those defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from infra.constants import CONTEXT_KEY, LOG_RETENTION_CHOICES, PROJECT_ROOT
+
+_EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[A-Za-z]{2,}$")
+_SITE_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d+)?$")
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError(f"{value!r} does not look like an email address")
+    return value
+
+
+def _tz(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"{value!r} is not an IANA time zone (e.g. 'Europe/London')") from exc
+    return value
+
+
+def _site_url(value: str) -> str:
+    if not _SITE_URL.match(value):
+        raise ValueError(
+            f"{value!r} must be an https origin without path or trailing slash, "
+            "e.g. 'https://techognition.org.uk'"
+        )
+    return value
+
+
+def _log_retention(value: int) -> int:
+    if value not in LOG_RETENTION_CHOICES:
+        raise ValueError(
+            f"{value} is not a CloudWatch Logs retention; pick one of {LOG_RETENTION_CHOICES}"
+        )
+    return value
+
+
+Email = Annotated[str, AfterValidator(_email)]
+
+
+class SettingsError(ValueError):
+    """The `techognition` context is invalid; the message names every bad field."""
+
+
+class EventSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_start: date
+    event_end: date
+    event_tz: Annotated[str, AfterValidator(_tz)]
+    winners_per_day: Annotated[int, Field(ge=1, le=50)]
+    site_url: Annotated[str, AfterValidator(_site_url)]
+    sender_email: Email
+    ops_email: Email
+    organiser_emails: tuple[Email, ...] = ()
+    retention_days: Annotated[int, Field(ge=1, le=3650)]
+    log_retention_days: Annotated[int, AfterValidator(_log_retention)]
+    draw_excluded_emails: tuple[Email, ...] = ()
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> EventSettings:
+        if self.event_end < self.event_start:
+            raise ValueError(f"event_end {self.event_end} is before event_start {self.event_start}")
+        return self
+
+    def function_environment(self) -> dict[str, str]:
+        """The settings every function reads, upper-cased (validated again by `shared.config`)."""
+        return {
+            "EVENT_START": self.event_start.isoformat(),
+            "EVENT_END": self.event_end.isoformat(),
+            "EVENT_TZ": self.event_tz,
+            "WINNERS_PER_DAY": str(self.winners_per_day),
+            "SITE_URL": self.site_url,
+            "SENDER_EMAIL": self.sender_email,
+            "RETENTION_DAYS": str(self.retention_days),
+            "DRAW_EXCLUDED_EMAILS": ",".join(self.draw_excluded_emails),
+        }
+
+
+def cdk_json_context() -> dict[str, Any]:
+    """cdk.json's whole context: feature flags and event defaults (the CLI passes these to the
+    app, but an `App()` built in pytest would otherwise synthesize with other flags)."""
+    cdk_json = json.loads((PROJECT_ROOT / "cdk.json").read_text(encoding="utf-8"))
+    return dict(cdk_json["context"])
+
+
+def default_context() -> dict[str, Any]:
+    """The event defaults from cdk.json."""
+    return dict(cdk_json_context()[CONTEXT_KEY])
+
+
+def load_settings(raw: object) -> EventSettings:
+    """Validate the context value (a dict, a JSON string, or None for the defaults)."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise SettingsError(f"context '{CONTEXT_KEY}' is not valid JSON: {exc}") from exc
+    if raw is not None and not isinstance(raw, dict):
+        raise SettingsError(f"context '{CONTEXT_KEY}' must be an object, got {type(raw).__name__}")
+    merged = {**default_context(), **(raw or {})}
+    try:
+        return EventSettings.model_validate(merged)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(settings)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise SettingsError(f"invalid cdk.json context '{CONTEXT_KEY}': {problems}") from exc

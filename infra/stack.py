@@ -1,0 +1,132 @@
+"""The techognition stack: composes the constructs, everything read from the wiring."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from infra.constants import PRESCREEN
+from infra.constructs.api import Api
+from infra.constructs.auth import Auth
+from infra.constructs.data import DataTable
+from infra.constructs.email import Email
+from infra.constructs.functions import Functions, Resources, log_retention
+from infra.constructs.messaging import Messaging
+from infra.constructs.observability import Observability
+from infra.constructs.schedules import Schedules
+from infra.constructs.storage import Storage
+from infra.settings import EventSettings
+from infra.wiring import EMAIL_FEEDBACK, MEDIA_BUCKET, Wiring, environment
+
+
+def check_wiring(wiring: Wiring) -> None:
+    """Fail synth on wiring that CloudFormation would only reject at deploy time."""
+    routes = [route.route_key for route, _ in wiring.routes()]
+    duplicates = sorted({key for key in routes if routes.count(key) > 1})
+    if duplicates:
+        raise ValueError(f"routes declared twice in the wiring: {duplicates}")
+    names = [fn.name for fn in wiring.functions]
+    if len(set(names)) != len(names):
+        raise ValueError(f"function names must be unique: {names}")
+    visibility = {q.name: q.visibility_timeout_s for q in wiring.queues}
+    visibility.update({q.dlq_name: 30 for q in wiring.queues if q.dead_letter})  # SQS default
+    for fn in wiring.functions:
+        for source in fn.queue_sources:
+            if source.queue not in visibility:
+                raise ValueError(f"{fn.name} reads undeclared queue {source.queue!r}")
+            if visibility[source.queue] < fn.timeout_s:
+                raise ValueError(
+                    f"queue {source.queue!r} visibility timeout {visibility[source.queue]}s is "
+                    f"shorter than {fn.name}'s timeout {fn.timeout_s}s"
+                )
+
+
+class TechognitionStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        wiring: Wiring,
+        settings: EventSettings,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        check_wiring(wiring)
+        self.wiring = wiring
+        self.settings = settings
+
+        data = DataTable(self, "Data", spec=wiring.table)
+        messaging = Messaging(self, "Messaging", queues=wiring.queues, topics=wiring.topics)
+        storage = Storage(
+            self,
+            "Storage",
+            buckets=wiring.buckets,
+            queues=messaging.queues,
+            site_url=settings.site_url,
+            log_retention_days=settings.log_retention_days,
+            media_bucket=MEDIA_BUCKET,
+        )
+        email = Email(
+            self,
+            "Email",
+            sender_email=settings.sender_email,
+            feedback_topic=messaging.topics.get(EMAIL_FEEDBACK),
+        )
+        auth = Auth(self, "Auth", organiser_emails=settings.organiser_emails)
+
+        env = environment(
+            table_name=data.table.table_name,
+            media_bucket=storage.bucket(MEDIA_BUCKET).bucket_name,
+            media_base_url=storage.media_base_url,
+            settings={**settings.function_environment(), "PRESCREEN": PRESCREEN},
+        )
+        functions = Functions(
+            self,
+            "Functions",
+            functions=wiring.functions,
+            resources=Resources(
+                table=data.table,
+                buckets=storage.buckets,
+                queues=messaging.queues,
+                email=email,
+                environment=env,
+                log_retention_days=settings.log_retention_days,
+            ),
+        )
+        api = Api(
+            self,
+            "Api",
+            wiring=wiring,
+            functions=functions.functions,
+            authorizer=auth.authorizer,
+            site_url=settings.site_url,
+            access_log_retention=log_retention(settings.log_retention_days),
+        )
+        Schedules(
+            self,
+            "Schedules",
+            functions=wiring.functions,
+            targets=dict(functions.functions),
+            event_start=settings.event_start,
+            event_end=settings.event_end,
+            event_tz=settings.event_tz,
+        )
+        Observability(
+            self,
+            "Observability",
+            ops_email=settings.ops_email,
+            functions=functions.functions,
+            dead_letter_queues=messaging.dead_letter_queues,
+            http_api=api.http_api,
+        )
+
+        CfnOutput(self, "ApiUrl", value=api.url or "", description="HTTP API base URL")
+        CfnOutput(
+            self, "MediaBaseUrl", value=storage.media_base_url, description="CDN base for public/"
+        )
+        CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id)
+        CfnOutput(self, "UserPoolClientId", value=auth.client.user_pool_client_id)
+        CfnOutput(self, "SiteUrl", value=settings.site_url)
