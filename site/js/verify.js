@@ -58,3 +58,6 @@ form.addEventListener("submit", (event) => {
   history.replaceState(null, "", `?day=${form.elements.day.value}`);
   run(form.elements.day.value);
 });
+
+// Arriving from a "Verify it" link: recompute at once (it only reads the public record).
+if (day) run(day);
