@@ -68,7 +68,7 @@ def test_each_function_has_its_own_role(resources):
 
 
 def test_only_the_rekognition_function_may_call_rekognition(resources):
-    text_by_role = {}
+    text_by_role: dict[str, str] = {}
     for policy in of_type(resources, "AWS::IAM::Policy").values():
         for role in policy["Properties"]["Roles"]:
             text_by_role.setdefault(role["Ref"], "")

@@ -52,7 +52,9 @@ def _event(method, path, body=None, claims=None):
 
 
 def _call(*args, **kwargs):
-    response = app.resolve(_event(*args, **kwargs), {})
+    from local.runtime import LocalContext
+
+    response = app.resolve(_event(*args, **kwargs), LocalContext("test", 128, 3))  # type: ignore[arg-type]
     return response["statusCode"], response["headers"], json.loads(response["body"])
 
 
