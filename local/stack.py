@@ -78,7 +78,10 @@ class LocalStack:
 
         from moto.server import ThreadedMotoServer
 
+        from local.moto_patches import serialise_dynamodb
+
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per AWS call otherwise
+        serialise_dynamodb()  # the gateway runs functions concurrently, as Lambda would
 
         self._moto = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
         self._moto.start()
@@ -145,9 +148,11 @@ class LocalStack:
             "event_end": settings["EVENT_END"],
         }
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        stack_file = self.state_dir / "stack.json"
-        stack_file.write_text(json.dumps(info, indent=2) + "\n")
-        stack_file.chmod(0o600)  # it holds local passwords
+        # Written whole, then renamed: whoever waits for the file never reads half of it.
+        partial = self.state_dir / "stack.json.partial"
+        partial.write_text(json.dumps(info, indent=2) + "\n")
+        partial.chmod(0o600)  # it holds local passwords
+        partial.replace(self.state_dir / "stack.json")
         return info
 
     def _start_sources(self, session: Any, invoker: Invoker, tz: str) -> None:

@@ -71,20 +71,9 @@ def atomic_dynamodb(aws_env: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     pass a condition before either writes, and a cancelled transaction restores a copy of the
     whole table, undoing other threads' writes). One lock around each moto request models
     DynamoDB, while the races between requests, through our code and conditions, stay real."""
-    import threading
+    from local.moto_patches import serialise_dynamodb
 
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.RLock()
-    for name in ("transact_write_items", "put_item", "update_item", "delete_item", "get_item",
-                 "query", "batch_write_item"):
-        original = getattr(DynamoDBBackend, name)
-
-        def locked(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
-            with lock:
-                return _original(self, *args, **kwargs)
-
-        monkeypatch.setattr(DynamoDBBackend, name, locked)
+    serialise_dynamodb(monkeypatch.setattr)
     return aws_env
 
 
