@@ -8,7 +8,7 @@ NODE_STAMP := node_modules/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: run test unit lint synth deploy openapi bench cost clean
+.PHONY: run test unit lint synth deploy openapi bench cost clean screenshots
 
 $(VENV_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ unit: $(VENV_STAMP)
 lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy .
+
+## screenshots: refresh docs/screenshots/ (the site at phone and desktop widths) from the browser tests
+screenshots: $(VENV_STAMP)
+	UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q tests/e2e/test_site_pages.py tests/e2e/test_site_journeys.py
 
 ## openapi: regenerate docs/openapi.json from the handlers
 openapi: $(VENV_STAMP)
