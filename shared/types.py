@@ -7,7 +7,7 @@ import secrets
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -19,10 +19,6 @@ def normalise_email(value: str) -> str:
     if len(email) > 254 or not _EMAIL.match(email) or ".." in email.split("@", 1)[1]:
         raise ValueError("not a valid email address")
     return email
-
-
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
 
 
 def _valid_day(value: str) -> str:
@@ -39,13 +35,9 @@ Day = Annotated[
 ObjectId = Annotated[str, StringConstraints(pattern=_ID.pattern)]
 
 
-def text(min_length: int, max_length: int) -> object:
-    """A trimmed, length-bounded piece of user text, as an `Annotated` type."""
-    return Annotated[
-        str,
-        BeforeValidator(_strip),
-        StringConstraints(min_length=min_length, max_length=max_length),
-    ]
+def bounded(max_length: int, min_length: int = 1) -> StringConstraints:
+    """Trimmed user text of bounded length: `Annotated[str, bounded(280)]`."""
+    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
 
 
 def new_id() -> str:

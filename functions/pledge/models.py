@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from shared.types import Email, ObjectId
+from shared.types import Email, ObjectId, bounded
 
 Role = Literal["teacher", "school_leader", "technician", "other"]
 ROLES: tuple[Role, ...] = ("teacher", "school_leader", "technician", "other")
@@ -14,15 +14,11 @@ MessageStatus = Literal["pending", "approved", "rejected"]
 
 
 
-def _text(max_length: int) -> object:
-    return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
 
-
-# Trimmed, bounded user text (spelled out rather than via shared.types.text, for mypy).
-Name = Annotated[str, _text(80)]
-Organisation = Annotated[str, _text(120)]
-MessageText = Annotated[str, _text(500)]
-Reason = Annotated[str, _text(500)]
+Name = Annotated[str, bounded(80)]
+Organisation = Annotated[str, bounded(120)]
+MessageText = Annotated[str, bounded(500)]
+Reason = Annotated[str, bounded(500)]
 # token_urlsafe(32) is 43 characters; leave room, refuse anything that could not be one.
 Token = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,128}$")]
 

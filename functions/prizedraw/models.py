@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.types import Day, text
+from shared.types import Day, bounded
 
-Reason = text(1, 500)
+Reason = Annotated[str, bounded(500)]
 
 
 class DrawRequest(BaseModel):

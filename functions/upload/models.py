@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
-from shared.types import Email
+from shared.types import Email, bounded
 
 ContentType = Literal["image/jpeg", "image/png", "image/webp", "image/heic"]
 UploadStatus = Literal[
@@ -14,14 +14,11 @@ UploadStatus = Literal[
 ]
 
 
-def _text(max_length: int) -> object:
-    return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
 
-
-Caption = Annotated[str, _text(280)]
-DisplayName = Annotated[str, _text(80)]
-School = Annotated[str, _text(120)]
-ReportReason = Annotated[str, _text(500)]
+Caption = Annotated[str, bounded(280)]
+DisplayName = Annotated[str, bounded(80)]
+School = Annotated[str, bounded(120)]
+ReportReason = Annotated[str, bounded(500)]
 
 
 class _In(BaseModel):
