@@ -56,3 +56,7 @@ bench: $(VENV_STAMP)
 
 clean:
 	rm -rf cdk.out .local .pytest_cache .mypy_cache .ruff_cache
+
+## cost: the cost model (synthesized template x docs/usage.json x docs/prices.json); a report
+cost: $(VENV_STAMP)
+	$(PY) -m infra.cost

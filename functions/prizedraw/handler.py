@@ -22,7 +22,7 @@ from functions.prizedraw.models import (
     Entrants,
     RedrawRequest,
 )
-from shared.http import create_app, organiser, problems
+from shared.http import create_app, documented, organiser
 from shared.observability import logger
 from shared.types import Day, utc_now
 
@@ -31,30 +31,26 @@ app = create_app()
 DayPath = Annotated[Day, Path(description="YYYY-MM-DD in the event's time zone")]
 
 
-def _problems(*statuses: int) -> Any:
-    return problems(*statuses)
-
-
 @app.get("/draws", summary="Every event day's draw: commitment, status and winners")
 def list_draws() -> DrawList:
     return logic.list_draws(store(), calendar(), utc_now())
 
 
 @app.get("/draws/<day>", summary="A day's audit record (enough to recompute the draw)",
-         responses=_problems(404, 422))
+         responses=documented(200, DrawRecord, "The day's audit record", 400, 404, 422))
 def get_draw(day: DayPath) -> DrawRecord:
     return logic.get_draw(store(), calendar(), day, utc_now())
 
 
 @app.get("/draws/<day>/entrants", summary="A day's entrant ids, sorted ascending",
-         responses=_problems(404, 422))
+         responses=documented(200, Entrants, "The day's entrant ids", 400, 404, 422))
 def get_entrants(day: DayPath) -> Entrants:
     return logic.get_entrants(store(), calendar(), settings(), day, utc_now())
 
 
 @app.post("/admin/draws", summary="Draw a day now (organisers)",
-          responses={201: {"description": "The audit record of the draw just made"},
-                     **_problems(400, 401, 403, 409, 413, 422)})
+          responses=documented(201, DrawRecord, "The audit record of the draw just made",
+                               400, 401, 403, 409, 413, 422))
 def create_draw(body: DrawRequest) -> Response[DrawRecord]:
     actor = organiser(app)
     table_store = store()
@@ -66,7 +62,8 @@ def create_draw(body: DrawRequest) -> Response[DrawRecord]:
 
 
 @app.post("/admin/draws/<day>/redraw", summary="Redraw one position (organisers)",
-          responses=_problems(400, 401, 403, 404, 409, 413, 422))
+          responses=documented(200, DrawRecord, "The day's audit record after the redraw",
+                               400, 401, 403, 404, 409, 413, 422))
 def redraw(day: DayPath, body: RedrawRequest) -> DrawRecord:
     actor = organiser(app)
     table_store = store()

@@ -64,7 +64,9 @@ def health() -> Health:
     return Health(status="ok")
 
 
-@app.get("/openapi.json", summary="This API's OpenAPI 3.1 description")
+@app.get("/openapi.json", summary="This API's OpenAPI 3.1 description",
+         responses={200: {"description": "The OpenAPI 3.1 document",
+                          "content": {"application/json": {"schema": {"type": "object"}}}}})
 def openapi() -> Response[str]:
     return Response(status_code=200, content_type="application/json", body=_spec())
 

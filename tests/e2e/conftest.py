@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,30 +19,40 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    state = tmp_path_factory.mktemp("stack")
+@contextmanager
+def running_stack(state: Path, **env_overrides: str) -> Iterator[dict[str, Any]]:
+    """A fresh `python -m local` on free ports, its files in `state`; stopped on exit."""
     log = (state / "stack.log").open("w")
     env = {**os.environ, "PORT": "0", "LOCAL_STATE_DIR": str(state),
-           "POWERTOOLS_LOG_LEVEL": "WARNING"}
+           "POWERTOOLS_LOG_LEVEL": "WARNING", **env_overrides}
     process = subprocess.Popen([sys.executable, "-m", "local"], cwd=ROOT, env=env,
                                stdout=log, stderr=subprocess.STDOUT)
-    stack_file = state / "stack.json"
-    deadline = time.monotonic() + 60
-    while not stack_file.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError("local stack did not start:\n" + (state / "stack.log").read_text())
-        time.sleep(0.1)
-    info = json.loads(stack_file.read_text())
-    info["log"] = state / "stack.log"
-    yield info
-    process.send_signal(signal.SIGINT)
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+        stack_file = state / "stack.json"
+        deadline = time.monotonic() + 60
+        while not stack_file.exists():
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                log_text = (state / "stack.log").read_text()
+                raise RuntimeError("local stack did not start:\n" + log_text)
+            time.sleep(0.1)
+        info = json.loads(stack_file.read_text())
+        info["log"] = state / "stack.log"
+        yield info
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    with running_stack(tmp_path_factory.mktemp("stack")) as info:
+        yield info
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,773 @@
+"""Cost model (`make cost`): the synthesized template x a usage profile x a prices file.
+
+    .venv/bin/python -m infra.cost [--template cdk.out/TechognitionStack.template.json]
+
+What exists, how big and how it is billed comes from the TEMPLATE (each function's memory and
+architecture, tracing, alarms, dashboards, log retention, the table's billing mode and PITR, the
+CDN, the queues' event source mappings, anything with a standing charge). How much it is used
+comes from docs/usage.json (the busy week and an idle month), the prices from docs/prices.json
+(eu-west-2, free tier off). A report, not a gate: it always exits 0 and prints PASS/OVER.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+ROOT = Path(__file__).resolve().parents[1]
+PRICES = ROOT / "docs" / "prices.json"
+USAGE = ROOT / "docs" / "usage.json"
+GB = 1_000_000_000
+SECONDS_PER_DAY = 86_400
+
+Kind = Literal["request", "standing", "stored_data", "stored_media"]
+Template = Mapping[str, Any]
+
+
+# -- prices ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Prices:
+    source: str
+    taken: str
+    caveat: str
+    hours_per_month: float
+    items: Mapping[str, Mapping[str, Any]]
+    standing_by_type: Mapping[str, Mapping[str, str]]
+    standing_unpriced_types: frozenset[str]
+
+    def __getitem__(self, key: str) -> float:
+        return float(self.items[key]["price"])
+
+    def unit(self, key: str) -> str:
+        return str(self.items[key]["unit"])
+
+
+def load_prices(path: Path = PRICES) -> Prices:
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return Prices(
+        source=raw["source"],
+        taken=raw["taken"],
+        caveat=raw["caveat"],
+        hours_per_month=float(raw["hours_per_month"]),
+        items=raw["prices"],
+        standing_by_type=raw["standing_by_type"],
+        standing_unpriced_types=frozenset(raw["standing_unpriced_types"]),
+    )
+
+
+def load_usage(path: Path = USAGE) -> dict[str, Any]:
+    usage: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return usage
+
+
+# -- the template ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Function:
+    logical_id: str
+    name: str  # the wiring's function name when the handler is one of ours, else the logical id
+    memory_mb: int
+    architecture: str
+    traced: bool
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A resource that costs money every hour it exists, whatever the traffic."""
+
+    logical_id: str
+    cfn_type: str
+    what: str
+    monthly_usd: float | None  # None: the prices file has no price for it (still reported)
+
+
+@dataclass
+class Facts:
+    functions: dict[str, Function] = field(default_factory=dict)
+    alarms: int = 0
+    dashboards: int = 0
+    log_groups: int = 0
+    log_retention_days: int | None = None  # the longest; None = a group keeps logs forever
+    table_billing: list[str] = field(default_factory=list)
+    pitr: bool = False
+    buckets: int = 0
+    queues: int = 0
+    sqs_mappings: int = 0
+    distributions: int = 0
+    http_apis: int = 0
+    rest_apis: int = 0
+    schedules: int = 0
+    standing: list[Standing] = field(default_factory=list)
+
+
+def _function_name(props: Mapping[str, Any], logical_id: str) -> str:
+    handler = str(props.get("Handler", ""))
+    if handler.startswith("functions."):
+        from infra.wiring import WIRING
+
+        for fn in WIRING.functions:
+            if fn.handler == handler:
+                return fn.name
+    return logical_id
+
+
+def _hours_cost(prices: Prices, key: str, per: str, count: float = 1) -> float:
+    return prices[key] * count * (prices.hours_per_month if per == "hour" else 1)
+
+
+_COUNTED = {
+    "AWS::CloudWatch::Dashboard": "dashboards",
+    "AWS::S3::Bucket": "buckets",
+    "AWS::SQS::Queue": "queues",
+    "AWS::CloudFront::Distribution": "distributions",
+    "AWS::ApiGatewayV2::Api": "http_apis",
+    "AWS::ApiGateway::RestApi": "rest_apis",
+    "AWS::Scheduler::Schedule": "schedules",
+}
+
+
+def read_template(template: Template, prices: Prices) -> Facts:
+    facts = Facts()
+    retentions: list[int | None] = []
+    for logical_id, resource in template.get("Resources", {}).items():
+        kind = str(resource["Type"])
+        props: Mapping[str, Any] = resource.get("Properties", {}) or {}
+        if kind in _COUNTED:
+            setattr(facts, _COUNTED[kind], getattr(facts, _COUNTED[kind]) + 1)
+        elif kind == "AWS::Lambda::Function":
+            facts.functions[logical_id] = Function(
+                logical_id,
+                _function_name(props, logical_id),
+                int(props.get("MemorySize", 128)),
+                (props.get("Architectures") or ["x86_64"])[0],
+                (props.get("TracingConfig") or {}).get("Mode") == "Active",
+            )
+        elif kind == "AWS::CloudWatch::Alarm":
+            facts.alarms += max(1, len(props.get("Metrics", [])))  # billed per alarm metric
+        elif kind == "AWS::Logs::LogGroup":
+            facts.log_groups += 1
+            retentions.append(props.get("RetentionInDays"))
+        elif kind in ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable"):
+            _read_table(logical_id, kind, props, facts, prices)
+        elif kind == "AWS::Lambda::EventSourceMapping":
+            facts.sqs_mappings += _is_sqs_source(template, props.get("EventSourceArn"))
+        else:
+            standing = _standing(logical_id, kind, props, prices)
+            if standing:
+                facts.standing.append(standing)
+    if retentions:
+        facts.log_retention_days = (
+            None if any(r is None for r in retentions) else max(int(r) for r in retentions if r)
+        )
+    return facts
+
+
+def _standing(
+    logical_id: str, kind: str, props: Mapping[str, Any], prices: Prices
+) -> Standing | None:
+    """A resource billed by the hour or month whatever the traffic (None if it is not one)."""
+    if kind in ("AWS::Lambda::Alias", "AWS::Lambda::Version"):
+        provisioned = bool(props.get("ProvisionedConcurrencyConfig"))
+        return Standing(logical_id, kind, "provisioned concurrency", None) if provisioned else None
+    # gateway endpoints (S3, DynamoDB) are free; interface endpoints are billed per AZ-hour
+    if kind == "AWS::EC2::VPCEndpoint" and props.get("VpcEndpointType") == "Interface":
+        zones = max(1, len(props.get("SubnetIds", [])))
+        return Standing(
+            logical_id,
+            kind,
+            f"interface VPC endpoint ({zones} AZ)",
+            _hours_cost(prices, "vpc_interface_endpoint_hour", "hour", zones),
+        )
+    if kind in prices.standing_by_type:
+        spec = prices.standing_by_type[kind]
+        return Standing(
+            logical_id,
+            kind,
+            spec["price_key"].replace("_", " "),
+            _hours_cost(prices, spec["price_key"], spec["per"]),
+        )
+    if kind in prices.standing_unpriced_types:
+        return Standing(logical_id, kind, "always-on compute or storage", None)
+    return None
+
+
+def _is_sqs_source(template: Template, arn: Any) -> bool:
+    if isinstance(arn, dict) and "Fn::GetAtt" in arn:
+        target = template.get("Resources", {}).get(arn["Fn::GetAtt"][0], {})
+        return bool(target.get("Type") == "AWS::SQS::Queue")
+    return ":sqs:" in json.dumps(arn)
+
+
+def _read_table(
+    logical_id: str, kind: str, props: Mapping[str, Any], facts: Facts, prices: Prices
+) -> None:
+    billing = str(props.get("BillingMode") or "PROVISIONED")
+    facts.table_billing.append(billing)
+    if kind == "AWS::DynamoDB::GlobalTable":
+        replicas = props.get("Replicas", [])
+        facts.pitr = facts.pitr or any(
+            (r.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled")
+            for r in replicas
+        )
+        capacity = props.get("WriteProvisionedThroughputSettings")
+        if billing == "PROVISIONED" or capacity:
+            facts.standing.append(Standing(logical_id, kind, "provisioned capacity", None))
+        return
+    facts.pitr = facts.pitr or bool(
+        (props.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled")
+    )
+    throughputs = [props.get("ProvisionedThroughput") or {}] + [
+        gsi.get("ProvisionedThroughput") or {} for gsi in props.get("GlobalSecondaryIndexes", [])
+    ]
+    wcu = sum(int(t.get("WriteCapacityUnits", 0)) for t in throughputs)
+    rcu = sum(int(t.get("ReadCapacityUnits", 0)) for t in throughputs)
+    if billing == "PROVISIONED" or wcu or rcu:
+        monthly = prices.hours_per_month * (
+            wcu * prices["dynamodb_provisioned_wcu_hour"]
+            + rcu * prices["dynamodb_provisioned_rcu_hour"]
+        )
+        facts.standing.append(
+            Standing(logical_id, kind, f"provisioned capacity ({wcu} WCU, {rcu} RCU)", monthly)
+        )
+
+
+def synthesized_template() -> dict[str, Any]:
+    """The stack synthesized in-process, bundling skipped (only asset hashes computed)."""
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    from infra.app import build_app
+
+    app, stack = build_app(context={"aws:cdk:bundling-stacks": []})
+    template: dict[str, Any] = app.synth().get_stack_artifact(stack.artifact_id).template
+    return template
+
+
+def custom_metric_names(root: Path = ROOT) -> list[str]:
+    """Powertools (EMF) metric names the code emits: each is a CloudWatch custom metric."""
+    pattern = re.compile(r"add_metric\(\s*name=\"([A-Za-z0-9_]+)\"")
+    names = {
+        name
+        for folder in ("functions", "shared")
+        for path in (root / folder).rglob("*.py")
+        for name in pattern.findall(path.read_text(encoding="utf-8"))
+    }
+    return sorted(names)
+
+
+# -- the estimate ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Line:
+    service: str
+    item: str
+    quantity: float
+    unit: str
+    usd: float
+    kind: Kind
+    fix: str = ""
+
+
+def operation_counts(scenario: Mapping[str, Any], usage: Mapping[str, Any]) -> dict[str, float]:
+    """How many times each operation of docs/usage.json happens in the scenario."""
+    images = usage["images"]
+    uploads = float(scenario["uploads"])
+    approved = uploads * float(scenario["approval_share"])
+    thumbs = float(scenario["image_views"]) * float(images["thumbnail_share_of_views"])
+    counts: dict[str, float] = defaultdict(float)
+    counts.update(
+        {
+            "reserve_upload": uploads,
+            "upload_file": uploads,
+            "process_upload": uploads,
+            "upload_status": uploads * float(scenario["status_polls_per_upload"]),
+            "approve_photo": approved,
+            "reject_photo": uploads - approved,
+            "moderator_view": uploads,
+            "gallery_page": math.ceil(thumbs / float(images["gallery_page_items"])),
+            "scheduled_run": float(scenario["scheduled_runs"]),
+            "nightly_draw": float(scenario["draws"]),
+        }
+    )
+    for name, n in scenario["calls"].items():
+        counts[name] += float(n)
+    routed = sum(n for op, n in counts.items() if usage["operations"][op].get("route"))
+    counts["other_api_read"] = max(0.0, float(scenario["api_calls"]) - routed)
+    emails = sum(n * usage["operations"][op].get("emails", 0) for op, n in counts.items())
+    counts["bounce"] = emails * float(scenario["bounce_share"])
+    return dict(counts)
+
+
+def xray_traces(invocations: float, scenario: Mapping[str, Any], usage: Mapping[str, Any]) -> float:
+    seconds = float(scenario["traffic_hours"]) * 3600
+    reservoir = min(invocations, float(usage["xray"]["reservoir_per_second"]) * seconds)
+    return reservoir + float(usage["xray"]["rate"]) * (invocations - reservoir)
+
+
+FIXES = {
+    "Rekognition": "pre-screen is 2 images per upload: drop DetectFaces (one call), screen only "
+    "photos the caption flags, or PRESCREEN=caption - organisers see every photo",
+    "SES": "one email per decision: send a daily digest per uploader, or email approvals only",
+    "CloudFront": "image bytes dominate: WebP/AVIF thumbnails, smaller display images",
+    "X-Ray": "a sampling rule (e.g. 1% after the reservoir), or tracing PassThrough",
+    "CloudWatch": "a dashboard is $3/month and each alarm $0.10: create the dashboard only for "
+    "the event (a context flag) and alarm on account-level AWS/Lambda Errors/"
+    "Throttles (2 alarms instead of one pair per function)",
+    "SQS": "Lambda's pollers long-poll each mapped queue all month: disable the event source "
+    "mappings outside the event (a context flag) or accept about $0.26 per mapping-month",
+    "Lambda": "shorter processor runs (pyvips is 2x faster) or less memory",
+    "DynamoDB": "fewer index writes per operation (sparse GSIs), smaller items",
+}
+
+
+class _Estimate:
+    """One scenario's lines, built service by service."""
+
+    def __init__(
+        self, facts: Facts, scenario: Mapping[str, Any], usage: Mapping[str, Any], prices: Prices
+    ) -> None:
+        self.facts, self.scenario, self.usage, self.prices = facts, scenario, usage, prices
+        self.month_share = float(scenario["days"]) * 24 / prices.hours_per_month
+        self.counts = operation_counts(scenario, usage)
+        self.ops: Mapping[str, Mapping[str, Any]] = usage["operations"]
+        self.api_calls = sum(n for op, n in self.counts.items() if self.ops[op].get("route"))
+        self.invocations: dict[str, float] = defaultdict(float)  # by architecture
+        self.lines: list[Line] = []
+
+    def add(
+        self,
+        service: str,
+        item: str,
+        quantity: float,
+        unit: str,
+        usd: float,
+        kind: Kind = "request",
+    ) -> None:
+        self.lines.append(Line(service, item, quantity, unit, usd, kind, FIXES.get(service, "")))
+
+    def total(self, key: str) -> float:
+        return sum(n * float(self.ops[op].get(key, 0)) for op, n in self.counts.items())
+
+    def stored_share(self) -> float:
+        return float(self.scenario["stored"]["average_fill"]) * self.month_share
+
+    def compute(self) -> None:
+        """Lambda GB-seconds at each function's memory and architecture (from the template),
+        requests, and the HTTP API's requests."""
+        by_name = {fn.name: fn for fn in self.facts.functions.values()}
+        lam = self.usage["lambda"]
+        gb_seconds: dict[str, float] = defaultdict(float)
+        for op, n in self.counts.items():
+            name = self.ops[op].get("function")
+            if not name or not n:
+                continue
+            fn = by_name.get(name)
+            if fn is None:
+                raise KeyError(f"usage names function {name!r}, the template has none")
+            ms = float(self.ops[op].get("duration_ms", lam["duration_ms"][name]))
+            ms += float(lam["cold_start_share"]) * float(lam["init_ms"])  # INIT is billed
+            self.invocations[fn.architecture] += n
+            gb_seconds[fn.architecture] += n * ms / 1000 * fn.memory_mb / 1024
+        for arch, gbs in sorted(gb_seconds.items()):
+            key = "lambda_gb_second_arm64" if arch == "arm64" else "lambda_gb_second_x86_64"
+            self.add("Lambda", f"compute ({arch})", gbs, "GB-s", gbs * self.prices[key])
+        n = sum(self.invocations.values())
+        self.add("Lambda", "requests", n, "requests", n / 1e6 * self.prices["lambda_request"])
+        if self.facts.http_apis:
+            self.add(
+                "API Gateway",
+                "HTTP API requests",
+                self.api_calls,
+                "requests",
+                self.api_calls / 1e6 * self.prices["http_api_request"],
+            )
+
+    def dynamodb(self) -> None:
+        """Request units per operation (each GSI an item is written to costs its own WRU),
+        storage and PITR; a provisioned table shows up among the standing charges."""
+        if not self.facts.table_billing:
+            return
+        wru, rru = self.total("wru"), self.total("rru")
+        self.add(
+            "DynamoDB",
+            "write request units",
+            wru,
+            "WRU",
+            wru / 1e6 * self.prices["dynamodb_write_request_unit"],
+        )
+        self.add(
+            "DynamoDB",
+            "read request units",
+            rru,
+            "RRU",
+            rru / 1e6 * self.prices["dynamodb_read_request_unit"],
+        )
+        stored, storage = self.scenario["stored"], self.usage["storage"]
+        gb = (
+            (
+                float(stored["uploads"]) * float(storage["table_bytes_per_upload"])
+                + float(stored["other_writes"]) * float(storage["table_bytes_per_other_write"])
+            )
+            / GB
+            * self.stored_share()
+        )
+        self.add(
+            "DynamoDB",
+            "table storage",
+            gb,
+            "GB-month",
+            gb * self.prices["dynamodb_storage"],
+            "stored_data",
+        )
+        if self.facts.pitr:
+            self.add(
+                "DynamoDB",
+                "point-in-time recovery",
+                gb,
+                "GB-month",
+                gb * self.prices["dynamodb_pitr"],
+                "stored_data",
+            )
+
+    def media(self) -> None:
+        """S3 requests and stored media, data out to the internet, the CDN."""
+        images, prices = self.usage["images"], self.prices
+        views = float(self.scenario["image_views"])
+        misses = views * float(images["cdn_miss_ratio"]) if self.facts.distributions else 0
+        puts = self.total("s3_put") + self.total("s3_post")
+        gets = self.total("s3_get") + misses
+        self.add(
+            "S3",
+            "PUT/COPY/POST requests",
+            puts,
+            "requests",
+            puts / 1000 * prices["s3_put_copy_post_list"],
+        )
+        self.add(
+            "S3",
+            "GET requests (incl. CDN misses)",
+            gets,
+            "requests",
+            gets / 1000 * prices["s3_get"],
+        )
+        stored = self.scenario["stored"]
+        copies = float(stored["uploads"]) * (1 + float(self.scenario["approval_share"]))
+        gb = copies * (float(images["display_bytes"]) + float(images["thumbnail_bytes"])) / GB
+        gb *= self.stored_share()
+        self.add(
+            "S3",
+            "media stored (private + public copies)",
+            gb,
+            "GB-month",
+            gb * prices["s3_standard_storage"],
+            "stored_media",
+        )
+        out_gb = (self.total("bytes_out") + self.total("response_bytes")) / GB
+        self.add(
+            "Data transfer",
+            "out to the internet (API responses, presigned GETs)",
+            out_gb,
+            "GB",
+            out_gb * prices["data_transfer_out_internet"],
+        )
+        if self.facts.distributions:
+            share = float(images["thumbnail_share_of_views"])
+            cdn_gb = (
+                views
+                * (
+                    share * float(images["thumbnail_bytes"])
+                    + (1 - share) * float(images["display_bytes"])
+                )
+                / GB
+            )
+            self.add(
+                "CloudFront",
+                "data out (Europe)",
+                cdn_gb,
+                "GB",
+                cdn_gb * prices["cloudfront_data_out_europe"],
+            )
+            self.add(
+                "CloudFront",
+                "HTTPS requests",
+                views,
+                "requests",
+                views / 10_000 * prices["cloudfront_https_request_europe"],
+            )
+
+    def messaging(self) -> None:
+        """SQS work and Lambda's idle long polls on every mapped queue (standing), SNS, SES,
+        Rekognition, Cognito, the scheduler."""
+        prices, days = self.prices, float(self.scenario["days"])
+        sqs = self.total("sqs")
+        self.add(
+            "SQS",
+            "requests (messages)",
+            sqs,
+            "requests",
+            sqs / 1e6 * prices["sqs_standard_request"],
+        )
+        polling = self.usage["sqs_polling"]
+        polls = (
+            self.facts.sqs_mappings
+            * float(polling["pollers_per_mapping"])
+            * days
+            * SECONDS_PER_DAY
+            / float(polling["wait_seconds"])
+        )
+        self.add(
+            "SQS",
+            f"long polls by Lambda ({self.facts.sqs_mappings} mappings)",
+            polls,
+            "requests",
+            polls / 1e6 * prices["sqs_standard_request"],
+            "standing",
+        )
+        sns = self.total("sns")
+        self.add(
+            "SNS", "publishes (SES feedback)", sns, "publishes", sns / 1e6 * prices["sns_publish"]
+        )
+        emails = self.total("emails")
+        self.add("SES", "emails", emails, "emails", emails / 1000 * prices["ses_email"])
+        screened = self.total("rekognition")
+        self.add(
+            "Rekognition",
+            "images analysed",
+            screened,
+            "images",
+            screened * prices["rekognition_image"],
+        )
+        mau = float(self.scenario["organisers_active"])
+        self.add("Cognito", "organisers (Lite MAU)", mau, "MAU", mau * prices["cognito_lite_mau"])
+        runs = self.total("scheduler") if self.facts.schedules else 0
+        self.add(
+            "EventBridge Scheduler",
+            "invocations",
+            runs,
+            "invocations",
+            runs / 1e6 * prices["scheduler_invocation"],
+        )
+
+    def observability(self, custom_metrics: list[str]) -> None:
+        """Logs in and kept (retention from the template), alarms and dashboards (standing),
+        EMF custom metrics, X-Ray traces (tracing Active on the functions)."""
+        prices, share = self.prices, self.month_share
+        log_gb = (
+            self.total("log_bytes")
+            + self.api_calls * float(self.usage["logs"]["api_access_log_bytes"])
+        ) / GB
+        self.add("CloudWatch", "logs ingested", log_gb, "GB", log_gb * prices["logs_ingestion"])
+        kept = _log_storage_gb_months(self.facts, self.scenario, self.usage, self.counts, prices)
+        self.add(
+            "CloudWatch",
+            "logs stored",
+            kept,
+            "GB-month",
+            kept * prices["logs_storage"],
+            "stored_data",
+        )
+        alarms, dashboards = self.facts.alarms, self.facts.dashboards
+        self.add(
+            "CloudWatch",
+            f"alarms ({alarms})",
+            alarms * share,
+            "alarm-months",
+            alarms * share * prices["cloudwatch_alarm"],
+            "standing",
+        )
+        self.add(
+            "CloudWatch",
+            f"dashboards ({dashboards})",
+            dashboards * share,
+            "dashboard-months",
+            dashboards * share * prices["cloudwatch_dashboard"],
+            "standing",
+        )
+        invoked = sum(self.invocations.values())
+        metric_months = len(custom_metrics) * (share if invoked else 0.0)  # billed while emitted
+        self.add(
+            "CloudWatch",
+            f"custom metrics ({len(custom_metrics)}, EMF)",
+            metric_months,
+            "metric-months",
+            metric_months * prices["cloudwatch_custom_metric"],
+        )
+        traced = invoked if any(f.traced for f in self.facts.functions.values()) else 0
+        traces = xray_traces(traced, self.scenario, self.usage)
+        self.add(
+            "X-Ray",
+            "traces recorded (default sampling)",
+            traces,
+            "traces",
+            traces / 1e6 * prices["xray_trace_recorded"],
+        )
+
+    def standing(self) -> None:
+        for s in self.facts.standing:
+            monthly = s.monthly_usd if s.monthly_usd is not None else float("nan")
+            self.add(
+                "STANDING",
+                f"{s.cfn_type} {s.logical_id}: {s.what}",
+                self.month_share,
+                "months",
+                monthly * self.month_share,
+                "standing",
+            )
+
+
+def estimate(
+    facts: Facts,
+    scenario: Mapping[str, Any],
+    usage: Mapping[str, Any],
+    prices: Prices,
+    custom_metrics: Iterable[str] = (),
+) -> list[Line]:
+    """Every cost line of one scenario. A standing charge without a price is NaN: loud."""
+    est = _Estimate(facts, scenario, usage, prices)
+    est.compute()
+    est.dynamodb()
+    est.media()
+    est.messaging()
+    est.observability(list(custom_metrics))
+    est.standing()
+    return est.lines
+
+
+def _log_storage_gb_months(
+    facts: Facts,
+    scenario: Mapping[str, Any],
+    usage: Mapping[str, Any],
+    counts: Mapping[str, float],
+    prices: Prices,
+) -> float:
+    """Busy week: half the week's ingestion kept on average. Idle month: the week's logs, if
+    retention (from the template) still keeps them; compressed storage is ignored (upper bound)."""
+    days = float(scenario["days"])
+    month = prices.hours_per_month / 24
+    if float(scenario["api_calls"]) or float(scenario["uploads"]):
+        ops = usage["operations"]
+        gb = sum(n * float(ops[op].get("log_bytes", 0)) for op, n in counts.items()) / GB
+        return gb * 0.5 * days / month
+    retention = facts.log_retention_days
+    if retention is not None and float(scenario["days_after_event"]) >= retention:
+        return 0.0
+    busy = usage["scenarios"]["busy_week"]
+    ops = usage["operations"]
+    gb = (
+        sum(
+            n * float(ops[op].get("log_bytes", 0))
+            for op, n in operation_counts(busy, usage).items()
+        )
+        / GB
+    )
+    return gb * days / month
+
+
+# -- the report --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Verdict:
+    total: float
+    counted: float  # what the goal is measured against
+    media: float
+    goal: float
+    passed: bool
+
+
+def verdict(lines: list[Line], scenario: Mapping[str, Any]) -> Verdict:
+    total = sum(line.usd for line in lines)
+    media = sum(line.usd for line in lines if line.kind == "stored_media")
+    counted = total - media if scenario["goal_excludes_stored_media"] else total
+    goal = float(scenario["goal_usd"])
+    return Verdict(total, counted, media, goal, counted < goal)
+
+
+def render(title: str, lines: list[Line], scenario: Mapping[str, Any]) -> str:
+    v = verdict(lines, scenario)
+    by_service: dict[str, float] = defaultdict(float)
+    for line in lines:
+        by_service[line.service] += line.usd
+    out = [f"## {title}", ""]
+    out.append(f"{'service':<22} {'item':<52} {'quantity':>14} {'unit':<16} {'USD':>9}  kind")
+    for line in lines:
+        if not line.quantity and not line.usd:
+            continue
+        out.append(
+            f"{line.service:<22} {line.item[:52]:<52} {line.quantity:>14,.2f} "
+            f"{line.unit:<16} {line.usd:>9.4f}  {line.kind}"
+        )
+    out += ["", "per service:"]
+    for service, usd in sorted(by_service.items(), key=lambda kv: -kv[1]):
+        if usd:
+            out.append(f"  {service:<24} {usd:>9.2f}")
+    out.append(f"  {'TOTAL':<24} {v.total:>9.2f}")
+    if scenario["goal_excludes_stored_media"]:
+        out.append(f"  {'of which stored media':<24} {v.media:>9.2f}  (outside the goal)")
+    mark = "PASS" if v.passed else "OVER"
+    basis = "excluding stored media" if scenario["goal_excludes_stored_media"] else "all in"
+    out.append(f"goal: < ${v.goal:.2f} ({basis}): ${v.counted:.2f} -> {mark}")
+    if not v.passed:
+        counted: dict[str, float] = defaultdict(float)
+        for line in lines:
+            if line.kind != "stored_media" or not scenario["goal_excludes_stored_media"]:
+                counted[line.service] += line.usd
+        top = sorted(counted.items(), key=lambda kv: -kv[1])[:3]
+        out.append("dominated by: " + ", ".join(f"{s} ${u:.2f}" for s, u in top))
+        for service, _ in top:
+            if FIXES.get(service):
+                out.append(f"  - {service}: {FIXES[service]}")
+    return "\n".join(out)
+
+
+def describe(facts: Facts) -> str:
+    functions = ", ".join(
+        f"{f.name} {f.memory_mb} MB {f.architecture}{' traced' if f.traced else ''}"
+        for f in sorted(facts.functions.values(), key=lambda f: f.name)
+    )
+    standing = "; ".join(f"{s.cfn_type} {s.logical_id}" for s in facts.standing) or "none"
+    return "\n".join(
+        [
+            "From the template:",
+            f"  functions ({len(facts.functions)}): {functions}",
+            f"  table billing: {', '.join(facts.table_billing) or 'no table'}; PITR "
+            f"{'on' if facts.pitr else 'off'}; buckets {facts.buckets}; queues {facts.queues} "
+            f"({facts.sqs_mappings} polled by Lambda); distributions {facts.distributions}; "
+            f"HTTP APIs {facts.http_apis}",
+            f"  alarms {facts.alarms}; dashboards {facts.dashboards}; log groups {facts.log_groups} "
+            f"(retention {facts.log_retention_days} days); schedules {facts.schedules}",
+            f"  other resources with a standing charge: {standing}",
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--template", type=Path, help="a synthesized template (default: synth)")
+    parser.add_argument("--usage", type=Path, default=USAGE)
+    parser.add_argument("--prices", type=Path, default=PRICES)
+    args = parser.parse_args(argv)
+    prices = load_prices(args.prices)
+    usage = load_usage(args.usage)
+    template = (
+        json.loads(args.template.read_text(encoding="utf-8"))
+        if args.template
+        else synthesized_template()
+    )
+    facts = read_template(template, prices)
+    metrics = custom_metric_names()
+    print(f"# Cost model ({prices.source.split(':')[0]})")
+    print(f"Prices taken {prices.taken}: {prices.caveat}")
+    print(describe(facts))
+    for scenario in usage["scenarios"].values():
+        print()
+        print(
+            render(scenario["title"], estimate(facts, scenario, usage, prices, metrics), scenario)
+        )
+    return 0  # a report, not a gate
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
