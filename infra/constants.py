@@ -35,6 +35,10 @@ PUBLIC_PREFIX: Final = "public/"  # the only prefix CloudFront may read (incomin
 ACCESS_LOG_PREFIX_S3: Final = "s3/"
 ACCESS_LOG_PREFIX_CDN: Final = "cloudfront/"
 
+# Site: pages and scripts are cached this long (each deploy also invalidates the CDN);
+# config.js is never cached.
+SITE_CACHE_MINUTES: Final = 5
+
 # Cognito
 ORGANISERS_GROUP: Final = "organisers"
 PASSWORD_MIN_LENGTH: Final = 12
@@ -46,6 +50,11 @@ SCHEDULE_MAX_EVENT_AGE_S: Final = 3600
 
 # Observability
 ALARM_PERIOD_MINUTES: Final = 5
+METRICS_NAMESPACE: Final = "Techognition"  # shared.observability.metrics
+METRICS_SERVICE: Final = "techognition"  # Powertools adds it as the `service` dimension
+BACKLOG_METRIC: Final = "ModerationBacklogAgeSeconds"  # emitted hourly by prizedraw-nightly
+BACKLOG_ALARM_HOURS: Final = 6
+BACKLOG_ALARM_PERIODS: Final = 2  # hourly datapoints above the threshold before alarming
 
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_CHOICES: Final = (

@@ -10,14 +10,16 @@ import json
 import re
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from infra.constants import CONTEXT_KEY, LOG_RETENTION_CHOICES, PROJECT_ROOT
+from infra.constants import CONTEXT_KEY, LOG_RETENTION_CHOICES, PROJECT_ROOT, SCHEDULE_GRACE_DAYS
 
 _EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[A-Za-z]{2,}$")
 _SITE_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d+)?$")
+_CDN_CERTIFICATE = re.compile(r"^arn:aws:acm:us-east-1:\d{12}:certificate/[A-Za-z0-9-]+$")
 
 
 def _email(value: str) -> str:
@@ -39,6 +41,15 @@ def _site_url(value: str) -> str:
         raise ValueError(
             f"{value!r} must be an https origin without path or trailing slash, "
             "e.g. 'https://techognition.org.uk'"
+        )
+    return value
+
+
+def _certificate(value: str) -> str:
+    if not _CDN_CERTIFICATE.match(value):
+        raise ValueError(
+            f"{value!r} is not an ACM certificate ARN in us-east-1 (CloudFront only uses "
+            "certificates from us-east-1), e.g. 'arn:aws:acm:us-east-1:123456789012:certificate/…'"
         )
     return value
 
@@ -72,12 +83,48 @@ class EventSettings(BaseModel):
     retention_days: Annotated[int, Field(ge=1, le=3650)]
     log_retention_days: Annotated[int, AfterValidator(_log_retention)]
     draw_excluded_emails: tuple[Email, ...] = ()
+    # Hours after a day ends when its draw runs even with photos still awaiting moderation.
+    draw_deadline_hours: Annotated[int, Field(ge=0)] = 36
+    # On for the event; switch off (and deploy) afterwards: it is billed per GB-month.
+    point_in_time_recovery: bool = True
+    # ACM certificate (us-east-1) for site_url's host: CloudFront then answers on that domain.
+    # Without one, site_url must be the distribution's own https://<id>.cloudfront.net.
+    site_certificate_arn: Annotated[str, AfterValidator(_certificate)] | None = None
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> EventSettings:
         if self.event_end < self.event_start:
             raise ValueError(f"event_end {self.event_end} is before event_start {self.event_start}")
         return self
+
+    @model_validator(mode="after")
+    def _deadline_before_schedules_stop(self) -> EventSettings:
+        grace_hours = SCHEDULE_GRACE_DAYS * 24
+        if self.draw_deadline_hours >= grace_hours:
+            raise ValueError(
+                f"draw_deadline_hours {self.draw_deadline_hours} must be less than {grace_hours}: "
+                f"the hourly draw schedule stops {SCHEDULE_GRACE_DAYS} days after event_end, so "
+                "the last day's draw would never reach its deadline"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _certificate_needs_a_plain_host(self) -> EventSettings:
+        if self.site_certificate_arn and urlsplit(self.site_url).port is not None:
+            raise ValueError(
+                f"site_url {self.site_url} has a port: CloudFront serves a custom domain on 443"
+            )
+        return self
+
+    @property
+    def personal_files_days(self) -> int:
+        """Days after upload when a photo's files expire: a photo of the event's first day is
+        kept until `retention_days` after the event's last day, like its table item."""
+        return (self.event_end - self.event_start).days + 1 + self.retention_days
+
+    @property
+    def site_domain(self) -> str:
+        return urlsplit(self.site_url).hostname or ""
 
     def function_environment(self) -> dict[str, str]:
         """The settings every function reads, upper-cased (validated again by `shared.config`)."""
@@ -90,6 +137,9 @@ class EventSettings(BaseModel):
             "SENDER_EMAIL": self.sender_email,
             "RETENTION_DAYS": str(self.retention_days),
             "DRAW_EXCLUDED_EMAILS": ",".join(self.draw_excluded_emails),
+            "DRAW_DEADLINE_HOURS": str(self.draw_deadline_hours),
+            # The draw emails organisers its results and never lets them win.
+            "ORGANISER_EMAILS": ",".join(self.organiser_emails),
         }
 
 

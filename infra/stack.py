@@ -16,6 +16,7 @@ from infra.constructs.functions import Functions, Resources, log_retention
 from infra.constructs.messaging import Messaging
 from infra.constructs.observability import Observability
 from infra.constructs.schedules import Schedules
+from infra.constructs.site import Site
 from infra.constructs.storage import Storage
 from infra.settings import EventSettings
 from infra.wiring import EMAIL_FEEDBACK, MEDIA_BUCKET, Wiring, environment
@@ -58,7 +59,12 @@ class TechognitionStack(Stack):
         self.wiring = wiring
         self.settings = settings
 
-        data = DataTable(self, "Data", spec=wiring.table)
+        data = DataTable(
+            self,
+            "Data",
+            spec=wiring.table,
+            point_in_time_recovery=settings.point_in_time_recovery,
+        )
         messaging = Messaging(self, "Messaging", queues=wiring.queues, topics=wiring.topics)
         storage = Storage(
             self,
@@ -68,6 +74,9 @@ class TechognitionStack(Stack):
             site_url=settings.site_url,
             log_retention_days=settings.log_retention_days,
             media_bucket=MEDIA_BUCKET,
+            personal_files_days=settings.personal_files_days,
+            site_domain=settings.site_domain,
+            certificate_arn=settings.site_certificate_arn,
         )
         email = Email(
             self,
@@ -81,7 +90,12 @@ class TechognitionStack(Stack):
             table_name=data.table.table_name,
             media_bucket=storage.bucket(MEDIA_BUCKET).bucket_name,
             media_base_url=storage.media_base_url,
-            settings={**settings.function_environment(), "PRESCREEN": PRESCREEN},
+            settings={
+                **settings.function_environment(),
+                "PRESCREEN": PRESCREEN,
+                "SES_CONFIGURATION_SET": email.configuration_set.configuration_set_name,
+                "CDN_DISTRIBUTION_ID": storage.distribution.distribution_id,
+            },
         )
         functions = Functions(
             self,
@@ -94,6 +108,7 @@ class TechognitionStack(Stack):
                 email=email,
                 environment=env,
                 log_retention_days=settings.log_retention_days,
+                cdn_distribution_arn=storage.distribution.distribution_arn,
             ),
         )
         api = Api(
@@ -102,8 +117,18 @@ class TechognitionStack(Stack):
             wiring=wiring,
             functions=functions.functions,
             authorizer=auth.authorizer,
-            site_url=settings.site_url,
+            # The pages are served from the site's domain and from the CloudFront domain.
+            allowed_origins=[settings.site_url, storage.cdn_origin],
             access_log_retention=log_retention(settings.log_retention_days),
+        )
+        Site(
+            self,
+            "Site",
+            bucket=storage.site_bucket,
+            distribution=storage.distribution,
+            api_url=api.http_api.api_endpoint,
+            user_pool_client_id=auth.client.user_pool_client_id,
+            log_retention=log_retention(settings.log_retention_days),
         )
         Schedules(
             self,
@@ -129,4 +154,11 @@ class TechognitionStack(Stack):
         )
         CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=auth.client.user_pool_client_id)
-        CfnOutput(self, "SiteUrl", value=settings.site_url)
+        CfnOutput(self, "SiteUrl", value=settings.site_url, description="point its DNS at CdnUrl")
+        CfnOutput(self, "CdnUrl", value=storage.cdn_origin, description="the site and media")
+        CfnOutput(
+            self,
+            "CdnDistributionId",
+            value=storage.distribution.distribution_id,
+            description="for `aws cloudfront create-invalidation`",
+        )

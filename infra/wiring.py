@@ -43,6 +43,9 @@ class Bucket:
     notify_prefix: str | None = None  # s3:ObjectCreated:* under this prefix goes to `notify_queue`
     notify_queue: str | None = None
     expire_prefixes: tuple[tuple[str, int], ...] = ()  # (prefix, days) lifecycle expiry
+    # Prefixes of personal data: expired by lifecycle once the retention period has passed
+    # (the table's TTL forgets the items; this forgets their files).
+    personal_prefixes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class Function:
     queues_send: tuple[str, ...] = ()
     sends_email: bool = False
     uses_rekognition: bool = False
+    invalidates_cdn: bool = False  # takes public photos down: may invalidate CloudFront paths
     requirements: tuple[str, ...] = ("aws-lambda-powertools", "pydantic")
 
     @property
@@ -154,6 +158,7 @@ WIRING = Wiring(
                 public("POST", "/photos/{photo_id}/reports"),
             ),
             buckets=((MEDIA_BUCKET, "write"),),
+            invalidates_cdn=True,  # a report takes the photo down at once
         ),
         Function(
             name="upload-processor",
@@ -182,6 +187,7 @@ WIRING = Wiring(
             ),
             buckets=((MEDIA_BUCKET, "write"),),
             sends_email=True,
+            invalidates_cdn=True,  # takedowns
         ),
         Function(
             name="pledge-api",
@@ -202,6 +208,7 @@ WIRING = Wiring(
             ),
             buckets=((MEDIA_BUCKET, "write"),),
             sends_email=True,
+            invalidates_cdn=True,  # erasure removes a person's public photos
         ),
         Function(
             name="pledge-email-feedback",
@@ -241,6 +248,7 @@ WIRING = Wiring(
             notify_prefix=INCOMING_PREFIX,
             notify_queue=PHOTO_UPLOADS,
             expire_prefixes=((INCOMING_PREFIX, 1),),
+            personal_prefixes=("private/", "public/"),
         ),
     ),
     topics=(Topic("email-feedback", queue=EMAIL_FEEDBACK),),

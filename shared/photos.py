@@ -18,7 +18,7 @@ nothing. Item: pk `PHOTO#<id>`, sk `PHOTO`. Its index keys say where it is liste
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -258,6 +258,40 @@ def is_flagged(item: Item) -> bool:
 def awaiting_moderation(table: Table, day: str) -> int:
     """How many photos of `day` are processing or wait for an organiser (a COUNT query)."""
     return table.count("gsi4pk = :pk", {":pk": f"AWAITING#{day}"}, index="gsi4")
+
+
+def _parse_iso(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def _reported_since(item: Item) -> str:
+    """When a reported photo started waiting: its first report after its last decision."""
+    decided = str(item.get("decided_at", ""))
+    reports = [str(r["at"]) for r in item.get("reports", []) if str(r.get("at", "")) > decided]
+    return min(reports, default=str(item["uploaded_at"]))
+
+
+def oldest_waiting(table: Table, now: datetime) -> int:
+    """Seconds the longest-waiting photo has waited for an organiser (0 when none waits).
+
+    Pending photos wait since their upload; each queue partition sorts by rank, then upload
+    time, so the oldest is the first of rank 0 or of rank 1 (two Limit 1 Queries). Reported
+    photos wait since their report, which the sort key does not order: that queue is read whole
+    (it holds a handful of photos, each leaving it at the next decision).
+    """
+    waiting: list[str] = []
+    pending = f"PHOTOS#{Status.PENDING_MODERATION}"
+    for rank in ("0#", "1#"):
+        page = table.query(
+            "gsi2pk = :q AND begins_with(gsi2sk, :r)", {":q": pending, ":r": rank},
+            index="gsi2", limit=1,
+        )
+        waiting += [str(item["uploaded_at"]) for item in page.items]
+    reported = table.query_all("gsi2pk = :q", {":q": f"PHOTOS#{Status.REPORTED}"}, index="gsi2")
+    waiting += [_reported_since(item) for item in reported]
+    if not waiting:
+        return 0
+    return max(0, int((now - _parse_iso(min(waiting))).total_seconds()))
 
 
 def gallery_page(

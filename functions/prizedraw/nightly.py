@@ -2,26 +2,34 @@
 event): each ended event day that is not drawn yet is drawn once its moderation queue is empty
 or its deadline has passed. Retries and duplicate deliveries are harmless: the draw is
 conditional, so a second run finds the day drawn and does nothing.
+
+Each run also reports how long the oldest photo has waited for an organiser
+(`ModerationBacklogAgeSeconds`): ops is alarmed when moderation falls hours behind.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.prizedraw import logic
 from functions.prizedraw.deps import calendar, notifier, settings, store
-from shared.observability import logger
+from shared.observability import logger, metrics
+from shared.photos import oldest_waiting
 from shared.types import utc_now
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, list[str]]:
     logger.info("draw schedule fired", schedule=str(event.get("schedule", "")))
     table_store = store()
-    result = logic.scheduled(table_store, notifier(table_store), settings(), calendar(),
-                             utc_now())
+    now = utc_now()
+    result = logic.scheduled(table_store, notifier(table_store), settings(), calendar(), now)
+    backlog = oldest_waiting(table_store.table, now)
+    metrics.add_metric(name="ModerationBacklogAgeSeconds", unit=MetricUnit.Seconds, value=backlog)
     logger.info("draw schedule done", drawn=result["drawn"], waiting=result["waiting"],
-                already=len(result["already"]))
+                already=len(result["already"]), backlog_age_s=backlog)
     return result

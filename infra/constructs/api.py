@@ -67,7 +67,7 @@ class Api(Construct):
         wiring: Wiring,
         functions: dict[str, lambda_.Function],
         authorizer: apigw.IHttpRouteAuthorizer,
-        site_url: str,
+        allowed_origins: list[str],
         access_log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -77,7 +77,7 @@ class Api(Construct):
             description="techognition backend",
             create_default_stage=False,
             cors_preflight=apigw.CorsPreflightOptions(
-                allow_origins=[site_url],
+                allow_origins=allowed_origins,
                 allow_methods=[
                     apigw.CorsHttpMethod.GET,
                     apigw.CorsHttpMethod.POST,

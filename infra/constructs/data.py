@@ -6,11 +6,19 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
+from infra.constructs.nag import acknowledge
 from infra.wiring import TableSpec
 
 
 class DataTable(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, spec: TableSpec) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        spec: TableSpec,
+        point_in_time_recovery: bool = True,
+    ) -> None:
         super().__init__(scope, construct_id)
         string = dynamodb.AttributeType.STRING
         self.table = dynamodb.Table(
@@ -21,12 +29,20 @@ class DataTable(Construct):
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             time_to_live_attribute=spec.ttl_attribute,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
+                point_in_time_recovery_enabled=point_in_time_recovery
             ),
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
+        if not point_in_time_recovery:
+            acknowledge(
+                self.table,
+                "DDB3",
+                "Point-in-time recovery is on for the event and switched off afterwards by ops "
+                "(cdk.json point_in_time_recovery): it is billed per GB-month while the table "
+                "only waits for its retention TTL.",
+            )
         for index in spec.indexes:
             self.table.add_global_secondary_index(
                 index_name=index,

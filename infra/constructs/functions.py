@@ -67,6 +67,7 @@ class Resources:
     email: Email
     environment: dict[str, str]
     log_retention_days: int
+    cdn_distribution_arn: str
 
 
 class Functions(Construct):
@@ -189,6 +190,13 @@ class Functions(Construct):
             queue.grant_send_messages(fn)
         if spec.sends_email:
             res.email.grant_send(fn)
+        if spec.invalidates_cdn:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["cloudfront:CreateInvalidation"],
+                    resources=[res.cdn_distribution_arn],
+                )
+            )
         if spec.uses_rekognition:
             role.add_to_principal_policy(
                 iam.PolicyStatement(

@@ -1,8 +1,9 @@
-"""Alarms (to the ops email) on dead letters, function errors and throttles, and API 5xx."""
+"""Alarms (to the ops email) on dead letters, function errors and throttles, API 5xx and the
+moderation backlog's age; a small dashboard."""
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
@@ -12,10 +13,26 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.constants import ALARM_PERIOD_MINUTES
+from infra.constants import (
+    ALARM_PERIOD_MINUTES,
+    BACKLOG_ALARM_HOURS,
+    BACKLOG_ALARM_PERIODS,
+    BACKLOG_METRIC,
+    METRICS_NAMESPACE,
+    METRICS_SERVICE,
+)
 
-# TODO: alarm on the moderation backlog age (metric `ModerationBacklogAgeSeconds`, namespace
-# Techognition, emitted by the moderation/processor functions) once the functions emit it.
+
+def backlog_age_metric(label: str | None = None) -> cloudwatch.Metric:
+    """Seconds the oldest photo has waited for an organiser (prizedraw-nightly, hourly)."""
+    return cloudwatch.Metric(
+        namespace=METRICS_NAMESPACE,
+        metric_name=BACKLOG_METRIC,
+        dimensions_map={"service": METRICS_SERVICE},
+        statistic="Maximum",
+        period=Duration.hours(1),
+        label=label,  # none on the alarm's metric (a label turns it into a metric-math alarm)
+    )
 
 
 class Observability(Construct):
@@ -62,7 +79,29 @@ class Observability(Construct):
             alarm(f"{name}-Throttles", fn.metric_throttles(period=period), f"{name} was throttled.")
         alarm("Api-5xx", http_api.metric_server_error(period=period), "The HTTP API returned 5xx.")
 
-        dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.days(1))
+        backlog = backlog_age_metric().create_alarm(
+            self,
+            "ModerationBacklogAge",
+            alarm_description=(
+                f"A photo has waited more than {BACKLOG_ALARM_HOURS} hours for an organiser "
+                "(pending moderation or reported): ask organisers to work the queue."
+            ),
+            threshold=BACKLOG_ALARM_HOURS * 3600,
+            evaluation_periods=BACKLOG_ALARM_PERIODS,
+            datapoints_to_alarm=BACKLOG_ALARM_PERIODS,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            # No datapoints outside the event (the schedule is off) is not a backlog.
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        backlog.add_alarm_action(action)
+        self.alarms.append(backlog)
+
+        dashboard = cloudwatch.Dashboard(
+            self,
+            "Dashboard",
+            dashboard_name=Stack.of(self).stack_name,  # findable: "TechognitionStack"
+            default_interval=Duration.days(1),
+        )
         dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="API requests and errors",
@@ -90,6 +129,24 @@ class Observability(Construct):
                 left=[
                     fn.metric_duration(period=period, statistic="p90", label=name)
                     for name, fn in functions.items()
+                ],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Moderation backlog age (s)",
+                left=[backlog_age_metric("oldest waiting photo (s)")],
+                left_annotations=[
+                    cloudwatch.HorizontalAnnotation(value=BACKLOG_ALARM_HOURS * 3600, label="alarm")
+                ],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Dead-letter queues (messages)",
+                left=[
+                    dlq.metric_approximate_number_of_messages_visible(
+                        period=period, statistic="Maximum", label=name
+                    )
+                    for name, dlq in dead_letter_queues.items()
                 ],
                 width=12,
             ),

@@ -1,8 +1,9 @@
-"""S3 buckets from the wiring, their access-log bucket, and the CDN for approved media."""
+"""S3 buckets (the wiring's, the site's, access logs) and the CDN for the site and media."""
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Annotations, Aws, Duration, Fn, RemovalPolicy, Stack
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_iam as iam
@@ -21,8 +22,37 @@ from infra.constants import (
 from infra.constructs.nag import acknowledge
 from infra.wiring import Bucket
 
+# CloudFront Function (viewer request, cloudfront-js-2.0) for the site: pages are `<name>.html`
+# files, linked (and emailed) without the extension.
+SITE_PATHS_FUNCTION = """\
+function handler(event) {
+  var request = event.request;
+  var uri = request.uri;
+  if (uri.endsWith("/")) {
+    request.uri = uri + "index.html";
+  } else if (uri.split("/").pop().indexOf(".") === -1) {
+    request.uri = uri + ".html";
+  }
+  return request;
+}
+"""
+
+
+def _stack_suffix() -> str:
+    """The last group of the stack's UUID: unique per stack instance, known before any resource.
+
+    Wiring buckets are named with it so that the CDN can point at the media bucket by name
+    instead of by reference: the bucket's CORS must name the CDN's origin, and two references
+    the other way round would be a dependency cycle. A stack deployed again after `cdk destroy`
+    gets a new UUID, so it never collides with the buckets the old one retained.
+    """
+    return Fn.select(4, Fn.split("-", Fn.select(2, Fn.split("/", Aws.STACK_ID))))
+
 
 class Storage(Construct):
+    """Private buckets (the wiring's, the site's, access logs) and the one CloudFront
+    distribution: the site at its root and approved media under `public/*`, both through OAC."""
+
     def __init__(
         self,
         scope: Construct,
@@ -33,6 +63,9 @@ class Storage(Construct):
         site_url: str,
         log_retention_days: int,
         media_bucket: str,
+        personal_files_days: int,
+        site_domain: str | None = None,
+        certificate_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_bucket = s3.Bucket(
@@ -53,9 +86,42 @@ class Storage(Construct):
         )
         self.buckets: dict[str, s3.Bucket] = {}
         for spec in buckets:
-            self.buckets[spec.name] = self._bucket(spec, queues, site_url)
-        self.distribution = self._cdn(self.bucket(media_bucket))
-        self.media_base_url = f"https://{self.distribution.distribution_domain_name}/"
+            self.buckets[spec.name] = self._bucket(spec, queues, personal_files_days)
+        self.site_bucket = s3.Bucket(
+            self,
+            "Site",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            server_access_logs_bucket=self.log_bucket,
+            server_access_logs_prefix=f"{ACCESS_LOG_PREFIX_S3}site/",
+            # Only deployed copies of site/: the deployment empties it on `cdk destroy`.
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        media = self.bucket(media_bucket)
+        certificate = (
+            acm.Certificate.from_certificate_arn(self, "SiteCertificate", certificate_arn)
+            if certificate_arn
+            else None
+        )
+        self.distribution = self._cdn(
+            media,
+            self._media_bucket_by_name(media_bucket),
+            domain_names=[site_domain] if certificate and site_domain else None,
+            certificate=certificate,
+        )
+        self.cdn_origin = f"https://{self.distribution.distribution_domain_name}"
+        self.media_base_url = f"{self.cdn_origin}/"
+        # The browser sends the presigned POST form straight to S3 from the site's pages, served
+        # from the site's own domain or from the CloudFront domain.
+        for bucket in self.buckets.values():
+            bucket.add_cors_rule(
+                allowed_methods=[s3.HttpMethods.POST],
+                allowed_origins=[site_url, self.cdn_origin],
+                allowed_headers=["*"],
+                max_age=BROWSER_POST_CORS_MAX_AGE_S,
+            )
 
     def bucket(self, name: str) -> s3.Bucket:
         try:
@@ -63,7 +129,23 @@ class Storage(Construct):
         except KeyError:
             raise KeyError(f"wiring names bucket {name!r}, which is not declared") from None
 
-    def _bucket(self, spec: Bucket, queues: dict[str, sqs.Queue], site_url: str) -> s3.Bucket:
+    @staticmethod
+    def bucket_name(name: str) -> str:
+        return f"techognition-{name}-{_stack_suffix()}"
+
+    def _media_bucket_by_name(self, name: str) -> s3.IBucket:
+        """The media bucket as the CDN sees it: by its name, not by a reference (see above)."""
+        bucket_name = self.bucket_name(name)
+        return s3.Bucket.from_bucket_attributes(
+            self,
+            f"Bucket-{name}-ByName",
+            bucket_name=bucket_name,
+            bucket_regional_domain_name=f"{bucket_name}.s3.{Aws.REGION}.{Aws.URL_SUFFIX}",
+        )
+
+    def _bucket(
+        self, spec: Bucket, queues: dict[str, sqs.Queue], personal_files_days: int
+    ) -> s3.Bucket:
         rules = [
             s3.LifecycleRule(
                 id="abort-incomplete-multipart",
@@ -75,10 +157,19 @@ class Storage(Construct):
                 )
                 for prefix, days in spec.expire_prefixes
             ),
+            *(
+                s3.LifecycleRule(
+                    id=f"retention-{prefix.strip('/')}",
+                    prefix=prefix,
+                    expiration=Duration.days(personal_files_days),
+                )
+                for prefix in spec.personal_prefixes
+            ),
         ]
         bucket = s3.Bucket(
             self,
             f"Bucket-{spec.name}",
+            bucket_name=self.bucket_name(spec.name),
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             encryption=s3.BucketEncryption.S3_MANAGED,
@@ -86,14 +177,6 @@ class Storage(Construct):
             server_access_logs_bucket=self.log_bucket,
             server_access_logs_prefix=f"{ACCESS_LOG_PREFIX_S3}{spec.name}/",
             lifecycle_rules=rules,
-            cors=[
-                s3.CorsRule(  # the browser sends the presigned POST form straight to S3
-                    allowed_methods=[s3.HttpMethods.POST],
-                    allowed_origins=[site_url],
-                    allowed_headers=["*"],
-                    max_age=BROWSER_POST_CORS_MAX_AGE_S,
-                )
-            ],
             removal_policy=RemovalPolicy.RETAIN,
         )
         if spec.notify_queue is not None:
@@ -125,52 +208,105 @@ class Storage(Construct):
                     "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
                 )
 
-    def _cdn(self, bucket: s3.Bucket) -> cloudfront.Distribution:
-        """CloudFront (OAC) in front of the media bucket; only `public/` can ever be read."""
-        origin = origins.S3BucketOrigin.with_origin_access_control(
-            bucket, origin_access_levels=[cloudfront.AccessLevel.READ]
+    def _cdn(
+        self,
+        media: s3.Bucket,
+        media_by_name: s3.IBucket,
+        *,
+        domain_names: list[str] | None,
+        certificate: acm.ICertificate | None,
+    ) -> cloudfront.Distribution:
+        """The site at the root (extension-less paths map to .html) and `public/*` of the
+        media bucket; incoming/ and private/ can never be read through it."""
+        pages = cloudfront.Function(
+            self,
+            "SitePaths",
+            comment="/ -> /index.html, /signup/confirm -> /signup/confirm.html",
+            runtime=cloudfront.FunctionRuntime.JS_2_0,
+            code=cloudfront.FunctionCode.from_inline(SITE_PATHS_FUNCTION),
+        )
+        media_origin = origins.S3BucketOrigin.with_origin_access_control(
+            media_by_name, origin_access_levels=[cloudfront.AccessLevel.READ]
         )
         distribution = cloudfront.Distribution(
             self,
-            "MediaCdn",
-            comment="techognition approved media (public/ prefix only)",
+            "Cdn",
+            comment="techognition site and approved media (public/ prefix only)",
+            default_root_object="index.html",
+            domain_names=domain_names,
+            certificate=certificate,
+            minimum_protocol_version=(
+                cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 if certificate else None
+            ),
             default_behavior=cloudfront.BehaviorOptions(
-                origin=origin,
+                origin=origins.S3BucketOrigin.with_origin_access_control(
+                    self.site_bucket, origin_access_levels=[cloudfront.AccessLevel.READ]
+                ),
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
                 allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
                 cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                response_headers_policy=cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+                function_associations=[
+                    cloudfront.FunctionAssociation(
+                        function=pages, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST
+                    )
+                ],
             ),
+            additional_behaviors={
+                f"{PUBLIC_PREFIX}*": cloudfront.BehaviorOptions(
+                    origin=media_origin,
+                    viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                    allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+                    cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                )
+            },
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             enable_logging=True,
             log_bucket=self.log_bucket,
             log_file_prefix=ACCESS_LOG_PREFIX_CDN,
         )
-        # OAC's generated grant covers the whole bucket: deny CloudFront everything outside
-        # public/ so raw uploads (incoming/) and unapproved derivatives (private/) never leak.
-        bucket.add_to_resource_policy(
+        # The origin cannot write the media bucket's policy (it sees the bucket by name): this
+        # distribution may read public/ only, and CloudFront is denied everything else.
+        Annotations.of(distribution).acknowledge_warning(
+            "@aws-cdk/aws-cloudfront-origins:updateImportedBucketPolicyOac",
+            "The media bucket's OAC read grant is written below, on the bucket itself.",
+        )
+        media.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CdnReadsPublicPrefix",
+                principals=[iam.ServicePrincipal("cloudfront.amazonaws.com")],
+                actions=["s3:GetObject"],
+                resources=[media.arn_for_objects(f"{PUBLIC_PREFIX}*")],
+                conditions={"StringEquals": {"AWS:SourceArn": distribution.distribution_arn}},
+            )
+        )
+        media.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="CdnReadsPublicPrefixOnly",
                 effect=iam.Effect.DENY,
                 principals=[iam.ServicePrincipal("cloudfront.amazonaws.com")],
                 actions=["s3:GetObject"],
-                not_resources=[bucket.arn_for_objects(f"{PUBLIC_PREFIX}*")],
+                not_resources=[media.arn_for_objects(f"{PUBLIC_PREFIX}*")],
             )
         )
         acknowledge(
             distribution,
             "CFR1",
-            "Approved photos are public by design for a UK-wide event, so no geo restriction.",
+            "The site and approved photos are public by design for a UK-wide event, so no geo "
+            "restriction.",
         )
         acknowledge(
             distribution,
             "CFR2",
-            "WAF has a standing monthly cost; the CDN serves only static, approved images.",
+            "WAF has a standing monthly cost; the CDN serves only static pages and approved "
+            "images (the API has its own throttling).",
         )
-        acknowledge(
-            distribution,
-            "CFR4",
-            "The default *.cloudfront.net certificate cannot pin a minimum TLS version; "
-            "a custom domain and ACM certificate are out of scope.",
-        )
+        if certificate is None:
+            acknowledge(
+                distribution,
+                "CFR4",
+                "The default *.cloudfront.net certificate cannot pin a minimum TLS version; "
+                "with site_certificate_arn set (a custom domain) TLS 1.2 is the minimum.",
+            )
         return distribution

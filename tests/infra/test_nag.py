@@ -54,3 +54,14 @@ def test_invalid_event_settings_fail_synth_with_a_clear_message():
         build_app(context={**SKIP_BUNDLING, "techognition": {"event_tz": "Mars/Olympus"}})
     with pytest.raises(ValueError, match="does not look like an email"):
         build_app(context={**SKIP_BUNDLING, "techognition": {"organiser_emails": ["nobody"]}})
+
+
+def test_synth_in_a_concrete_environment_has_no_unacknowledged_findings(monkeypatch):
+    # Given the environment `cdk synth` / `cdk deploy` set once credentials are configured:
+    # findings then name literal partitions, regions and accounts instead of tokens
+    monkeypatch.setenv("CDK_DEFAULT_ACCOUNT", "123456789012")
+    monkeypatch.setenv("CDK_DEFAULT_REGION", "eu-west-2")
+    app, stack = build_app(context=SKIP_BUNDLING)
+    # When / Then: no ValidationFailed
+    assembly = app.synth()
+    assert assembly.get_stack_artifact(stack.artifact_id).environment.region == "eu-west-2"

@@ -97,7 +97,7 @@ def test_table_is_on_demand_with_ttl_pitr_and_the_wiring_indexes(resources):
 
 def test_buckets_are_private_encrypted_and_expire_incoming(resources):
     buckets = of_type(resources, "AWS::S3::Bucket")
-    assert len(buckets) == len(WIRING.buckets) + 1  # + the access-log bucket
+    assert len(buckets) == len(WIRING.buckets) + 2  # + the access-log and the site buckets
     for bucket in buckets.values():
         props = bucket["Properties"]
         assert props["PublicAccessBlockConfiguration"] == {
@@ -118,9 +118,22 @@ def test_buckets_are_private_encrypted_and_expire_incoming(resources):
         "Status": "Enabled",
     } in rules
     assert any("AbortIncompleteMultipartUpload" in r for r in rules)
+    # Photo files expire with the retention: 7 event days + 180 days after upload
+    for prefix in ("private/", "public/"):
+        rule = {
+            "Id": f"retention-{prefix.strip('/')}",
+            "Prefix": prefix,
+            "ExpirationInDays": 187,
+            "Status": "Enabled",
+        }
+        assert rule in rules
     cors = media[0]["CorsConfiguration"]["CorsRules"][0]
     assert cors["AllowedMethods"] == ["POST"]
-    assert cors["AllowedOrigins"] == ["https://techognition.org.uk"]
+    # The site's own domain, and the CloudFront domain that also serves the pages
+    site_url, cdn_origin = cors["AllowedOrigins"]
+    assert site_url == "https://techognition.org.uk"
+    assert cdn_origin["Fn::Join"][1][0] == "https://"
+    assert cdn_origin["Fn::Join"][1][1]["Fn::GetAtt"][1] == "DomainName"
 
 
 def test_uploads_notify_the_queue_only_under_incoming(resources):
@@ -138,9 +151,14 @@ def test_cdn_can_read_only_the_public_prefix(resources):
     (deny,) = [s for s in statements if s.get("Sid") == "CdnReadsPublicPrefixOnly"]
     assert deny["Effect"] == "Deny"
     assert deny["NotResource"]["Fn::Join"][1][-1] == "/public/*"
+    (allow,) = [s for s in statements if s.get("Sid") == "CdnReadsPublicPrefix"]
+    assert allow["Effect"] == "Allow" and allow["Action"] == "s3:GetObject"
+    assert allow["Resource"]["Fn::Join"][1][-1] == "/public/*"
+    assert "AWS:SourceArn" in allow["Condition"]["StringEquals"]  # this distribution only
     (distribution,) = of_type(resources, "AWS::CloudFront::Distribution").values()
-    (origin,) = distribution["Properties"]["DistributionConfig"]["Origins"]
-    assert "OriginAccessControlId" in origin
+    origins = distribution["Properties"]["DistributionConfig"]["Origins"]
+    assert len(origins) == 2  # the site and the media bucket
+    assert all("OriginAccessControlId" in origin for origin in origins)
 
 
 def test_ses_bounces_and_complaints_reach_the_feedback_topic(resources):
@@ -161,7 +179,10 @@ def test_alarms_cover_dead_letters_functions_and_api(resources):
     assert metrics.count("Errors") == len(WIRING.functions)
     assert metrics.count("Throttles") == len(WIRING.functions)
     assert metrics.count("5xx") == 1
-    assert all(a["Threshold"] == 1 and a["AlarmActions"] for a in alarms)
+    assert metrics.count("ModerationBacklogAgeSeconds") == 1
+    assert all(a["AlarmActions"] for a in alarms)
+    counts = [a for a in alarms if a["MetricName"] != "ModerationBacklogAgeSeconds"]
+    assert all(a["Threshold"] == 1 for a in counts)
     subscriptions = of_type(resources, "AWS::SNS::Subscription").values()
     (subscription,) = [s for s in subscriptions if s["Properties"]["Protocol"] == "email"]
     assert subscription["Properties"]["Endpoint"] == "ops@techognition.org.uk"
@@ -175,12 +196,23 @@ def test_api_stage_is_throttled_and_access_logged(resources):
     assert props["DefaultRouteSettings"]["ThrottlingBurstLimit"] == 400
     assert "$context.requestId" in props["AccessLogSettings"]["Format"]
     (api,) = of_type(resources, "AWS::ApiGatewayV2::Api").values()
-    assert api["Properties"]["CorsConfiguration"]["AllowOrigins"] == ["https://techognition.org.uk"]
+    site_url, cdn_origin = api["Properties"]["CorsConfiguration"]["AllowOrigins"]
+    assert site_url == "https://techognition.org.uk"
+    assert cdn_origin["Fn::Join"][1][0] == "https://"
+    assert cdn_origin["Fn::Join"][1][1]["Fn::GetAtt"][1] == "DomainName"
 
 
 def test_outputs(template):
     outputs = template.to_json()["Outputs"]
-    assert {"ApiUrl", "MediaBaseUrl", "UserPoolId", "UserPoolClientId", "SiteUrl"} <= set(outputs)
+    assert {
+        "ApiUrl",
+        "MediaBaseUrl",
+        "UserPoolId",
+        "UserPoolClientId",
+        "SiteUrl",
+        "CdnUrl",
+        "CdnDistributionId",
+    } <= set(outputs)
 
 
 def test_no_resource_with_standing_cost(resources):

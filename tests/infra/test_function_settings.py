@@ -1,0 +1,137 @@
+"""What each function is given: its environment (all that shared.config reads), the CDN
+invalidation grant for the functions that take photos down, and the backlog alarm."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from infra.app import build_app
+from infra.wiring import WIRING
+from shared.config import ApiConfig
+
+from .conftest import ORGANISER, SKIP_BUNDLING, of_type
+
+Resources = dict[str, dict[str, Any]]
+
+# Fields with a default that the cloud must still set (the defaults suit only the local stack).
+SET_IN_THE_CLOUD = {
+    "ORGANISER_EMAILS",
+    "DRAW_EXCLUDED_EMAILS",
+    "WINNERS_PER_DAY",
+    "DRAW_DEADLINE_HOURS",
+    "SES_CONFIGURATION_SET",
+    "CDN_DISTRIBUTION_ID",
+    "PRESCREEN",
+    "MEDIA_BASE_URL",
+    "SITE_URL",
+    "SENDER_EMAIL",
+    "EVENT_TZ",
+    "RETENTION_DAYS",
+}
+
+
+def _functions(resources: Resources) -> dict[str, dict[str, Any]]:
+    """Wiring function name -> its CloudFormation properties."""
+    by_handler = {
+        f["Properties"]["Handler"]: f["Properties"]
+        for f in of_type(resources, "AWS::Lambda::Function").values()
+    }
+    return {fn.name: by_handler[fn.handler] for fn in WIRING.functions}
+
+
+def test_every_function_gets_every_required_setting_and_the_cloud_ones(resources):
+    required = {
+        name.upper() for name, field in ApiConfig.model_fields.items() if field.is_required()
+    }
+    assert {"TABLE_NAME", "MEDIA_BUCKET", "EVENT_START", "EVENT_END"} <= required
+    assert {name.upper() for name in ApiConfig.model_fields} >= SET_IN_THE_CLOUD
+    for name, props in _functions(resources).items():
+        env = props["Environment"]["Variables"]
+        missing = (required | SET_IN_THE_CLOUD) - set(env)
+        assert not missing, f"{name} lacks {sorted(missing)}"
+
+
+def test_environment_values_come_from_settings_and_resources(resources, modified_resources):
+    env = _functions(resources)["prizedraw-nightly"]["Environment"]["Variables"]
+    assert env["DRAW_DEADLINE_HOURS"] == "36"
+    assert env["ORGANISER_EMAILS"] == ""
+    assert env["PRESCREEN"] == "rekognition"
+    (config_set,) = of_type(resources, "AWS::SES::ConfigurationSet")
+    assert env["SES_CONFIGURATION_SET"] == {"Ref": config_set}
+    (distribution,) = of_type(resources, "AWS::CloudFront::Distribution")
+    assert env["CDN_DISTRIBUTION_ID"] == {"Ref": distribution}
+    assert env["MEDIA_BASE_URL"]["Fn::Join"][1][1] == {"Fn::GetAtt": [distribution, "DomainName"]}
+    # The organisers named in the context are told about draws and never win
+    changed = _functions(modified_resources)["prizedraw-nightly"]["Environment"]["Variables"]
+    assert changed["ORGANISER_EMAILS"] == ORGANISER
+
+
+def test_only_the_functions_that_take_photos_down_may_invalidate_the_cdn(resources):
+    (distribution,) = of_type(resources, "AWS::CloudFront::Distribution")
+    statements_by_role: dict[str, list[dict[str, Any]]] = {}
+    for policy in of_type(resources, "AWS::IAM::Policy").values():
+        for role in policy["Properties"]["Roles"]:
+            statements_by_role.setdefault(role["Ref"], []).extend(
+                policy["Properties"]["PolicyDocument"]["Statement"]
+            )
+    invalidating = set()
+    for name, props in _functions(resources).items():
+        role = props["Role"]["Fn::GetAtt"][0]
+        grants = [s for s in statements_by_role.get(role, []) if "cloudfront" in str(s["Action"])]
+        if grants:
+            invalidating.add(name)
+            (grant,) = grants
+            assert grant["Action"] == "cloudfront:CreateInvalidation"
+            assert grant["Resource"]["Fn::Join"][1][-1] == {"Ref": distribution}
+    assert invalidating == {"upload-api", "moderation-api", "pledge-api"}
+    assert invalidating == {fn.name for fn in WIRING.functions if fn.invalidates_cdn}
+
+
+def test_a_moderation_backlog_older_than_six_hours_alarms_ops(resources):
+    (alarm,) = [
+        a["Properties"]
+        for a in of_type(resources, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == "ModerationBacklogAgeSeconds"
+    ]
+    # The metric exactly as Powertools emits it (namespace and its `service` dimension)
+    assert alarm["Namespace"] == "Techognition"
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "techognition"}]
+    assert alarm["Statistic"] == "Maximum"
+    assert alarm["Period"] == 3600
+    assert alarm["Threshold"] == 6 * 3600
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["EvaluationPeriods"] == 2 and alarm["DatapointsToAlarm"] == 2
+    assert alarm["TreatMissingData"] == "notBreaching"
+    (topic,) = [
+        k
+        for k, t in of_type(resources, "AWS::SNS::Topic").items()
+        if t.get("Properties", {}).get("DisplayName") == "techognition alarms"
+    ]
+    assert alarm["AlarmActions"] == [{"Ref": topic}]
+
+
+def test_a_draw_deadline_past_the_schedule_grace_fails_synth_clearly():
+    with pytest.raises(ValueError, match=r"draw_deadline_hours 72 must be less than 72"):
+        build_app(context={**SKIP_BUNDLING, "techognition": {"draw_deadline_hours": 72}})
+    with pytest.raises(ValueError, match="draw_deadline_hours"):
+        build_app(context={**SKIP_BUNDLING, "techognition": {"draw_deadline_hours": -1}})
+
+
+def test_point_in_time_recovery_can_be_switched_off_after_the_event(resources, modified_resources):
+    # Given the default settings (the event) and a synth with point_in_time_recovery false
+    def pitr(res: Resources) -> bool:
+        (table,) = of_type(res, "AWS::DynamoDB::Table").values()
+        enabled: bool = table["Properties"]["PointInTimeRecoverySpecification"][
+            "PointInTimeRecoveryEnabled"
+        ]
+        return enabled
+
+    # Then it is on for the event and off after, and the table is kept either way
+    assert pitr(resources) is True
+    assert pitr(modified_resources) is False
+    for res in (resources, modified_resources):
+        (table,) = of_type(res, "AWS::DynamoDB::Table").values()
+        assert table["DeletionPolicy"] == "Retain"
+        assert table["Properties"]["DeletionProtectionEnabled"] is True

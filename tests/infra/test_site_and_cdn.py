@@ -1,0 +1,189 @@
+"""The site: its private bucket, its deployment with config.js, and the one CloudFront
+distribution serving pages at the root and approved media under public/."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from typing import Any
+
+import pytest
+
+from infra.app import build_app
+from infra.constructs.site import config_js
+from infra.constructs.storage import SITE_PATHS_FUNCTION
+
+from .conftest import CERTIFICATE, SKIP_BUNDLING, of_type
+
+Resources = dict[str, dict[str, Any]]
+
+
+def _site_bucket_id(resources: Resources) -> str:
+    (bucket_id,) = [
+        k
+        for k, b in of_type(resources, "AWS::S3::Bucket").items()
+        if b["Properties"].get("LoggingConfiguration", {}).get("LogFilePrefix") == "s3/site/"
+    ]
+    return bucket_id
+
+
+def _distribution(resources: Resources) -> dict[str, Any]:
+    (distribution,) = of_type(resources, "AWS::CloudFront::Distribution").values()
+    config: dict[str, Any] = distribution["Properties"]["DistributionConfig"]
+    return config
+
+
+def _origin(config: dict[str, Any], origin_id: str) -> dict[str, Any]:
+    origins: list[dict[str, Any]] = [o for o in config["Origins"] if o["Id"] == origin_id]
+    (origin,) = origins
+    return origin
+
+
+def test_site_bucket_is_private_encrypted_ssl_only_and_logged(resources):
+    bucket_id = _site_bucket_id(resources)
+    props = resources[bucket_id]["Properties"]
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    assert len(props["PublicAccessBlockConfiguration"]) == 4
+    sse = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert "CorsConfiguration" not in props and "WebsiteConfiguration" not in props
+    (policy,) = [
+        p
+        for p in of_type(resources, "AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": bucket_id}
+    ]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        for s in statements
+    )
+    allows = [s for s in statements if s["Effect"] == "Allow"]
+    # The only reader is this stack's CloudFront distribution (OAC), never the public
+    assert [s["Principal"] for s in allows] == [{"Service": "cloudfront.amazonaws.com"}]
+    assert "AWS:SourceArn" in allows[0]["Condition"]["StringEquals"]
+
+
+def test_site_and_its_config_are_deployed_to_the_site_bucket(resources):
+    bucket_ref = {"Ref": _site_bucket_id(resources)}
+    deployments = [
+        d["Properties"] for d in of_type(resources, "Custom::CDKBucketDeployment").values()
+    ]
+    assert len(deployments) == 2
+    assert all(d["DestinationBucketName"] == bucket_ref for d in deployments)
+    (pages,) = [d for d in deployments if d["Prune"] is True]
+    (config,) = [d for d in deployments if d["Prune"] is False]
+    # Pages: pruned, briefly cached, the CDN invalidated, config.js left to the other deployment
+    assert pages["Exclude"] == ["config.js"]
+    assert pages["SystemMetadata"]["cache-control"] == "public, max-age=300"
+    assert pages["DistributionPaths"] == ["/*"]
+    assert pages["RetainOnDelete"] is False
+    # config.js: never cached, its values resolved at deploy from the API and the user pool
+    assert config["SystemMetadata"]["cache-control"] == "no-cache"
+    (markers,) = config["SourceMarkers"]
+    values = list(markers.values())
+    assert {"Fn::GetAtt": [values[0]["Fn::GetAtt"][0], "ApiEndpoint"]} in values
+    assert {"Ref": "AWS::Region"} in values
+    assert any("UserPoolClient" in v.get("Ref", "") for v in values)
+
+
+def test_config_js_is_the_module_the_pages_import():
+    text = config_js(
+        api_url="https://abc.execute-api.eu-west-2.amazonaws.com",
+        region="eu-west-2",
+        user_pool_client_id="client123",
+    )
+    assert text.startswith("export default {") and text.rstrip().endswith("};")
+    config = json.loads(text.removeprefix("export default ").rstrip().removesuffix(";"))
+    assert config == {
+        "apiUrl": "https://abc.execute-api.eu-west-2.amazonaws.com",
+        "cognitoEndpoint": "https://cognito-idp.eu-west-2.amazonaws.com/",
+        "region": "eu-west-2",
+        "userPoolClientId": "client123",
+    }
+
+
+def test_default_behaviour_serves_the_site_and_public_prefix_serves_media(resources):
+    config = _distribution(resources)
+    site = _origin(config, config["DefaultCacheBehavior"]["TargetOriginId"])
+    assert site["DomainName"] == {"Fn::GetAtt": [_site_bucket_id(resources), "RegionalDomainName"]}
+    (media_behaviour,) = config["CacheBehaviors"]
+    assert media_behaviour["PathPattern"] == "public/*"
+    assert media_behaviour["AllowedMethods"] == ["GET", "HEAD"]
+    media = _origin(config, media_behaviour["TargetOriginId"])
+    # The media bucket by name (its CORS names the CDN: a reference would be a cycle)
+    parts = media["DomainName"]["Fn::Join"][1]
+    assert parts[0] == "techognition-media-"
+    assert '{"Ref": "AWS::StackId"}' in json.dumps(parts[1])  # unique per stack, no resource
+    media_bucket = [
+        b["Properties"]
+        for b in of_type(resources, "AWS::S3::Bucket").values()
+        if "CorsConfiguration" in b["Properties"]
+    ]
+    assert media_bucket[0]["BucketName"]["Fn::Join"][1] == parts[:2]
+    assert config["DefaultRootObject"] == "index.html"
+
+
+def test_the_page_path_function_runs_on_viewer_requests_for_pages_only(resources):
+    config = _distribution(resources)
+    (association,) = config["DefaultCacheBehavior"]["FunctionAssociations"]
+    assert association["EventType"] == "viewer-request"
+    function_id = association["FunctionARN"]["Fn::GetAtt"][0]
+    function = resources[function_id]["Properties"]
+    assert function["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+    assert function["FunctionCode"] == SITE_PATHS_FUNCTION
+    assert "FunctionAssociations" not in config["CacheBehaviors"][0]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node (the CDK CLI needs it too)")
+def test_the_page_path_function_maps_extensionless_paths_to_html():
+    cases = {
+        "/": "/index.html",
+        "/signup/confirm": "/signup/confirm.html",
+        "/photos": "/photos.html",
+        "/signup/": "/signup/index.html",
+        "/photo.html": "/photo.html",
+        "/js/api.js": "/js/api.js",
+        "/config.js": "/config.js",
+        "/favicon.svg": "/favicon.svg",
+    }
+    script = SITE_PATHS_FUNCTION + (
+        "const cases = JSON.parse(process.argv[1]);\n"
+        "const out = {};\n"
+        "for (const uri of Object.keys(cases)) out[uri] = handler({request: {uri}}).uri;\n"
+        "console.log(JSON.stringify(out));\n"
+    )
+    result = subprocess.run(
+        ["node", "-e", script, json.dumps(cases)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    assert json.loads(result.stdout) == cases
+
+
+def test_security_headers_are_added_to_pages(resources):
+    config = _distribution(resources)
+    # AWS managed SecurityHeadersPolicy: HSTS, nosniff, frame options, referrer policy
+    assert (
+        config["DefaultCacheBehavior"]["ResponseHeadersPolicyId"]
+        == "67f7725c-6f97-4210-82d7-5512b31e9d03"
+    )
+
+
+def test_a_certificate_puts_the_site_on_its_own_domain(resources, modified_resources):
+    # Without a certificate: the *.cloudfront.net domain only
+    assert "Aliases" not in _distribution(resources)
+    # With site_certificate_arn: site_url's host, that certificate, TLS 1.2 at least
+    config = _distribution(modified_resources)
+    assert config["Aliases"] == ["techognition.org.uk"]
+    assert config["ViewerCertificate"]["AcmCertificateArn"] == CERTIFICATE
+    assert config["ViewerCertificate"]["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    assert config["ViewerCertificate"]["SslSupportMethod"] == "sni-only"
+
+
+def test_a_certificate_outside_us_east_1_fails_synth_clearly():
+    wrong_region = CERTIFICATE.replace("us-east-1", "eu-west-2")
+    with pytest.raises(ValueError, match="not an ACM certificate ARN in us-east-1"):
+        build_app(context={**SKIP_BUNDLING, "techognition": {"site_certificate_arn": wrong_region}})
