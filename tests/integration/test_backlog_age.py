@@ -85,3 +85,22 @@ def test_the_hourly_run_emits_the_backlog_age_metric(
     nightly.lambda_handler({"source": "schedule", "schedule": "draw-hourly"}, lambda_context)
     # Then the age of the oldest waiting photo is reported, in seconds
     assert ("ModerationBacklogAgeSeconds", MetricUnit.Seconds, 4 * HOUR) in emitted
+
+
+def test_the_days_awaiting_count_spans_every_shard_and_forgets_decided_photos(aws_env):
+    from shared.config import ApiConfig, load
+    from shared.dynamo import Table
+    from shared.photos import AWAITING_SHARDS, awaiting_key, awaiting_moderation
+
+    table = Table(load(ApiConfig).table_name)
+    # Given 40 photos of one day waiting, spread by id over the index's shards
+    ids = [f"p{n:03d}" for n in range(40)]
+    for photo_id in ids:
+        table.put({"pk": f"PHOTO#{photo_id}", "sk": "PHOTO", "photo_id": photo_id,
+                   "gsi4pk": awaiting_key("2027-03-09", photo_id), "gsi4sk": photo_id})
+    assert len({awaiting_key("2027-03-09", i) for i in ids}) == AWAITING_SHARDS
+    # Then all are counted, and a decided one (off the index) no longer is
+    assert awaiting_moderation(table, "2027-03-09") == 40
+    table.update("PHOTO#p000", "PHOTO", "REMOVE gsi4pk, gsi4sk")
+    assert awaiting_moderation(table, "2027-03-09") == 39
+    assert awaiting_moderation(table, "2027-03-10") == 0

@@ -8,6 +8,7 @@ from typing import Any
 
 from shared.dynamo import Table
 from shared.entries import Entry, record_entry
+from shared.photos import awaiting_key
 
 NOW = datetime(2027, 3, 15, 12, 0, tzinfo=UTC)  # after the test event (8-14 March 2027)
 TTL = 1900000000
@@ -39,7 +40,7 @@ def enter(day: str, *people: int, photo_prefix: str = "p") -> list[str]:
 def await_moderation(day: str, photo_id: str) -> None:
     """A photo of `day` still waiting for an organiser (as shared.photos lists it on gsi4)."""
     table().put({"pk": f"PHOTO#{photo_id}", "sk": "PHOTO", "photo_id": photo_id,
-                 "status": "pending_moderation", "gsi4pk": f"AWAITING#{day}",
+                 "status": "pending_moderation", "gsi4pk": awaiting_key(day, photo_id),
                  "gsi4sk": photo_id})
 
 
