@@ -13,7 +13,15 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    model_validator,
+)
 
 from infra.constants import CONTEXT_KEY, LOG_RETENTION_CHOICES, PROJECT_ROOT, SCHEDULE_GRACE_DAYS
 
@@ -87,6 +95,9 @@ class EventSettings(BaseModel):
     draw_deadline_hours: Annotated[int, Field(ge=0)] = 36
     # On for the event; switch off (and deploy) afterwards: it is billed per GB-month.
     point_in_time_recovery: bool = True
+    # Alarms, the dashboard and the alarm topic: on for the event, off afterwards (each alarm and
+    # dashboard is billed every month it exists). A JSON true/false only: "false" is an error.
+    monitoring: StrictBool = True
     # ACM certificate (us-east-1) for site_url's host: CloudFront then answers on that domain.
     # Without one, site_url must be the distribution's own https://<id>.cloudfront.net.
     site_certificate_arn: Annotated[str, AfterValidator(_certificate)] | None = None

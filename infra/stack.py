@@ -139,14 +139,15 @@ class TechognitionStack(Stack):
             event_end=settings.event_end,
             event_tz=settings.event_tz,
         )
-        Observability(
-            self,
-            "Observability",
-            ops_email=settings.ops_email,
-            functions=functions.functions,
-            dead_letter_queues=messaging.dead_letter_queues,
-            http_api=api.http_api,
-        )
+        if settings.monitoring:  # off outside the event: nothing with a standing CloudWatch charge
+            Observability(
+                self,
+                "Observability",
+                ops_email=settings.ops_email,
+                functions=functions.functions,
+                dead_letter_queues=messaging.dead_letter_queues,
+                http_api=api.http_api,
+            )
 
         CfnOutput(self, "ApiUrl", value=api.url or "", description="HTTP API base URL")
         CfnOutput(

@@ -1,5 +1,6 @@
 """Alarms (to the ops email) on dead letters, function errors and throttles, API 5xx and the
-moderation backlog's age; a small dashboard."""
+moderation backlog's age; a small dashboard. Created only while `monitoring` is on (the stack
+omits this construct otherwise): alarms and dashboards are billed every month they exist."""
 
 from __future__ import annotations
 
@@ -74,9 +75,23 @@ class Observability(Construct):
                 ),
                 f"Messages are waiting in the dead-letter queue {name}.",
             )
-        for name, fn in functions.items():
-            alarm(f"{name}-Errors", fn.metric_errors(period=period), f"{name} raised errors.")
-            alarm(f"{name}-Throttles", fn.metric_throttles(period=period), f"{name} was throttled.")
+        # CloudWatch bills each metric an alarm reads ($0.10 per alarm metric), so one pair per
+        # function (or a SUM expression over them) costs per function. The AWS/Lambda metrics
+        # without dimensions aggregate every function in the account and region: two alarms
+        # cover all of ours, and also any other function there (the stack is meant to have an
+        # account or region of its own). The dashboard shows which function it was.
+        alarm(
+            "Lambda-Errors",
+            lambda_.Function.metric_all_errors(period=period, statistic="Sum"),
+            "A Lambda function in this account and region raised errors (see the dashboard's "
+            "'Function errors' for which).",
+        )
+        alarm(
+            "Lambda-Throttles",
+            lambda_.Function.metric_all_throttles(period=period, statistic="Sum"),
+            "A Lambda function in this account and region was throttled (see the dashboard's "
+            "'Function throttles' for which).",
+        )
         alarm("Api-5xx", http_api.metric_server_error(period=period), "The HTTP API returned 5xx.")
 
         backlog = backlog_age_metric().create_alarm(
@@ -121,6 +136,13 @@ class Observability(Construct):
                 title="Function errors",
                 left=[
                     fn.metric_errors(period=period, label=name) for name, fn in functions.items()
+                ],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Function throttles",
+                left=[
+                    fn.metric_throttles(period=period, label=name) for name, fn in functions.items()
                 ],
                 width=12,
             ),

@@ -50,20 +50,27 @@ CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789
 
 
 @pytest.fixture(scope="session")
-def modified_resources() -> dict[str, dict[str, Any]]:
+def modified_template() -> dict[str, Any]:
     """One more synth for every "change the input, see the template change" test: the wiring
     with an extra organiser route, one organiser email in the event settings, point-in-time
-    recovery switched off (as after the event) and a certificate for the site's own domain."""
+    recovery and monitoring switched off (as after the event) and a certificate for the site's
+    own domain."""
     wiring = with_route(WIRING, "moderation-api", EXTRA_ROUTE)
     _, _, template = synth(
         wiring,
         techognition={
             "organiser_emails": [ORGANISER],
             "point_in_time_recovery": False,
+            "monitoring": False,
             "site_certificate_arn": CERTIFICATE,
         },
     )
-    return dict(template.to_json()["Resources"])
+    return dict(template.to_json())
+
+
+@pytest.fixture(scope="session")
+def modified_resources(modified_template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return dict(modified_template["Resources"])
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ not asserted here."""
 from __future__ import annotations
 
 import copy
+import json
 import math
 from typing import Any
 
@@ -106,7 +107,8 @@ def test_alarms_and_dashboards_are_priced_in_the_idle_month(facts, usage, prices
     assert alarms.usd == pytest.approx(facts.alarms * prices["cloudwatch_alarm"], rel=1e-3)
     dashboards = lines[f"dashboards ({facts.dashboards})"]
     assert dashboards.usd == pytest.approx(
-        facts.dashboards * prices["cloudwatch_dashboard"], rel=1e-3)
+        facts.dashboards * prices["cloudwatch_dashboard"], rel=1e-3
+    )
 
 
 def _hand_made(template_dict: dict[str, Any]) -> dict[str, Any]:
@@ -115,30 +117,39 @@ def _hand_made(template_dict: dict[str, Any]) -> dict[str, Any]:
     resources = changed["Resources"]
     (table,) = [r for r in resources.values() if r["Type"] == "AWS::DynamoDB::Table"]
     table["Properties"]["BillingMode"] = "PROVISIONED"
-    table["Properties"]["ProvisionedThroughput"] = {"ReadCapacityUnits": 5,
-                                                    "WriteCapacityUnits": 5}
+    table["Properties"]["ProvisionedThroughput"] = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
     resources["Nat"] = {"Type": "AWS::EC2::NatGateway", "Properties": {}}
     resources["Key"] = {"Type": "AWS::KMS::Key", "Properties": {}}
-    resources["Endpoint"] = {"Type": "AWS::EC2::VPCEndpoint",
-                             "Properties": {"VpcEndpointType": "Interface",
-                                            "SubnetIds": ["a", "b"]}}
+    resources["Endpoint"] = {
+        "Type": "AWS::EC2::VPCEndpoint",
+        "Properties": {"VpcEndpointType": "Interface", "SubnetIds": ["a", "b"]},
+    }
     resources["Gateway"] = {"Type": "AWS::EC2::VPCEndpoint", "Properties": {}}
     resources["Search"] = {"Type": "AWS::OpenSearchService::Domain", "Properties": {}}
     return changed
 
 
-def test_provisioned_capacity_nat_gateway_and_friends_are_standing_costs(template_dict, prices,
-                                                                          usage):
+def test_provisioned_capacity_nat_gateway_and_friends_are_standing_costs(
+    template_dict, prices, usage
+):
     # Given a template with a provisioned table, a NAT gateway, a KMS key, an interface endpoint,
     # a free gateway endpoint and an OpenSearch domain
     facts = cost.read_template(_hand_made(template_dict), prices)
     # When the model reads it, Then each (and only the paid ones) is a standing charge
     found = {s.logical_id: s for s in facts.standing}
-    assert set(found) == {"Nat", "Key", "Endpoint", "Search", next(
-        k for k, r in template_dict["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table")}
+    assert set(found) == {
+        "Nat",
+        "Key",
+        "Endpoint",
+        "Search",
+        next(
+            k for k, r in template_dict["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"
+        ),
+    }
     assert found["Nat"].monthly_usd == pytest.approx(prices["nat_gateway_hour"] * 730)
     assert found["Endpoint"].monthly_usd == pytest.approx(
-        prices["vpc_interface_endpoint_hour"] * 730 * 2)
+        prices["vpc_interface_endpoint_hour"] * 730 * 2
+    )
     assert found["Search"].monthly_usd is None  # no price in the file: still reported
     # And the idle month carries them (an unpriced one makes the total NaN: it cannot pass)
     idle = usage["scenarios"]["idle_month"]
@@ -149,12 +160,113 @@ def test_provisioned_capacity_nat_gateway_and_friends_are_standing_costs(templat
     assert not cost.verdict(lines, idle).passed
 
 
-def test_the_report_prints_both_scenarios_with_a_verdict(facts, usage, prices, capsys,
-                                                         template_json):
-    assert cost.main(["--template", str(template_json)]) == 0
+@pytest.fixture(scope="module")
+def off_facts(modified_template, prices) -> cost.Facts:
+    """The template synthesized with monitoring and point-in-time recovery off."""
+    return cost.read_template(modified_template, prices)
+
+
+def test_the_report_prints_three_scenarios_and_checks_the_idle_goal_with_monitoring_off(
+    usage, capsys, template_json, modified_template, tmp_path
+):
+    # Given the event's template and the one synthesized with monitoring off
+    off = tmp_path / "off.template.json"
+    off.write_text(json.dumps(modified_template), encoding="utf-8")
+    # When the report runs on them
+    argv = ["--template", str(template_json), "--template", f"idle_month_monitoring_off={off}"]
+    assert cost.main(argv) == 0
     out = capsys.readouterr().out
-    for scenario in usage["scenarios"].values():
-        assert f"## {scenario['title']}" in out
-    assert out.count("goal: < $") == 2
+    # Then it shows the busy week, the idle month with monitoring on and with it off
+    titles = [scenario["title"] for scenario in usage["scenarios"].values()]
+    assert len(titles) == 3
+    assert all(f"## {title}" in out for title in titles)
+    assert "## Busy week, monitoring on" in out
+    assert "## Idle month, monitoring on" in out and "## Idle month, monitoring off" in out
+    # And only the last is checked against its goal; the other two are for information
+    assert out.count("goal: < $") == 1
+    assert out.count("for information (goal not checked here)") == 2
+    assert out.rindex("goal: < $0.50") > out.index("## Idle month, monitoring off")
+    # And the busy week has its per-service breakdown and a subtotal without Rekognition
+    busy = out[: out.index("## Idle month")]
+    assert "per service:" in busy and "Rekognition" in busy
+    assert "TOTAL without Rekognition" in busy
     assert "stored media" in out
-    assert "PASS" in out or "OVER" in out
+    assert "alarms 0; dashboards 0" in out  # the monitoring-off template was read
+
+
+def test_an_unknown_scenario_name_for_a_template_is_refused(template_json):
+    with pytest.raises(SystemExit):
+        cost.main(["--template", f"no_such_scenario={template_json}"])
+
+
+def test_each_scenario_is_costed_on_the_template_of_its_own_settings():
+    # Given scenarios with and without settings, and a synth that records what it was asked
+    asked: list[Any] = []
+
+    def synth(settings):
+        asked.append(settings)
+        return {"Resources": {}, "settings": settings}
+
+    scenarios = {
+        "busy": {},
+        "idle_on": {},
+        "idle_off": {"settings": {"monitoring": False}},
+        "idle_off_again": {"settings": {"monitoring": False}},
+    }
+    # When no template is given, Then each distinct setting is synthesized once
+    chosen = cost.templates_for(scenarios, {}, synth)
+    assert asked == [None, {"monitoring": False}]
+    assert chosen["busy"] is chosen["idle_on"]
+    assert chosen["idle_off"] is chosen["idle_off_again"]
+    assert chosen["idle_off"]["settings"] == {"monitoring": False}
+    # When templates are given (unnamed: for the scenarios without settings), Then they are used
+    asked.clear()
+    given = {"": {"Resources": {}, "given": True}, "idle_off": {"Resources": {}, "named": True}}
+    chosen = cost.templates_for(scenarios, given, synth)
+    assert chosen["busy"]["given"] and chosen["idle_on"]["given"]
+    assert chosen["idle_off"]["named"]
+    assert asked == [{"monitoring": False}]  # idle_off_again had no template of its own
+
+
+def test_with_monitoring_off_the_idle_month_has_no_cloudwatch_standing_charge(
+    facts, off_facts, usage, prices
+):
+    # Given the idle month on the event's template and on the monitoring-off template
+    on = cost.estimate(facts, usage["scenarios"]["idle_month"], usage, prices)
+    off_scenario = usage["scenarios"]["idle_month_monitoring_off"]
+    off = cost.estimate(off_facts, off_scenario, usage, prices)
+
+    def cloudwatch(lines: list[cost.Line]) -> float:
+        return sum(line.usd for line in lines if line.service == "CloudWatch")
+
+    # Then alarms and the dashboard cost money only with monitoring on
+    assert (off_facts.alarms, off_facts.dashboards) == (0, 0)
+    assert cloudwatch(on) >= prices["cloudwatch_dashboard"]
+    assert cloudwatch(off) == 0
+    # And PITR is off too, as deployed after the week
+    assert off_scenario["settings"] == {"monitoring": False, "point_in_time_recovery": False}
+    assert not any(line.item == "point-in-time recovery" for line in off)
+
+
+def test_the_sqs_polling_note_appears_only_when_polling_alone_breaks_the_goal(
+    off_facts, usage, prices
+):
+    # Given the idle month with monitoring off and its Lambda SQS polling cost
+    scenario = usage["scenarios"]["idle_month_monitoring_off"]
+    lines = cost.estimate(off_facts, scenario, usage, prices)
+    polling = sum(line.usd for line in lines if line.service == "SQS" and line.kind == "standing")
+    counted = cost.verdict(lines, scenario).counted
+    assert polling > 0
+
+    def note(goal: float) -> str:
+        return "\n".join(cost.sqs_polling_note(lines, {**scenario, "goal_usd": goal}, usage))
+
+    # When polling alone tips it over, Then the note says so, with the fix and the free tier
+    text = note(counted - polling / 2)
+    assert "OVER only because of Lambda's SQS polling" in text
+    assert "disable Lambda's SQS event source mappings" in text
+    assert "services-sqs-scaling" in text  # the source of the pollers assumption
+    assert "always-free tier" in text
+    # When it would be over even without polling, or passes, Then there is no note
+    assert note(counted - polling * 2) == ""
+    assert note(counted + 1) == ""

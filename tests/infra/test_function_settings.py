@@ -1,5 +1,6 @@
 """What each function is given: its environment (all that shared.config reads), the CDN
-invalidation grant for the functions that take photos down, and the backlog alarm."""
+invalidation grant for the functions that take photos down, the backlog alarm, and the settings
+that switch standing charges off after the event (PITR, monitoring)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 import pytest
 
 from infra.app import build_app
+from infra.settings import SettingsError, load_settings
 from infra.wiring import WIRING
 from shared.config import ApiConfig
 
@@ -135,3 +137,42 @@ def test_point_in_time_recovery_can_be_switched_off_after_the_event(resources, m
         (table,) = of_type(res, "AWS::DynamoDB::Table").values()
         assert table["DeletionPolicy"] == "Retain"
         assert table["Properties"]["DeletionProtectionEnabled"] is True
+
+
+def test_monitoring_is_on_for_the_event_and_off_leaves_nothing_billed_monthly(
+    resources, modified_resources
+):
+    # Given the default settings (the event) and a synth with monitoring false (after the event)
+    def count(res: Resources, cfn_type: str) -> int:
+        return len(of_type(res, cfn_type))
+
+    def email_subscriptions(res: Resources) -> int:
+        subscriptions = of_type(res, "AWS::SNS::Subscription").values()
+        return sum(s["Properties"]["Protocol"] == "email" for s in subscriptions)
+
+    # Then the event has its alarms, dashboard and ops subscription
+    assert count(resources, "AWS::CloudWatch::Alarm") > 0
+    assert count(resources, "AWS::CloudWatch::Dashboard") == 1
+    assert email_subscriptions(resources) == 1
+    # And after the event there are no alarms, dashboards, alarm topic or subscription
+    assert count(modified_resources, "AWS::CloudWatch::Alarm") == 0
+    assert count(modified_resources, "AWS::CloudWatch::Dashboard") == 0
+    assert email_subscriptions(modified_resources) == 0
+    topics = of_type(modified_resources, "AWS::SNS::Topic").values()
+    assert all(t.get("Properties", {}).get("DisplayName") != "techognition alarms" for t in topics)
+    # While everything else stays: the functions and their dead-letter queues still exist
+    assert count(modified_resources, "AWS::Lambda::Function") == count(
+        resources, "AWS::Lambda::Function"
+    )
+    assert count(modified_resources, "AWS::SQS::Queue") == count(resources, "AWS::SQS::Queue")
+
+
+def test_monitoring_defaults_to_on_and_accepts_only_a_json_boolean():
+    assert load_settings(None).monitoring is True
+    assert load_settings('{"monitoring": false}').monitoring is False
+    # Merged field by field: switching monitoring off keeps every other cdk.json value
+    after = load_settings({"monitoring": False, "point_in_time_recovery": False})
+    assert after.event_start == load_settings(None).event_start
+    for wrong in ("false", 0, "off"):
+        with pytest.raises(SettingsError, match=r"monitoring: Input should be a valid boolean"):
+            load_settings({"monitoring": wrong})

@@ -176,8 +176,6 @@ def test_alarms_cover_dead_letters_functions_and_api(resources):
     assert metrics.count("ApproximateNumberOfMessagesVisible") == sum(
         q.dead_letter for q in WIRING.queues
     )
-    assert metrics.count("Errors") == len(WIRING.functions)
-    assert metrics.count("Throttles") == len(WIRING.functions)
     assert metrics.count("5xx") == 1
     assert metrics.count("ModerationBacklogAgeSeconds") == 1
     assert all(a["AlarmActions"] for a in alarms)
@@ -186,6 +184,24 @@ def test_alarms_cover_dead_letters_functions_and_api(resources):
     subscriptions = of_type(resources, "AWS::SNS::Subscription").values()
     (subscription,) = [s for s in subscriptions if s["Properties"]["Protocol"] == "email"]
     assert subscription["Properties"]["Endpoint"] == "ops@techognition.org.uk"
+
+
+def test_one_errors_and_one_throttles_alarm_cover_every_function(resources):
+    # Given the event's template
+    alarms = [a["Properties"] for a in of_type(resources, "AWS::CloudWatch::Alarm").values()]
+    # Then errors and throttles are each one alarm on the account/region-wide AWS/Lambda metric
+    # (no FunctionName dimension, one metric: billed as one alarm metric, not one per function)
+    for metric in ("Errors", "Throttles"):
+        (alarm,) = [a for a in alarms if a.get("MetricName") == metric]
+        assert alarm["Namespace"] == "AWS/Lambda"
+        assert "Dimensions" not in alarm and "Metrics" not in alarm
+        assert alarm["Statistic"] == "Sum"
+        assert alarm["Threshold"] == 1
+        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    # And the whole set stays small: dead letters, functions (2), API 5xx, moderation backlog
+    dead_letter_queues = sum(q.dead_letter for q in WIRING.queues)
+    assert len(alarms) == dead_letter_queues + 4 <= 6
+    assert all("Metrics" not in a for a in alarms)  # no metric math: one billed metric each
 
 
 def test_api_stage_is_throttled_and_access_logged(resources):
