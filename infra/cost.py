@@ -159,7 +159,9 @@ def read_template(template: Template, prices: Prices) -> Facts:
         elif kind in ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable"):
             _read_table(logical_id, kind, props, facts, prices)
         elif kind == "AWS::Lambda::EventSourceMapping":
-            facts.sqs_mappings += _is_sqs_source(template, props.get("EventSourceArn"))
+            # A disabled mapping (queue_polling off) does not poll, so costs nothing idle.
+            if props.get("Enabled", True) is not False:
+                facts.sqs_mappings += _is_sqs_source(template, props.get("EventSourceArn"))
         else:
             standing = _standing(logical_id, kind, props, prices)
             if standing:
@@ -351,11 +353,10 @@ FIXES = {
     "X-Ray": "a sampling rule (e.g. 1% after the reservoir), or tracing PassThrough",
     "CloudWatch": "a dashboard is $3/month and each alarm metric $0.10: after the event deploy "
     'with {"monitoring": false} (no alarms, no dashboard; docs/OPERATIONS.md "After the week")',
-    "SQS": "Lambda's pollers long-poll each mapped queue all month: disable the event source "
-    "mappings outside the event (Enabled: false from a context flag; S3 notifications and SES "
-    "feedback then wait in their queues for the queue's retention, so re-enable within it) or "
-    "accept about $0.26 per mapping-month",
-    "Lambda": "shorter processor runs (pyvips is 2x faster) or less memory",
+    "SQS": "Lambda's pollers long-poll each mapped queue all month: after the event deploy with "
+    '{"queue_polling": false} (the mappings are disabled; what arrives waits in its queue for '
+    "the queue's retention)",
+    "Lambda": "shorter processor runs or less memory (docs/BENCHMARKS.md, Image processing)",
     "DynamoDB": "fewer index writes per operation (sparse GSIs), smaller items",
 }
 
@@ -740,8 +741,8 @@ def sqs_polling_note(
     return [
         f"OVER only because of Lambda's SQS polling: {polls[0].item} ${polling_usd:.2f}; "
         f"without it ${v.counted - polling_usd:.2f} -> PASS.",
-        "  - the fix (not applied): disable Lambda's SQS event source mappings outside the "
-        "event (see SQS above)",
+        "  - the fix: deploy with queue_polling false outside the event (the mappings are "
+        "then disabled and do not poll)",
         f"  - assumption: {high:g} idle pollers per mapping, each a {polling['wait_seconds']} s "
         f"long poll; AWS may scale an idle mapping down to {low:g} "
         f"(${polling_usd * low / high:.2f} then). Source: {polling['source']}",

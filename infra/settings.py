@@ -98,6 +98,10 @@ class EventSettings(BaseModel):
     # Alarms, the dashboard and the alarm topic: on for the event, off afterwards (each alarm and
     # dashboard is billed every month it exists). A JSON true/false only: "false" is an error.
     monitoring: StrictBool = True
+    # Lambda's SQS event source mappings poll their queues all year, even when empty (about
+    # $0.26 a queue a month): on for the event, off afterwards (messages then wait in the queues
+    # until it is on again, within their retention).
+    queue_polling: StrictBool = True
     # ACM certificate (us-east-1) for site_url's host: CloudFront then answers on that domain.
     # Without one, site_url must be the distribution's own https://<id>.cloudfront.net.
     site_certificate_arn: Annotated[str, AfterValidator(_certificate)] | None = None

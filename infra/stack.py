@@ -108,6 +108,7 @@ class TechognitionStack(Stack):
                 email=email,
                 environment=env,
                 log_retention_days=settings.log_retention_days,
+                queue_polling=settings.queue_polling,
                 cdn_distribution_arn=storage.distribution.distribution_arn,
             ),
         )

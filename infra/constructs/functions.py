@@ -67,6 +67,7 @@ class Resources:
     email: Email
     environment: dict[str, str]
     log_retention_days: int
+    queue_polling: bool
     cdn_distribution_arn: str
 
 
@@ -148,6 +149,7 @@ class Functions(Construct):
                         else None
                     ),
                     report_batch_item_failures=True,
+                    enabled=res.queue_polling,
                 )
             )
         return fn

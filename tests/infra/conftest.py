@@ -53,8 +53,8 @@ CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789
 def modified_template() -> dict[str, Any]:
     """One more synth for every "change the input, see the template change" test: the wiring
     with an extra organiser route, one organiser email in the event settings, point-in-time
-    recovery and monitoring switched off (as after the event) and a certificate for the site's
-    own domain."""
+    recovery, monitoring and queue polling switched off (as after the event) and a certificate
+    for the site's own domain."""
     wiring = with_route(WIRING, "moderation-api", EXTRA_ROUTE)
     _, _, template = synth(
         wiring,
@@ -62,6 +62,7 @@ def modified_template() -> dict[str, Any]:
             "organiser_emails": [ORGANISER],
             "point_in_time_recovery": False,
             "monitoring": False,
+            "queue_polling": False,
             "site_certificate_arn": CERTIFICATE,
         },
     )

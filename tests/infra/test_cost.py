@@ -243,17 +243,20 @@ def test_with_monitoring_off_the_idle_month_has_no_cloudwatch_standing_charge(
     assert (off_facts.alarms, off_facts.dashboards) == (0, 0)
     assert cloudwatch(on) >= prices["cloudwatch_dashboard"]
     assert cloudwatch(off) == 0
-    # And PITR is off too, as deployed after the week
-    assert off_scenario["settings"] == {"monitoring": False, "point_in_time_recovery": False}
+    # And PITR and queue polling are off too, as deployed after the week
+    assert off_scenario["settings"] == {"monitoring": False, "point_in_time_recovery": False,
+                                        "queue_polling": False}
     assert not any(line.item == "point-in-time recovery" for line in off)
+    assert off_facts.sqs_mappings == 0
+    assert sum(line.usd for line in off if line.service == "SQS" and line.kind == "standing") == 0
 
 
 def test_the_sqs_polling_note_appears_only_when_polling_alone_breaks_the_goal(
-    off_facts, usage, prices
+    facts, usage, prices
 ):
-    # Given the idle month with monitoring off and its Lambda SQS polling cost
-    scenario = usage["scenarios"]["idle_month_monitoring_off"]
-    lines = cost.estimate(off_facts, scenario, usage, prices)
+    # Given an idle month on the event's template, whose mappings poll, and its polling cost
+    scenario = usage["scenarios"]["idle_month"]
+    lines = cost.estimate(facts, scenario, usage, prices)
     polling = sum(line.usd for line in lines if line.service == "SQS" and line.kind == "standing")
     counted = cost.verdict(lines, scenario).counted
     assert polling > 0
@@ -264,7 +267,7 @@ def test_the_sqs_polling_note_appears_only_when_polling_alone_breaks_the_goal(
     # When polling alone tips it over, Then the note says so, with the fix and the free tier
     text = note(counted - polling / 2)
     assert "OVER only because of Lambda's SQS polling" in text
-    assert "disable Lambda's SQS event source mappings" in text
+    assert "queue_polling false" in text
     assert "services-sqs-scaling" in text  # the source of the pollers assumption
     assert "always-free tier" in text
     # When it would be over even without polling, or passes, Then there is no note

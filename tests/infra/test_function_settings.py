@@ -176,3 +176,18 @@ def test_monitoring_defaults_to_on_and_accepts_only_a_json_boolean():
     for wrong in ("false", 0, "off"):
         with pytest.raises(SettingsError, match=r"monitoring: Input should be a valid boolean"):
             load_settings({"monitoring": wrong})
+
+
+def test_queue_polling_is_on_for_the_event_and_off_stops_every_mapping(
+    resources, modified_resources
+):
+    def mappings(res):
+        return [r["Properties"] for r in res.values()
+                if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+
+    # During the event every queue source polls; after it, none does (and none is lost: the
+    # mappings still exist, so turning polling back on resumes them)
+    assert mappings(resources)
+    assert all(m.get("Enabled", True) is True for m in mappings(resources))
+    assert len(mappings(modified_resources)) == len(mappings(resources))
+    assert all(m["Enabled"] is False for m in mappings(modified_resources))
