@@ -1,7 +1,7 @@
 // The organiser console: sign in, moderate photos with the keyboard, messages, draws, erasure,
 // export. Every call carries the Cognito IdToken; a 401 sends the organiser back to sign in.
 import { api, API, ApiError, explain } from "/js/api.js";
-import { session, signIn, signOut } from "/js/auth.js";
+import { answerChallenge, PASSWORD_POLICY, passwordProblems, session, signIn, signOut } from "/js/auth.js";
 import { clearErrors, h, say, showProblem, values, when } from "/js/ui.js";
 
 const $ = (id) => document.getElementById(id);
@@ -40,6 +40,7 @@ async function call(path, options = {}) {
 }
 
 function showSignIn(message = "", focus = true) {
+  closeChallenge();
   $("console").hidden = true;
   $("signin").hidden = false;
   if (message) say(status, message, "bad");
@@ -48,10 +49,116 @@ function showSignIn(message = "", focus = true) {
 
 function showConsole() {
   const s = session();
+  closeChallenge();
   $("who").textContent = s.username;
   $("signin").hidden = true;
   $("console").hidden = false;
   loadQueue(true);
+}
+
+// -- sign-in steps (Cognito challenges) ------------------------------------------------------
+let challenge = null; // the step Cognito asked for: { name, session, username, supported }
+
+function closeChallenge() {
+  challenge = null;
+  $("challenge").replaceChildren();
+  $("signin-step").hidden = false;
+}
+
+/** A message beside a field, in the same shape as ui.js's showProblem (clearErrors removes it). */
+function fieldError(input, message) {
+  const note = h("p", { class: "error-text", id: `${input.id}-error` }, message);
+  input.setAttribute("aria-invalid", "true");
+  input.setAttribute("aria-describedby", [input.getAttribute("aria-describedby"), note.id].filter(Boolean).join(" "));
+  input.closest(".field")?.append(note);
+}
+
+/** Acts on what Cognito answered: signed in, or the next step it asks for. */
+function proceed(step) {
+  if (step.signedIn) {
+    say(status, "Signed in.", "ok");
+    showConsole();
+    return;
+  }
+  const asked = step.challenge;
+  if (!asked.supported) {
+    showSignIn(`This account needs a step the console can't do yet (Cognito asks for ${asked.name}): ask ops.`);
+    return;
+  }
+  challenge = asked;
+  const form = $(asked.name === "NEW_PASSWORD_REQUIRED" ? "tpl-new-password" : "tpl-mfa").content.firstElementChild.cloneNode(true);
+  $("signin-step").hidden = true;
+  $("challenge").replaceChildren(form);
+  form.querySelector("[data-restart]").addEventListener("click", () => {
+    showSignIn();
+    say(status, "Start again with your username and password.");
+  });
+  if (asked.name === "NEW_PASSWORD_REQUIRED") {
+    $("new-password-policy").textContent = PASSWORD_POLICY;
+    form.addEventListener("submit", submitNewPassword);
+    say(status, "Your temporary password worked. Now choose your own password.");
+  } else {
+    form.addEventListener("submit", submitCode);
+    say(status, "One more step: the code from your authenticator app.");
+  }
+  form.elements[0].focus();
+}
+
+/** Sends a challenge answer; a failure either keeps the form (try again) or starts over. */
+async function answer(form, responses, retryField) {
+  const buttons = [...form.querySelectorAll("button")];
+  for (const b of buttons) b.disabled = true;
+  say(status, "Checking…");
+  try {
+    proceed(await answerChallenge(challenge, responses));
+  } catch (error) {
+    if (error.restart) {
+      showSignIn(error.message);
+    } else {
+      say(status, error.message, "bad");
+      fieldError(retryField, error.message);
+      retryField.select?.();
+      retryField.focus();
+    }
+  }
+  for (const b of buttons) b.disabled = false;
+}
+
+function submitNewPassword(event) {
+  event.preventDefault();
+  const form = event.currentTarget;
+  clearErrors(form);
+  const fresh = form.elements.new_password;
+  const again = form.elements.new_password_again;
+  const missing = passwordProblems(fresh.value);
+  if (missing.length) {
+    fieldError(fresh, `Your new password needs ${missing.join(", ")}.`);
+  }
+  if (again.value !== fresh.value) {
+    fieldError(again, "The two passwords are not the same. Type the new password again.");
+  }
+  const wrong = form.querySelector("[aria-invalid='true']");
+  if (wrong) {
+    say(status, "Please check your new password.", "bad");
+    wrong.focus();
+    return;
+  }
+  answer(form, { NEW_PASSWORD: fresh.value }, fresh);
+}
+
+function submitCode(event) {
+  event.preventDefault();
+  const form = event.currentTarget;
+  clearErrors(form);
+  const field = form.elements.code;
+  const code = field.value.replace(/\s+/g, "");
+  if (!/^[0-9]{6}$/.test(code)) {
+    fieldError(field, "Type the 6 digits your authenticator app shows.");
+    say(status, "Please check the code.", "bad");
+    field.focus();
+    return;
+  }
+  answer(form, { SOFTWARE_TOKEN_MFA_CODE: code }, field);
 }
 
 $("signin-form").addEventListener("submit", async (event) => {
@@ -62,10 +169,9 @@ $("signin-form").addEventListener("submit", async (event) => {
   button.disabled = true;
   say(status, "Signing in…");
   try {
-    await signIn(form.elements.username.value.trim(), form.elements.password.value);
+    const step = await signIn(form.elements.username.value.trim(), form.elements.password.value);
     form.reset();
-    say(status, "Signed in.", "ok");
-    showConsole();
+    proceed(step);
   } catch (error) {
     say(status, error.message, "bad");
     form.elements.password.focus();

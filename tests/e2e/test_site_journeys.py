@@ -221,6 +221,7 @@ def test_an_organiser_runs_a_draw_and_anyone_verifies_it_in_the_browser(browser,
         screenshot(page, "admin-draws")
         # Then anyone can open "verify this draw" and the browser recomputes the same result
         page.locator("#draw-status a", has_text="Verify it").click()
+        page.wait_for_load_state()  # verify.js must run first, or the click submits natively
         page.get_by_role("button", name="Verify this draw").click()
         status = page.locator("#verify-status")
         page.wait_for_function("document.querySelector('#verify-status').dataset.result")
