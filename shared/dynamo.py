@@ -187,7 +187,13 @@ class Table:
     ) -> None:
         params: dict[str, Any] = {"TableName": self.name, "Item": codec().dump(item)}
         self._conditions(params, condition, names, values)
-        self._write("put_item", params)
+        try:
+            self._write("put_item", params)
+        except ConditionFailed as exc:
+            # The very item is already there: our own write, whose answer was lost and which
+            # the SDK retried. Anything else is a real conflict.
+            if exc.item != codec().load(params["Item"]):
+                raise
 
     def update(
         self,
