@@ -272,6 +272,38 @@ class Table:
         return result
 
 
+# -- update expressions -----------------------------------------------------------------------
+@dataclass
+class Assignments:
+    """An update's `SET` and `REMOVE` clauses with their placeholder names and values.
+
+    Field placeholders are `#fN`/`:fN` and removals `#rN`: callers add their own clauses and
+    placeholders (any other letters) before writing.
+    """
+
+    sets: list[str]
+    removes: list[str]
+    names: dict[str, str]
+    values: dict[str, Any]
+
+    @property
+    def expression(self) -> str:
+        clause = "SET " + ", ".join(self.sets)
+        return clause + (" REMOVE " + ", ".join(self.removes) if self.removes else "")
+
+
+def assignments(fields: Mapping[str, Any], remove: Sequence[str] = ()) -> Assignments:
+    """`SET #fN = :fN` for each field, `REMOVE #rN` for each attribute in `remove`."""
+    names = {f"#f{n}": name for n, name in enumerate(fields)}
+    names.update({f"#r{n}": name for n, name in enumerate(remove)})
+    return Assignments(
+        sets=[f"#f{n} = :f{n}" for n in range(len(fields))],
+        removes=[f"#r{n}" for n in range(len(remove))],
+        names=names,
+        values={f":f{n}": value for n, value in enumerate(fields.values())},
+    )
+
+
 # -- cursors ----------------------------------------------------------------------------------
 def encode_cursor(key: Item | None, *, secret: bytes, scope: str) -> str | None:
     """An opaque cursor over a list's last key, signed so that a forged one is refused."""

@@ -25,7 +25,14 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from shared.dynamo import ConditionFailed, Item, Table, TransactionConflict
+from shared.dynamo import (
+    Assignments,
+    ConditionFailed,
+    Item,
+    Table,
+    TransactionConflict,
+    assignments,
+)
 from shared.people import person_keys
 from shared.prescreen import needs_attention
 from shared.types import iso
@@ -128,6 +135,14 @@ def get_photo(table: Table, photo_id: str, *, consistent: bool = False) -> Item 
     return table.get(photo_pk(photo_id), PHOTO_SK, consistent=consistent)
 
 
+def _versioned(update: Assignments) -> Assignments:
+    """Every change of a photo bumps its version (the optimistic lock decisions rely on)."""
+    update.sets.append("#version = #version + :one")
+    update.names["#version"] = "version"
+    update.values[":one"] = 1
+    return update
+
+
 def _update_parts(
     *,
     leaving: tuple[Status, ...],
@@ -140,16 +155,8 @@ def _update_parts(
     """The update and condition expressions of a transition (shared by `transition` and
     `move_op`, so the single write and the transactional one can never differ)."""
     fields: dict[str, Any] = {"status": to.value, **(set_fields or {}), **(index_keys or {})}
-    names = {f"#f{i}": name for i, name in enumerate(fields)}
-    values: dict[str, Any] = {f":v{i}": value for i, value in enumerate(fields.values())}
-    sets = [f"#f{i} = :v{i}" for i in range(len(fields))] + ["#version = #version + :one"]
-    names["#version"] = "version"
-    values[":one"] = 1
-    removes = []
-    for j, attr in enumerate(remove):
-        names[f"#r{j}"] = attr
-        removes.append(f"#r{j}")
-    expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    update = _versioned(assignments(fields, remove))
+    names, values, expression = update.names, update.values, update.expression
     states = []
     for k, state in enumerate(leaving):
         values[f":s{k}"] = state.value
@@ -343,18 +350,11 @@ def claim_processing(table: Table, item: Item, *, claim: str, ttl: int) -> Item:
     keys, drop = listing_keys(item, Status.PROCESSING, flagged=False)
     fields: dict[str, Any] = {"status": Status.PROCESSING.value, "claim": claim, "ttl": ttl,
                               **keys}
-    names = {f"#f{i}": name for i, name in enumerate(fields)}
-    values: dict[str, Any] = {f":v{i}": value for i, value in enumerate(fields.values())}
-    names.update({"#version": "version", "#status": "status", "#claim": "claim"})
-    for j, attr in enumerate(drop):
-        names[f"#r{j}"] = attr
-    values.update({":one": 1, ":awaiting": Status.AWAITING_UPLOAD.value,
-                   ":processing": Status.PROCESSING.value, ":claim": claim})
-    expression = "SET " + ", ".join(
-        [f"#f{i} = :v{i}" for i in range(len(fields))] + ["#version = #version + :one"]
-    )
-    if drop:
-        expression += " REMOVE " + ", ".join(f"#r{j}" for j in range(len(drop)))
+    update = _versioned(assignments(fields, drop))
+    names = {**update.names, "#status": "status", "#claim": "claim"}
+    values = {**update.values, ":awaiting": Status.AWAITING_UPLOAD.value,
+              ":processing": Status.PROCESSING.value, ":claim": claim}
+    expression = update.expression
     return table.update(
         photo_pk(item["photo_id"]), PHOTO_SK, expression, names=names, values=values,
         condition="#status = :awaiting OR (#status = :processing AND #claim = :claim)",

@@ -17,7 +17,7 @@ from typing import Any
 
 from shared import entries as entries_mod
 from shared.audit import audit_item
-from shared.dynamo import Item, Table, TransactionConflict
+from shared.dynamo import Item, Table, TransactionConflict, assignments
 
 WINNERS = "WINNERS"
 
@@ -111,13 +111,9 @@ class TableStore:
         at: str,
     ) -> None:
         """open → drawn, if still open at `seen_seq`, with the winner items, all or nothing."""
-        names = {"#status": "status", "#seq": "entry_seq"}
-        values: dict[str, Any] = {":open": "open"}
-        sets = []
-        for n, (name, value) in enumerate(fields.items()):
-            names[f"#f{n}"] = name
-            values[f":f{n}"] = value
-            sets.append(f"#f{n} = :f{n}")
+        update = assignments(fields)
+        names = {**update.names, "#status": "status", "#seq": "entry_seq"}
+        values: dict[str, Any] = {**update.values, ":open": "open"}
         if seen_seq is None:
             seq_condition = "attribute_not_exists(#seq)"
         else:
@@ -125,7 +121,7 @@ class TableStore:
             values[":seq"] = seen_seq
         operations: list[dict[str, Any]] = [{"Update": {
             "Key": {"pk": entries_mod.day_pk(day), "sk": "DRAW"},
-            "UpdateExpression": "SET " + ", ".join(sets),
+            "UpdateExpression": update.expression,
             "ConditionExpression": f"#status = :open AND {seq_condition}",
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
@@ -159,16 +155,13 @@ class TableStore:
         reason: str,
     ) -> None:
         """Replace a position on the record at `version` (optimistic lock), with the prize items."""
-        names = {"#status": "status", "#version": "version"}
-        values: dict[str, Any] = {":drawn": "drawn", ":v": version, ":one": 1}
-        sets = ["#version = #version + :one"]
-        for n, (name, value) in enumerate(fields.items()):
-            names[f"#f{n}"] = name
-            values[f":f{n}"] = value
-            sets.append(f"#f{n} = :f{n}")
+        update = assignments(fields)
+        update.sets.append("#version = #version + :one")
+        names = {**update.names, "#status": "status", "#version": "version"}
+        values: dict[str, Any] = {**update.values, ":drawn": "drawn", ":v": version, ":one": 1}
         operations: list[dict[str, Any]] = [{"Update": {
             "Key": {"pk": entries_mod.day_pk(day), "sk": "DRAW"},
-            "UpdateExpression": "SET " + ", ".join(sets),
+            "UpdateExpression": update.expression,
             "ConditionExpression": "#status = :drawn AND #version = :v",
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
