@@ -274,9 +274,10 @@ function photoRow(item, index) {
 }
 
 function render(focus = false) {
+  // Clamp first: after deciding the last photo the selection moves to the one before it.
+  current = Math.min(current, Math.max(items.length - 1, 0));
   queue.replaceChildren(...items.map(photoRow));
   if (!items.length) queue.append(h("li", {}, "Nothing here. Well done!"));
-  current = Math.min(current, Math.max(items.length - 1, 0));
   if (focus && items.length) $(`item-${current}`).focus();
 }
 

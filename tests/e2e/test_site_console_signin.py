@@ -180,20 +180,16 @@ def test_an_organiser_who_takes_too_long_choosing_a_password_is_asked_to_start_a
     # Given a new organiser at the new-password step
     username = new_organiser(stack)
     with page_of(browser) as page:
-        sessions: list[str] = []
-
-        def remember(response: Any) -> None:
-            if response.request.headers.get("x-amz-target", "").endswith("InitiateAuth"):
-                sessions.append(json.loads(response.text()).get("Session", ""))
-
-        page.on("response", remember)
         page.goto(f"{stack['api_url']}/admin.html")
-        type_credentials(page, username, TEMPORARY)
+        with page.expect_response(lambda r: r.request.headers.get(
+                "x-amz-target", "").endswith("InitiateAuth")) as answered:
+            type_credentials(page, username, TEMPORARY)
+        session = json.loads(answered.value.text())["Session"]
         page.locator("#new-password-form").wait_for()
         # When that sign-in's Session stops being valid (here: used up elsewhere)
         cognito(stack).respond_to_auth_challenge(
             ClientId=stack["user_pool_client_id"], ChallengeName="NEW_PASSWORD_REQUIRED",
-            Session=sessions[0], ChallengeResponses={"USERNAME": username,
+            Session=session, ChallengeResponses={"USERNAME": username,
                                                      "NEW_PASSWORD": "Elsewhere-Pass-99!"})
         page.get_by_label("New password", exact=True).fill(CHOSEN)
         page.get_by_label("Repeat the new password").fill(CHOSEN)
