@@ -11,6 +11,7 @@ import secrets
 from functools import cache
 
 from shared.dynamo import ConditionFailed, Table
+from shared.pseudonym import subkey
 
 _PK, _SK = "CONFIG", "SERVER_SECRET"
 
@@ -32,3 +33,8 @@ def server_secret(table_name: str) -> bytes:
         assert won is not None
         return bytes.fromhex(won["secret"])
     return bytes.fromhex(candidate)
+
+
+def cursor_key(table_name: str) -> bytes:
+    """The key every list signs its cursors with (each list adds its own scope)."""
+    return subkey(server_secret(table_name), "cursor")

@@ -44,13 +44,12 @@ def _ports() -> logic.Ports:
     from shared.cdn import cdn
     from shared.dynamo import Table
     from shared.people import retention_ttl
-    from shared.pseudonym import subkey
-    from shared.secret import server_secret
+    from shared.secret import cursor_key
 
     config = load(ApiConfig)
     table = Table(config.table_name)
     return logic.Ports(
-        store=DynamoPhotoStore(table, subkey(server_secret(config.table_name), "cursor")),
+        store=DynamoPhotoStore(table, cursor_key(config.table_name)),
         media=S3Media(config.media_bucket, config.media_base_url),
         draw=TableDraw(table, ttl=retention_ttl(config), clock=utc_now),
         cdn=cdn(config.cdn_distribution_id),

@@ -52,9 +52,8 @@ from shared.http import (
 )
 from shared.observability import logger
 from shared.people import person_id, retention_ttl
-from shared.pseudonym import subkey
 from shared.ratelimit import hit, ip_key
-from shared.secret import server_secret
+from shared.secret import cursor_key
 from shared.types import ObjectId, utc_now
 
 app = create_app()
@@ -76,7 +75,7 @@ def _store() -> PledgeStore:
 
 
 def _cursor_key() -> bytes:
-    return subkey(server_secret(_config().table_name), "cursor")
+    return cursor_key(_config().table_name)
 
 
 def _start(cursor: str | None, scope: str) -> Item | None:

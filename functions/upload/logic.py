@@ -26,9 +26,8 @@ from shared.http import ListPage
 from shared.observability import logger
 from shared.people import calendar_of, person_id, retention_ttl
 from shared.photos import Status
-from shared.pseudonym import subkey
 from shared.ratelimit import hit, ip_key
-from shared.secret import server_secret
+from shared.secret import cursor_key
 from shared.types import is_id, iso, new_id
 
 HOUR = 3600
@@ -173,7 +172,7 @@ def gallery_item(config: ApiConfig, item: Item) -> GalleryPhoto:
 def gallery(table: Table, config: ApiConfig, *, limit: int, cursor: str | None
             ) -> ListPage[GalleryPhoto]:
     """Approved photos, newest upload first: one Query per page, a signed cursor."""
-    secret = subkey(server_secret(config.table_name), "cursor")
+    secret = cursor_key(config.table_name)
     start = decode_cursor(cursor, secret=secret, scope=GALLERY_SCOPE)
     items, last = photos.gallery_page(table, limit=limit, start_key=start)
     return ListPage[GalleryPhoto](
