@@ -155,10 +155,13 @@ def create_app() -> APIGatewayHttpResolver:
 
 
 def _groups(claims: dict[str, Any]) -> set[str]:
-    """`cognito:groups` as a set, whether a list or HTTP API's flattened "[a b]" string."""
+    """`cognito:groups` as a set, whether a list or HTTP API's flattened "[a b]" string.
+
+    Only whitespace separates: a group name may contain a comma, so "organisers,x" is one name.
+    """
     raw = claims.get("cognito:groups", [])
     if isinstance(raw, str):
-        raw = raw.strip("[]").replace(",", " ").split()
+        raw = raw.removeprefix("[").removesuffix("]").split()
     return {str(g) for g in raw}
 
 

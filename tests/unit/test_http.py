@@ -124,3 +124,25 @@ def test_a_non_organiser_hears_no_before_the_body_is_validated(claims, status):
     # Then the caller learns only that they may not: no validation detail
     assert got == status
     assert "errors" not in body
+
+
+@pytest.mark.parametrize("groups", [
+    ["organisers,x"],             # one group whose name holds a comma (flattened "[organisers,x]")
+    ["x,organisers"],
+    "x,organisers",               # a plain string claim
+    "[x,organisers]",
+    "[organisers,]",
+])
+def test_a_group_name_holding_a_comma_does_not_grant_organiser(groups):
+    # Given claims whose only group merely contains "organisers" next to a comma
+    claims = {"cognito:username": "mel", "cognito:groups": groups, "sub": "sub-mel"}
+    # When an organiser route is called
+    got, _, _ = _call("GET", "/admin/photos", claims=claims)
+    # Then HTTP API's whitespace-separated flattening is the only split: no organiser rights
+    assert got == 403
+
+
+def test_organisers_among_several_groups_is_still_an_organiser():
+    claims = {**ORGANISER_CLAIMS, "cognito:groups": ["x,y", "organisers", "z"]}
+    got, _, body = _call("GET", "/admin/photos", claims=claims)
+    assert got == 200 and body == {"organiser": "org-ann"}
