@@ -37,7 +37,6 @@ def default_settings(today: date, api_url: str) -> dict[str, str]:
         "SENDER_EMAIL": "hello@techognition.local",
         "WRITES_PER_IP_PER_HOUR": "10000",
         "PRESCREEN": "caption",
-        "POWERTOOLS_METRICS_DISABLED": "true",
     }
 
 

@@ -49,7 +49,7 @@ class Eraser:
         self._scrub_winners(person)
         record(self.table, f"PERSON#{person}", at=now, actor=actor, action="erasure",
                detail=json.dumps(counts.model_dump(), sort_keys=True))
-        logger.info("person erased", **counts.model_dump())
+        logger.info("person erased", erased=counts.model_dump())
         return counts
 
     # -- photos ------------------------------------------------------------------------------

@@ -103,7 +103,7 @@ def create_pledge(body: PledgeIn) -> Response[PledgeCreated]:
     config = _config()
     pledge_id, created = logic.pledge(_store(), body, person=person_id(config, body.email),
                                       now=utc_now(), ttl=retention_ttl(config))
-    logger.info("pledge recorded", created=created, role=body.role)
+    logger.info("pledge recorded", new_pledge=created, role=body.role)
     return Response(status_code=201 if created else 200, content_type="application/json",
                     body=PledgeCreated(pledge_id=pledge_id))
 

@@ -23,8 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def running_stack(state: Path, **env_overrides: str) -> Iterator[dict[str, Any]]:
     """A fresh `python -m local` on free ports, its files in `state`; stopped on exit."""
     log = (state / "stack.log").open("w")
-    env = {**os.environ, "PORT": "0", "LOCAL_STATE_DIR": str(state),
-           "POWERTOOLS_LOG_LEVEL": "WARNING", **env_overrides}
+    env = {**os.environ, "PORT": "0", "LOCAL_STATE_DIR": str(state), **env_overrides}
     process = subprocess.Popen([sys.executable, "-m", "local"], cwd=ROOT, env=env,
                                stdout=log, stderr=subprocess.STDOUT)
     try:
