@@ -47,8 +47,8 @@ def test_no_logger_call_names_a_reserved_record_attribute() -> None:
     assert len(files) > 50
 
     # When their logger calls are read
-    bad = [line for path in files
-           for line in bad_log_fields(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))]
+    bad = [line for path in files for line in
+           bad_log_fields(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))]
 
     # Then none names a LogRecord attribute (or hides its names behind **)
     assert bad == []
