@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from infra.wiring import Function, Route, Wiring
 from local.runtime import Invoker
@@ -110,6 +110,8 @@ class Gateway:
         self.extra = extra  # local-only hooks under /_local/ (never an API route)
         # site: files generated at start-up (e.g. /config.js), served before `site_dir`
         self.generated: dict[str, tuple[str, bytes]] = {}
+        # site: the pages' Content-Security-Policy (infra.csp), set once the endpoints are known
+        self.content_security_policy = ""
         self._server: ThreadingHTTPServer | None = None
 
     def match(self, method: str, path: str) -> tuple[CompiledRoute, dict[str, str]] | None:
@@ -276,29 +278,46 @@ class Gateway:
     def _serve_static(self, request: BaseHTTPRequestHandler, path: str) -> bool:
         if path in self.generated:  # site: generated files such as /config.js
             content_type, data = self.generated[path]
-            self._reply(request, 200, {"content-type": content_type, "cache-control": "no-cache"},
+            self._reply(request, 200, {"content-type": content_type, "cache-control": "no-cache",
+                                       **self._page_headers()},
                         data, request.command == "HEAD")
             return True
         if self.site_dir is None or not self.site_dir.is_dir():
             return False
-        root = self.site_dir.resolve()
-        target = (root / path.lstrip("/")).resolve()
-        if target.is_dir():
-            target = target / "index.html"
-        if not target.is_relative_to(root) or not target.is_file():
-            if "." in Path(path).name:
-                return False
-            target = root / (path.strip("/") + ".html")
-            if not target.is_file():
-                return False
+        target = self._site_file(self.site_dir.resolve(), unquote(path))
+        if target is None:
+            return False
         types = {".html": "text/html; charset=utf-8", ".js": "text/javascript",
                  ".css": "text/css", ".json": "application/json", ".svg": "image/svg+xml",
                  ".png": "image/png", ".ico": "image/x-icon", ".webmanifest":
                  "application/manifest+json"}
         content_type = types.get(target.suffix, "application/octet-stream")
-        self._reply(request, 200, {"content-type": content_type, "cache-control": "no-cache"},
+        self._reply(request, 200, {"content-type": content_type, "cache-control": "no-cache",
+                                   **self._page_headers()},
                     target.read_bytes(), request.command == "HEAD")
         return True
+
+    @staticmethod
+    def _site_file(root: Path, path: str) -> Path | None:
+        """The file under `root` a path names (`/x` may mean `/x.html`, `/d/` `/d/index.html`);
+        None for anything that resolves outside it, e.g. through `..` or a symlink."""
+        target = (root / path.lstrip("/")).resolve()
+        if target.is_dir():
+            target = target / "index.html"
+        if target.is_relative_to(root) and target.is_file():
+            return target
+        if "." in Path(path).name:
+            return None
+        page = (root / (path.strip("/") + ".html")).resolve()
+        return page if page.is_relative_to(root) and page.is_file() else None
+
+    def _page_headers(self) -> dict[str, str]:
+        """The security headers CloudFront's response headers policy adds to the site."""
+        headers = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer",
+                   "x-frame-options": "DENY"}
+        if self.content_security_policy:
+            headers["content-security-policy"] = self.content_security_policy
+        return headers
 
     @staticmethod
     def _reply(request: BaseHTTPRequestHandler, status: int, headers: dict[str, str],

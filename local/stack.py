@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from infra.csp import content_security_policy
 from infra.wiring import WIRING, Wiring, environment
 from local.gateway import Gateway, JwtVerifier
 from local.pollers import QueuePoller, Ticker
@@ -132,6 +133,9 @@ class LocalStack:
         # site: /config.js for the pages, and the bucket CORS the cloud sets for browser POSTs
         self._gateway.generated["/config.js"] = ("text/javascript", site_config(
             self.aws_endpoint_url, REGION, self.provisioned.user_pool_client_id))
+        # Cognito and the bucket's presigned POSTs are both the embedded AWS endpoint here.
+        self._gateway.content_security_policy = content_security_policy(
+            connect=(self.aws_endpoint_url,))
         allow_browser_uploads(session.client("s3"), self.provisioned.bucket_names["media"],
                               self.api_url)
 

@@ -116,3 +116,54 @@ def test_bad_tokens_are_refused_like_the_jwt_authorizer(keys, case):
         "wrong-issuer": "Bearer " + _token(good, iss="https://evil.example/pool"),
     }[case]
     assert _verifier(good).claims(header) is None
+
+
+@pytest.fixture
+def served_site(tmp_path):
+    """A gateway serving `tmp_path/site`, with an .html page next to (outside) it."""
+    site = tmp_path / "site"
+    (site / "signup").mkdir(parents=True)
+    (site / "index.html").write_text("<p>home</p>")
+    (site / "signup" / "confirm.html").write_text("<p>confirm</p>")
+    (tmp_path / "secret.html").write_text("<p>outside the site</p>")
+    (tmp_path / "notes.txt").write_text("outside the site")
+    gateway = Gateway(WIRING, Invoker(), JwtVerifier("", ISSUER, AUDIENCE), site_dir=site)
+    gateway.content_security_policy = "default-src 'self'"
+    port = gateway.serve("127.0.0.1", 0)
+    yield port
+    gateway.stop()
+
+
+def _get(port, raw_path):
+    """GET with the path sent byte for byte (no client-side normalisation of `..`)."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", raw_path)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("raw_path", [
+    "/../secret", "/../secret.html", "/signup/../../secret", "/%2e%2e/secret",
+    "/signup/%2E%2E/%2e%2e/secret", "/..%2fsecret", "/../notes.txt",
+])
+def test_the_static_fallback_never_serves_a_file_outside_the_site(served_site, raw_path):
+    # When a request climbs out of site/ with .. segments, plain or percent-encoded
+    status, _, body = _get(served_site, raw_path)
+    # Then the file next to the site is not served
+    assert b"outside the site" not in body
+    assert status == 404
+
+
+def test_site_pages_are_served_with_extensionless_paths_and_the_security_headers(served_site):
+    for path, text in [("/", b"home"), ("/signup/confirm", b"confirm"),
+                       ("/signup/confirm.html", b"confirm"), ("/signup/../index", b"home")]:
+        status, headers, body = _get(served_site, path)
+        assert (status, text in body) == (200, True), path
+        assert headers["content-security-policy"] == "default-src 'self'"
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["x-content-type-options"] == "nosniff"
