@@ -7,6 +7,9 @@ against a pixel cap far below Pillow's default, so a small file cannot unpack in
 The picture is decoded once, reduced to the display size (the JPEG decoder's own DCT scaling
 does most of that for phone photos), oriented, flattened to sRGB RGB, and both derivatives are
 re-encoded without any metadata: EXIF (and GPS), XMP and ICC never leave this module.
+A file holding several pictures of one photo (a phone's HDR gain map or a camera's preview in a
+JPEG's MPF index, a HEIF's second image, other eye or burst) gives its primary picture only; the
+others are never decoded. Only PNG and WebP frames are animations, and those are refused.
 
 Only the upload processor imports this module (Pillow is too heavy for the API's cold start).
 """
@@ -132,19 +135,22 @@ def _phone_trailer(rest: bytes) -> bool:
     return rest[4:8] == b"ftyp" or (rest.endswith(b"SEFT") and b"SEFH" in rest)
 
 
-def _check_jpeg(data: bytes) -> None:
-    end = _jpeg_end(data, 0)
-    # Cameras (MPF) store further JPEGs after the first, e.g. previews: each must be whole too.
+def _check_jpeg(data: bytes) -> int:
+    """The length of the primary picture, once everything after it is known to be harmless."""
+    primary = end = _jpeg_end(data, 0)
+    # MPF (CIPA DC-007) stores further JPEGs after the first: phones' HDR gain maps, cameras'
+    # previews, a stereo pair's other eye. Each must be whole too; none is ever decoded.
     while end < len(data):
         rest = data[end:]
         if not rest.strip(b"\x00\r\n\t ") or _phone_trailer(rest):
-            return  # padding, or a phone's own trailer
+            break  # padding, or a phone's own trailer
         if rest[:3] != b"\xff\xd8\xff":
             raise ImageRefused(Reason.POLYGLOT)
         end = _jpeg_end(data, end)
+    return primary
 
 
-def _check_png(data: bytes) -> None:
+def _check_png(data: bytes) -> int:
     n, i = len(data), 8
     while True:
         if i + 12 > n:
@@ -158,9 +164,10 @@ def _check_png(data: bytes) -> None:
             break
     if i != n:
         raise ImageRefused(Reason.POLYGLOT)
+    return n
 
 
-def _check_webp(data: bytes) -> None:
+def _check_webp(data: bytes) -> int:
     if len(data) < 12:
         raise ImageRefused(Reason.TRUNCATED)
     size = int.from_bytes(data[4:8], "little")
@@ -169,9 +176,10 @@ def _check_webp(data: bytes) -> None:
         raise ImageRefused(Reason.TRUNCATED)
     if len(data) > end:
         raise ImageRefused(Reason.POLYGLOT)
+    return len(data)
 
 
-def _check_heif(data: bytes) -> None:
+def _check_heif(data: bytes) -> int:
     """Top-level ISO-BMFF boxes must tile the file exactly."""
     n, i = len(data), 0
     while i < n:
@@ -192,28 +200,40 @@ def _check_heif(data: bytes) -> None:
         if i + size > n:
             raise ImageRefused(Reason.TRUNCATED)
         i += size
+    return n  # libheif finds the primary image itself, from the `meta` box
 
 
 _STRUCTURE = {"JPEG": _check_jpeg, "PNG": _check_png, "WEBP": _check_webp, "HEIF": _check_heif}
 
 
-def identify(data: bytes) -> str:
-    """The accepted format of `data` after its structure checks; ImageRefused otherwise."""
+def _checked(data: bytes) -> tuple[str, int]:
+    """The accepted format of `data` and its primary picture's length, after structure checks."""
     if not data:
         raise ImageRefused(Reason.EMPTY)
     fmt = sniff(data)
     if fmt is None or (fmt == "HEIF" and not HEIF):
         raise ImageRefused(Reason.UNSUPPORTED)
-    _STRUCTURE[fmt](data)
-    return fmt
+    return fmt, _STRUCTURE[fmt](data)
+
+
+def identify(data: bytes) -> str:
+    """The accepted format of `data` after its structure checks; ImageRefused otherwise."""
+    return _checked(data)[0]
 
 
 # -- decoding ---------------------------------------------------------------------------------
 def _open(data: bytes, fmt: str) -> Image.Image:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
+        image: Image.Image
         try:
-            image = Image.open(io.BytesIO(data), formats=[fmt])
+            if fmt == "JPEG":
+                # `data` is the primary picture alone, opened as the plain JPEG it is: through
+                # Image.open an MPF index would make it an MPO pointing at the other pictures.
+                # Its header size meets the pixel cap in `_check_size`, as every format's does.
+                image = JpegImagePlugin.JpegImageFile(io.BytesIO(data))
+            else:
+                image = Image.open(io.BytesIO(data), formats=[fmt])
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise ImageRefused(Reason.TOO_MANY_PIXELS) from None
         except UnidentifiedImageError:
@@ -315,10 +335,15 @@ def process(data: bytes) -> Derivatives:
 
     Raises ImageRefused for anything that is the file's fault.
     """
-    fmt = identify(data)
-    image = _open(data, fmt)
+    fmt, primary = _checked(data)
+    image = _open(data[:primary] if primary < len(data) else data, fmt)
     _check_size(image)
-    if getattr(image, "n_frames", 1) > 1 or getattr(image, "is_animated", False):
+    # Only PNG (APNG) and WebP frames are animations. A HEIF's other images (an iPhone XS's
+    # second one, a spatial photo's other eye, a burst) are left undecoded: pillow-heif opens
+    # the primary image, which is the photo.
+    if fmt in ("PNG", "WEBP") and (
+        getattr(image, "n_frames", 1) > 1 or getattr(image, "is_animated", False)
+    ):
         raise ImageRefused(Reason.ANIMATED)
     target = _fit(image.size, DISPLAY_EDGE)
     icc = image.info.get("icc_profile")  # read from the header: no decoding yet

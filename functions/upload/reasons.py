@@ -20,22 +20,28 @@ class Reason(StrEnum):
     NOT_PROCESSED = "not_processed"  # not the file's fault: retries ran out (dead-letter queue)
 
 
-_UNREADABLE = (
-    "This file isn't a photo we can read: please upload a JPEG, PNG, WebP or HEIC."
-)
-
 TEXT: dict[Reason, str] = {
     Reason.EMPTY: "The file was empty: please choose the photo again and re-upload it.",
-    Reason.UNSUPPORTED: _UNREADABLE,
-    Reason.TOO_MANY_PIXELS: (
-        "This picture has too many pixels for us to process: please upload a photo of at most "
-        "50 megapixels (any phone camera photo is fine)."
+    # Each text says what was wrong with this file, so no two reasons share one.
+    Reason.UNSUPPORTED: (
+        "This file isn't a photo we can read: please upload a JPEG, PNG, WebP or HEIC."
+    ),
+    Reason.TOO_MANY_PIXELS: (  # the limits of imaging.MAX_PIXELS and MAX_SIDE
+        "This picture is too big for us to process: please upload a photo of at most "
+        "50 megapixels and at most 20,000 pixels along its longest side (any phone camera "
+        "photo is fine)."
     ),
     Reason.TRUNCATED: (
         "The upload was cut short, so the photo is incomplete: please try uploading it again."
     ),
-    Reason.CORRUPT: _UNREADABLE,
-    Reason.ANIMATED: "Animations aren't accepted: please upload a single still photo.",
+    Reason.CORRUPT: (
+        "The picture in this file is damaged, so we can't read it: please save or export the "
+        "photo again and re-upload it."
+    ),
+    Reason.ANIMATED: (
+        "This file is an animation (an animated PNG or WebP), not a still photo: please upload "
+        "a single still photo."
+    ),
     Reason.POLYGLOT: (
         "This file has extra data hidden after the picture, so we can't accept it: please export "
         "or save the photo again as a plain JPEG, PNG, WebP or HEIC and re-upload it."

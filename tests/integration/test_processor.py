@@ -54,6 +54,39 @@ def test_upload_is_processed_into_clean_private_derivatives(aws_env, lambda_cont
     assert trail(aws_env, photo_id) == ["uploaded", "processed", "prescreened"]
 
 
+@pytest.mark.parametrize(("make", "size"), [
+    (lambda: corpus.iphone_hdr_jpeg((1800, 1200)), (1600, 1067)),
+    (lambda: corpus.heic_collection([Image.new("RGB", (90, 60), (20, 200, 20)),
+                                     corpus.upright((900, 600))], primary=1), (900, 600)),
+], ids=["iphone-hdr-mpf-jpeg", "two-image-heic"])
+def test_photos_holding_several_pictures_reach_moderation_as_their_primary(
+    aws_env, lambda_context, make, size
+) -> None:
+    # Given an iPhone HDR JPEG (a gain map listed in its MPF index) or a HEIF holding two
+    # images, arriving for a reservation
+    data = make()
+    photo_id = reserve(lambda_context, content_type="image/jpeg")["photo_id"]
+    upload(aws_env, photo_id, data)
+    # When the processor handles it
+    results = process_pending(aws_env, lambda_context)
+    # Then it awaits moderation as its primary picture, one clean JPEG, the rest dropped
+    assert all(r["batchItemFailures"] == [] for r in results)
+    item = photo_item(aws_env, photo_id)
+    assert item is not None
+    assert item["status"] == "pending_moderation", item.get("reason")
+    assert (item["width"], item["height"]) == size
+    from tests.integration.test_upload_flow_support import s3
+
+    for key in item["files"]:
+        body = s3().get_object(Bucket=aws_env.bucket_names["media"], Key=key)["Body"].read()
+        image = Image.open(io.BytesIO(body))
+        assert image.format == "JPEG" and getattr(image, "n_frames", 1) == 1
+        assert not image.getexif()
+        assert b"MPF\x00" not in body and body.rindex(b"\xff\xd9") == len(body) - 2
+    assert keys(aws_env) == set(item["files"])  # the original, gain map and all, is gone
+    assert trail(aws_env, photo_id) == ["uploaded", "processed", "prescreened"]
+
+
 def test_flagged_prescreen_is_stored_and_sorts_first(aws_env, lambda_context) -> None:
     photo_id = reserve(lambda_context, caption="Our pupils testing the flag experiment")["photo_id"]
     upload(aws_env, photo_id, _jpeg())

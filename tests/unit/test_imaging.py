@@ -207,3 +207,141 @@ def test_unsupported_file_reason_text_is_what_a_technician_understands() -> None
     assert TEXT[Reason.UNSUPPORTED] == (
         "This file isn't a photo we can read: please upload a JPEG, PNG, WebP or HEIC."
     )
+
+
+# -- several pictures in one file: phones' gain maps, cameras' previews, HEIF collections ------
+GREEN = (20, 200, 20)
+
+
+def _single_clean_jpeg(data: bytes) -> Image.Image:
+    """A clean JPEG that is one picture only: no MPF index, nothing after its end."""
+    image = _assert_clean_jpeg(data)
+    assert getattr(image, "n_frames", 1) == 1
+    assert b"MPF\x00" not in data
+    assert data.rindex(b"\xff\xd9") == len(data) - 2
+    return image
+
+
+@pytest.mark.parametrize(("make", "size"), [
+    (corpus.iphone_hdr_jpeg, (1200, 900)),
+    (corpus.camera_mpf_jpeg, (1200, 900)),
+    (corpus.stereo_mpo, (640, 480)),
+    (corpus.pillow_mpo, (120, 80)),
+], ids=["iphone-hdr-gain-map", "camera-preview", "stereo-pair", "pillow-mpo"])
+def test_mpf_jpegs_are_accepted_as_their_primary_picture_alone(make, size) -> None:
+    # Given a JPEG whose MPF index lists further pictures after it (which Pillow opens as MPO)
+    data = make()
+    assert Image.open(io.BytesIO(data)).format == "MPO"
+    # When processed
+    result = imaging.process(data)
+    # Then the derivatives are the primary picture, re-encoded alone: no EXIF/GPS, no index,
+    # nothing of the other pictures
+    display = _single_clean_jpeg(result.display)
+    _single_clean_jpeg(result.thumbnail)
+    assert display.size == size == (result.width, result.height)
+    assert result.source_format == "JPEG"
+    if make is not corpus.iphone_hdr_jpeg:  # the others are `upright()`: red top-left, blue
+        assert _close(display.getpixel((2, 2)), corpus.RED)
+        assert _close(display.getpixel((size[0] - 3, size[1] - 3)), corpus.BLUE)
+
+
+def test_ultra_hdr_jpeg_is_accepted_as_its_primary_picture() -> None:
+    result = imaging.process(corpus.ultra_hdr_jpeg())
+    assert (result.width, result.height) == (1200, 900)
+    _single_clean_jpeg(result.display)
+
+
+def test_an_mpf_gain_map_with_a_huge_header_is_never_read(monkeypatch) -> None:
+    # Given an iPhone-shaped photo whose second picture claims 15000 x 15000 (225 MP)
+    from PIL import JpegImagePlugin
+
+    huge = corpus.with_declared_size(corpus.gain_map((60, 40), corpus.APPLE_GAIN_MAP_XMP),
+                                     (15000, 15000))
+    data = corpus.mpf_jpeg(corpus.jpeg(corpus.upright((120, 80))), [(huge, corpus.MP_UNDEFINED)])
+    # and a JPEG parser that records every frame header it reads
+    seen: list[tuple[int, int]] = []
+    real_open = JpegImagePlugin.JpegImageFile._open
+
+    def recording_open(self):
+        real_open(self)
+        seen.append(self.size)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "_open", recording_open)
+    # When processed, Then the primary is the photo and the second picture was never parsed,
+    # so it was never decoded either
+    assert (imaging.process(data).width, seen) == (120, [(120, 80)])
+
+
+def test_the_pixel_cap_holds_for_an_mpf_primary_without_decoding(monkeypatch) -> None:
+    # Given an MPF JPEG whose primary claims 15000 x 15000, with a small gain map after it
+    primary = corpus.with_declared_size(corpus.jpeg(corpus.upright((120, 80))), (15000, 15000))
+    data = corpus.mpf_jpeg(primary, [(corpus.gain_map((60, 40), corpus.APPLE_GAIN_MAP_XMP),
+                                      corpus.MP_UNDEFINED)])
+    def no_decoding(self):
+        raise AssertionError("pixels were decoded")
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    # When processed, Then it is refused for its pixel count
+    assert _refusal(data) == Reason.TOO_MANY_PIXELS
+
+
+@pytest.mark.parametrize(("make", "reason"), [
+    (lambda: corpus.iphone_hdr_jpeg((300, 200))[:-2000], Reason.TRUNCATED),
+    (lambda: corpus.iphone_hdr_jpeg((300, 200)) + corpus.PHP, Reason.POLYGLOT),
+    (lambda: corpus.mpf_jpeg(corpus.jpeg(), [(corpus.PHP, corpus.MP_UNDEFINED)]),
+     Reason.POLYGLOT),
+], ids=["gain-map-cut-short", "php-after-gain-map", "php-listed-as-gain-map"])
+def test_mpf_jpegs_are_still_checked_to_their_last_byte(make, reason) -> None:
+    assert _refusal(make()) == reason
+
+
+@pytest.mark.parametrize(("images", "primary"), [
+    # an iPhone XS photo: two images, the second the primary
+    ([Image.new("RGB", (64, 64), GREEN), corpus.upright()], 1),
+    # a Vision Pro spatial photo: left and right eye, the left the primary
+    ([corpus.upright(), Image.new("RGB", (96, 64), GREEN)], 0),
+    # a burst of three, the middle one picked
+    ([Image.new("RGB", (96, 64), GREEN), corpus.upright(), Image.new("RGB", (96, 64), GREEN)],
+     1),
+], ids=["iphone-xs", "spatial-photo", "burst"])
+def test_heic_with_several_images_is_accepted_as_its_primary_image(images, primary) -> None:
+    # Given one HEIF file holding several images
+    data = corpus.heic_collection(images, primary=primary)
+    # When processed
+    result = imaging.process(data)
+    # Then the derivatives are its primary image (red top-left), one clean JPEG
+    display = _single_clean_jpeg(result.display)
+    assert result.source_format == "HEIF"
+    assert display.size == (96, 64)
+    assert _close(display.getpixel((5, 5)), corpus.RED, tolerance=60)
+    assert _close(display.getpixel((90, 60)), corpus.BLUE, tolerance=60)
+
+
+def test_heic_images_other_than_the_primary_are_never_decoded(monkeypatch) -> None:
+    import inspect
+
+    import pillow_heif.heif
+
+    # Given a HEIF with a small primary and a bigger second image
+    data = corpus.heic_collection([corpus.upright(), corpus.photo_like((640, 480))])
+    decoded: list[tuple[int, int]] = []
+    real_data = inspect.getattr_static(pillow_heif.heif.HeifImage, "data")  # the property
+
+    def recording_data(self):
+        decoded.append(self.size)
+        return real_data.fget(self)
+
+    monkeypatch.setattr(pillow_heif.heif.HeifImage, "data", property(recording_data))
+    # When processed, Then only the primary's pixels were decoded
+    assert imaging.process(data).width == 96
+    assert decoded and set(decoded) == {(96, 64)}
+
+
+def test_each_refusal_says_what_was_wrong_in_its_own_words() -> None:
+    # Damaged and unsupported files, animations and oversized pictures are told apart
+    texts = [TEXT[reason] for reason in Reason]
+    assert len(set(texts)) == len(texts)
+    assert "animat" in TEXT[Reason.ANIMATED] and "PNG" in TEXT[Reason.ANIMATED]
+    assert "damaged" in TEXT[Reason.CORRUPT]
+    # both limits the pictures are held against: a 30000 x 10 strip has few pixels
+    assert f"{imaging.MAX_PIXELS // 1_000_000} megapixels" in TEXT[Reason.TOO_MANY_PIXELS]
+    assert f"{imaging.MAX_SIDE:,} pixels along" in TEXT[Reason.TOO_MANY_PIXELS]
