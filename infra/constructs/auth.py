@@ -38,18 +38,16 @@ class Auth(Construct):
                 require_digits=True,
                 require_symbols=True,
             ),
-            mfa=cognito.Mfa.OPTIONAL,
+            # Organisers export every subscriber's email and erase data: an authenticator app
+            # (TOTP, free on the Lite plan) is required; SMS is neither needed nor free.
+            mfa=cognito.Mfa.REQUIRED,
             mfa_second_factor=cognito.MfaSecondFactor(sms=False, otp=True),
+            # A changed email takes effect only once the new address is verified.
+            keep_original=cognito.KeepOriginalAttrs(email=True),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
             feature_plan=cognito.FeaturePlan.LITE,
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
-        )
-        acknowledge(
-            self.user_pool,
-            "COG2",
-            "MFA is optional (TOTP only) so a handful of volunteer organisers can sign in; "
-            "they are encouraged to enrol TOTP.",
         )
         acknowledge(
             self.user_pool,
@@ -69,6 +67,12 @@ class Auth(Construct):
             auth_flows=cognito.AuthFlow(user_password=True, user_srp=True),
             generate_secret=False,
             prevent_user_existence_errors=True,
+            # The console signs in through the API, not the hosted UI: no OAuth flows, no
+            # callback URLs (CDK's default would allow implicit grants to https://example.com).
+            disable_o_auth=True,
+            # Organisers may change their name only; their email is their identity (the
+            # self-moderation check, the audit) and is changed by ops.
+            write_attributes=cognito.ClientAttributes().with_standard_attributes(fullname=True),
         )
         for index, email in enumerate(organiser_emails):
             username = organiser_username(email, index)
