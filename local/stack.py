@@ -26,6 +26,7 @@ from local.runtime import Invoker
 ROOT = Path(__file__).resolve().parents[1]
 MEDIA_PATH = "/_local/media/"  # MEDIA_BASE_URL locally: the gateway stands in for CloudFront
 REGION = "eu-west-2"
+ACCESS_KEY = SECRET_KEY = "local"  # noqa: S105 - moto's key pair, signs local forms
 
 
 def default_settings(today: date, api_url: str) -> dict[str, str]:
@@ -76,21 +77,23 @@ class LocalStack:
     def start(self) -> dict[str, Any]:
         import logging
 
-        from moto.server import ThreadedMotoServer
-
         from local.moto_patches import serialise_dynamodb
+        from local.s3_post_guard import GuardedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per AWS call otherwise
         serialise_dynamodb()  # the gateway runs functions concurrently, as Lambda would
 
-        self._moto = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
+        # moto behind S3's checks of browser POST uploads (moto alone stores any form); the
+        # checks know the one key pair the functions sign their forms with
+        self._moto = GuardedMotoServer(self.host, self.aws_port,
+                                       credentials={ACCESS_KEY: SECRET_KEY}, region=REGION)
         self._moto.start()
         aws_host, aws_port = self._moto.get_host_and_port()
         self.aws_endpoint_url = f"http://{aws_host}:{aws_port}"
         os.environ.update({
             "AWS_ENDPOINT_URL": self.aws_endpoint_url,
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
             "AWS_DEFAULT_REGION": REGION,
             "AWS_REGION": REGION,
         })
