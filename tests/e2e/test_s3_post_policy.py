@@ -54,7 +54,8 @@ def _status(api: str, photo_id: str) -> str:
 
 def _error(response: requests.Response) -> dict[str, str]:
     assert response.headers["Content-Type"].startswith("application/xml")
-    return {child.tag: child.text or "" for child in ET.fromstring(response.content)}  # noqa: S314 - our stack
+    document = ET.fromstring(response.content)  # noqa: S314 - from our own local stack
+    return {child.tag: child.text or "" for child in document}
 
 
 def test_an_honest_browser_upload_is_stored(stack, api) -> None:
@@ -63,7 +64,7 @@ def test_an_honest_browser_upload_is_stored(stack, api) -> None:
     form = created["upload"]
     # When it is posted unchanged
     sent = _post(form, form["fields"], PHOTO)
-    # Then S3 stores it, and the upload is processed (which moves it out of incoming/)
+    # Then S3 stores it, and the upload is processed (which deletes the original)
     assert sent.status_code == 204, sent.text
     wait_for(lambda: _status(api, created["photo_id"]) == "pending_moderation")
 
@@ -72,7 +73,7 @@ def _other_key(fields: dict[str, str]) -> dict[str, str]:
     return {**fields, "key": "public/" + fields["key"].rsplit("/", 1)[1] + ".jpg"}
 
 
-def _resigned(fields: dict[str, str]) -> dict[str, str]:
+def _changed_signature(fields: dict[str, str]) -> dict[str, str]:
     signature = fields["x-amz-signature"]
     return {**fields, "x-amz-signature": ("0" if signature[0] != "0" else "1") + signature[1:]}
 
@@ -82,7 +83,7 @@ def _resigned(fields: dict[str, str]) -> dict[str, str]:
      "Invalid according to Policy: Policy Condition failed: "),
     (lambda f: {**f, "Content-Type": "text/html"}, 0, "text/html", 403, "AccessDenied",
      'Invalid according to Policy: Policy Condition failed: {"Content-Type": "image/jpeg"}'),
-    (_resigned, 0, "image/jpeg", 403, "SignatureDoesNotMatch",
+    (_changed_signature, 0, "image/jpeg", 403, "SignatureDoesNotMatch",
      "The request signature we calculated does not match"),
     (lambda f: f, 1, "image/jpeg", 400, "EntityTooLarge",
      "Your proposed upload exceeds the maximum allowed size"),
