@@ -2,6 +2,10 @@
 
 Addresses that bounce or complain are kept only as pseudonyms (`SUPPRESSED#<person>`); a send to
 one of them is skipped. Logs name the purpose, never the address.
+
+A send SES refuses (`MessageRejected`, an address it will not take, throttling) or that cannot
+reach SES is logged by its error code, and `send` answers False: every email here is
+a side effect of a change already committed, whose answer must not become a 500.
 """
 
 from __future__ import annotations
@@ -53,6 +57,21 @@ def send(table: Table, sender: str, person: str, email: Email, *, purpose: str,
     }
     if configuration_set:
         params["ConfigurationSetName"] = configuration_set
-    client("ses").send_email(**params)
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        client("ses").send_email(**params)
+    except ClientError as exc:
+        # The code only: SES's message can quote the address ("Illegal address: <...>").
+        code = str(exc.response.get("Error", {}).get("Code", "Unknown"))
+        _refused(purpose, code)
+        return False
+    except BotoCoreError as exc:  # the retries ran out (timeouts, connection errors)
+        _refused(purpose, type(exc).__name__)
+        return False
     logger.info("email sent", purpose=purpose)
     return True
+
+
+def _refused(purpose: str, code: str) -> None:
+    logger.warning("email not sent", purpose=purpose, error_code=code)

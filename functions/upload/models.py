@@ -18,7 +18,7 @@ UploadStatus = Literal[
 Caption = Annotated[str, bounded(280)]
 DisplayName = Annotated[str, bounded(80)]
 School = Annotated[str, bounded(120)]
-ReportReason = Annotated[str, bounded(500)]
+ReportReason = Annotated[str, bounded(500, multiline=True)]
 
 
 class _In(BaseModel):

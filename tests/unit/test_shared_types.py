@@ -1,11 +1,14 @@
+import re
 from datetime import UTC, date, datetime
+from typing import Annotated
 
 import pytest
 from pydantic import BaseModel, ValidationError
 
 from shared.calendar import EventCalendar
 from shared.pseudonym import pseudonym, subkey
-from shared.types import Day, Email, iso, normalise_email
+from shared.types import Day, Email, bounded, iso, normalise_email
+from tests.integration.test_email_addresses import ORDINARY, REFUSED
 
 
 class _Form(BaseModel):
@@ -20,10 +23,86 @@ def test_email_is_trimmed_and_case_folded():
     assert form.email == "tech.team@crieff-high.sch.uk"
 
 
-@pytest.mark.parametrize("bad", ["", "no-at-sign", "a@b", "a b@c.uk", "a@@c.uk", "x@y..uk"])
-def test_malformed_emails_are_refused(bad):
-    with pytest.raises(ValueError, match="valid email"):
+@pytest.mark.parametrize("bad", ["", " ", "no-at-sign", "a@b", "a b@c.uk", "a@@c.uk", "x@y..uk",
+                                 *REFUSED])
+def test_anything_but_a_plain_address_is_refused(bad):
+    with pytest.raises(ValueError, match="plain address") as refused:
         normalise_email(bad)
+    # and the message does not quote the address (validation errors are logged and answered)
+    assert bad.strip() not in str(refused.value) or not bad.strip()
+
+
+@pytest.mark.parametrize("address", ORDINARY)
+def test_ordinary_addresses_keep_their_trimmed_case_folded_spelling(address):
+    assert normalise_email(address) == address.strip().casefold()
+
+
+def test_an_international_domain_is_kept_in_the_ascii_form_ses_sends_to():
+    assert normalise_email("Tech@Bücher.example") == "tech@xn--bcher-kva.example"
+    assert normalise_email("tech@xn--bcher-kva.example") == "tech@xn--bcher-kva.example"
+
+
+def test_a_local_part_ses_cannot_send_to_is_refused():
+    # SES takes only ASCII before the @ (no SMTPUTF8)
+    with pytest.raises(ValueError, match="plain address"):
+        normalise_email("jöe@school.sch.uk")
+
+
+class _Text(BaseModel):
+    name: Annotated[str, bounded(80)]
+    message: Annotated[str, bounded(500, multiline=True)] | None = None
+
+
+# C0 (with the line breaks and tab), DEL, C1, the Unicode separators, bidi embeddings,
+# overrides and isolates.
+UNSAFE = ["\n", "\r", "\t", "\x00", "\x0b", "\x1b", "\x7f", "\x85", "\x9b", "\u2028", "\u2029",
+          "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068",
+          "\u2069"]
+FINE = ["Ada Lovelace", "Si\u00e2n O'Brien-Jones", "Zo\u00eb & Za\u00efd",
+        "\u0645\u062e\u062a\u0628\u0631 (lab)",  # Arabic
+        "\u05de\u05e2\u05d1\u05d3\u05d4 \u200f2",  # Hebrew, with an implicit RTL mark
+        "Tech team \U0001f469\u200d\U0001f52c",  # an emoji sequence joined by U+200D
+        "St. Mary's, Year 7/8 \u2013 100%"]
+
+
+@pytest.mark.parametrize("char", UNSAFE, ids=lambda c: f"U+{ord(c):04X}")
+def test_single_line_text_refuses_control_characters_and_bidi_overrides(char):
+    # Anywhere, the ends included: "Visit http://evil.example" must not start a new line
+    for text in (f"Ada{char}Visit http://evil.example", f"Ada{char}", f"{char}Ada"):
+        with pytest.raises(ValidationError, match="must not contain"):
+            _Text(name=text)
+
+
+@pytest.mark.parametrize("text", FINE)
+def test_single_line_text_keeps_names_in_any_script(text):
+    assert _Text(name=f"  {text} ").name == text
+
+
+def test_multi_line_text_keeps_line_breaks_as_lf_and_nothing_else_of_the_kind():
+    kept = _Text(name="Sam", message="Dear Minister,\r\n\r\nThank you.\rSam\n")
+    assert kept.message == "Dear Minister,\n\nThank you.\nSam"
+    for char in UNSAFE:
+        if char in "\r\n":
+            continue
+        with pytest.raises(ValidationError, match="must not contain"):
+            _Text(name="Sam", message=f"Dear Minister,\n{char}Thank you.")
+
+
+def test_the_published_pattern_refuses_what_the_validator_refuses():
+    # The OpenAPI schema tells clients the same rule the server applies
+    properties = _Text.model_json_schema()["properties"]
+    single = re.compile(properties["name"]["pattern"])
+    multi = re.compile(properties["message"]["anyOf"][0]["pattern"])
+    assert properties["name"]["maxLength"] == 80 and properties["name"]["minLength"] == 1
+    for char in UNSAFE:
+        assert not single.match(f"a{char}b")
+        assert bool(multi.match(f"a{char}b")) == (char in "\r\n")
+    assert all(single.match(text) and multi.match(text) for text in FINE)
+
+
+def test_text_fields_still_refuse_what_is_not_a_string():
+    with pytest.raises(ValidationError, match="valid string"):
+        _Text(name=42)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("bad", ["2027-02-30", "2027-3-8", "yesterday"])
