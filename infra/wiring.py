@@ -87,7 +87,8 @@ class Function:
     sends_email: bool = False
     uses_rekognition: bool = False
     invalidates_cdn: bool = False  # takes public photos down: may invalidate CloudFront paths
-    requirements: tuple[str, ...] = ("aws-lambda-powertools", "pydantic")
+    # email-validator: shared.types.normalise_email imports it on first use (API models, feedback).
+    requirements: tuple[str, ...] = ("aws-lambda-powertools", "pydantic", "email-validator")
 
     @property
     def module(self) -> str:
