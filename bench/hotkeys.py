@@ -289,8 +289,17 @@ def workloads(fake: FakeDynamo, rng: random.Random) -> list[Workload]:
                 "name": "Ada Lovelace", "email": f"p{second}-{n}@school.test",
                 "role": rng.choice(ROLES), "organisation": "Hilltop Academy",
                 "show_on_wall": rng.random() < 0.5})  # half choose the wall (an assumption)
-            pledges.pledge(PledgeStore(db), body, person=person_id(config, body.email),
-                           now=now, ttl=retention_ttl(config))
+            # A pledge counts when its emailed link is confirmed: both writes, as people do.
+            links: list[str] = []
+
+            def mailer(_person: str, mail: Any) -> bool:
+                links.append(mail.text.split("token=", 1)[1].split()[0])
+                return True
+
+            settings = pledges.LinkSettings("https://site.test", timedelta(days=7), timedelta(0))
+            pledges.pledge(PledgeStore(db), mailer, body, person=person_id(config, body.email),
+                           now=now, settings=settings)
+            pledges.confirm_pledge(PledgeStore(db), links[0], now=now, ttl=retention_ttl(config))
 
         found.append(Workload("pledges", PLEDGES_PER_S, pledge))
     except ImportError as exc:

@@ -195,6 +195,7 @@ WIRING = Wiring(
             handler="functions.pledge.handler.lambda_handler",
             routes=(
                 public("POST", "/pledges"),
+                public("POST", "/pledges/confirm"),
                 public("GET", "/pledges"),
                 public("GET", "/pledges/summary"),
                 public("POST", "/signups"),

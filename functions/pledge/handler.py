@@ -25,7 +25,8 @@ from functions.pledge.models import (
     MessageAccepted,
     MessageIn,
     MessageStatus,
-    PledgeCreated,
+    PledgeAccepted,
+    PledgeConfirmed,
     PledgeIn,
     PledgeSummary,
     PublicMessage,
@@ -86,6 +87,25 @@ def _next(last: Item | None, scope: str) -> str | None:
     return encode_cursor(last, secret=_cursor_key(), scope=scope)
 
 
+def _links() -> logic.LinkSettings:
+    config = _config()
+    return logic.LinkSettings(
+        site_url=config.site_url,
+        token_ttl=timedelta(hours=config.signup_token_ttl_hours),
+        resend_after=timedelta(minutes=config.signup_resend_minutes),
+    )
+
+
+def _mailer(table: Table, purpose: str) -> logic.Mailer:
+    config = _config()
+
+    def send(who: str, email: mail.Email) -> bool:
+        return mail.send(table, config.sender_email, who, email, purpose=purpose,
+                         configuration_set=config.ses_configuration_set)
+
+    return send
+
+
 def _count_write() -> None:
     """One client IP may make so many writes an hour (the IP is kept only as a pseudonym)."""
     config = _config()
@@ -94,18 +114,28 @@ def _count_write() -> None:
 
 
 # -- pledges -----------------------------------------------------------------------------------
-@app.post("/pledges", summary="Pledge support (once per email)",
-          responses={**documented(201, PledgeCreated, "Pledged", 400, 413, 422, 429),
-                     200: {"description": "Already pledged: the same pledge_id",
-                           "content": {"application/json": {"model": PledgeCreated}}}})
-def create_pledge(body: PledgeIn) -> Response[PledgeCreated]:
+@app.post("/pledges", summary="Pledge support (counted once its email confirms it)",
+          responses=documented(202, PledgeAccepted,
+                               "Accepted: a confirmation link is emailed (the same answer whether "
+                               "or not the email has pledged)", 400, 413, 422, 429))
+def create_pledge(body: PledgeIn) -> Response[PledgeAccepted]:
     _count_write()
     config = _config()
-    pledge_id, created = logic.pledge(_store(), body, person=person_id(config, body.email),
-                                      now=utc_now(), ttl=retention_ttl(config))
-    logger.info("pledge recorded", new_pledge=created, role=body.role)
-    return Response(status_code=201 if created else 200, content_type="application/json",
-                    body=PledgeCreated(pledge_id=pledge_id))
+    table = _table()
+    sent = logic.pledge(PledgeStore(table), _mailer(table, "pledge-confirmation"), body,
+                        person=person_id(config, body.email), now=utc_now(), settings=_links())
+    logger.info("pledge received", confirmation_sent=sent, role=body.role)
+    return Response(status_code=202, content_type="application/json", body=PledgeAccepted())
+
+
+@app.post("/pledges/confirm", summary="Confirm a pledge with the emailed token",
+          responses=documented(200, PledgeConfirmed, "Confirmed (again: the same answer)",
+                               400, 413, 422, 429))
+def confirm_pledge(body: TokenIn) -> PledgeConfirmed:
+    _count_write()
+    pledge_id = logic.confirm_pledge(_store(), body.token, now=utc_now(),
+                                     ttl=retention_ttl(_config()))
+    return PledgeConfirmed(pledge_id=pledge_id)
 
 
 @app.get("/pledges/summary", summary="How many have pledged, by role")
@@ -129,19 +159,9 @@ def create_signup(body: SignupIn) -> Response[SignupAccepted]:
     _count_write()
     config = _config()
     table = _table()
-    person = person_id(config, body.email)
-
-    def mailer(who: str, email: mail.Email) -> bool:
-        return mail.send(table, config.sender_email, who, email, purpose="signup-confirmation",
-                         configuration_set=config.ses_configuration_set)
-
-    settings = logic.SignupSettings(
-        site_url=config.site_url,
-        token_ttl=timedelta(hours=config.signup_token_ttl_hours),
-        resend_after=timedelta(minutes=config.signup_resend_minutes),
-    )
-    sent = logic.sign_up(PledgeStore(table), mailer, body, person=person, now=utc_now(),
-                         settings=settings, ttl=retention_ttl(config))
+    sent = logic.sign_up(PledgeStore(table), _mailer(table, "signup-confirmation"), body,
+                         person=person_id(config, body.email), now=utc_now(), settings=_links(),
+                         ttl=retention_ttl(config))
     logger.info("signup received", confirmation_sent=sent)
     return Response(status_code=202, content_type="application/json", body=SignupAccepted())
 

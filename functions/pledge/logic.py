@@ -36,7 +36,7 @@ from shared.errors import BadRequest, Invalid
 from shared.mail import Email
 from shared.types import iso, new_id, normalise_email
 
-CONFIRM, UNSUBSCRIBE = "confirm", "unsubscribe"
+CONFIRM, UNSUBSCRIBE, PLEDGE = "confirm", "unsubscribe", "pledge"  # token purposes
 
 
 # -- tokens ------------------------------------------------------------------------------------
@@ -52,7 +52,11 @@ def token_hash(token: str) -> str:
 
 # -- ports ---------------------------------------------------------------------------------
 class PledgePort(Protocol):
-    def add_pledge(self, person: str, item: dict[str, Any]) -> tuple[str, bool]: ...
+    def register_pledge(
+        self, person: str, *, now: datetime, resend_after: datetime, ttl: int
+    ) -> bool: ...
+
+    def confirm_pledge(self, digest: str, *, now: datetime, ttl: int) -> str | None: ...
 
     def register_signup(
         self, person: str, details: dict[str, Any], *, now: datetime, resend_after: datetime,
@@ -60,7 +64,8 @@ class PledgePort(Protocol):
     ) -> bool: ...
 
     def put_token(
-        self, digest: str, *, purpose: str, person: str, expires_at: int, ttl: int
+        self, digest: str, *, purpose: str, person: str, expires_at: int, ttl: int,
+        details: dict[str, Any] | None = None,
     ) -> None: ...
 
     def redeem(self, digest: str, *, purpose: str, now: datetime) -> bool: ...
@@ -69,33 +74,109 @@ class PledgePort(Protocol):
 Mailer = Callable[[str, Email], bool]  # (person, email) -> sent?
 
 
+@dataclass(frozen=True)
+class LinkSettings:
+    """Emailed links: where they point, how long they work, how often one address is mailed."""
+
+    site_url: str
+    token_ttl: timedelta
+    resend_after: timedelta
+
+
+def _greeting_safe(text: str, html_body: str) -> tuple[str, str]:
+    """Mail to an address that has not confirmed anything says "Hello," and nothing the
+    requester typed: anyone can type "Visit http://evil..." as a name and send it to anyone."""
+    return "Hello,\n\n" + text, "<p>Hello,</p>" + html_body
+
+
 # -- pledges -----------------------------------------------------------------------------------
-def pledge_item(body: PledgeIn, *, person: str, now: datetime, ttl: int) -> dict[str, Any]:
-    """The stored pledge: no email (the key is the pseudonym), on the wall only if chosen."""
-    pledge_id = new_id()
-    created = iso(now)
+PLEDGE_DETAILS = ("name", "role", "organisation", "show_on_wall")
+
+
+def pledge_details(body: PledgeIn) -> dict[str, Any]:
+    """What a confirmation will publish: kept with its token until then, never on the pledge."""
+    return body.model_dump(include=set(PLEDGE_DETAILS))
+
+
+def pledge_item(details: Mapping[str, Any], *, person: str, pledge_id: str, created_at: str,
+                now: datetime, ttl: int) -> dict[str, Any]:
+    """The confirmed pledge: no email (the key is the pseudonym), on the wall only if chosen."""
     item: dict[str, Any] = {
         "pk": f"PLEDGE#{person}",
         "sk": "PLEDGE",
         "pledge_id": pledge_id,
-        "name": body.name,
-        "role": body.role,
-        "organisation": body.organisation,
-        "show_on_wall": body.show_on_wall,
-        "created_at": created,
+        **{field: details[field] for field in PLEDGE_DETAILS},
+        "created_at": created_at,
+        "confirmed_at": iso(now),
         "ttl": ttl,
         "gsi3pk": f"PERSON#{person}",
         "gsi3sk": f"PLEDGE#{pledge_id}",
     }
-    if body.show_on_wall:  # sparse index: only wall pledges are in it
-        item["gsi1pk"], item["gsi1sk"] = "WALL#PLEDGES", f"{created}#{pledge_id}"
+    if details["show_on_wall"]:  # sparse index: only wall pledges are in it
+        item["gsi1pk"], item["gsi1sk"] = "WALL#PLEDGES", f"{created_at}#{pledge_id}"
     return item
 
 
-def pledge(store: PledgePort, body: PledgeIn, *, person: str, now: datetime,
-           ttl: int) -> tuple[str, bool]:
-    """(pledge_id, created): a second pledge by the same person returns the first one's id."""
-    return store.add_pledge(person, pledge_item(body, person=person, now=now, ttl=ttl))
+def confirmed_pledge(details: Mapping[str, Any], existing: Mapping[str, Any] | None, *,
+                     person: str, now: datetime, ttl: int) -> dict[str, Any]:
+    """The pledge after confirming `details`: a new one, or the person's one pledge with new
+    details (same id, same place on the wall)."""
+    if existing is None:
+        return pledge_item(details, person=person, pledge_id=new_id(), created_at=iso(now),
+                           now=now, ttl=ttl)
+    return pledge_item(details, person=person, pledge_id=existing["pledge_id"],
+                       created_at=existing["created_at"], now=now, ttl=ttl)
+
+
+def counter_changes(before: str | None, after: str) -> dict[str, int]:
+    """Summary deltas (`count`, `role_<role>`) of a pledge confirmed with role `after` when it
+    had role `before` (None: not pledged). A person counts once: a repeat moves their role."""
+    if before is None:
+        return {"count": 1, role_attribute(after): 1}
+    if before == after:
+        return {}
+    return {role_attribute(before): -1, role_attribute(after): 1}
+
+
+def pledge_email(to: str, *, site_url: str, token: str) -> Email:
+    url = f"{site_url.rstrip('/')}/pledge/confirm?{urlencode({'token': token})}"
+    text, body = _greeting_safe(
+        "Thank you for pledging to recognise school science technicians during "
+        "#TECHOGNITION. Your pledge counts, and appears on the pledge wall if you chose that, "
+        "once you confirm it: open this link and press the confirm button.\n\n"
+        f"{url}\n\n"
+        "If you did not pledge, ignore this email: nothing is counted or shown without your "
+        "confirmation.\n",
+        "<p>Thank you for pledging to recognise school science technicians during "
+        "#TECHOGNITION. Your pledge counts, and appears on the pledge wall if you chose that, "
+        "once you confirm it.</p>"
+        f'<p><a href="{html.escape(url)}">Confirm my pledge</a></p>'
+        "<p>If you did not pledge, ignore this email: nothing is counted or shown without your "
+        "confirmation.</p>",
+    )
+    return Email(to=to, subject="Please confirm your #TECHOGNITION pledge", text=text, html=body)
+
+
+def pledge(store: PledgePort, mailer: Mailer, body: PledgeIn, *, person: str, now: datetime,
+           settings: LinkSettings) -> bool:
+    """Mail a link that confirms exactly these details, unless this address was mailed
+    recently. Nothing counts yet, and the caller's answer is the same either way."""
+    expires = int((now + settings.token_ttl).timestamp())
+    if not store.register_pledge(person, now=now, resend_after=now - settings.resend_after,
+                                 ttl=expires):
+        return False
+    token, digest = new_token()
+    store.put_token(digest, purpose=PLEDGE, person=person, expires_at=expires, ttl=expires,
+                    details=pledge_details(body))
+    return mailer(person, pledge_email(body.email, site_url=settings.site_url, token=token))
+
+
+def confirm_pledge(store: PledgePort, token: str, *, now: datetime, ttl: int) -> str:
+    """The confirmed pledge's id, the same however often the link is used before it expires."""
+    pledge_id = store.confirm_pledge(token_hash(token), now=now, ttl=ttl)
+    if pledge_id is None:
+        raise BadRequest("This link is not valid: it may have expired.")
+    return pledge_id
 
 
 def role_attribute(role: str) -> str:
@@ -119,39 +200,27 @@ def wall_item(item: Mapping[str, Any]) -> WallPledge:
 
 
 # -- sign-ups ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SignupSettings:
-    site_url: str
-    token_ttl: timedelta
-    resend_after: timedelta
-
-
-def signup_email(to: str, name: str, *, site_url: str, confirm: str, unsubscribe: str) -> Email:
+def signup_email(to: str, *, site_url: str, confirm: str, unsubscribe: str) -> Email:
     base = site_url.rstrip("/")
     confirm_url = f"{base}/signup/confirm?{urlencode({'token': confirm})}"
     unsubscribe_url = f"{base}/signup/unsubscribe?{urlencode({'token': unsubscribe})}"
-    text = (
-        f"Hello {name},\n\n"
+    text, body = _greeting_safe(
         "Thank you for joining the #TECHOGNITION mailing list. Please confirm that you want our "
         "emails by opening this link and pressing the confirm button:\n\n"
         f"{confirm_url}\n\n"
         "If you did not ask for this, ignore this email and you will hear nothing more.\n\n"
-        f"Unsubscribe: {unsubscribe_url}\n"
-    )
-    safe = html.escape(name)
-    body = (
-        f"<p>Hello {safe},</p>"
+        f"Unsubscribe: {unsubscribe_url}\n",
         "<p>Thank you for joining the #TECHOGNITION mailing list. Please confirm that you want "
         "our emails:</p>"
         f'<p><a href="{html.escape(confirm_url)}">Confirm my sign-up</a></p>'
         "<p>If you did not ask for this, ignore this email and you will hear nothing more.</p>"
-        f'<p><a href="{html.escape(unsubscribe_url)}">Unsubscribe</a></p>'
+        f'<p><a href="{html.escape(unsubscribe_url)}">Unsubscribe</a></p>',
     )
     return Email(to=to, subject="Please confirm your #TECHOGNITION sign-up", text=text, html=body)
 
 
 def sign_up(store: PledgePort, mailer: Mailer, body: SignupIn, *, person: str, now: datetime,
-            settings: SignupSettings, ttl: int) -> bool:
+            settings: LinkSettings, ttl: int) -> bool:
     """Register (or refresh) a sign-up and mail a confirmation unless one went out recently or
     the address is already confirmed. The caller's answer is the same either way."""
     details = {"email": body.email, "name": body.name, "role": body.role,
@@ -166,7 +235,7 @@ def sign_up(store: PledgePort, mailer: Mailer, body: SignupIn, *, person: str, n
                     ttl=expires)
     store.put_token(unsubscribe_digest, purpose=UNSUBSCRIBE, person=person, expires_at=ttl,
                     ttl=ttl)
-    email = signup_email(body.email, body.name, site_url=settings.site_url, confirm=confirm,
+    email = signup_email(body.email, site_url=settings.site_url, confirm=confirm,
                          unsubscribe=unsubscribe)
     return mailer(person, email)
 

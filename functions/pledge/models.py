@@ -36,7 +36,12 @@ class PledgeIn(_In):
     show_on_wall: bool = Field(default=False, description="Show name, role and organisation")
 
 
-class PledgeCreated(BaseModel):
+class PledgeAccepted(BaseModel):
+    status: Literal["confirmation_sent"] = "confirmation_sent"
+
+
+class PledgeConfirmed(BaseModel):
+    status: Literal["confirmed"] = "confirmed"
     pledge_id: str
 
 
@@ -117,7 +122,10 @@ class ErasureIn(_In):
 class Erased(BaseModel):
     photos: int = Field(default=0, description="Photo records deleted")
     files: int = Field(default=0, description="Image files deleted from storage")
-    pledges: int = Field(default=0, description="Pledges deleted (and uncounted)")
+    pledges: int = Field(
+        default=0, description="Confirmed pledges deleted (and uncounted); unconfirmed ones go "
+        "with their links' tokens"
+    )
     signups: int = Field(default=0, description="Mailing-list sign-ups deleted")
     messages: int = Field(default=0, description="Messages with this email deleted")
     draw_entries: int = Field(

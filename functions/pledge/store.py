@@ -1,11 +1,14 @@
 """DynamoDB adapter of the pledge domain: every invariant is a condition or a transaction.
 
 Layout (one table):
-- `PLEDGE#<person> / PLEDGE`: the pledge; `gsi1pk = "WALL#PLEDGES"` only when shown on the wall.
-- `PLEDGES / SUMMARY`: `count` and `role_<role>` numbers, changed in the pledge's transaction.
+- `PLEDGE#<person> / PLEDGE`: the confirmed pledge; `gsi1pk = "WALL#PLEDGES"` only when shown
+  on the wall. Unconfirmed details live only in their token, so nothing unconfirmed is shown.
+- `PLEDGE#<person> / MAILED`: when this person was last sent a pledge confirmation (the throttle).
+- `PLEDGES / SUMMARY`: `count` and `role_<role>` numbers, changed in the confirming transaction.
 - `SIGNUP#<person> / SIGNUP`: a sign-up (status pending | confirmed | unsubscribed);
   `gsi2pk = "SIGNUPS#confirmed"` while confirmed and subscribed (the export's Query).
-- `TOKEN#<sha256> / TOKEN`: a link token's hash → the sign-up, its purpose and expiry.
+- `TOKEN#<sha256> / TOKEN`: a link token's hash → the person, its purpose and expiry; a pledge
+  token also holds the details it confirms, and once used, the `pledge_id` it confirmed.
 - `MESSAGE#<id> / MESSAGE`: a message; `gsi2pk = "MESSAGES#<status>"`, and
   `gsi1pk = "WALL#MESSAGES"` only while approved.
 """
@@ -17,7 +20,14 @@ import time
 from datetime import datetime
 from typing import Any
 
-from functions.pledge.logic import CONFIRM, Transition, role_attribute
+from functions.pledge.logic import (
+    CONFIRM,
+    PLEDGE,
+    Transition,
+    confirmed_pledge,
+    counter_changes,
+    role_attribute,
+)
 from shared.audit import audit_item
 from shared.dynamo import ConditionFailed, Item, Page, Table, TransactionConflict
 from shared.errors import Conflict, NotFound, RateLimited
@@ -37,14 +47,24 @@ def token_key(digest: str) -> dict[str, str]:
     return {"pk": f"TOKEN#{digest}", "sk": "TOKEN"}
 
 
-def counters_update(role: str, delta: int) -> dict[str, Any]:
-    """The summary update of a pledge added (+1) or erased (-1), for a transaction."""
+def pledge_key(person: str) -> dict[str, str]:
+    return {"pk": f"PLEDGE#{person}", "sk": "PLEDGE"}
+
+
+def counters_change(deltas: dict[str, int]) -> dict[str, Any]:
+    """One summary update adding each delta to its counter, for a transaction."""
+    names = {f"#c{n}": name for n, name in enumerate(deltas)}
     return {"Update": {
         "Key": SUMMARY_KEY,
-        "UpdateExpression": "ADD #count :d, #role :d",
-        "ExpressionAttributeNames": {"#count": "count", "#role": role_attribute(role)},
-        "ExpressionAttributeValues": {":d": delta},
+        "UpdateExpression": "ADD " + ", ".join(f"#c{n} :c{n}" for n in range(len(deltas))),
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": {f":c{n}": d for n, d in enumerate(deltas.values())},
     }}
+
+
+def counters_update(role: str, delta: int) -> dict[str, Any]:
+    """The summary update of a pledge added (+1) or erased (-1), for a transaction."""
+    return counters_change({"count": delta, role_attribute(role): delta})
 
 
 class PledgeStore:
@@ -52,24 +72,59 @@ class PledgeStore:
         self.table = table
 
     # -- pledges -----------------------------------------------------------------------------
-    def add_pledge(self, person: str, item: dict[str, Any]) -> tuple[str, bool]:
-        """Put the pledge and count it in one transaction, conditioned on its absence."""
+    def register_pledge(self, person: str, *, now: datetime, resend_after: datetime,
+                        ttl: int) -> bool:
+        """True when a pledge confirmation should go out now (at most one per resend window,
+        however many pledges arrive at once): the sign-ups' throttle, on its own item."""
+        return self._claim_mail({"pk": f"PLEDGE#{person}", "sk": "MAILED"}, person, "PLEDGEMAIL",
+                                now=now, resend_after=resend_after, ttl=ttl)
+
+    def confirm_pledge(self, digest: str, *, now: datetime, ttl: int) -> str | None:
+        """Publish the details a pledge token carries; the pledge's id, or None for a bad token.
+
+        One transaction marks the token used, writes the pledge conditioned on the version just
+        read, and moves the counters by what changed, so a person counts once whatever races. A
+        used token answers its pledge_id again until it expires.
+        """
+        key = token_key(digest)
+        epoch = int(now.timestamp())
         for attempt in range(_ATTEMPTS):
+            token = self.table.get(key["pk"], key["sk"], consistent=True)
+            if not token or token.get("purpose") != PLEDGE or token["expires_at"] <= epoch:
+                return None
+            if "pledge_id" in token:
+                return str(token["pledge_id"])
+            person = token["person"]
+            existing = self.table.get(**pledge_key(person), consistent=True)
+            item = confirmed_pledge(token["details"], existing, person=person, now=now, ttl=ttl)
+            if existing is None:
+                guard: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+            else:  # unchanged since read: otherwise the counters would move by the wrong roles
+                guard = {"ConditionExpression": "pledge_id = :id AND #role = :role",
+                         "ExpressionAttributeNames": {"#role": "role"},
+                         "ExpressionAttributeValues": {":id": existing["pledge_id"],
+                                                       ":role": existing["role"]}}
+            deltas = counter_changes(existing["role"] if existing else None, item["role"])
             try:
                 self.table.transact([
-                    {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
-                    counters_update(item["role"], 1),
+                    {"Update": {
+                        "Key": key,
+                        # The details are published now: the token need not keep them.
+                        "UpdateExpression": "SET pledge_id = :id, used_at = :at REMOVE details",
+                        "ConditionExpression": "attribute_exists(pk) AND expires_at > :now AND "
+                                               "attribute_not_exists(pledge_id)",
+                        "ExpressionAttributeValues": {":id": item["pledge_id"], ":at": iso(now),
+                                                      ":now": epoch},
+                    }},
+                    {"Put": {"Item": item, **guard}},
+                    *([counters_change(deltas)] if deltas else []),
                 ])
-                return str(item["pledge_id"]), True
+                return str(item["pledge_id"])
             except TransactionConflict as exc:
-                if exc.reasons and exc.reasons[0] == "ConditionalCheckFailed":
-                    existing = self.table.get(f"PLEDGE#{person}", "PLEDGE", consistent=True)
-                    if existing:
-                        return str(existing["pledge_id"]), False
-                elif "TransactionConflict" not in exc.reasons:
+                if not {"ConditionalCheckFailed", "TransactionConflict"} & set(exc.reasons):
                     raise  # not a race: nothing was written, and retrying would not help
-                # A concurrent transaction held the items (or the pledge was just erased): retry.
-                time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter only
+            # The token was used, or the pledge changed or was erased, meanwhile: read again.
+            time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter only
         raise RateLimited("Many pledges are arriving at once: please try again.", retry_after_s=1)
 
     def summary(self) -> Item | None:
@@ -84,22 +139,36 @@ class PledgeStore:
                         resend_after: datetime, ttl: int) -> bool:
         """Create or refresh a sign-up; True when a confirmation email should go out now.
 
-        One conditional update: nothing changes (False) when the address is already confirmed
-        or was mailed after `resend_after`, so concurrent sign-ups send at most one email.
+        Nothing changes (False) when the address is already confirmed or was mailed after
+        `resend_after`, so concurrent sign-ups send at most one email.
         """
-        key = signup_key(person)
-        sets = ["#status = if_not_exists(#status, :pending)",
-                "created_at = if_not_exists(created_at, :now)", "last_sent_at = :sent",
+        return self._claim_mail(
+            signup_key(person), person, "SIGNUP", now=now, resend_after=resend_after, ttl=ttl,
+            details=details, pending_until_confirmed=True,
+        )
+
+    def _claim_mail(self, key: dict[str, str], person: str, kind: str, *, now: datetime,
+                    resend_after: datetime, ttl: int, details: dict[str, Any] | None = None,
+                    pending_until_confirmed: bool = False) -> bool:
+        """Stamp `last_sent_at` on the item at `key` (and set `details`), in one conditional
+        update that only one of any concurrent requests wins: True when that one was this."""
+        sets = ["created_at = if_not_exists(created_at, :now)", "last_sent_at = :sent",
                 "#ttl = :ttl", "gsi3pk = :g3pk", "gsi3sk = :g3sk"]
         removes = []
-        names = {"#status": "status", "#ttl": "ttl"}
+        names = {"#ttl": "ttl"}
         values: dict[str, Any] = {
-            ":pending": "pending", ":confirmed": "confirmed", ":now": iso(now),
-            ":sent": int(now.timestamp()), ":cutoff": int(resend_after.timestamp()), ":ttl": ttl,
+            ":now": iso(now), ":sent": int(now.timestamp()),
+            ":cutoff": int(resend_after.timestamp()), ":ttl": ttl,
         }
-        index = person_keys(person, "SIGNUP", person)
+        index = person_keys(person, kind, person)
         values[":g3pk"], values[":g3sk"] = index["gsi3pk"], index["gsi3sk"]
-        for field, value in details.items():
+        condition = "(attribute_not_exists(last_sent_at) OR last_sent_at <= :cutoff)"
+        if pending_until_confirmed:
+            sets.append("#status = if_not_exists(#status, :pending)")
+            names["#status"] = "status"
+            values.update({":pending": "pending", ":confirmed": "confirmed"})
+            condition = f"(attribute_not_exists(pk) OR #status <> :confirmed) AND {condition}"
+        for field, value in (details or {}).items():
             names[f"#{field}"] = field
             if value is None:
                 removes.append(f"#{field}")
@@ -108,20 +177,18 @@ class PledgeStore:
                 values[f":{field}"] = value
         expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         try:
-            self.table.update(
-                key["pk"], key["sk"], expression, names=names, values=values,
-                condition="(attribute_not_exists(pk) OR #status <> :confirmed) AND "
-                          "(attribute_not_exists(last_sent_at) OR last_sent_at <= :cutoff)",
-            )
+            self.table.update(key["pk"], key["sk"], expression, names=names, values=values,
+                              condition=condition)
         except ConditionFailed:
             return False
         return True
 
     def put_token(self, digest: str, *, purpose: str, person: str, expires_at: int,
-                  ttl: int) -> None:
+                  ttl: int, details: dict[str, Any] | None = None) -> None:
         self.table.put(
             {**token_key(digest), "purpose": purpose, "person": person, "expires_at": expires_at,
-             "ttl": ttl, **person_keys(person, "TOKEN", digest[:16])},
+             "ttl": ttl, **person_keys(person, "TOKEN", digest[:16]),
+             **({"details": details} if details else {})},
             condition="attribute_not_exists(pk)",
         )
 

@@ -1,4 +1,4 @@
-// Pledge: the form, the live count and the wall.
+// Pledge: the form (confirmed by an emailed link), the live count and the wall.
 import { api, explain } from "/js/api.js";
 import { clearErrors, h, ROLES, say, showProblem, values, when } from "/js/ui.js";
 
@@ -51,10 +51,11 @@ form.addEventListener("submit", async (event) => {
   const button = form.querySelector("button");
   button.disabled = true;
   try {
-    const { status: code } = await api("/pledges", { method: "POST", body: values(form) });
-    say(status, code === 201 ? "Thank you for your pledge!" : "You had already pledged with this email, so you are counted once. Thank you!", "ok");
+    // The same answer for everyone (nobody learns whether an address has pledged): the email
+    // link confirms it, and only then does it count.
+    await api("/pledges", { method: "POST", body: values(form) });
+    say(status, "Nearly done: we have sent you an email. Open the link in it and press the button to confirm your pledge. It counts once confirmed.", "ok");
     form.reset();
-    await Promise.all([refreshCount(), loadWall(true)]);
     status.focus();
   } catch (error) {
     showProblem(form, status, error);

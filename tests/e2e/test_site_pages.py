@@ -3,6 +3,7 @@ is photographed at phone and desktop widths for docs/SITE.md (docs/screenshots/)
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import sent_emails, sign_in, wait_for
 from tests.e2e.site_helpers import (
     PHONE,
     approve,
@@ -72,10 +73,17 @@ def seeded(stack: dict[str, Any]) -> dict[str, Any]:
         photo_id = upload_photo(api, caption=caption, email=f"{uuid.uuid4().hex[:8]}@s.example")
         approve(stack, photo_id)
         photos.append(photo_id)
+    pledger = f"{uuid.uuid4().hex[:8]}@school.example"
     requests.post(f"{api}/pledges", json={
-        "name": "Priya Shah", "email": f"{uuid.uuid4().hex[:8]}@school.example",
+        "name": "Priya Shah", "email": pledger,
         "role": "school_leader", "organisation": "Riverside School", "show_on_wall": True,
     }, timeout=5).raise_for_status()
+    # A pledge reaches the wall once confirmed with the emailed link's token
+    (mail,) = wait_for(lambda: [m for m in sent_emails(stack) if pledger in str(m)])
+    link = re.search(r"/pledge/confirm\?token=([\w-]+)", str(mail))
+    assert link
+    requests.post(f"{api}/pledges/confirm", json={"token": link.group(1)},
+                  timeout=5).raise_for_status()
     sent = requests.post(f"{api}/messages", json={
         "message": "Technicians keep practical science safe: fund their training.",
         "name": "Chris", "role": "teacher"}, timeout=5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,10 +37,27 @@ def photo(table: Any, s3: Any, bucket: str, person: str, email: str, photo_id: s
         s3.put_object(Bucket=bucket, Key=key, Body=b"jpeg")
 
 
+def pledge(lambda_context: Any, email: str, role: str, name: str, *, confirm: bool) -> None:
+    """Pledge as the site does: POST, then (if `confirm`) the emailed link's token."""
+    from moto.ses.models import ses_backends
+
+    assert call("POST", "/pledges", lambda_context, body={
+        "name": name, "email": email, "role": role, "organisation": "Hill School",
+        "show_on_wall": True})["statusCode"] == 202
+    if confirm:
+        sent = ses_backends["123456789012"]["eu-west-2"].sent_messages
+        (message,) = [m for m in sent if email in m.destinations["ToAddresses"]
+                      and "/pledge/confirm" in m.body]
+        token = re.search(r"/pledge/confirm\?token=([\w-]+)", message.body)
+        assert token
+        assert call("POST", "/pledges/confirm", lambda_context,
+                    body={"token": token.group(1)})["statusCode"] == 200
+
+
 @pytest.fixture
 def world(aws_env, lambda_context):
-    """Eve and Oli, each with a photo, a pledge, a sign-up, a rate counter and draw entries;
-    Eve won the drawn day 2027-03-09, and the day 2027-03-10 is still open."""
+    """Eve and Oli, each with a photo, a confirmed pledge, a sign-up, a rate counter and draw
+    entries; Eve won the drawn day 2027-03-09, and the day 2027-03-10 is still open."""
     import boto3
 
     from shared.config import ApiConfig, load
@@ -56,9 +74,7 @@ def world(aws_env, lambda_context):
                                         (OLI, OLI_PHOTO, "technician", "Oli Other")):
         person = people[email] = person_id(config, email)
         photo(table, s3, config.media_bucket, person, email, photo_id, name)
-        assert call("POST", "/pledges", lambda_context, body={
-            "name": name, "email": email, "role": role, "organisation": "Hill School",
-            "show_on_wall": True})["statusCode"] == 201
+        pledge(lambda_context, email, role, name, confirm=True)
         assert call("POST", "/signups", lambda_context, body={
             "email": email, "name": name, "consent": True})["statusCode"] == 202
         hit(table, f"UPLOADS#{person}", 30, 86400, NOW, person=person)
@@ -119,6 +135,40 @@ def test_erasure_corrects_the_counters_and_the_wall(world, lambda_context):
     assert summary["by_role"] == {"teacher": 0, "school_leader": 0, "technician": 1, "other": 0}
     wall = body_of(call("GET", "/pledges", lambda_context))["items"]
     assert [p["name"] for p in wall] == ["Oli Other"]
+
+
+def test_erasure_removes_an_unconfirmed_pledge_and_its_link(aws_env, lambda_context):
+    # Given Pam pledged but never confirmed, and Oli confirmed
+    pam = "pam@school.test"
+    pledge(lambda_context, pam, "school_leader", "Pam Pending", confirm=False)
+    pledge(lambda_context, OLI, "technician", "Oli Other", confirm=True)
+    from moto.ses.models import ses_backends
+
+    (mail,) = [m for m in ses_backends["123456789012"]["eu-west-2"].sent_messages
+               if pam in m.destinations["ToAddresses"]]
+    token = re.search(r"token=([\w-]+)", mail.body)
+    assert token
+    from shared.aws import client
+
+    before = client("dynamodb").scan(TableName=aws_env.table_name)["Items"]
+    assert "Pam Pending" in json.dumps(before)  # kept with her link until she confirms
+    # When an organiser erases Pam
+    response = call("POST", "/admin/erasure", lambda_context, body={"email": pam},
+                    claims=ORGANISER_CLAIMS)
+    assert response["statusCode"] == 200
+    # Then her pending details and every item keyed by her are gone, and her link is dead
+    from shared.config import ApiConfig, load
+    from shared.people import person_id
+
+    items = client("dynamodb").scan(TableName=aws_env.table_name)["Items"]
+    assert "Pam Pending" not in json.dumps(items)
+    pseudonym = person_id(load(ApiConfig), pam)
+    assert [i["pk"]["S"] for i in items if pseudonym in json.dumps(i)] == [
+        f"AUDIT#PERSON#{pseudonym}"]  # the erasure's own audit entry
+    assert call("POST", "/pledges/confirm", lambda_context,
+                body={"token": token.group(1)})["statusCode"] == 400
+    # And the counters never moved for her
+    assert body_of(call("GET", "/pledges/summary", lambda_context))["count"] == 1
 
 
 def test_a_past_win_stays_only_as_its_pseudonym(world, lambda_context):

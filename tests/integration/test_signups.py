@@ -83,6 +83,17 @@ def test_signing_up_sends_one_confirmation_email_with_confirm_and_unsubscribe_li
     assert token_of(message, "unsubscribe") not in raw
 
 
+def test_the_confirmation_email_does_not_echo_the_name_typed(aws_env, lambda_context, clock):
+    # Given a "name" that is an advert, sent to someone else's address
+    advert = "Visit http://evil.example to claim your prize"
+    # When it is signed up
+    call("POST", "/signups", lambda_context, body={**SIGNUP, "name": advert})
+    # Then the email greets neutrally and carries nothing of it
+    (message,) = mails("sam@supporter.test")
+    assert "evil.example" not in str(vars(message))
+    assert message.body.startswith("<p>Hello,</p>")  # moto keeps the HTML part
+
+
 def test_the_answer_is_the_same_for_new_pending_confirmed_and_unsubscribed_emails(
         aws_env, lambda_context, clock):
     answers = [call("POST", "/signups", lambda_context, body=SIGNUP)]  # new

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,24 +13,119 @@ import pytest
 from functions.pledge import logic
 from functions.pledge.models import DecisionIn, PledgeIn
 from shared.dynamo import TransactionConflict
-from shared.errors import Invalid, RateLimited
+from shared.errors import BadRequest, Invalid, RateLimited
 
 NOW = datetime(2027, 3, 9, 10, tzinfo=UTC)
 BODY = {"name": " Ada ", "email": " Ada@School.Test ", "role": "teacher",
         "organisation": "Hill", "show_on_wall": True}
 
 
+DETAILS = {"name": "Ada", "role": "teacher", "organisation": "Hill", "show_on_wall": True}
+SETTINGS = logic.LinkSettings("https://site.test/", timedelta(days=7), timedelta(minutes=10))
+
+
 def test_a_pledge_item_has_no_email_and_is_on_the_wall_only_by_choice():
-    shown = logic.pledge_item(PledgeIn.model_validate(BODY), person="p1", now=NOW, ttl=9)
-    hidden = logic.pledge_item(PledgeIn.model_validate({**BODY, "show_on_wall": False}),
-                               person="p1", now=NOW, ttl=9)
+    shown = logic.confirmed_pledge(DETAILS, None, person="p1", now=NOW, ttl=9)
+    hidden = logic.confirmed_pledge({**DETAILS, "show_on_wall": False}, None, person="p1",
+                                    now=NOW, ttl=9)
     assert "@" not in json.dumps(shown)
-    assert shown["pk"] == "PLEDGE#p1"
+    assert (shown["pk"], shown["sk"]) == ("PLEDGE#p1", "PLEDGE")
     assert shown["name"] == "Ada"
     assert shown["gsi1pk"] == "WALL#PLEDGES"
-    assert shown["gsi1sk"].startswith("2027-03-09T10:00:00Z#")
+    assert shown["gsi1sk"] == f"2027-03-09T10:00:00Z#{shown['pledge_id']}"
     assert "gsi1pk" not in hidden
     assert (shown["gsi3pk"], shown["ttl"]) == ("PERSON#p1", 9)
+
+
+def test_confirming_new_details_keeps_the_pledges_id_and_place_on_the_wall():
+    first = logic.confirmed_pledge(DETAILS, None, person="p1", now=NOW, ttl=9)
+    later = NOW + timedelta(hours=1)
+    again = logic.confirmed_pledge({**DETAILS, "name": "Ada L", "role": "other"}, first,
+                                   person="p1", now=later, ttl=9)
+    assert (again["pledge_id"], again["created_at"], again["gsi1sk"]) == (
+        first["pledge_id"], first["created_at"], first["gsi1sk"])
+    assert (again["name"], again["role"], again["confirmed_at"]) == (
+        "Ada L", "other", "2027-03-09T11:00:00Z")
+
+
+@pytest.mark.parametrize(("before", "after", "deltas"), [
+    (None, "teacher", {"count": 1, "role_teacher": 1}),
+    ("teacher", "teacher", {}),
+    ("teacher", "other", {"role_teacher": -1, "role_other": 1}),
+])
+def test_a_person_counts_once_and_a_repeat_only_moves_their_role(before, after, deltas):
+    assert logic.counter_changes(before, after) == deltas
+
+
+class FakeStore:
+    def __init__(self, register: bool = True, confirmed: str | None = "pl1") -> None:
+        self.register, self.confirmed = register, confirmed
+        self.tokens: list[Any] = []
+
+    def register_pledge(self, person, *, now, resend_after, ttl):
+        self.asked = (person, resend_after, ttl)
+        return self.register
+
+    def put_token(self, digest, *, purpose, person, expires_at, ttl, details=None):
+        self.tokens.append((digest, purpose, person, expires_at, details))
+
+    def confirm_pledge(self, digest, *, now, ttl):
+        self.confirming = digest
+        return self.confirmed
+
+    def register_signup(self, person, details, *, now, resend_after, ttl):
+        raise NotImplementedError
+
+    def redeem(self, digest, *, purpose, now):
+        raise NotImplementedError
+
+
+def pledge(store: Any, body: dict[str, Any] = BODY) -> tuple[bool, list[Any]]:
+    sent: list[Any] = []
+
+    def mailer(person: str, email: Any) -> bool:
+        sent.append((person, email))
+        return True
+
+    return logic.pledge(store, mailer, PledgeIn.model_validate(body), person="p1", now=NOW,
+                        settings=SETTINGS), sent
+
+
+def test_a_pledge_mails_one_confirm_link_and_stores_only_its_hash_with_the_details():
+    store = FakeStore()
+    ok, sent = pledge(store)
+    assert ok is True
+    ((person, email),) = sent
+    assert (person, email.to) == ("p1", "ada@school.test")
+    link = re.search(r"https://site.test/pledge/confirm\?token=([\w-]+)", email.text)
+    assert link
+    assert email.html and "pledge/confirm?token=" in email.html
+    expires = int((NOW + timedelta(days=7)).timestamp())
+    assert store.tokens == [(hashlib.sha256(link.group(1).encode()).hexdigest(), "pledge", "p1",
+                             expires, DETAILS)]
+    assert store.asked == ("p1", NOW - timedelta(minutes=10), expires)
+
+
+def test_mail_to_an_unconfirmed_address_does_not_echo_the_name_typed():
+    store = FakeStore()
+    _, sent = pledge(store, {**BODY, "name": "Visit http://evil.example now"})
+    ((_, email),) = sent
+    assert email.text.startswith("Hello,\n")
+    assert "evil" not in email.text + (email.html or "") + email.subject
+
+
+def test_no_mail_and_no_token_when_the_store_says_not_now():
+    store = FakeStore(register=False)
+    assert pledge(store) == (False, [])
+    assert store.tokens == []
+
+
+def test_confirming_asks_by_hash_and_a_refused_token_is_a_bad_request():
+    assert logic.confirm_pledge(FakeStore(), "tok", now=NOW, ttl=9) == "pl1"
+    store = FakeStore(confirmed=None)
+    with pytest.raises(BadRequest):
+        logic.confirm_pledge(store, "tok", now=NOW, ttl=9)
+    assert store.confirming == hashlib.sha256(b"tok").hexdigest()
 
 
 def test_the_summary_lists_every_role_even_before_anyone_pledged():
@@ -71,7 +168,8 @@ def test_unreadable_feedback_names_nobody(body):
 
 
 class FlakyTable:
-    """Cancels the first transactions as DynamoDB does when another one holds the counters."""
+    """A pledge token, and transactions cancelled first as DynamoDB does when another one holds
+    the counters."""
 
     def __init__(self, conflicts: int, reasons: list[str] | None = None) -> None:
         self.conflicts, self.reasons = conflicts, reasons
@@ -80,39 +178,41 @@ class FlakyTable:
     def transact(self, operations):
         if self.conflicts:
             self.conflicts -= 1
-            raise TransactionConflict(self.reasons or ["None", "TransactionConflict"])
+            raise TransactionConflict(self.reasons or ["None", "None", "TransactionConflict"])
         self.written.append(operations)
 
-    def get(self, *_args, **_kwargs):
+    def get(self, pk, sk, **_kwargs):
+        if pk.startswith("TOKEN#"):
+            return {"pk": pk, "sk": sk, "purpose": "pledge", "person": "p1", "details": DETAILS,
+                    "expires_at": int(NOW.timestamp()) + 60}
         return None
 
 
-def test_a_pledge_retries_when_a_concurrent_transaction_holds_the_counters(monkeypatch):
+def confirm(table: Any) -> str | None:
     from functions.pledge import store
 
+    return store.PledgeStore(table).confirm_pledge("d" * 64, now=NOW, ttl=9)
+
+
+def test_a_confirmation_retries_when_a_concurrent_transaction_holds_the_counters(monkeypatch):
     monkeypatch.setattr("functions.pledge.store.time.sleep", lambda _s: None)
     table = FlakyTable(conflicts=3)
-    item = logic.pledge_item(PledgeIn.model_validate(BODY), person="p1", now=NOW, ttl=9)
-    pledge_id, created = store.PledgeStore(table).add_pledge("p1", item)  # type: ignore[arg-type]
-    assert (pledge_id, created) == (item["pledge_id"], True)
-    assert len(table.written) == 1
+    pledge_id = confirm(table)
+    ((token, put, counters),) = table.written
+    assert pledge_id == put["Put"]["Item"]["pledge_id"]
+    assert token["Update"]["ExpressionAttributeValues"][":id"] == pledge_id
+    assert counters["Update"]["ExpressionAttributeValues"] == {":c0": 1, ":c1": 1}
 
 
-def test_a_pledge_gives_up_politely_when_the_counters_stay_busy(monkeypatch):
-    from functions.pledge import store
-
+def test_a_confirmation_gives_up_politely_when_the_counters_stay_busy(monkeypatch):
     monkeypatch.setattr("functions.pledge.store.time.sleep", lambda _s: None)
-    item = logic.pledge_item(PledgeIn.model_validate(BODY), person="p1", now=NOW, ttl=9)
     with pytest.raises(RateLimited):
-        store.PledgeStore(FlakyTable(conflicts=99)).add_pledge("p1", item)  # type: ignore[arg-type]
+        confirm(FlakyTable(conflicts=99))
 
 
-def test_a_pledge_does_not_retry_a_transaction_that_failed_for_another_reason(monkeypatch):
-    from functions.pledge import store
-
+def test_a_confirmation_does_not_retry_a_transaction_that_failed_for_another_reason(monkeypatch):
     monkeypatch.setattr("functions.pledge.store.time.sleep", lambda _s: None)
-    table = FlakyTable(conflicts=1, reasons=["None", "ValidationError"])
-    item = logic.pledge_item(PledgeIn.model_validate(BODY), person="p1", now=NOW, ttl=9)
+    table = FlakyTable(conflicts=1, reasons=["None", "ValidationError", "None"])
     with pytest.raises(TransactionConflict):
-        store.PledgeStore(table).add_pledge("p1", item)  # type: ignore[arg-type]
+        confirm(table)
     assert table.written == []
