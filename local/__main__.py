@@ -32,6 +32,8 @@ def main() -> int:
         f"  Event:       {info['event_start']} to {info['event_end']}\n"
         f"  Organiser:   {info['organiser']['username']} / {info['organiser']['password']}\n"
         f"  Member:      {info['member']['username']} / {info['member']['password']}\n"
+        f"  Authenticator app key of both (TOTP, MFA is required): "
+        f"{info['organiser']['totp_secret']}\n"
         f"  Stack file:  {stack.state_dir / 'stack.json'}\n"
         "Ctrl-C stops it.",
         flush=True,

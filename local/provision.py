@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infra.wiring import Wiring
+from local.totp import fresh_code
 
 ORGANISERS = "organisers"
 
@@ -25,6 +26,8 @@ class Provisioned:
     topic_arns: dict[str, str] = field(default_factory=dict)
     user_pool_id: str = ""
     user_pool_client_id: str = ""
+    # every local user's authenticator app (moto hands out one fixed secret to all)
+    totp_secrets: dict[str, str] = field(default_factory=dict)
 
 
 def provision(wiring: Wiring, session: Any, *, sender_email: str) -> Provisioned:
@@ -134,7 +137,13 @@ class User:
 def provision_users(
     cognito: Any, out: Provisioned, *, organiser: User, member: User
 ) -> None:
-    """The organisers' pool as CDK declares it: admin-created users only, a strong policy."""
+    """The organisers' pool as CDK declares it: admin-created users only, a strong policy, an
+    authenticator app (TOTP) required, a client without OAuth that may write the name only.
+
+    Both users have enrolled their app already (`out.totp_secrets`), so they sign in as an
+    enrolled organiser does in the cloud: password, then SOFTWARE_TOKEN_MFA. moto checks the
+    codes only with MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP=true (local/stack.py sets it).
+    """
     pool = cognito.create_user_pool(
         PoolName="techognition-organisers",
         Policies={"PasswordPolicy": {
@@ -143,7 +152,8 @@ def provision_users(
         }},
         AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
         UsernameAttributes=[],
-        MfaConfiguration="OPTIONAL",
+        UserAttributeUpdateSettings={"AttributesRequireVerificationBeforeUpdate": ["email"]},
+        MfaConfiguration="OPTIONAL",  # ON once the users below have enrolled their app
     )["UserPool"]
     out.user_pool_id = pool["Id"]
     out.user_pool_client_id = cognito.create_user_pool_client(
@@ -151,6 +161,8 @@ def provision_users(
         ClientName="site",
         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         GenerateSecret=False,
+        AllowedOAuthFlowsUserPoolClient=False,
+        WriteAttributes=["name"],
     )["UserPoolClient"]["ClientId"]
     cognito.create_group(UserPoolId=pool["Id"], GroupName=ORGANISERS)
     for user in (organiser, member):
@@ -166,6 +178,29 @@ def provision_users(
         cognito.admin_set_user_password(
             UserPoolId=pool["Id"], Username=user.username, Password=user.password, Permanent=True
         )
+        out.totp_secrets[user.username] = _enrol_authenticator(
+            cognito, out.user_pool_client_id, user
+        )
     cognito.admin_add_user_to_group(
         UserPoolId=pool["Id"], Username=organiser.username, GroupName=ORGANISERS
     )
+    cognito.set_user_pool_mfa_config(
+        UserPoolId=pool["Id"],
+        SoftwareTokenMfaConfiguration={"Enabled": True},
+        MfaConfiguration="ON",
+    )
+
+
+def _enrol_authenticator(cognito: Any, client_id: str, user: User) -> str:
+    """What an organiser does once: add an authenticator app, prove it with a code, prefer it."""
+    tokens = cognito.initiate_auth(
+        ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": user.username, "PASSWORD": user.password},
+    )["AuthenticationResult"]
+    secret = str(cognito.associate_software_token(AccessToken=tokens["AccessToken"])["SecretCode"])
+    cognito.verify_software_token(AccessToken=tokens["AccessToken"], UserCode=fresh_code(secret))
+    cognito.set_user_mfa_preference(
+        AccessToken=tokens["AccessToken"],
+        SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True},
+    )
+    return secret

@@ -96,6 +96,8 @@ class LocalStack:
             "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
             "AWS_DEFAULT_REGION": REGION,
             "AWS_REGION": REGION,
+            # Cognito checks authenticator codes, as the cloud pool (MFA required) does
+            "MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP": "true",
         })
         import boto3
 
@@ -148,8 +150,10 @@ class LocalStack:
             "region": REGION,
             "user_pool_id": pool_id,
             "user_pool_client_id": self.provisioned.user_pool_client_id,
-            "organiser": {"username": organiser.username, "password": organiser.password},
-            "member": {"username": member.username, "password": member.password},
+            "organiser": {"username": organiser.username, "password": organiser.password,
+                          "totp_secret": self.provisioned.totp_secrets[organiser.username]},
+            "member": {"username": member.username, "password": member.password,
+                       "totp_secret": self.provisioned.totp_secrets[member.username]},
             "event_start": settings["EVENT_START"],
             "event_end": settings["EVENT_END"],
         }

@@ -19,6 +19,7 @@ from constructs import Construct
 from infra.constants import PROJECT_ROOT, SITE_CACHE_MINUTES
 from infra.constructs.functions import logical_id
 from infra.constructs.nag import acknowledge
+from infra.csp import bucket_origins, cognito_origin, content_security_policy
 
 SITE_DIR = PROJECT_ROOT / "site"
 CONFIG_FILE = "config.js"
@@ -35,6 +36,73 @@ def config_js(*, api_url: str, region: str, user_pool_client_id: str) -> str:
         "userPoolClientId": user_pool_client_id,
     }
     return f"export default {json.dumps(config)};\n"
+
+
+HSTS_DAYS = 365
+# Approved photos are images only; a policy that forbids everything else makes any file under
+# public/ inert even if opened directly as a page.
+MEDIA_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
+
+
+def api_origins(region: str) -> tuple[str, ...]:
+    """The HTTP API's origin, by pattern: its id cannot be named here. The distribution would
+    reference the API, whose CORS names the distribution's domain and whose functions its id,
+    a dependency cycle CloudFormation refuses."""
+    return (f"https://*.execute-api.{region}.amazonaws.com",)
+
+
+def site_csp(*, region: str, upload_bucket: str, site_url: str) -> str:
+    """The pages' CSP in the cloud: the API, Cognito and the upload bucket to call; photos from
+    the site itself (media_base_url is the site's own origin, or `site_url` with a custom
+    domain when a page is opened on the *.cloudfront.net name)."""
+    return content_security_policy(
+        connect=(*api_origins(region), cognito_origin(region),
+                 *bucket_origins(upload_bucket, region)),
+        images=(site_url.rstrip("/"),),
+    )
+
+
+def _security_headers(csp: str) -> cloudfront.ResponseSecurityHeadersBehavior:
+    """What the managed SecurityHeadersPolicy sets, with DENY framing and our own CSP."""
+    return cloudfront.ResponseSecurityHeadersBehavior(
+        content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+            content_security_policy=csp, override=True
+        ),
+        content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+        frame_options=cloudfront.ResponseHeadersFrameOptions(
+            frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+        ),
+        referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+            referrer_policy=cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN,
+            override=True,
+        ),
+        strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+            access_control_max_age=Duration.days(HSTS_DAYS), override=True
+        ),
+    )
+
+
+def site_headers_policy(
+    scope: Construct, *, upload_bucket: str, site_url: str
+) -> cloudfront.ResponseHeadersPolicy:
+    """The response headers of the site's pages (the distribution's default behaviour)."""
+    csp = site_csp(region=Stack.of(scope).region, upload_bucket=upload_bucket, site_url=site_url)
+    return cloudfront.ResponseHeadersPolicy(
+        scope,
+        "SiteHeaders",
+        comment="techognition pages: CSP and security headers",
+        security_headers_behavior=_security_headers(csp),
+    )
+
+
+def media_headers_policy(scope: Construct) -> cloudfront.ResponseHeadersPolicy:
+    """The response headers of approved photos (`public/*`)."""
+    return cloudfront.ResponseHeadersPolicy(
+        scope,
+        "MediaHeaders",
+        comment="techognition approved photos: inert outside an <img>",
+        security_headers_behavior=_security_headers(MEDIA_CSP),
+    )
 
 
 def _asset_bucket_objects(stack: Stack) -> str:

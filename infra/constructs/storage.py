@@ -20,6 +20,7 @@ from infra.constants import (
     PUBLIC_PREFIX,
 )
 from infra.constructs.nag import acknowledge
+from infra.constructs.site import media_headers_policy, site_headers_policy
 from infra.wiring import Bucket
 
 # CloudFront Function (viewer request, cloudfront-js-2.0) for the site: pages are `<name>.html`
@@ -110,9 +111,14 @@ class Storage(Construct):
             self._media_bucket_by_name(media_bucket),
             domain_names=[site_domain] if certificate and site_domain else None,
             certificate=certificate,
+            site_url=site_url,
         )
         self.cdn_origin = f"https://{self.distribution.distribution_domain_name}"
-        self.media_base_url = f"{self.cdn_origin}/"
+        # Photos come from the pages' own origin, which the CSP can name ('self'): the
+        # distribution cannot name its own *.cloudfront.net domain in its headers policy.
+        self.media_base_url = (
+            f"https://{site_domain}/" if certificate and site_domain else f"{self.cdn_origin}/"
+        )
         # The browser sends the presigned POST form straight to S3 from the site's pages, served
         # from the site's own domain or from the CloudFront domain.
         for bucket in self.buckets.values():
@@ -215,6 +221,7 @@ class Storage(Construct):
         *,
         domain_names: list[str] | None,
         certificate: acm.ICertificate | None,
+        site_url: str,
     ) -> cloudfront.Distribution:
         """The site at the root (extension-less paths map to .html) and `public/*` of the
         media bucket; incoming/ and private/ can never be read through it."""
@@ -245,7 +252,9 @@ class Storage(Construct):
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
                 allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
                 cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
-                response_headers_policy=cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+                response_headers_policy=site_headers_policy(
+                    self, upload_bucket=media_by_name.bucket_name, site_url=site_url
+                ),
                 function_associations=[
                     cloudfront.FunctionAssociation(
                         function=pages, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST
@@ -258,6 +267,7 @@ class Storage(Construct):
                     viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
                     allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
                     cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                    response_headers_policy=media_headers_policy(self),
                 )
             },
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,

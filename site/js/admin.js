@@ -1,7 +1,10 @@
 // The organiser console: sign in, moderate photos with the keyboard, messages, draws, erasure,
 // export. Every call carries the Cognito IdToken; a 401 sends the organiser back to sign in.
 import { api, API, ApiError, explain } from "/js/api.js";
-import { answerChallenge, PASSWORD_POLICY, passwordProblems, session, signIn, signOut } from "/js/auth.js";
+import {
+  answerChallenge, finishAuthenticatorSetup, PASSWORD_POLICY, passwordProblems, session, signIn, signOut,
+  startAuthenticatorSetup,
+} from "/js/auth.js";
 import { clearErrors, h, say, showProblem, values, when } from "/js/ui.js";
 
 const $ = (id) => document.getElementById(id);
@@ -86,7 +89,8 @@ function proceed(step) {
     return;
   }
   challenge = asked;
-  const form = $(asked.name === "NEW_PASSWORD_REQUIRED" ? "tpl-new-password" : "tpl-mfa").content.firstElementChild.cloneNode(true);
+  const templates = { NEW_PASSWORD_REQUIRED: "tpl-new-password", MFA_SETUP: "tpl-mfa-setup" };
+  const form = $(templates[asked.name] || "tpl-mfa").content.firstElementChild.cloneNode(true);
   $("signin-step").hidden = true;
   $("challenge").replaceChildren(form);
   form.querySelector("[data-restart]").addEventListener("click", () => {
@@ -97,11 +101,34 @@ function proceed(step) {
     $("new-password-policy").textContent = PASSWORD_POLICY;
     form.addEventListener("submit", submitNewPassword);
     say(status, "Your temporary password worked. Now choose your own password.");
+  } else if (asked.name === "MFA_SETUP") {
+    form.addEventListener("submit", submitSetupCode);
+    showSetupKey(form, asked);
+    return; // focus moves once the key is there
   } else {
     form.addEventListener("submit", submitCode);
     say(status, "One more step: the code from your authenticator app.");
   }
   form.elements[0].focus();
+}
+
+/** Asks Cognito for the new authenticator's key and shows it, with its otpauth:// link. */
+async function showSetupKey(form, asked) {
+  const submit = form.querySelector("button[type=submit]");
+  submit.disabled = true;
+  say(status, "Your account needs an authenticator app. Getting your setup key…");
+  try {
+    const { secret, uri } = await startAuthenticatorSetup(asked);
+    if (challenge !== asked) return; // started again meanwhile
+    $("mfa-secret").textContent = secret.match(/.{1,4}/g).join(" "); // easier to copy by hand
+    $("mfa-uri").textContent = uri;
+    submit.disabled = false;
+    say(status, "Add the key to your authenticator app, then type the code it shows.");
+    $("mfa-setup-code").focus();
+  } catch (error) {
+    if (challenge !== asked) return;
+    showSignIn(error.message);
+  }
 }
 
 /** Sends a challenge answer; a failure either keeps the form (try again) or starts over. */
@@ -110,7 +137,8 @@ async function answer(form, responses, retryField) {
   for (const b of buttons) b.disabled = true;
   say(status, "Checking…");
   try {
-    proceed(await answerChallenge(challenge, responses));
+    const step = typeof responses === "function" ? responses() : answerChallenge(challenge, responses);
+    proceed(await step);
   } catch (error) {
     if (error.restart) {
       showSignIn(error.message);
@@ -146,9 +174,8 @@ function submitNewPassword(event) {
   answer(form, { NEW_PASSWORD: fresh.value }, fresh);
 }
 
-function submitCode(event) {
-  event.preventDefault();
-  const form = event.currentTarget;
+/** The form's 6-digit code (spaces as apps group it are fine), or null after saying why not. */
+function codeOf(form) {
   clearErrors(form);
   const field = form.elements.code;
   const code = field.value.replace(/\s+/g, "");
@@ -156,9 +183,23 @@ function submitCode(event) {
     fieldError(field, "Type the 6 digits your authenticator app shows.");
     say(status, "Please check the code.", "bad");
     field.focus();
-    return;
+    return null;
   }
-  answer(form, { SOFTWARE_TOKEN_MFA_CODE: code }, field);
+  return code;
+}
+
+function submitCode(event) {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const code = codeOf(form);
+  if (code) answer(form, { SOFTWARE_TOKEN_MFA_CODE: code }, form.elements.code);
+}
+
+function submitSetupCode(event) {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const code = codeOf(form);
+  if (code) answer(form, () => finishAuthenticatorSetup(challenge, code), form.elements.code);
 }
 
 $("signin-form").addEventListener("submit", async (event) => {

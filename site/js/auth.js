@@ -1,6 +1,7 @@
 // Organiser sign-in with Cognito (USER_PASSWORD_AUTH), including the challenges an organiser can
-// meet: NEW_PASSWORD_REQUIRED (first sign-in with the emailed temporary password) and
-// SOFTWARE_TOKEN_MFA (an enrolled authenticator app). The IdToken lives in sessionStorage only.
+// meet: NEW_PASSWORD_REQUIRED (first sign-in with the emailed temporary password), MFA_SETUP
+// (the pool requires an authenticator app: enrol one) and SOFTWARE_TOKEN_MFA (its code at every
+// sign-in). The IdToken lives in sessionStorage only.
 import { config } from "/js/api.js";
 
 const KEY = "techognition.organiser";
@@ -13,7 +14,13 @@ export const PASSWORD_POLICY =
 const SYMBOL = /[\^$*.[\]{}()?"!@#%&/\\,><':;|_~`=+\- ]/;
 
 /** The challenges this console can answer. */
-export const SUPPORTED_CHALLENGES = new Set(["NEW_PASSWORD_REQUIRED", "SOFTWARE_TOKEN_MFA"]);
+export const SUPPORTED_CHALLENGES = new Set(["NEW_PASSWORD_REQUIRED", "MFA_SETUP", "SOFTWARE_TOKEN_MFA"]);
+
+/** Shown in the authenticator app next to the account name. */
+const ISSUER = "TECHOGNITION";
+
+// The steps of a sign-in: an expired Session there means starting again from the top.
+const CHALLENGE_ACTIONS = new Set(["RespondToAuthChallenge", "AssociateSoftwareToken", "VerifySoftwareToken"]);
 
 /** A sign-in failure in plain words; `restart` means the sign-in must start again from the top. */
 export class AuthError extends Error {
@@ -65,7 +72,7 @@ function errorOf(action, data) {
   const type = String(data.__type || "").split("#").pop().split(":")[0];
   const message = String(data.message || data.Message || "");
   const fail = (text, restart = false) => new AuthError(text, { type, restart });
-  const challenge = action === "RespondToAuthChallenge";
+  const challenge = CHALLENGE_ACTIONS.has(action);
   switch (type) {
     case "NotAuthorizedException":
       if (/session/i.test(message)) {
@@ -83,6 +90,7 @@ function errorOf(action, data) {
     case "InvalidPasswordException":
       return fail(`That password is not allowed. ${PASSWORD_POLICY} It must not be one you used before.`);
     case "CodeMismatchException":
+    case "EnableSoftwareTokenMFAException": // VerifySoftwareToken's answer to a wrong code
       return fail("That code didn't match. Type the newest 6-digit code from your authenticator app.");
     case "ExpiredCodeException":
       return fail("That code has expired or was already used. Wait for the next code and type it.");
@@ -146,8 +154,13 @@ function next(data, username) {
     const who = parameters.USER_ID_FOR_SRP || parameters.USERNAME || username;
     // A new password with required attributes still missing needs a form this console lacks.
     const required = jsonOr(parameters.requiredAttributes || "[]", []);
+    // MFA_SETUP lists what may be set up (a JSON list in a string from Cognito, a Python one
+    // from moto): only an authenticator app can be set up here.
+    const canSetUp = parameters.MFAS_CAN_SETUP;
+    const appOffered = canSetUp === undefined || String(canSetUp).includes("SOFTWARE_TOKEN_MFA");
     const supported = SUPPORTED_CHALLENGES.has(data.ChallengeName) &&
-      !(data.ChallengeName === "NEW_PASSWORD_REQUIRED" && required.length);
+      !(data.ChallengeName === "NEW_PASSWORD_REQUIRED" && required.length) &&
+      !(data.ChallengeName === "MFA_SETUP" && !appOffered);
     return { challenge: { name: data.ChallengeName, session: data.Session, username: who, supported } };
   }
   throw new AuthError("Sign-in failed: the sign-in service gave no answer we understand. Please try again.");
@@ -175,6 +188,38 @@ export async function answerChallenge(challenge, responses) {
     ChallengeResponses: { USERNAME: challenge.username, ...responses },
   });
   return next(data, challenge.username);
+}
+
+/**
+ * MFA_SETUP, first half: asks Cognito for a new authenticator secret for this sign-in.
+ * Resolves with { secret, uri } (uri: the otpauth:// link apps accept); the challenge keeps the
+ * Session Cognito hands back for the next call.
+ */
+export async function startAuthenticatorSetup(challenge) {
+  const data = await cognito("AssociateSoftwareToken", { Session: challenge.session });
+  if (!data.SecretCode) throw new AuthError("Sign-in could not continue. Please start again.", { restart: true });
+  if (data.Session) challenge.session = data.Session;
+  const secret = String(data.SecretCode);
+  const label = encodeURIComponent(`${ISSUER}:${challenge.username}`);
+  const uri = `otpauth://totp/${label}?secret=${encodeURIComponent(secret)}&issuer=${ISSUER}&algorithm=SHA1&digits=6&period=30`;
+  return { secret, uri };
+}
+
+/**
+ * MFA_SETUP, second half: checks the app's first code, then completes the challenge; resolves
+ * with the next step (see `next`).
+ */
+export async function finishAuthenticatorSetup(challenge, code) {
+  const verified = await cognito("VerifySoftwareToken", {
+    Session: challenge.session,
+    UserCode: code,
+    FriendlyDeviceName: "Organiser console",
+  });
+  if (verified.Status !== "SUCCESS") {
+    throw new AuthError("That code didn't match. Type the newest 6-digit code from your authenticator app.");
+  }
+  if (verified.Session) challenge.session = verified.Session;
+  return answerChallenge(challenge, {});
 }
 
 export function signOut() {

@@ -60,17 +60,29 @@ def api(stack: dict[str, Any]) -> str:
 
 
 def sign_in(stack: dict[str, Any], who: str) -> str:
-    """A Cognito IdToken for the stack's `organiser` or `member`, via USER_PASSWORD_AUTH."""
+    """A Cognito IdToken for the stack's `organiser` or `member`: USER_PASSWORD_AUTH, then the
+    code of their authenticator app (the pool requires MFA, as in the cloud)."""
     import boto3
+
+    from local.totp import fresh_code
 
     cognito = boto3.client(
         "cognito-idp", endpoint_url=stack["aws_endpoint_url"], region_name=stack["region"],
         aws_access_key_id="local", aws_secret_access_key="local",
     )
-    result = cognito.initiate_auth(
+    user = stack[who]
+    asked = cognito.initiate_auth(
         ClientId=stack["user_pool_client_id"],
         AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": stack[who]["username"], "PASSWORD": stack[who]["password"]},
+        AuthParameters={"USERNAME": user["username"], "PASSWORD": user["password"]},
+    )
+    assert asked.get("ChallengeName") == "SOFTWARE_TOKEN_MFA", "a password alone signed in"
+    result = cognito.respond_to_auth_challenge(
+        ClientId=stack["user_pool_client_id"],
+        ChallengeName="SOFTWARE_TOKEN_MFA",
+        Session=asked["Session"],
+        ChallengeResponses={"USERNAME": user["username"],
+                            "SOFTWARE_TOKEN_MFA_CODE": fresh_code(user["totp_secret"])},
     )
     return str(result["AuthenticationResult"]["IdToken"])
 

@@ -1,27 +1,26 @@
 """An organiser's sign-in to the console in a real browser, against the local stack's Cognito.
 
-Organisers are created by ops with a temporary password (Cognito answers their first sign-in
-with NEW_PASSWORD_REQUIRED), and may have enrolled an authenticator app (SOFTWARE_TOKEN_MFA).
-moto answers both challenges; it checks TOTP codes only when
-MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP=true, so the MFA tests run on their own stack with it.
+The pool requires an authenticator app (TOTP MFA), locally as in the cloud. Organisers are
+created by ops with a temporary password: their first sign-in asks for their own password
+(NEW_PASSWORD_REQUIRED), then to set up the app (MFA_SETUP); every later one for its code
+(SOFTWARE_TOKEN_MFA). moto answers all three and checks the codes (the local stack sets
+MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP=true); it hands every user the same secret and accepts
+only the current 30 s code, hence `fresh_code`.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
-import struct
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
+import requests
 
-from tests.e2e.conftest import running_stack
+from local.totp import fresh_code as _fresh_code
 from tests.e2e.site_helpers import chromium, page_of, screenshot
 
 pytestmark = pytest.mark.e2e
@@ -34,14 +33,6 @@ CHOSEN = "My-Own-Strong-Pass-42?"
 def browser(stack: dict[str, Any]) -> Iterator[Any]:
     with chromium() as b:
         yield b
-
-
-@pytest.fixture(scope="module")
-def totp_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A local stack whose Cognito really checks TOTP codes (moto skips the check otherwise)."""
-    with running_stack(tmp_path_factory.mktemp("totp-stack"),
-                       MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP="true") as info:
-        yield info
 
 
 def cognito(stack: dict[str, Any]) -> Any:
@@ -66,40 +57,41 @@ def new_organiser(stack: dict[str, Any]) -> str:
     return username
 
 
-def totp(secret: str, at: float) -> str:
-    """RFC 6238 TOTP (SHA-1, 30 s, 6 digits), what an authenticator app shows at `at`."""
-    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
-    digest = hmac.new(key, struct.pack(">Q", int(at // 30)), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    number = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
-    return f"{number % 1_000_000:06d}"
-
-
 def fresh_code(secret: str) -> str:
-    """The current code, with enough of its 30 s left to be typed and checked (moto allows no
-    clock drift)."""
-    if 30 - time.time() % 30 < 6:
-        time.sleep(30 - time.time() % 30 + 0.2)
-    return totp(secret, time.time())
+    """The current code, with enough of its 30 s left to be typed and checked."""
+    return _fresh_code(secret, needed_s=6)
 
 
 def enrol_authenticator(stack: dict[str, Any], username: str, password: str) -> str:
-    """The organiser enrols an authenticator app; returns its secret."""
+    """A first sign-in outside the console: own password, then the app (MFA_SETUP); returns
+    the app's secret."""
     client = cognito(stack)
-    client.admin_set_user_password(UserPoolId=stack["user_pool_id"], Username=username,
-                                   Password=password, Permanent=True)
-    tokens = client.initiate_auth(
-        ClientId=stack["user_pool_client_id"], AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": username, "PASSWORD": password},
-    )["AuthenticationResult"]
-    secret = str(client.associate_software_token(AccessToken=tokens["AccessToken"])["SecretCode"])
-    verified = client.verify_software_token(AccessToken=tokens["AccessToken"],
+    app = stack["user_pool_client_id"]
+    asked = client.initiate_auth(ClientId=app, AuthFlow="USER_PASSWORD_AUTH",
+                                 AuthParameters={"USERNAME": username, "PASSWORD": TEMPORARY})
+    assert asked["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+    asked = client.respond_to_auth_challenge(
+        ClientId=app, ChallengeName="NEW_PASSWORD_REQUIRED", Session=asked["Session"],
+        ChallengeResponses={"USERNAME": username, "NEW_PASSWORD": password})
+    assert asked["ChallengeName"] == "MFA_SETUP"
+    associated = client.associate_software_token(Session=asked["Session"])
+    secret = str(associated["SecretCode"])
+    verified = client.verify_software_token(Session=associated["Session"],
                                             UserCode=fresh_code(secret))
     assert verified["Status"] == "SUCCESS"
-    client.set_user_mfa_preference(AccessToken=tokens["AccessToken"],
-                                   SoftwareTokenMfaSettings={"Enabled": True,
-                                                             "PreferredMfa": True})
+    done = client.respond_to_auth_challenge(
+        ClientId=app, ChallengeName="MFA_SETUP", Session=verified["Session"],
+        ChallengeResponses={"USERNAME": username})
+    assert "AuthenticationResult" in done
     return secret
+
+
+def csp_violations(page: Any) -> list[str]:
+    """What the page's Content-Security-Policy refused, as Chromium reports it."""
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text)
+            if "Content Security Policy" in m.text else None)
+    return refused
 
 
 def type_credentials(page: Any, username: str, password: str) -> None:
@@ -120,13 +112,14 @@ def cognito_calls(page: Any) -> list[str]:
     return calls
 
 
-def test_a_new_organiser_chooses_their_own_password_at_first_sign_in_and_uses_it_next_time(
+def test_a_new_organiser_chooses_a_password_sets_up_an_authenticator_and_uses_both_next_time(
     browser, stack
 ):
     # Given an organiser ops created with a temporary password
     username = new_organiser(stack)
     with page_of(browser) as page:
         calls = cognito_calls(page)
+        refused = csp_violations(page)
         page.goto(f"{stack['api_url']}/admin.html")
         # When they sign in with the temporary password
         type_credentials(page, username, TEMPORARY)
@@ -154,24 +147,66 @@ def test_a_new_organiser_chooses_their_own_password_at_first_sign_in_and_uses_it
         page.get_by_label("New password", exact=True).fill(CHOSEN)
         page.get_by_label("Repeat the new password").fill(CHOSEN)
         page.get_by_role("button", name="Save my password and sign in").click()
+        # Then the console has them set up an authenticator app: the key to type, its link
+        page.locator("#mfa-setup-form").wait_for()
+        page.wait_for_function("document.activeElement && "
+                               "document.activeElement.id === 'mfa-setup-code'")
+        secret = page.locator("#mfa-secret").inner_text().replace(" ", "")
+        assert secret.isalnum()  # base32 (moto: always "asdfasdfasdf", the cloud: 32 characters)
+        uri = urlsplit(page.locator("#mfa-uri").inner_text())
+        assert (uri.scheme, uri.netloc) == ("otpauth", "totp")
+        assert uri.path == f"/TECHOGNITION%3A{username}"
+        query = parse_qs(uri.query)
+        assert query["secret"] == [secret] and query["issuer"] == ["TECHOGNITION"]
+        field = page.get_by_label("6-digit code the app now shows")
+        assert field.get_attribute("autocomplete") == "one-time-code"
+        screenshot(page, "admin-mfa-setup")
+        assert calls == ["InitiateAuth", "RespondToAuthChallenge", "AssociateSoftwareToken"]
+
+        # A wrong code is refused in plain words and they can try again
+        right = fresh_code(secret)
+        field.fill(str((int(right) + 1) % 1_000_000).zfill(6))
+        page.get_by_role("button", name="Finish and sign in").click()
+        page.locator("#console-status", has_text="That code didn't match").wait_for()
+        assert field.get_attribute("aria-invalid") == "true"
+        assert focused_id(page) == "mfa-setup-code"
+
+        # When they type the code their app (computing from that key) shows now
+        field.fill(fresh_code(secret))
+        page.get_by_role("button", name="Finish and sign in").click()
         # Then they land in the console, signed in as themselves, the queue loaded
         page.locator("#console").wait_for(state="visible")
         assert page.locator("#who").inner_text() == username
         page.wait_for_function("/photos? /.test(document.querySelector('#console-status')"
                                ".textContent)")
         assert page.locator("#queue").is_visible()
-        assert calls == ["InitiateAuth", "RespondToAuthChallenge"]
+        assert calls == ["InitiateAuth", "RespondToAuthChallenge", "AssociateSoftwareToken",
+                         "VerifySoftwareToken", "VerifySoftwareToken", "RespondToAuthChallenge"]
 
         # And after signing out, the temporary password no longer works...
         page.get_by_role("button", name="Sign out").click()
         type_credentials(page, username, TEMPORARY)
         page.locator("#console-status", has_text="Wrong username or password").wait_for()
         assert focused_id(page) == "password"
-        # ...but their own password signs them straight in, with no further step
+        # ...their own password alone is not enough: the app's code is asked for
         type_credentials(page, username, CHOSEN)
+        page.locator("#mfa-form").wait_for()
+        page.get_by_label("6-digit code from your authenticator app").fill(fresh_code(secret))
+        page.get_by_role("button", name="Check the code").click()
         page.locator("#console").wait_for(state="visible")
-        assert calls[-1] == "InitiateAuth"
+        assert calls[-2:] == ["InitiateAuth", "RespondToAuthChallenge"]
         assert page.errors == []
+        assert refused == []
+
+
+def test_the_console_is_served_with_its_content_security_policy(stack):
+    answer = requests.get(f"{stack['api_url']}/admin.html", timeout=5)
+    policy = dict(d.strip().split(" ", 1) for d in answer.headers["content-security-policy"]
+                  .split(";"))
+    assert policy["default-src"] == "'self'"
+    assert policy["connect-src"] == f"'self' {stack['aws_endpoint_url']}"
+    assert policy["frame-ancestors"] == "'none'"
+    assert answer.headers["x-frame-options"] == "DENY"
 
 
 def test_an_organiser_who_takes_too_long_choosing_a_password_is_asked_to_start_again(
@@ -186,11 +221,13 @@ def test_an_organiser_who_takes_too_long_choosing_a_password_is_asked_to_start_a
             type_credentials(page, username, TEMPORARY)
         session = json.loads(answered.value.text())["Session"]
         page.locator("#new-password-form").wait_for()
-        # When that sign-in's Session stops being valid (here: used up elsewhere)
+        # When that sign-in's Session stops being valid (here: used up elsewhere; moto retires
+        # a Session only when a sign-in ends with an authenticator code, and checks no more)
         cognito(stack).respond_to_auth_challenge(
-            ClientId=stack["user_pool_client_id"], ChallengeName="NEW_PASSWORD_REQUIRED",
-            Session=session, ChallengeResponses={"USERNAME": username,
-                                                     "NEW_PASSWORD": "Elsewhere-Pass-99!"})
+            ClientId=stack["user_pool_client_id"], ChallengeName="SOFTWARE_TOKEN_MFA",
+            Session=session, ChallengeResponses={
+                "USERNAME": username,
+                "SOFTWARE_TOKEN_MFA_CODE": fresh_code(stack["organiser"]["totp_secret"])})
         page.get_by_label("New password", exact=True).fill(CHOSEN)
         page.get_by_label("Repeat the new password").fill(CHOSEN)
         page.get_by_role("button", name="Save my password and sign in").click()
@@ -202,9 +239,8 @@ def test_an_organiser_who_takes_too_long_choosing_a_password_is_asked_to_start_a
         assert page.errors == []
 
 
-def test_an_organiser_with_an_authenticator_app_signs_in_with_its_code(browser, totp_stack):
+def test_an_organiser_with_an_authenticator_app_signs_in_with_its_code(browser, stack):
     # Given an organiser who enrolled an authenticator app
-    stack = totp_stack
     username = new_organiser(stack)
     secret = enrol_authenticator(stack, username, CHOSEN)
     with page_of(browser) as page:
@@ -239,11 +275,15 @@ def test_an_organiser_with_an_authenticator_app_signs_in_with_its_code(browser, 
         assert page.errors == []
 
 
+@pytest.mark.parametrize("challenge", [
+    {"ChallengeName": "SELECT_MFA_TYPE", "ChallengeParameters": {}},
+    {"ChallengeName": "MFA_SETUP", "ChallengeParameters": {"MFAS_CAN_SETUP": '["SMS_MFA"]'}},
+])
 def test_unit_level_console_explains_a_challenge_it_cannot_answer_with_a_stubbed_cognito(
-    browser, stack
+    browser, stack, challenge
 ):
     """Unit-level browser test of the console's handling: Cognito is stubbed with page.route
-    (moto's pool here cannot ask for MFA_SETUP), only for its InitiateAuth call."""
+    (this pool never asks for these), only for its InitiateAuth call."""
     with page_of(browser) as page:
         def stub(route: Any) -> None:
             if route.request.method == "OPTIONS":
@@ -251,9 +291,7 @@ def test_unit_level_console_explains_a_challenge_it_cannot_answer_with_a_stubbed
                 return
             route.fulfill(status=200, content_type="application/x-amz-json-1.1",
                           headers={"Access-Control-Allow-Origin": "*"},
-                          body=json.dumps({"ChallengeName": "MFA_SETUP",
-                                           "Session": "s" * 40,
-                                           "ChallengeParameters": {}}))
+                          body=json.dumps({**challenge, "Session": "s" * 40}))
 
         page.route(f"{stack['aws_endpoint_url']}/**", stub)
         page.goto(f"{stack['api_url']}/admin.html")
@@ -264,4 +302,3 @@ def test_unit_level_console_explains_a_challenge_it_cannot_answer_with_a_stubbed
         assert page.locator("#signin-form").is_visible()
         assert page.locator("#challenge").inner_text() == ""
         assert page.errors == []
-

@@ -163,13 +163,82 @@ def test_the_page_path_function_maps_extensionless_paths_to_html():
     assert json.loads(result.stdout) == cases
 
 
-def test_security_headers_are_added_to_pages(resources):
-    config = _distribution(resources)
-    # AWS managed SecurityHeadersPolicy: HSTS, nosniff, frame options, referrer policy
-    assert (
-        config["DefaultCacheBehavior"]["ResponseHeadersPolicyId"]
-        == "67f7725c-6f97-4210-82d7-5512b31e9d03"
+def _rendered(value: Any) -> str:
+    """A CloudFormation string with its tokens shown as <Region> or <token>."""
+    if isinstance(value, str):
+        return value
+    if value == {"Ref": "AWS::Region"}:
+        return "<Region>"
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_rendered(part) for part in parts)
+    return "<token>"
+
+
+def _headers_policy(resources: Resources, behaviour: dict[str, Any]) -> dict[str, Any]:
+    policy_id = behaviour["ResponseHeadersPolicyId"]["Ref"]
+    config: dict[str, Any] = resources[policy_id]["Properties"]["ResponseHeadersPolicyConfig"]
+    return config["SecurityHeadersConfig"]
+
+
+def _csp(headers: dict[str, Any]) -> dict[str, list[str]]:
+    assert headers["ContentSecurityPolicy"]["Override"] is True
+    text = _rendered(headers["ContentSecurityPolicy"]["ContentSecurityPolicy"])
+    directives = [d.split() for d in text.split(";")]
+    return {d[0]: d[1:] for d in directives}
+
+
+def test_pages_carry_a_content_security_policy_naming_what_they_call(resources):
+    headers = _headers_policy(resources, _distribution(resources)["DefaultCacheBehavior"])
+    csp = _csp(headers)
+    # Scripts and styles only from the site (it has no inline ones), nothing else by default
+    assert csp["default-src"] == ["'self'"]
+    assert "script-src" not in csp and "style-src" not in csp
+    # Calls: the API (by pattern, see site.api_origins), Cognito, the bucket uploads POST to
+    assert csp["connect-src"] == [
+        "'self'",
+        "https://*.execute-api.<Region>.amazonaws.com",
+        "https://cognito-idp.<Region>.amazonaws.com",
+        "https://techognition-media-<token>.s3.amazonaws.com",
+        "https://techognition-media-<token>.s3.<Region>.amazonaws.com",
+    ]
+    # Photos: the site (media_base_url is its origin), the upload preview's blob: URLs
+    assert csp["img-src"][0] == "'self'" and csp["img-src"][-1] == "blob:"
+    assert csp["frame-ancestors"] == ["'none'"]
+    assert csp["object-src"] == ["'none'"]
+    assert csp["base-uri"] == ["'none'"]
+    # And what the managed SecurityHeadersPolicy used to add, framing denied outright
+    assert headers["FrameOptions"] == {"FrameOption": "DENY", "Override": True}
+    assert headers["ContentTypeOptions"] == {"Override": True}
+    assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+    assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "strict-origin-when-cross-origin"
+
+
+def test_the_upload_bucket_in_the_csp_is_the_media_bucket(resources):
+    headers = _headers_policy(resources, _distribution(resources)["DefaultCacheBehavior"])
+    joined = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Join"][1]
+    media_bucket = next(
+        b["Properties"]["BucketName"]["Fn::Join"][1]
+        for b in of_type(resources, "AWS::S3::Bucket").values()
+        if "CorsConfiguration" in b["Properties"]
     )
+    assert media_bucket[1] in joined  # the same stack-unique suffix
+
+
+def test_approved_photos_have_a_headers_policy_too(resources):
+    (media_behaviour,) = _distribution(resources)["CacheBehaviors"]
+    headers = _headers_policy(resources, media_behaviour)
+    assert _csp(headers) == {
+        "default-src": ["'none'"], "frame-ancestors": ["'none'"], "sandbox": [],
+    }
+    assert headers["ContentTypeOptions"] == {"Override": True}
+
+
+def test_with_its_own_domain_photos_come_from_the_sites_origin(modified_template):
+    # The CSP's 'self' then covers them: the distribution cannot name its own domain
+    assert modified_template["Outputs"]["MediaBaseUrl"]["Value"] == "https://techognition.org.uk/"
+    config = _distribution(dict(modified_template["Resources"]))
+    assert "techognition.org.uk" in config["Aliases"]
 
 
 def test_a_certificate_puts_the_site_on_its_own_domain(resources, modified_resources):
