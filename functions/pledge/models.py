@@ -17,8 +17,8 @@ MessageStatus = Literal["pending", "approved", "rejected"]
 
 Name = Annotated[str, bounded(80)]
 Organisation = Annotated[str, bounded(120)]
-MessageText = Annotated[str, bounded(500)]
-Reason = Annotated[str, bounded(500)]
+MessageText = Annotated[str, bounded(500, multiline=True)]  # a letter may have paragraphs
+Reason = Annotated[str, bounded(500, multiline=True)]
 # token_urlsafe(32) is 43 characters; leave room, refuse anything that could not be one.
 Token = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,128}$")]
 

@@ -102,12 +102,10 @@ def test_a_report_reason_keeps_its_lines_and_refuses_other_controls(aws_env, lam
     assert 200 <= response["statusCode"] < 300, response
 
 
-@pytest.mark.xfail(strict=True, reason="functions/pledge/models.py: MessageText is still "
-                   "bounded(500), single-line; it needs bounded(500, multiline=True)")
 def test_a_message_to_government_keeps_its_lines(aws_env, lambda_context):
     response = _call("functions.pledge.handler", "POST", "/messages", lambda_context,
                      {**MESSAGE, "message": "Dear Minister,\n\nThank you.\nSam"})
-    assert response["statusCode"] == 201, response
+    assert response["statusCode"] == 202, response
 
 
 def test_a_message_to_government_refuses_other_controls_and_overrides(aws_env, lambda_context):
