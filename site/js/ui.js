@@ -84,6 +84,13 @@ function plainField(msg) {
   return String(msg || "Please check this.").replace(/^Value error, /, "");
 }
 
+// A wrapping text box for a one-line field (data-single-line): the API refuses line breaks there,
+// so a press of Enter becomes a space rather than a 422.
+function oneLine(el) {
+  const text = el.value.trim();
+  return "singleLine" in el.dataset ? text.replace(/\s*[\r\n]+\s*/g, " ") : text;
+}
+
 /** The form's values as an object; checkboxes become booleans, empty optional text is dropped. */
 export function values(form) {
   const out = {};
@@ -91,7 +98,7 @@ export function values(form) {
     if (!el.name || el.disabled) continue;
     if (el.type === "checkbox") out[el.name] = el.checked;
     else if (el.type === "file") continue;
-    else if (el.value.trim() !== "" || el.required) out[el.name] = el.value.trim();
+    else if (el.value.trim() !== "" || el.required) out[el.name] = oneLine(el);
   }
   return out;
 }

@@ -52,8 +52,11 @@ def test_a_technician_uploads_a_photo_from_the_page_and_sees_it_wait_for_moderat
     with page_of(browser, PHONE) as page:
         page.goto(f"{stack['api_url']}/upload.html")
         # When they fill in the form in plain words and send it
+        reserved: list[dict] = []
+        page.on("request", lambda r: reserved.append(r.post_data_json)
+                if r.method == "POST" and r.url.endswith("/uploads") else None)
         page.locator("#file").set_input_files(str(photo))
-        page.get_by_label("Caption").fill(caption)
+        page.get_by_label("Caption").fill(caption + "\n with Year 10")  # Enter in the box
         page.get_by_label("Your name as it should appear").fill("Sam Technician")
         page.get_by_label("School or college").fill("Hilltop Academy")
         page.get_by_label("Email", exact=True).fill(f"{uuid.uuid4().hex[:8]}@school.example")
@@ -65,6 +68,8 @@ def test_a_technician_uploads_a_photo_from_the_page_and_sees_it_wait_for_moderat
         assert page.locator("#progress").evaluate("p => p.value") == 100
         assert status.get_attribute("data-state") == "pending_moderation"
         assert page.errors == []
+        # and the caption, a one-line field, went as one line (a line break there is a 422)
+        assert reserved[0]["caption"] == caption + " with Year 10"
         screenshot(page, "upload", at="#upload-status")
 
 
