@@ -21,6 +21,7 @@ import jsii
 from aws_cdk import AssetHashType, BundlingOptions, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
+from infra import runtime_python
 from infra.constants import (
     ASSET_EXCLUDE,
     BUNDLE_FORMAT_VERSION,
@@ -32,6 +33,11 @@ from infra.constants import (
 from infra.wiring import Function
 
 OPENAPI = Path("docs") / "openapi.json"
+LAMBDA_TASK_ROOT = "/var/task"  # where Lambda unpacks the asset (tracebacks name these paths)
+PRUNE_DIRS = frozenset({"tests", "__pycache__"})
+PRUNE_SUFFIXES = frozenset({".pyi", ".pyc"})
+PRUNE_DIST_INFO = frozenset({"RECORD", "INSTALLER", "REQUESTED", "WHEEL", "top_level.txt",
+                             "direct_url.json"})
 
 
 def function_package(fn: Function) -> str:
@@ -81,7 +87,8 @@ def asset_hash(fn: Function, root: Path = PROJECT_ROOT) -> str:
     return digest.hexdigest()
 
 
-def pip_command(target: str, requirements: Sequence[str]) -> list[str]:
+def pip_command(target: str, requirements: Sequence[str],
+                platform: str = PIP_PLATFORM) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -93,7 +100,7 @@ def pip_command(target: str, requirements: Sequence[str]) -> list[str]:
         "--target",
         target,
         "--platform",
-        PIP_PLATFORM,
+        platform,
         "--implementation",
         "cp",
         "--python-version",
@@ -108,9 +115,11 @@ def pip_command(target: str, requirements: Sequence[str]) -> list[str]:
 class LocalBundler:
     """Copies the function's sources and pip-installs its wheels into the asset directory."""
 
-    def __init__(self, fn: Function, root: Path = PROJECT_ROOT) -> None:
+    def __init__(self, fn: Function, root: Path = PROJECT_ROOT,
+                 platform: str = PIP_PLATFORM) -> None:
         self._fn = fn
         self._root = root
+        self._platform = platform  # another only for benchmarks on this machine's processor
 
     def try_bundle(self, output_dir: str, options: Any) -> bool:
         out = Path(output_dir)
@@ -119,11 +128,43 @@ class LocalBundler:
                 (out / rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(self._root / rel, out / rel)
         if self._fn.requirements:
-            subprocess.run(pip_command(str(out), self._fn.requirements), check=True)  # noqa: S603
-        for cache in out.rglob("__pycache__"):
-            shutil.rmtree(cache, ignore_errors=True)
-        shutil.rmtree(out / "bin", ignore_errors=True)  # console scripts of the wheels
+            subprocess.run(pip_command(str(out), self._fn.requirements, self._platform),  # noqa: S603
+                           check=True)
+        prune(out)
+        compile_bytecode(out)
         return True
+
+
+def prune(out: Path) -> None:
+    """Drop what the runtime never reads: wheels' tests, stubs, console scripts, stale caches,
+    and install bookkeeping (METADATA stays: pydantic asks importlib.metadata for versions;
+    licences stay: they travel with the code)."""
+    shutil.rmtree(out / "bin", ignore_errors=True)
+    for path in sorted(out.rglob("*"), reverse=True):  # children before their directories
+        rel = path.relative_to(out)
+        if path.is_dir() and path.name in PRUNE_DIRS:
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.is_file() and (
+            path.suffix in PRUNE_SUFFIXES
+            or path.name == "py.typed"
+            or (rel.parts[0].endswith(".dist-info") and path.name in PRUNE_DIST_INFO)
+        ):
+            path.unlink()
+
+
+def compile_bytecode(out: Path) -> None:
+    """`.pyc` for the runtime's own Python beside every module, checked by hash only.
+
+    Lambda's /var/task is read-only: without these every cold start compiles every imported
+    module from source. `unchecked-hash` pycs are used as they are (a zip's timestamps cannot
+    be trusted to match), which is right for code that never changes after the deploy.
+    """
+    subprocess.run(  # noqa: S603
+        [*runtime_python.interpreter(), "-m", "compileall", "-q", "-q", "-j", "1",
+         "--invalidation-mode", "unchecked-hash", "-s", str(out), "-p", LAMBDA_TASK_ROOT,
+         str(out)],
+        check=True,
+    )
 
 
 def function_code(fn: Function, root: Path = PROJECT_ROOT) -> lambda_.Code:

@@ -12,7 +12,7 @@ CONTEXT_KEY: Final = "techognition"  # cdk.json context key holding the event co
 # Lambda: the runtime and the platform pip resolves wheels for must agree.
 PIP_PLATFORM: Final = "manylinux2014_aarch64"
 PIP_PYTHON_VERSION: Final = "3.13"
-BUNDLE_FORMAT_VERSION: Final = "2"  # bump to force new asset hashes when bundling.py changes
+BUNDLE_FORMAT_VERSION: Final = "3"  # bump to force new asset hashes when bundling.py changes
 PRESCREEN: Final = "rekognition"
 
 # Never part of a code asset (CDK's view of the source; the bundler filters with BUNDLE_IGNORE).

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.bundling import LocalBundler, asset_hash, function_package, pip_command
+from infra.bundling import LocalBundler, asset_hash, function_package, pip_command, prune
+from infra.runtime_python import PYC_MAGIC
 from infra.wiring import Function
 
 FN = Function(name="upload-api", handler="functions.upload.handler.lambda_handler", requirements=())
@@ -36,7 +37,8 @@ def project(tmp_path: Path) -> Path:
 def test_bundle_holds_own_package_shared_and_openapi_only(project: Path, tmp_path_factory):
     out = tmp_path_factory.mktemp("out")
     assert LocalBundler(FN, project).try_bundle(str(out), None) is True
-    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
+                   if p.is_file() and p.suffix != ".pyc")
     assert files == [
         "docs/openapi.json",
         "functions/__init__.py",
@@ -45,6 +47,41 @@ def test_bundle_holds_own_package_shared_and_openapi_only(project: Path, tmp_pat
         "shared/__init__.py",
         "shared/config.py",
     ]
+
+
+def test_every_bundled_module_carries_bytecode_of_the_runtimes_python(project: Path,
+                                                                       tmp_path_factory):
+    # Given a bundled function (Lambda's code directory is read-only: no pyc, compile per start)
+    out = tmp_path_factory.mktemp("out")
+    LocalBundler(FN, project).try_bundle(str(out), None)
+
+    # Then each module has a pyc named for CPython 3.13 with 3.13's magic number, hash-checked
+    # only (flags 0b01: a zip's timestamps can't be trusted), and its traceback path in /var/task
+    modules = sorted(out.rglob("*.py"))
+    assert modules
+    for module in modules:
+        pyc = module.parent / "__pycache__" / f"{module.stem}.cpython-313.pyc"
+        data = pyc.read_bytes()
+        assert data[:4] == PYC_MAGIC == b"\xf3\r\r\n"
+        assert int.from_bytes(data[4:8], "little") == 0b01
+    handler = (out / "functions/upload/__pycache__/handler.cpython-313.pyc").read_bytes()
+    assert b"/var/task/functions/upload/handler.py" in handler
+
+
+def test_pruning_drops_what_the_runtime_never_reads(tmp_path: Path):
+    # Given what pip leaves in a target directory
+    for name in ("pkg/__init__.py", "pkg/tests/test_pkg.py", "pkg/core.pyi", "pkg/py.typed",
+                 "pkg/__pycache__/core.cpython-311.pyc", "bin/tool",
+                 "pkg-1.0.dist-info/METADATA", "pkg-1.0.dist-info/RECORD",
+                 "pkg-1.0.dist-info/WHEEL", "pkg-1.0.dist-info/licenses/LICENSE"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+
+    prune(tmp_path)
+
+    kept = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert kept == ["pkg-1.0.dist-info/METADATA", "pkg-1.0.dist-info/licenses/LICENSE",
+                    "pkg/__init__.py"]
 
 
 def test_bundle_works_without_openapi_doc(project: Path, tmp_path_factory):
