@@ -17,7 +17,8 @@ import time
 from bench.report import ROOT, write_section
 
 # Order matters only for reading: the quick ones first.
-MODULES = ("coldstart", "coldstart_bundled", "package_size", "calls", "hotkeys", "load", "images", "draw")
+MODULES = ("coldstart", "coldstart_bundled", "package_size", "calls", "hotkeys", "load", "images",
+           "draw")
 
 
 def available() -> list[str]:
