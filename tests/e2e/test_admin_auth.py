@@ -80,3 +80,66 @@ def test_admin_route_lets_the_organiser_through(api, route, organiser_token):
     # The refusals above mean something only if the organiser's token does get in.
     response = _call(api, route, organiser_token)
     assert response.status_code not in (401, 403, 500), response.text
+
+
+def _cognito(stack: dict[str, Any]) -> Any:
+    import boto3
+
+    return boto3.client(
+        "cognito-idp", endpoint_url=stack["aws_endpoint_url"], region_name=stack["region"],
+        aws_access_key_id="local", aws_secret_access_key="local",
+    )
+
+
+def test_a_password_alone_does_not_sign_an_organiser_in(stack):
+    # Given the organiser's right password
+    cognito = _cognito(stack)
+    asked = cognito.initiate_auth(
+        ClientId=stack["user_pool_client_id"], AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": stack["organiser"]["username"],
+                        "PASSWORD": stack["organiser"]["password"]},
+    )
+    # Then Cognito asks for the authenticator's code instead of handing out tokens
+    assert asked["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+    assert "AuthenticationResult" not in asked
+    # And a wrong code is refused
+    from local.totp import fresh_code
+
+    right = fresh_code(stack["organiser"]["totp_secret"])
+    with pytest.raises(cognito.exceptions.CodeMismatchException):
+        cognito.respond_to_auth_challenge(
+            ClientId=stack["user_pool_client_id"], ChallengeName="SOFTWARE_TOKEN_MFA",
+            Session=asked["Session"],
+            ChallengeResponses={"USERNAME": stack["organiser"]["username"],
+                                "SOFTWARE_TOKEN_MFA_CODE": f"{(int(right) + 1) % 1_000_000:06d}"})
+
+
+@pytest.mark.parametrize("group", ["x,organisers", "organisers,x"])
+def test_a_group_whose_name_holds_organisers_and_a_comma_grants_nothing(stack, group):
+    # Given a user in a Cognito group named e.g. "x,organisers" (a comma is allowed in names)
+    from local.totp import fresh_code
+
+    cognito, pool, app = _cognito(stack), stack["user_pool_id"], stack["user_pool_client_id"]
+    username, password = f"commas-{group.index(',')}-{time.time_ns()}", "Commas-in-Groups-1!"
+    cognito.create_group(UserPoolId=pool, GroupName=group)
+    cognito.admin_create_user(UserPoolId=pool, Username=username, TemporaryPassword=password,
+                              MessageAction="SUPPRESS")
+    cognito.admin_add_user_to_group(UserPoolId=pool, Username=username, GroupName=group)
+    # who signs in as a new user does: own password, authenticator app, tokens
+    asked = cognito.initiate_auth(ClientId=app, AuthFlow="USER_PASSWORD_AUTH",
+                                  AuthParameters={"USERNAME": username, "PASSWORD": password})
+    asked = cognito.respond_to_auth_challenge(
+        ClientId=app, ChallengeName="NEW_PASSWORD_REQUIRED", Session=asked["Session"],
+        ChallengeResponses={"USERNAME": username, "NEW_PASSWORD": password + "2"})
+    associated = cognito.associate_software_token(Session=asked["Session"])
+    verified = cognito.verify_software_token(
+        Session=associated["Session"], UserCode=fresh_code(associated["SecretCode"]))
+    tokens = cognito.respond_to_auth_challenge(
+        ClientId=app, ChallengeName="MFA_SETUP", Session=verified["Session"],
+        ChallengeResponses={"USERNAME": username})["AuthenticationResult"]
+    assert _claims_of(tokens["IdToken"])["cognito:groups"] == [group]
+    # When they call an organiser route (HTTP API hands the group over as "[x,organisers]")
+    answer = requests.get(f"{stack['api_url']}/admin/photos", timeout=10,
+                          headers={"Authorization": f"Bearer {tokens['IdToken']}"})
+    # Then they are not an organiser
+    assert answer.status_code == 403, answer.text
