@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infra.wiring import Function
+from local import iam
 
 
 @dataclass
@@ -44,11 +45,12 @@ class Invoker:
     def __init__(self) -> None:
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        iam.install()  # records each function's AWS calls when the tests ask for it
 
     def invoke(self, fn: Function, event: dict[str, Any]) -> Any:
         with self._guard:
             lock = self._locks.setdefault(fn.name, threading.Lock())
         handler = getattr(importlib.import_module(fn.module), fn.attribute)
         context = LocalContext(fn.name, fn.memory_mb, fn.timeout_s)
-        with lock:
+        with lock, iam.running(fn.name):
             return handler(event, context)

@@ -11,6 +11,9 @@ import pytest
 from infra.settings import load_settings
 from infra.wiring import WIRING, environment
 
+# The IAM check: every function's AWS calls evaluated against its synthesized policy.
+pytest_plugins = ["tests.iam.plugin"]
+
 REGION = "eu-west-2"
 
 # The settings deployed functions get (infra/settings.py -> function_environment(), as the stack
