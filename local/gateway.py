@@ -284,7 +284,10 @@ class Gateway:
             return True
         if self.site_dir is None or not self.site_dir.is_dir():
             return False
-        target = self._site_file(self.site_dir.resolve(), unquote(path))
+        try:
+            target = self._site_file(self.site_dir.resolve(), unquote(path))
+        except (ValueError, OSError):  # e.g. %00, or a name too long for the file system
+            target = None
         if target is None:
             return False
         types = {".html": "text/html; charset=utf-8", ".js": "text/javascript",

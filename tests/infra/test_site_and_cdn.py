@@ -177,8 +177,9 @@ def _rendered(value: Any) -> str:
 
 def _headers_policy(resources: Resources, behaviour: dict[str, Any]) -> dict[str, Any]:
     policy_id = behaviour["ResponseHeadersPolicyId"]["Ref"]
-    config: dict[str, Any] = resources[policy_id]["Properties"]["ResponseHeadersPolicyConfig"]
-    return config["SecurityHeadersConfig"]
+    config = resources[policy_id]["Properties"]["ResponseHeadersPolicyConfig"]
+    headers: dict[str, Any] = config["SecurityHeadersConfig"]
+    return headers
 
 
 def _csp(headers: dict[str, Any]) -> dict[str, list[str]]:

@@ -149,7 +149,7 @@ def _get(port, raw_path):
 
 @pytest.mark.parametrize("raw_path", [
     "/../secret", "/../secret.html", "/signup/../../secret", "/%2e%2e/secret",
-    "/signup/%2E%2E/%2e%2e/secret", "/..%2fsecret", "/../notes.txt",
+    "/signup/%2E%2E/%2e%2e/secret", "/..%2fsecret", "/../notes.txt", "/secret%00", "/" + "a" * 5000,
 ])
 def test_the_static_fallback_never_serves_a_file_outside_the_site(served_site, raw_path):
     # When a request climbs out of site/ with .. segments, plain or percent-encoded
