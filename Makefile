@@ -8,7 +8,7 @@ NODE_STAMP := node_modules/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: run test unit lint synth deploy openapi bench cost clean screenshots
+.PHONY: run test suite chromium unit lint synth deploy preflight openapi bench cost clean screenshots
 
 $(VENV_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +24,18 @@ $(NODE_STAMP): package.json package-lock.json
 run: $(VENV_STAMP)
 	$(PY) -m local
 
-## test: lint, then every test (unit, integration, infra, e2e)
-test: $(VENV_STAMP) $(NODE_STAMP) lint
+## test: Chromium for the browser tests (installed if missing), lint, then every test
+# The Chromium check finishes before anything else starts (even with -j): it may stop at once.
+test: chromium
+	@$(MAKE) --no-print-directory suite
+
+# lint, then every test (unit, integration, infra, e2e)
+suite: $(VENV_STAMP) $(NODE_STAMP) lint
 	$(PY) -m pytest -q -n 2 --dist loadfile
+
+# Debian's chromium at /usr/bin/chromium: apt-get installs it (root or sudo), or it says how.
+chromium:
+	@$(PYTHON) scripts/ensure_chromium.py
 
 unit: $(VENV_STAMP)
 	$(PY) -m pytest -q tests/unit
@@ -36,7 +45,7 @@ lint: $(VENV_STAMP)
 	$(VENV)/bin/mypy .
 
 ## screenshots: refresh docs/screenshots/ (the site at phone and desktop widths) from the browser tests
-screenshots: $(VENV_STAMP)
+screenshots: chromium $(VENV_STAMP)
 	UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q tests/e2e/test_site_pages.py tests/e2e/test_site_journeys.py
 
 ## openapi: regenerate docs/openapi.json from the handlers
@@ -45,6 +54,10 @@ openapi: $(VENV_STAMP)
 
 synth: $(VENV_STAMP) $(NODE_STAMP)
 	npx cdk synth --quiet
+
+## preflight: check the target account and region before a deploy (AWS credentials; ARGS=--strict)
+preflight: $(VENV_STAMP)
+	$(PY) -m infra.preflight $(ARGS)
 
 ## deploy: cdk deploy (needs AWS credentials; see docs/OPERATIONS.md)
 deploy: $(VENV_STAMP) $(NODE_STAMP)

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from infra.constants import CONTEXT_KEY, LOG_RETENTION_CHOICES, PROJECT_ROOT, SCHEDULE_GRACE_DAYS
+from infra.quotas import NEW_ACCOUNT_QUOTA
 
 _EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[A-Za-z]{2,}$")
 _SITE_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d+)?$")
@@ -105,6 +106,9 @@ class EventSettings(BaseModel):
     # ACM certificate (us-east-1) for site_url's host: CloudFront then answers on that domain.
     # Without one, site_url must be the distribution's own https://<id>.cloudfront.net.
     site_certificate_arn: Annotated[str, AfterValidator(_certificate)] | None = None
+    # The account's Lambda concurrent-executions quota, as `make preflight` reports it. Synth
+    # refuses reserved concurrency that this quota cannot give (new accounts have 10).
+    lambda_concurrency_quota: Annotated[int, Field(ge=NEW_ACCOUNT_QUOTA)] = NEW_ACCOUNT_QUOTA
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> EventSettings:

@@ -18,6 +18,7 @@ from infra.constructs.observability import Observability
 from infra.constructs.schedules import Schedules
 from infra.constructs.site import Site
 from infra.constructs.storage import Storage
+from infra.quotas import check_concurrency
 from infra.settings import EventSettings
 from infra.wiring import EMAIL_FEEDBACK, MEDIA_BUCKET, Wiring, environment
 
@@ -56,6 +57,7 @@ class TechognitionStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         check_wiring(wiring)
+        check_concurrency(wiring.functions, settings.lambda_concurrency_quota)
         self.wiring = wiring
         self.settings = settings
 

@@ -59,6 +59,9 @@ class QueueSource:
     queue: str  # a Queue name, or "<name>-dlq" for its dead-letter queue
     batch_size: int = 10
     max_batching_window_s: int = 0
+    # The most concurrent invocations this source starts (SQS's minimum is 2): it caps a consumer
+    # without reserving concurrency, which a new account cannot give (infra/quotas.py).
+    max_concurrency: int = 2
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,8 @@ class Function:
     schedules: tuple[Schedule, ...] = ()
     memory_mb: int = 256
     timeout_s: int = 10
+    # Reserved concurrency: none by default. A new account (quota 10, of which Lambda keeps 10
+    # unreserved) cannot reserve any; synth checks it against `lambda_concurrency_quota`.
     reserved_concurrency: int | None = None
     # Least privilege, declared per function and turned into grant_* calls by CDK.
     table: Access | None = "write"
@@ -164,10 +169,10 @@ WIRING = Wiring(
         Function(
             name="upload-processor",
             handler="functions.upload.processor.lambda_handler",
-            queue_sources=(QueueSource(PHOTO_UPLOADS, batch_size=1),),
+            # Uploads queue up and catch up rather than take the API's concurrency.
+            queue_sources=(QueueSource(PHOTO_UPLOADS, batch_size=1, max_concurrency=20),),
             memory_mb=1536,
             timeout_s=60,
-            reserved_concurrency=20,
             buckets=((MEDIA_BUCKET, "write"),),
             uses_rekognition=True,
             requirements=("aws-lambda-powertools", "pydantic", "pillow", "pillow-heif"),
@@ -176,7 +181,6 @@ WIRING = Wiring(
             name="upload-failures",
             handler="functions.upload.failures.lambda_handler",
             queue_sources=(QueueSource(f"{PHOTO_UPLOADS}-dlq"),),
-            reserved_concurrency=2,
         ),
         Function(
             name="moderation-api",
@@ -216,7 +220,6 @@ WIRING = Wiring(
             name="pledge-email-feedback",
             handler="functions.pledge.feedback.lambda_handler",
             queue_sources=(QueueSource(EMAIL_FEEDBACK),),
-            reserved_concurrency=2,
         ),
         Function(
             name="prizedraw-api",
@@ -237,7 +240,8 @@ WIRING = Wiring(
             schedules=(Schedule("draw-hourly", minute=5),),
             sends_email=True,
             timeout_s=300,
-            reserved_concurrency=1,
+            # No reserved concurrency of 1: overlapping runs are harmless, as a day is drawn in
+            # one conditional transaction (functions/prizedraw/store.py) that only one can win.
         ),
     ),
     queues=(

@@ -112,6 +112,7 @@ class Functions(Construct):
             code=function_code(spec),
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_s),
+            # None unless the wiring asks (infra/quotas.py: a new account cannot reserve any).
             reserved_concurrent_executions=spec.reserved_concurrency,
             role=role,
             log_group=log_group,
@@ -149,6 +150,8 @@ class Functions(Construct):
                         else None
                     ),
                     report_batch_item_failures=True,
+                    # Caps the consumer without reserving concurrency (works on any quota).
+                    max_concurrency=source.max_concurrency,
                     enabled=res.queue_polling,
                 )
             )

@@ -4,13 +4,15 @@ that switch standing charges off after the event (PITR, monitoring)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
 from infra.app import build_app
+from infra.quotas import concurrency_problems
 from infra.settings import SettingsError, load_settings
-from infra.wiring import WIRING
+from infra.wiring import WIRING, Wiring
 from shared.config import ApiConfig
 
 from .conftest import ORGANISER, SKIP_BUNDLING, of_type
@@ -191,3 +193,41 @@ def test_queue_polling_is_on_for_the_event_and_off_stops_every_mapping(
     assert all(m.get("Enabled", True) is True for m in mappings(resources))
     assert len(mappings(modified_resources)) == len(mappings(resources))
     assert all(m["Enabled"] is False for m in mappings(modified_resources))
+
+
+def _with(wiring: Wiring, name: str, **changes: Any) -> Wiring:
+    functions = tuple(
+        dataclasses.replace(fn, **changes) if fn.name == name else fn for fn in wiring.functions
+    )
+    return dataclasses.replace(wiring, functions=functions)
+
+
+def test_any_reserved_concurrency_fails_synth_on_a_new_accounts_quota():
+    # Given the wiring with one reservation, as the prize draw once had
+    wiring = _with(WIRING, "prizedraw-nightly", reserved_concurrency=1)
+    # Then synth refuses it for the default quota (10, all of it kept unreserved), saying why
+    with pytest.raises(ValueError, match=r"reserves 1 concurrent executions \(prizedraw-nightly 1\)"
+                       r".*quota of 10 only 0 can be reserved"):
+        build_app(wiring, {**SKIP_BUNDLING})
+
+
+def test_reserved_concurrency_fits_once_the_quota_is_raised():
+    wiring = _with(WIRING, "upload-processor", reserved_concurrency=20)
+    assert concurrency_problems(wiring.functions, 30) == []
+    (problem,) = concurrency_problems(wiring.functions, 29)
+    assert "only 19 can be reserved" in problem
+    # And the quota setting cannot be below what every account has
+    assert load_settings({"lambda_concurrency_quota": 1000}).lambda_concurrency_quota == 1000
+    with pytest.raises(SettingsError, match="lambda_concurrency_quota"):
+        load_settings({"lambda_concurrency_quota": 5})
+
+
+@pytest.mark.parametrize("cap", [0, 1, 1001])
+def test_a_queue_source_cap_outside_sqs_limits_fails_synth(cap):
+    (source,) = WIRING.function("upload-failures").queue_sources
+    wiring = _with(
+        WIRING, "upload-failures", queue_sources=(dataclasses.replace(source, max_concurrency=cap),)
+    )
+    with pytest.raises(ValueError, match=rf"upload-failures: max_concurrency {cap} of queue "
+                       r"'photo-uploads-dlq' must be between 2 and 1000"):
+        build_app(wiring, {**SKIP_BUNDLING})

@@ -55,7 +55,35 @@ def test_function_limits_come_from_the_wiring(resources):
         props = functions[spec.handler]
         assert props["MemorySize"] == spec.memory_mb
         assert props["Timeout"] == spec.timeout_s
-        assert props.get("ReservedConcurrentExecutions") == spec.reserved_concurrency
+
+
+def test_no_function_reserves_concurrency_so_a_new_account_can_deploy(resources):
+    # A new account's quota is 10 and Lambda keeps 10 unreserved: any reservation fails deploy
+    functions = of_type(resources, "AWS::Lambda::Function").values()
+    assert [f for f in functions if "ReservedConcurrentExecutions" in f["Properties"]] == []
+    assert all(fn.reserved_concurrency is None for fn in WIRING.functions)
+
+
+def test_every_queue_consumer_is_capped_by_its_event_source(resources):
+    # Given each function's logical id by handler
+    by_handler = {
+        f["Properties"]["Handler"]: logical_id
+        for logical_id, f in of_type(resources, "AWS::Lambda::Function").items()
+    }
+    mappings = of_type(resources, "AWS::Lambda::EventSourceMapping").values()
+    caps = {
+        m["FunctionName"]["Ref"]: m["ScalingConfig"]["MaximumConcurrency"]
+        for m in (mapping["Properties"] for mapping in mappings)
+    }
+    # Then every queue source has the maximum concurrency its wiring declares
+    expected = {
+        by_handler[fn.handler]: source.max_concurrency
+        for fn in WIRING.functions
+        for source in fn.queue_sources
+    }
+    assert caps == expected
+    # And the processor, the one that could eat the account's concurrency, is capped at 20
+    assert caps[by_handler["functions.upload.processor.lambda_handler"]] == 20
 
 
 def test_each_function_has_its_own_role(resources):
