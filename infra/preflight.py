@@ -98,6 +98,12 @@ def bootstrap(clients: Clients, account: str, region: str) -> Finding:
     return Finding(check, "ok", f"bootstrap version {version} in {region}")
 
 
+# An update that rolled back leaves the previous, working version (ROLLBACK_COMPLETE does not).
+_USABLE_STACK = frozenset(
+    {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE"}
+)
+
+
 def _bootstrap_stack(clients: Clients, check: str, command: str) -> Finding:
     try:
         stacks = clients("cloudformation").describe_stacks(StackName=BOOTSTRAP_STACK)["Stacks"]
@@ -108,7 +114,7 @@ def _bootstrap_stack(clients: Clients, check: str, command: str) -> Finding:
         return _unknown(check, exc, f"aws cloudformation describe-stacks --stack-name "
                         f"{BOOTSTRAP_STACK}")
     status = stacks[0]["StackStatus"]
-    if not status.endswith("_COMPLETE") or "ROLLBACK" in status:
+    if status not in _USABLE_STACK:
         return Finding(check, "blocker", f"{BOOTSTRAP_STACK} stack is {status}", command)
     return Finding(check, "ok", f"{BOOTSTRAP_STACK} stack is {status}")
 
