@@ -107,6 +107,8 @@ class Facts:
     rest_apis: int = 0
     schedules: int = 0
     standing: list[Standing] = field(default_factory=list)
+    # Rekognition calls per processed photo, from the functions' PRESCREEN_CHECKS setting.
+    prescreen_calls: int = 0
 
 
 def _function_name(props: Mapping[str, Any], logical_id: str) -> str:
@@ -135,6 +137,10 @@ _COUNTED = {
 }
 
 
+# DetectFaces for "faces"; DetectModerationLabels too for "all" (shared/prescreen.py).
+PRESCREEN_CALLS = {"all": 2, "faces": 1, "off": 0}
+
+
 def read_template(template: Template, prices: Prices) -> Facts:
     facts = Facts()
     retentions: list[int | None] = []
@@ -144,6 +150,9 @@ def read_template(template: Template, prices: Prices) -> Facts:
         if kind in _COUNTED:
             setattr(facts, _COUNTED[kind], getattr(facts, _COUNTED[kind]) + 1)
         elif kind == "AWS::Lambda::Function":
+            variables = (props.get("Environment") or {}).get("Variables") or {}
+            if "PRESCREEN_CHECKS" in variables:
+                facts.prescreen_calls = PRESCREEN_CALLS[str(variables["PRESCREEN_CHECKS"])]
             facts.functions[logical_id] = Function(
                 logical_id,
                 _function_name(props, logical_id),
@@ -346,8 +355,8 @@ def xray_traces(invocations: float, scenario: Mapping[str, Any], usage: Mapping[
 
 
 FIXES = {
-    "Rekognition": "pre-screening is 2 images per upload (DetectModerationLabels + DetectFaces), "
-    "required by the moderation issue and kept: see the subtotal without it",
+    "Rekognition": 'pre-screening per photo: {"prescreen": "faces"} is one call (the face/age '
+    'check safeguarding needs), "all" two, "off" none (docs/OPERATIONS.md, Pre-screening)',
     "SES": "one email per decision: send a daily digest per uploader, or email approvals only",
     "CloudFront": "image bytes dominate: WebP/AVIF thumbnails, smaller display images",
     "X-Ray": "a sampling rule (e.g. 1% after the reservoir), or tracing PassThrough",
@@ -570,10 +579,10 @@ class _Estimate:
         )
         emails = self.total("emails")
         self.add("SES", "emails", emails, "emails", emails / 1000 * prices["ses_email"])
-        screened = self.total("rekognition")
+        screened = self.counts.get("process_upload", 0.0) * self.facts.prescreen_calls
         self.add(
             "Rekognition",
-            "images analysed",
+            f"images analysed ({self.facts.prescreen_calls} calls a photo)",
             screened,
             "images",
             screened * prices["rekognition_image"],

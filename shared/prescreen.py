@@ -6,9 +6,14 @@ does not implement Rekognition). Pre-screening never approves or rejects anythin
 raises: when Rekognition fails or refuses an image, the photo is queued "pre-screen unavailable"
 for an organiser to look at with no automated help.
 
+Which checks run is a setting (`PRESCREEN_CHECKS`, cdk.json `prescreen`): `faces` (the default:
+DetectFaces with age ranges, what routes "may show pupils" to a human), `all` (also
+DetectModerationLabels: a second paid call per photo), `off` (no call; every photo is seen by an
+organiser before it is public anyway).
+
 Result (stored on the photo as `prescreen`):
-`{"status": "ok" | "flagged" | "unavailable", "flags": [str], "labels": [{"name", "confidence"}],
-"faces_under_18": int}`.
+`{"status": "ok" | "flagged" | "unavailable" | "off", "flags": [str],
+"labels": [{"name", "confidence"}], "faces_under_18": int}`.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from typing import Any, Literal, Protocol
 
 from shared.observability import logger
 
-PrescreenStatus = Literal["ok", "flagged", "unavailable"]
+PrescreenStatus = Literal["ok", "flagged", "unavailable", "off"]
+Checks = Literal["all", "faces", "off"]
 
 MAY_SHOW_PUPILS = "may show pupils: check consent"
 UNAVAILABLE = "pre-screen unavailable"
@@ -32,6 +38,7 @@ class Findings:
     labels: list[dict[str, Any]] = field(default_factory=list)
     faces_under_18: int = 0
     unavailable: bool = False
+    off: bool = False  # no automatic check is configured
 
     def result(self) -> dict[str, Any]:
         flags = [
@@ -42,7 +49,8 @@ class Findings:
         if self.unavailable:
             flags.append(UNAVAILABLE)
         status: PrescreenStatus = (
-            "unavailable" if self.unavailable else "flagged" if flags else "ok"
+            "unavailable" if self.unavailable else "flagged" if flags
+            else "off" if self.off else "ok"
         )
         return {
             "status": status,
@@ -57,26 +65,32 @@ class Screener(Protocol):
 
 
 class RekognitionScreener:
-    """`DetectModerationLabels` over `min_confidence`, and `DetectFaces` with age ranges."""
+    """`DetectFaces` with age ranges, and with `all` `DetectModerationLabels` over
+    `min_confidence`."""
 
-    def __init__(self, rekognition: Callable[[], Any], *, min_confidence: float) -> None:
+    def __init__(self, rekognition: Callable[[], Any], *, min_confidence: float,
+                 checks: Checks = "faces") -> None:
         self._rekognition = rekognition  # a factory, so that no client exists until needed
         self.min_confidence = min_confidence
+        self.checks = checks
 
     def screen(self, image: bytes, caption: str) -> dict[str, Any]:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        findings = Findings()
+        findings = Findings(off=self.checks == "off")
+        if findings.off:
+            return findings.result()
         try:
             client = self._rekognition()
-            labels = client.detect_moderation_labels(
-                Image={"Bytes": image}, MinConfidence=self.min_confidence
-            ).get("ModerationLabels", [])
-            findings.labels = [
-                {"name": str(lab["Name"]), "confidence": round(float(lab["Confidence"]), 1)}
-                for lab in labels
-                if float(lab.get("Confidence", 0)) >= self.min_confidence
-            ]
+            if self.checks == "all":
+                labels = client.detect_moderation_labels(
+                    Image={"Bytes": image}, MinConfidence=self.min_confidence
+                ).get("ModerationLabels", [])
+                findings.labels = [
+                    {"name": str(lab["Name"]), "confidence": round(float(lab["Confidence"]), 1)}
+                    for lab in labels
+                    if float(lab.get("Confidence", 0)) >= self.min_confidence
+                ]
             faces = client.detect_faces(
                 Image={"Bytes": image}, Attributes=["AGE_RANGE"]
             ).get("FaceDetails", [])
@@ -118,21 +132,24 @@ class CaptionScreener:
         return findings.result()
 
 
-def screener(mode: str, *, min_confidence: float) -> Screener:
+def screener(mode: str, *, min_confidence: float, checks: Checks = "faces") -> Screener:
     if mode == "rekognition":
         from shared.aws import client
 
-        return RekognitionScreener(lambda: client("rekognition"), min_confidence=min_confidence)
+        return RekognitionScreener(lambda: client("rekognition"), min_confidence=min_confidence,
+                                   checks=checks)
     if mode == "caption":
         return CaptionScreener()
     raise ValueError(f"unknown pre-screen mode: {mode}")
 
 
-def prescreen(image: bytes, caption: str, *, mode: str, min_confidence: float) -> dict[str, Any]:
+def prescreen(image: bytes, caption: str, *, mode: str, min_confidence: float,
+              checks: Checks = "faces") -> dict[str, Any]:
     """Screen a display image; never raises for anything Rekognition does."""
-    return screener(mode, min_confidence=min_confidence).screen(image, caption)
+    return screener(mode, min_confidence=min_confidence, checks=checks).screen(image, caption)
 
 
 def needs_attention(result: dict[str, Any] | None) -> bool:
-    """Whether a pre-screen result puts a photo first in the queue (flagged or unscreened)."""
-    return bool(result) and (result or {}).get("status") != "ok"
+    """Whether a pre-screen result puts a photo first in the queue (flagged, or a check that
+    should have run and could not). With checks `off` no photo is ahead of another."""
+    return bool(result) and (result or {}).get("status") not in ("ok", "off")

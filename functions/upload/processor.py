@@ -42,7 +42,8 @@ def record_handler(record: SQSRecord) -> None:
 
     def screen(image: bytes, caption: str) -> dict[str, Any]:
         return prescreen(image, caption, mode=config.prescreen,
-                         min_confidence=config.prescreen_min_confidence)
+                         min_confidence=config.prescreen_min_confidence,
+                         checks=config.prescreen_checks)
 
     for obj in logic.s3_objects(record.body):
         if obj.bucket != config.media_bucket:

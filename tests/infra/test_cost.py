@@ -92,6 +92,23 @@ def test_more_usage_never_costs_less(key, facts, usage, prices):
     assert after > before
 
 
+@pytest.mark.parametrize(("checks", "calls"), [("faces", 1), ("all", 2), ("off", 0)])
+def test_rekognition_is_costed_per_call_the_prescreen_setting_makes(
+    checks, calls, template_dict, usage, prices
+):
+    # Given the template with its functions' PRESCREEN_CHECKS set to one setting
+    changed = json.loads(json.dumps(template_dict).replace(
+        '"PRESCREEN_CHECKS": "faces"', f'"PRESCREEN_CHECKS": "{checks}"'))
+    facts = cost.read_template(changed, prices)
+    busy = usage["scenarios"]["busy_week"]
+    # When the busy week is costed, Then Rekognition is uploads x calls a photo
+    rekognition = [line for line in cost.estimate(facts, busy, usage, prices)
+                   if line.service == "Rekognition"]
+    assert facts.prescreen_calls == calls
+    assert rekognition[0].quantity == busy["uploads"] * calls
+    assert rekognition[0].usd == pytest.approx(busy["uploads"] * calls * 0.00116)
+
+
 def test_the_idle_month_has_no_per_request_costs(facts, usage, prices):
     idle = usage["scenarios"]["idle_month"]
     lines = cost.estimate(facts, idle, usage, prices, ["SomeMetric"])
@@ -166,26 +183,31 @@ def off_facts(modified_template, prices) -> cost.Facts:
     return cost.read_template(modified_template, prices)
 
 
-def test_the_report_prints_three_scenarios_and_checks_the_idle_goal_with_monitoring_off(
+def test_the_report_prints_every_scenario_and_checks_the_busy_and_idle_goals(
     usage, capsys, template_json, modified_template, tmp_path
 ):
-    # Given the event's template and the one synthesized with monitoring off
+    # Given the event's template and the one synthesized with monitoring off (the pre-screening
+    # scenarios are synthesized by the report itself, with their settings)
     off = tmp_path / "off.template.json"
     off.write_text(json.dumps(modified_template), encoding="utf-8")
     # When the report runs on them
     argv = ["--template", str(template_json), "--template", f"idle_month_monitoring_off={off}"]
     assert cost.main(argv) == 0
     out = capsys.readouterr().out
-    # Then it shows the busy week, the idle month with monitoring on and with it off
+    # Then it shows the busy week per pre-screen setting, the idle month with monitoring on, off
     titles = [scenario["title"] for scenario in usage["scenarios"].values()]
-    assert len(titles) == 3
+    assert len(titles) == 5
     assert all(f"## {title}" in out for title in titles)
     assert "## Busy week, monitoring on" in out
     assert "## Idle month, monitoring on" in out and "## Idle month, monitoring off" in out
-    # And only the last is checked against its goal; the other two are for information
-    assert out.count("goal: < $") == 1
-    assert out.count("for information (goal not checked here)") == 2
+    # And the reference week and the idle month off are checked; the rest are for information
+    assert out.count("goal: < $") == 2
+    assert out.count("for information (goal not checked here)") == 3
+    assert out.index("goal: < $25.00") < out.index("## Busy week, pre-screening all")
     assert out.rindex("goal: < $0.50") > out.index("## Idle month, monitoring off")
+    # And each pre-screen setting shows its calls a photo
+    assert "images analysed (1 calls a photo)" in out  # faces, the default
+    assert "images analysed (2 calls a photo)" in out  # all
     # And the busy week has its per-service breakdown and a subtotal without Rekognition
     busy = out[: out.index("## Idle month")]
     assert "per service:" in busy and "Rekognition" in busy

@@ -37,10 +37,35 @@ def _faces(stub: Stubber, lows: list[int]) -> None:
                       {"Image": {"Bytes": IMAGE}, "Attributes": ANY})
 
 
-def _screen(rekognition: Any, min_confidence: float = 60.0) -> dict[str, Any]:
-    return RekognitionScreener(lambda: rekognition, min_confidence=min_confidence).screen(
-        IMAGE, "any caption"
-    )
+def _screen(rekognition: Any, min_confidence: float = 60.0, checks: Any = "all") -> dict[str, Any]:
+    return RekognitionScreener(lambda: rekognition, min_confidence=min_confidence,
+                               checks=checks).screen(IMAGE, "any caption")
+
+
+def test_faces_only_makes_one_call_and_still_routes_pupils_to_a_human(rekognition):
+    # Given the default checks (faces): no DetectModerationLabels is stubbed, so one would fail
+    with Stubber(rekognition) as stub:
+        _faces(stub, [12, 35])
+        result = _screen(rekognition, checks="faces")
+        stub.assert_no_pending_responses()
+    assert result["status"] == "flagged"
+    assert result["flags"] == [MAY_SHOW_PUPILS]
+    assert needs_attention(result)
+
+
+def test_checks_off_call_nothing_and_put_no_photo_ahead(rekognition):
+    with Stubber(rekognition) as stub:  # any call would raise: nothing is stubbed
+        result = _screen(rekognition, checks="off")
+        stub.assert_no_pending_responses()
+    assert result == {"status": "off", "flags": [], "labels": [], "faces_under_18": 0}
+    assert not needs_attention(result)
+
+
+def test_the_default_checks_are_faces():
+    from shared.config import ApiConfig
+
+    assert ApiConfig.model_fields["prescreen_checks"].default == "faces"
+    assert RekognitionScreener(lambda: None, min_confidence=60).checks == "faces"
 
 
 def test_a_clean_photo_of_adults_is_ok(rekognition):
@@ -141,7 +166,7 @@ def test_rekognition_mode_uses_the_shared_client_with_the_configured_confidence(
             _labels(stub, [], min_confidence=75.0)
             _faces(stub, [8])
             result = prescreen(IMAGE, "no words matter here", mode="rekognition",
-                               min_confidence=75.0)
+                               min_confidence=75.0, checks="all")
             stub.assert_no_pending_responses()
     finally:
         set_client("rekognition", None)
