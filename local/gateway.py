@@ -316,7 +316,8 @@ class Gateway:
 
     def _page_headers(self) -> dict[str, str]:
         """The security headers CloudFront's response headers policy adds to the site."""
-        headers = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer",
+        headers = {"x-content-type-options": "nosniff",
+                   "referrer-policy": "strict-origin-when-cross-origin",
                    "x-frame-options": "DENY"}
         if self.content_security_policy:
             headers["content-security-policy"] = self.content_security_policy
