@@ -46,7 +46,7 @@ lint: $(VENV_STAMP)
 
 ## screenshots: refresh docs/screenshots/ (the site at phone and desktop widths) from the browser tests
 screenshots: chromium $(VENV_STAMP)
-	UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q tests/e2e/test_site_pages.py tests/e2e/test_site_journeys.py
+	UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q tests/e2e/test_site_*.py
 
 ## openapi: regenerate docs/openapi.json from the handlers
 openapi: $(VENV_STAMP)
