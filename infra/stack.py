@@ -98,6 +98,7 @@ class TechognitionStack(Stack):
                 "SES_CONFIGURATION_SET": email.configuration_set.configuration_set_name,
                 "CDN_DISTRIBUTION_ID": storage.distribution.distribution_id,
             },
+            queue_urls={name: queue.queue_url for name, queue in messaging.queues.items()},
         )
         functions = Functions(
             self,

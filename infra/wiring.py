@@ -147,6 +147,7 @@ def organiser(method: str, path: str) -> Route:
 MEDIA_BUCKET = "media"
 PHOTO_UPLOADS = "photo-uploads"
 EMAIL_FEEDBACK = "email-feedback"
+CDN_INVALIDATIONS = "cdn-invalidations"  # takedowns' CDN invalidations, retried until accepted
 INCOMING_PREFIX = "incoming/"
 
 WIRING = Wiring(
@@ -164,7 +165,8 @@ WIRING = Wiring(
                 public("POST", "/photos/{photo_id}/reports"),
             ),
             buckets=((MEDIA_BUCKET, "write"),),
-            invalidates_cdn=True,  # a report takes the photo down at once
+            queues_send=(CDN_INVALIDATIONS,),  # a report takes the photo down at once
+            invalidates_cdn=True,  # directly, when the queue can't be reached
         ),
         Function(
             name="upload-processor",
@@ -192,7 +194,8 @@ WIRING = Wiring(
             ),
             buckets=((MEDIA_BUCKET, "write"),),
             sends_email=True,
-            invalidates_cdn=True,  # takedowns
+            queues_send=(CDN_INVALIDATIONS,),  # takedowns
+            invalidates_cdn=True,  # directly, when the queue can't be reached
         ),
         Function(
             name="pledge-api",
@@ -214,7 +217,15 @@ WIRING = Wiring(
             ),
             buckets=((MEDIA_BUCKET, "write"),),
             sends_email=True,
-            invalidates_cdn=True,  # erasure removes a person's public photos
+            queues_send=(CDN_INVALIDATIONS,),  # erasure removes a person's public photos
+            invalidates_cdn=True,  # directly, when the queue can't be reached
+        ),
+        Function(
+            name="cdn-invalidations",
+            handler="functions.moderation.invalidations.lambda_handler",
+            queue_sources=(QueueSource(CDN_INVALIDATIONS),),
+            table=None,
+            invalidates_cdn=True,
         ),
         Function(
             name="pledge-email-feedback",
@@ -247,6 +258,9 @@ WIRING = Wiring(
     queues=(
         Queue(PHOTO_UPLOADS, visibility_timeout_s=360, max_receive_count=3),
         Queue(EMAIL_FEEDBACK, visibility_timeout_s=60),
+        # A refused invalidation comes back every 2 minutes for about a day before it parks in
+        # the dead-letter queue (and its alarm calls ops).
+        Queue(CDN_INVALIDATIONS, visibility_timeout_s=120, max_receive_count=720),
     ),
     buckets=(
         Bucket(
@@ -261,23 +275,34 @@ WIRING = Wiring(
 )
 
 
+def queue_url_variable(queue: str) -> str:
+    """The variable of a queue's URL: `cdn-invalidations` → `CDN_INVALIDATIONS_QUEUE_URL`."""
+    return queue.upper().replace("-", "_") + "_QUEUE_URL"
+
+
 def environment(
     *,
     table_name: str,
     media_bucket: str,
     media_base_url: str,
     settings: dict[str, str],
+    queue_urls: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """The environment every function gets, in the cloud and locally alike.
 
     `settings` are the event's knobs (EVENT_START, EVENT_END, EVENT_TZ, WINNERS_PER_DAY, SITE_URL,
     SENDER_EMAIL, RETENTION_DAYS, ...), already upper-cased: `shared.config` validates them.
+    `queue_urls` (by wiring name) gives the URLs of the queues functions send to; sending is
+    still granted per function (`queues_send`).
     """
+    sent = {name for fn in WIRING.functions for name in fn.queues_send}
     return {
         "TABLE_NAME": table_name,
         "MEDIA_BUCKET": media_bucket,
         "MEDIA_BASE_URL": media_base_url,
         "POWERTOOLS_SERVICE_NAME": "techognition",
         "POWERTOOLS_METRICS_NAMESPACE": "Techognition",
+        **{queue_url_variable(name): url for name, url in (queue_urls or {}).items()
+           if name in sent},
         **settings,
     }

@@ -38,6 +38,7 @@ def default_settings(today: date, api_url: str) -> dict[str, str]:
         "SITE_URL": api_url,
         "SENDER_EMAIL": "hello@techognition.local",
         "WRITES_PER_IP_PER_HOUR": "10000",
+        "REPORTS_PER_IP_PER_HOUR": "10000",  # every test reports from 127.0.0.1
         "PRESCREEN": "caption",
     }
 
@@ -132,6 +133,7 @@ class LocalStack:
             media_bucket=self.provisioned.bucket_names["media"],
             media_base_url=f"{self.api_url}{MEDIA_PATH}",
             settings=settings,
+            queue_urls=self.provisioned.queue_urls,
         ))
         self._s3 = session.client("s3")
         self._start_sources(session, invoker, tz)

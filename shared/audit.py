@@ -2,7 +2,9 @@
 
 Items live in their own partition `AUDIT#<subject>` (e.g. `AUDIT#PHOTO#abc`) so that erasing a
 photo's personal data keeps the record that it was erased. Actors are organiser usernames or
-`system`; details never hold an email.
+`system`; details never hold an email. Details do hold free text (report texts, organisers'
+reasons), so every item carries the retention TTL that personal items get: the trail outlives
+the photo's erasure, not the retention period.
 """
 
 from __future__ import annotations
@@ -15,9 +17,20 @@ from shared.dynamo import Table
 from shared.types import iso
 
 
+def retention_horizon() -> int:
+    """The retention TTL of this function's configuration (for callers that hold no config)."""
+    from shared.config import BaseConfig, load
+    from shared.people import retention_ttl
+
+    return retention_ttl(load(BaseConfig))
+
+
 def audit_item(subject: str, *, at: datetime, actor: str, action: str,
-               detail: str = "") -> dict[str, Any]:
-    """The item to write (alone with `record`, or inside a transaction)."""
+               detail: str = "", ttl: int | None = None) -> dict[str, Any]:
+    """The item to write (alone with `record`, or inside a transaction).
+
+    `ttl` is the retention horizon of what is audited; without it, the function's own.
+    """
     stamp = iso(at)
     return {
         "pk": f"AUDIT#{subject}",
@@ -26,12 +39,13 @@ def audit_item(subject: str, *, at: datetime, actor: str, action: str,
         "actor": actor,
         "action": action,
         "detail": detail[:1000],
+        "ttl": ttl if ttl is not None else retention_horizon(),
     }
 
 
 def record(table: Table, subject: str, *, at: datetime, actor: str, action: str,
-           detail: str = "") -> None:
-    table.put(audit_item(subject, at=at, actor=actor, action=action, detail=detail))
+           detail: str = "", ttl: int | None = None) -> None:
+    table.put(audit_item(subject, at=at, actor=actor, action=action, detail=detail, ttl=ttl))
 
 
 def trail(table: Table, subject: str) -> list[dict[str, Any]]:

@@ -61,6 +61,10 @@ class ApiConfig(BaseConfig):
     signup_resend_minutes: int = Field(default=10, ge=0)
     # CloudFront in front of public/ (a takedown invalidates its paths); unset locally.
     cdn_distribution_id: str | None = None
+    # The queue that retries takedowns' CDN invalidations (infra/wiring.py, CDN_INVALIDATIONS).
+    cdn_invalidations_queue_url: str | None = None
+    # Reports per client IP and hour, on top of the write limit: reports hide photos.
+    reports_per_ip_per_hour: int = Field(default=20, ge=1)
 
 
 C = TypeVar("C", bound=BaseModel)

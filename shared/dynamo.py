@@ -1,4 +1,4 @@
-"""The DynamoDB access base: one table, plain-Python items, conditional writes, signed cursors.
+"""The DynamoDB access base: one table, plain-Python items, conditional writes, sealed cursors.
 
 Adapters in `shared/` and the functions build on `Table`; it speaks the low-level client (lighter
 to import than the resource layer) and turns its errors into `ConditionFailed` /
@@ -305,28 +305,61 @@ def assignments(fields: Mapping[str, Any], remove: Sequence[str] = ()) -> Assign
 
 
 # -- cursors ----------------------------------------------------------------------------------
+# A cursor is the list's last key, encrypted and authenticated (a deterministic SIV construction
+# from the standard library, so no crypto wheel rides in every function): the tag is an HMAC of
+# the plaintext and doubles as the IV of an HMAC-SHA256 counter-mode keystream. Readable cursors
+# leaked keys such as `PLEDGE#<pseudonym>`, linking people across lists. Both keys are derived
+# per list (scope), so the same key gives unrelated cursors in two lists.
+_TAG = 16
+MAX_CURSOR_CHARS = 2048
+
+
+def _cursor_keys(secret: bytes, scope: str) -> tuple[bytes, bytes]:
+    label = scope.encode() + b"\0"
+    return (hmac.new(secret, b"cursor-mac\0" + label, hashlib.sha256).digest(),
+            hmac.new(secret, b"cursor-enc\0" + label, hashlib.sha256).digest())
+
+
+def _keystream(key: bytes, iv: bytes, size: int) -> bytes:
+    blocks = (hmac.new(key, iv + n.to_bytes(4, "big"), hashlib.sha256).digest()
+              for n in range(-(-size // 32)))
+    return b"".join(blocks)[:size]
+
+
+def _xor(data: bytes, stream: bytes) -> bytes:
+    return (int.from_bytes(data, "big") ^ int.from_bytes(stream, "big")).to_bytes(len(data), "big")
+
+
 def encode_cursor(key: Item | None, *, secret: bytes, scope: str) -> str | None:
-    """An opaque cursor over a list's last key, signed so that a forged one is refused."""
+    """An opaque cursor over a list's last key: encrypted, and refused when forged."""
     if key is None:
         return None
+    mac_key, enc_key = _cursor_keys(secret, scope)
     body = json.dumps(key, separators=(",", ":"), sort_keys=True).encode()
-    tag = hmac.new(secret, scope.encode() + b"\0" + body, hashlib.sha256).digest()[:16]
-    return base64.urlsafe_b64encode(tag + body).decode().rstrip("=")
+    tag = hmac.new(mac_key, body, hashlib.sha256).digest()[:_TAG]
+    sealed = _xor(body, _keystream(enc_key, tag, len(body)))
+    return base64.urlsafe_b64encode(tag + sealed).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str | None, *, secret: bytes, scope: str) -> Item | None:
-    """The key a cursor carries; a BadRequest (400) for anything not signed by us for `scope`."""
+    """The key a cursor carries; a BadRequest (400) for anything not made by us for `scope`."""
     if not cursor:
         return None
     try:
+        if len(cursor) > MAX_CURSOR_CHARS:
+            raise ValueError("too long")
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        tag, body = raw[:16], raw[16:]
-        expected = hmac.new(secret, scope.encode() + b"\0" + body, hashlib.sha256).digest()[:16]
-        if len(cursor) > 2048 or not hmac.compare_digest(tag, expected):
-            raise ValueError("bad signature")
+        tag, sealed = raw[:_TAG], raw[_TAG:]
+        if len(tag) < _TAG or not sealed:
+            raise ValueError("too short")
+        mac_key, enc_key = _cursor_keys(secret, scope)
+        body = _xor(sealed, _keystream(enc_key, tag, len(sealed)))
+        expected = hmac.new(mac_key, body, hashlib.sha256).digest()[:_TAG]
+        if not hmac.compare_digest(tag, expected):
+            raise ValueError("bad tag")
         key = json.loads(body)
         if not isinstance(key, dict) or not all(isinstance(v, str | int) for v in key.values()):
             raise ValueError("bad key")
-    except ValueError as exc:
+    except ValueError as exc:  # binascii.Error and JSON/Unicode errors are ValueErrors
         raise BadRequest("The cursor is not valid: start again from the first page.") from exc
     return key

@@ -39,6 +39,10 @@ from shared.types import iso
 
 PHOTO_SK = "PHOTO"
 GALLERY = "GALLERY"
+DERIVATIVE_CONTENT_TYPE = "image/jpeg"  # the processor re-encodes every upload as JPEG
+# Public copies: an hour in browsers (a takedown can't reach them), a day at the CDN (a takedown
+# invalidates their exact paths there). Never `immutable`: a takedown changes them.
+PUBLIC_CACHE_CONTROL = "public, max-age=3600, s-maxage=86400"
 
 
 class Status(StrEnum):
@@ -362,7 +366,8 @@ def claim_processing(table: Table, item: Item, *, claim: str, ttl: int) -> Item:
 
 
 __all__ = [
-    "AWAITING", "AWAITING_SHARDS", "DECIDABLE", "GALLERY", "ConditionFailed", "Status",
+    "AWAITING", "AWAITING_SHARDS", "DECIDABLE", "DERIVATIVE_CONTENT_TYPE", "GALLERY",
+    "PUBLIC_CACHE_CONTROL", "ConditionFailed", "Status",
     "awaiting_key", "awaiting_moderation",
     "claim_processing",
     "derivative_keys", "gallery_page", "get_photo", "incoming_key", "is_flagged", "listing_keys",

@@ -55,6 +55,9 @@ def hit(
         ) from None
 
 
-def ip_key(config: BaseConfig, ip: str) -> str:
-    """The rate-limit key of a client IP: a keyed pseudonym, never the address itself."""
-    return "IP#" + pseudonym(subkey(server_secret(config.table_name), "ip"), ip)
+def ip_key(config: BaseConfig, ip: str, kind: str = "IP") -> str:
+    """The rate-limit key of a client IP: a keyed pseudonym, never the address itself.
+
+    `kind` names a limit of its own (e.g. `REPORTS`) counted apart from the writes (`IP`).
+    """
+    return f"{kind}#" + pseudonym(subkey(server_secret(config.table_name), "ip"), ip)

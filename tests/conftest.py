@@ -66,6 +66,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             media_bucket=provisioned.bucket_names["media"],
             media_base_url="https://media.test/",
             settings=TEST_SETTINGS,
+            queue_urls=provisioned.queue_urls,
         )
         for key, value in env.items():
             monkeypatch.setenv(key, value)

@@ -10,6 +10,7 @@ import html
 from shared.mail import Email
 
 # What the technician reads for each preset reason (on GET /uploads/{id} and in the email).
+# The site's console offers the same codes (site/js/admin.js).
 REASONS = {
     "pupil_without_consent": (
         "it may show pupils, and we can only publish photos of pupils when we know their "
@@ -24,12 +25,32 @@ REASONS = {
 }
 
 
+GENERAL_REASON = "it didn't meet the gallery guidelines"
+
+
+def public_reason(code: str | None) -> str:
+    """What anyone holding the upload's id reads on GET /uploads/{id}: a preset sentence only.
+
+    An organiser's own words may name a pupil or a school ("pupil Tom visible..."): they reach
+    the uploader by email and nobody else.
+    """
+    return REASONS.get(code or "", GENERAL_REASON)
+
+
+def preset_code(text: str) -> str | None:
+    """The preset an organiser's reason names: its code, or its sentence word for word."""
+    wanted = text.strip().rstrip(".").casefold()
+    return next((code for code, sentence in REASONS.items()
+                 if wanted in (code, sentence.casefold())), None)
+
+
 def technician_reason(code: str | None, text: str | None) -> str:
-    """The kind reason a technician reads: the preset sentence and/or the organiser's words."""
+    """The kind reason the uploader's email gives: the preset sentence and/or the organiser's
+    words."""
     parts = [REASONS[code]] if code in REASONS else []
     if text:
         parts.append(text)
-    return "; ".join(parts) or "it didn't meet the gallery guidelines"
+    return "; ".join(parts) or GENERAL_REASON
 
 
 def approved(*, to: str, display_name: str, caption: str, gallery_url: str) -> Email:

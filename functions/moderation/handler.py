@@ -52,7 +52,7 @@ def _ports() -> logic.Ports:
         store=DynamoPhotoStore(table, cursor_key(config.table_name)),
         media=S3Media(config.media_bucket, config.media_base_url),
         draw=TableDraw(table, ttl=retention_ttl(config), clock=utc_now),
-        cdn=cdn(config.cdn_distribution_id),
+        cdn=cdn(config.cdn_distribution_id, config.cdn_invalidations_queue_url),
         mail=mailer(table, sender=config.sender_email,
                     configuration_set=config.ses_configuration_set),
         site_url=config.site_url,

@@ -109,6 +109,7 @@ def admin_view(photo: Item, media: Media) -> AdminPhoto:
         thumbnail_url=thumbnail_url,
         prescreen=photo.get("prescreen"),
         reports=reports,  # type: ignore[arg-type]
+        flagged_reports=int(photo.get("flagged_reports", 0)),
         decided_by=photo.get("decided_by"),
         decided_at=photo.get("decided_at"),
         reason=photo.get("decision_reason"),
@@ -142,17 +143,27 @@ def _organiser_detail(body: PhotoDecisionIn) -> str:
 def _decision_fields(
     body: PhotoDecisionIn, to: Status, *, actor: str, detail: str
 ) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """What the photo record says about its decision, and what an earlier one said that goes:
-    `reason` is the technician's (on rejection only), `decision_reason` the organiser's."""
+    """What the photo record says about its decision, and what an earlier one said that goes.
+
+    `reason` is public (GET /uploads/{id}, on rejection only): a preset sentence, never the
+    organiser's words, which are kept as `reason_note` for the uploader's email and as
+    `decision_reason` for organisers. Any decision answers the reports flagged since the last.
+    """
     fields: dict[str, Any] = {"decision": body.decision, "decided_by": actor}
+    remove = ["flagged_reports"]
     if to == Status.REJECTED:
-        fields["reason"] = emails.technician_reason(body.reason_code, body.reason)
-        fields["decision_reason"] = detail
-        return fields, ()
+        fields["reason"] = emails.public_reason(body.reason_code)
+        optional = {"reason_code": body.reason_code, "reason_note": body.reason}
+        fields.update({k: v for k, v in optional.items() if v})
+        remove += [k for k, v in optional.items() if not v]
+    else:
+        fields["published"] = True  # a later takedown must make the CDN forget it
+        remove += ["reason", "reason_code", "reason_note"]
     if detail:
         fields["decision_reason"] = detail
-        return fields, ("reason",)
-    return fields, ("reason", "decision_reason")
+    else:
+        remove.append("decision_reason")
+    return fields, tuple(remove)
 
 
 def decide(
@@ -181,10 +192,15 @@ def decide(
         # trail's order is the order in which decisions took effect.
         now = clock()
         fields["decided_at"] = iso(now)
+        written = dict(fields)
+        if to == Status.APPROVED and int(photo.get("report_count", 0)) > 0:
+            # Approved after a report: later reports flag it for organisers but can't hide it.
+            written["cleared_after_report"] = True
+        # The audit keeps the photo's retention horizon (its own TTL, set when processed).
         audit = audit_item(f"PHOTO#{photo_id}", at=now, actor=actor, action=to.value,
-                           detail=detail)
+                           detail=detail, ttl=photo.get("ttl"))
         try:
-            ports.store.decide(photo, to, set_fields=fields, remove=remove,
+            ports.store.decide(photo, to, set_fields=written, remove=remove,
                                flagged=is_flagged(photo), audit=audit)
         except ConditionFailed:
             logger.info("decision raced another, retrying", photo_id=photo_id)
@@ -229,10 +245,10 @@ def _apply(ports: Ports, photo: Item) -> None:
             logger.info("no new draw entry (already entered, or the day is drawn)",
                         photo_id=photo_id, day=photo.get("day"))
         return
-    # A report already deleted the public copies but could not invalidate the CDN's cache.
-    if ports.media.unpublish(photo_id) or (
-        photo["status"] == Status.REJECTED and int(photo.get("report_count", 0)) > 0
-    ):
+    # Not public (any more): whenever it ever was, the CDN forgets its paths again, whoever
+    # deleted the copies (a report, an earlier attempt): invalidations are cheap and idempotent.
+    was_public = photo.get("published") or int(photo.get("report_count", 0)) > 0
+    if ports.media.unpublish(photo_id) or was_public:
         ports.cdn.invalidate(photo_id)
     if photo["status"] == Status.REJECTED:
         ports.draw.withdraw(photo)
@@ -246,5 +262,7 @@ def _tell_uploader(ports: Ports, photo: Item) -> None:
             **common, gallery_url=f"{ports.site_url.rstrip('/')}/photos/{photo['photo_id']}"
         )
     else:
-        email = emails.rejected(**common, reason=photo.get("reason", ""), site_url=ports.site_url)
+        # The organiser's own words go to the uploader here, and only here.
+        reason = emails.technician_reason(photo.get("reason_code"), photo.get("reason_note"))
+        email = emails.rejected(**common, reason=reason, site_url=ports.site_url)
     ports.mail(photo["person"], email)

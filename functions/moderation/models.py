@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from functions.moderation.emails import preset_code
+
 QueueStatus = Literal["pending_moderation", "reported", "approved", "rejected"]
 ReasonCode = Literal[
     "pupil_without_consent", "not_technician_work", "inappropriate", "poor_quality", "duplicate"
@@ -17,24 +19,38 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, m
 
 
 class PhotoDecisionIn(BaseModel):
-    """`reason` (free text, shown to the uploader) or `reason_code` is required to reject."""
+    """`reason` (free text) or `reason_code` (a preset) is required to reject.
+
+    `GET /uploads/{photo_id}` is public to anyone holding the id, so it shows only the preset
+    sentence of `reason_code` (or a general one); the organiser's free-text `reason` reaches the
+    uploader by email only, and organisers in the queue and the audit trail.
+    """
 
     model_config = ConfigDict(extra="ignore")
 
     decision: Literal["approve", "reject"]
     reason: Reason | None = Field(
         default=None,
-        description="Why (required to reject unless reason_code is given): the uploader reads it",
+        description=(
+            "Why, in the organiser's words (required to reject unless reason_code is given). "
+            "Emailed to the uploader, never shown publicly. A preset's code or its exact "
+            "sentence counts as that preset."
+        ),
     )
     reason_code: ReasonCode | None = Field(
-        default=None, description="A preset reason; the uploader gets a kind sentence for it"
+        default=None,
+        description=(
+            "A preset reason: its kind sentence is the rejection reason GET /uploads/{photo_id} "
+            "shows (a general sentence without one), and opens the uploader's email"
+        ),
     )
 
     @model_validator(mode="after")
     def _reject_needs_reason(self) -> PhotoDecisionIn:
-        if self.reason is not None and self.reason_code is None and self.reason in REASON_CODES:
-            # A preset code sent as the plain `reason` counts as that code.
-            self.reason_code, self.reason = self.reason, None  # type: ignore[assignment]
+        preset = preset_code(self.reason) if self.reason is not None else None
+        if preset is not None and self.reason_code in (None, preset):
+            # A preset sent as the plain `reason` counts as that preset.
+            self.reason_code, self.reason = preset, None  # type: ignore[assignment]
         if self.decision == "reject" and self.reason is None and self.reason_code is None:
             raise ValueError("a reason is required to reject")
         return self
@@ -46,7 +62,7 @@ class PrescreenLabel(BaseModel):
 
 
 class PhotoPrescreen(BaseModel):
-    status: Literal["ok", "flagged", "unavailable"]
+    status: Literal["ok", "flagged", "unavailable", "off"]
     flags: list[str] = Field(description="Human-readable: what an organiser should check")
     labels: list[PrescreenLabel] = []
     faces_under_18: int = 0
@@ -78,6 +94,11 @@ class AdminPhoto(BaseModel):
     )
     prescreen: PhotoPrescreen | None = None
     reports: list[PhotoReport] = []
+    flagged_reports: int = Field(
+        default=0,
+        description="Reports since an organiser approved it after an earlier report: it stays "
+                    "public and is listed first among approved photos until someone decides again",
+    )
     decided_by: str | None = None
     decided_at: str | None = None
     reason: str | None = Field(default=None, description="The latest decision's reason")

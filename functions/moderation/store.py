@@ -15,7 +15,6 @@ from shared.observability import logger
 from shared.photos import Status
 
 SIGNED_URL_TTL_S = 15 * 60
-CACHE_CONTROL_PUBLIC = "public, max-age=86400"
 
 
 class DynamoPhotoStore:
@@ -60,10 +59,13 @@ class S3Media:
         private = photos.derivative_keys(photo_id)
         public = photos.derivative_keys(photo_id, "public")
         for kind, key in private.items():
-            # MetadataDirective COPY keeps the derivative's Content-Type and Cache-Control.
+            # REPLACE: the private derivative's year-long immutable Cache-Control must not reach
+            # browsers, as a takedown could never take back what they hold.
             s3.copy_object(Bucket=self.bucket, Key=public[kind],
                            CopySource={"Bucket": self.bucket, "Key": key},
-                           MetadataDirective="COPY")
+                           MetadataDirective="REPLACE",
+                           ContentType=photos.DERIVATIVE_CONTENT_TYPE,
+                           CacheControl=photos.PUBLIC_CACHE_CONTROL)
 
     def unpublish(self, photo_id: str) -> bool:
         s3 = client("s3")

@@ -233,7 +233,8 @@ def decide_message(message_id: Annotated[ObjectId, Path()], body: DecisionIn) ->
 def erase(body: ErasureIn) -> ErasureResult:
     actor = organiser(app)
     config = _config()
-    eraser = Eraser(_table(), client("s3"), config.media_bucket, cdn(config.cdn_distribution_id))
+    eraser = Eraser(_table(), client("s3"), config.media_bucket,
+                    cdn(config.cdn_distribution_id, config.cdn_invalidations_queue_url))
     erased = eraser.erase(person_id(config, body.email), actor=actor, now=utc_now())
     return ErasureResult(erased=erased)
 

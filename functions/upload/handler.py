@@ -101,11 +101,14 @@ def get_photo(photo_id: str) -> GalleryPhoto:
 
 
 @app.post("/photos/<photo_id>/reports",
-          summary="Report a photo: it leaves the gallery at once until an organiser decides",
+          summary="Report a photo: it leaves the gallery until an organiser decides (once an "
+                  "organiser has approved it after a report, it stays and is flagged to them)",
           responses=documented(202, ReportAccepted, "Received", 400, 404, 413, 422, 429))
 def report_photo(photo_id: str, body: ReportIn) -> Response[ReportAccepted]:
-    logic.report(_table(), _media(), _config(), photo_id, body.reason, ip=source_ip(app),
-                 now=utc_now(), cdn=cdn(_config().cdn_distribution_id))
+    config = _config()
+    logic.report(_table(), _media(), config, photo_id, body.reason, ip=source_ip(app),
+                 now=utc_now(),
+                 cdn=cdn(config.cdn_distribution_id, config.cdn_invalidations_queue_url))
     return Response(status_code=202, content_type="application/json", body=ReportAccepted())
 
 

@@ -128,7 +128,8 @@ def reserve(
     )
     photos.reserve(table, item)
     audit.record(table, _subject(photo_id), at=now, actor="uploader", action="uploaded",
-                 detail=f"reserved {body.content_type}, {body.size_bytes} bytes")
+                 detail=f"reserved {body.content_type}, {body.size_bytes} bytes",
+                 ttl=retention_ttl(config))
     url, fields = media.presigned_post(
         photos.incoming_key(photo_id), content_type=body.content_type,
         max_bytes=body.size_bytes, expires_s=config.upload_form_ttl_s,
@@ -189,36 +190,68 @@ def gallery_photo(table: Table, config: ApiConfig, photo_id: str) -> GalleryPhot
 
 
 # -- reports -----------------------------------------------------------------------------------
+def limit_reports(table: Table, config: ApiConfig, ip: str, now: datetime) -> None:
+    """Reports hide photos, so they have a tighter per-IP limit of their own."""
+    try:
+        hit(table, ip_key(config, ip, "REPORTS"), config.reports_per_ip_per_hour, HOUR, now)
+    except RateLimited as exc:
+        raise RateLimited(
+            "You've sent a lot of reports from here recently: please try again later.",
+            retry_after_s=exc.retry_after_s,
+        ) from exc
+
+
 def report(
     table: Table, media: Media, config: ApiConfig, photo_id: str, reason: str, *,
     ip: str, now: datetime, cdn: Cdn,
-) -> None:
-    """A single report takes a photo down at once and puts it first in the organisers' queue."""
+) -> str:
+    """Take a reported photo down at once, or flag it; returns what happened.
+
+    - `hidden`: a public photo leaves the gallery and the CDN, first in the organisers' queue;
+    - `flagged`: once an organiser approved it after a report, a report puts it first in the
+      approved queue (`flagged_reports`) and it stays public, so nobody can keep the gallery
+      empty by reporting;
+    - `ignored`: it is already out of the gallery (reported, rejected): nothing changes.
+    """
     ip_hash = limit_ip(table, config, ip, now)
+    limit_reports(table, config, ip, now)
     entry = {"reason": reason, "at": iso(now), "ip_hash": ip_hash}
     for _attempt in range(MAX_ATTEMPTS):
         item = photos.get_photo(table, photo_id, consistent=True) if is_id(photo_id) else None
-        if item is None or item["status"] not in (Status.APPROVED, Status.REPORTED):
+        if item is not None and item["status"] in (Status.REPORTED, Status.REJECTED):
+            logger.info("report on a photo already hidden", photo_id=photo_id)
+            return "ignored"
+        if item is None or item["status"] != Status.APPROVED:
             raise NotFound("No such photo in the gallery.")
-        reports = [*item.get("reports", []), entry][-MAX_REPORTS_KEPT:]
+        cleared = bool(item.get("cleared_after_report"))
+        fields: dict[str, Any] = {
+            "reports": [*item.get("reports", []), entry][-MAX_REPORTS_KEPT:],
+            "report_count": int(item.get("report_count", 0)) + 1,
+        }
+        if cleared:
+            fields["flagged_reports"] = int(item.get("flagged_reports", 0)) + 1
         try:
             photos.move_with(
-                table, item, leaving=(Status.APPROVED, Status.REPORTED), to=Status.REPORTED,
-                set_fields={"reports": reports,
-                            "report_count": int(item.get("report_count", 0)) + 1},
-                expected_version=int(item["version"]),
+                table, item, leaving=(Status.APPROVED,),
+                to=Status.APPROVED if cleared else Status.REPORTED,
+                set_fields=fields, flagged=cleared, expected_version=int(item["version"]),
                 puts=[audit.audit_item(_subject(photo_id), at=now, actor="public",
-                                       action="reported", detail=reason)],
+                                       action="flagged" if cleared else "reported",
+                                       detail=reason, ttl=retention_ttl(config))],
             )
         except ConditionFailed:
             continue  # another report or a decision got there first: read again
         break
     else:
         raise NotFound("No such photo in the gallery.")
+    if cleared:
+        logger.info("approved photo flagged by a report", photo_id=photo_id)
+        return "flagged"
     # Takedown: the public copies go now and the CDN forgets them, so the URLs stop working.
     media.delete(photos.derivative_keys(photo_id, "public").values())
     cdn.invalidate(photo_id)
     logger.info("photo reported", photo_id=photo_id)
+    return "hidden"
 
 
 # -- processing --------------------------------------------------------------------------------
@@ -304,8 +337,8 @@ def process_upload(
         return "failed"
 
     keys = photos.derivative_keys(photo_id, "private")
-    media.write(keys["display"], result.display, content_type="image/jpeg")
-    media.write(keys["thumb"], result.thumbnail, content_type="image/jpeg")
+    media.write(keys["display"], result.display, content_type=photos.DERIVATIVE_CONTENT_TYPE)
+    media.write(keys["thumb"], result.thumbnail, content_type=photos.DERIVATIVE_CONTENT_TYPE)
     screened = prescreen(result.display, str(item.get("caption", "")))
     flagged = photos.is_flagged({"prescreen": screened})
     at = now()
@@ -321,11 +354,13 @@ def process_upload(
             remove=("claim",), flagged=flagged,
             puts=[
                 audit.audit_item(subject, at=at, actor=SYSTEM, action="processed",
-                                 detail=f"{result.source_format} → {result.width}x{result.height}"),
+                                 detail=f"{result.source_format} → {result.width}x{result.height}",
+                                 ttl=retention_ttl(config)),
                 audit.audit_item(subject, at=at + timedelta(microseconds=1), actor=SYSTEM,
                                  action="prescreened",
                                  detail=f"{screened.get('status')}: "
-                                        + "; ".join(screened.get("flags", []))),
+                                        + "; ".join(screened.get("flags", [])),
+                                 ttl=retention_ttl(config)),
             ],
         )
     except ConditionFailed:
@@ -389,7 +424,7 @@ def _fail(table: Table, media: Media, item: Item, reason: Reason, key: str,
             set_fields={"reason": explain(reason), "reason_code": reason.value, "files": []},
             remove=("claim",),
             puts=[audit.audit_item(_subject(item["photo_id"]), at=at, actor=SYSTEM,
-                                   action="failed", detail=reason.value)],
+                                   action="failed", detail=reason.value, ttl=item.get("ttl"))],
         )
     except ConditionFailed:
         logger.info("failure already recorded", photo_id=item["photo_id"])

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from functions.upload.logic import Missing, TooBig
 from shared.aws import client
 
+# Private derivatives never change (a photo's derivatives are made once) and are only read by
+# signed URL; the public copies get `PUBLIC_CACHE` when moderation publishes them.
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 

@@ -226,9 +226,10 @@ def test_one_errors_and_one_throttles_alarm_cover_every_function(resources):
         assert alarm["Statistic"] == "Sum"
         assert alarm["Threshold"] == 1
         assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
-    # And the whole set stays small: dead letters, functions (2), API 5xx, moderation backlog
+    # And the whole set stays small: dead letters, functions (2), API 5xx, moderation backlog.
+    # Seven since takedowns' CDN invalidations park in a dead-letter queue that ops must hear of.
     dead_letter_queues = sum(q.dead_letter for q in WIRING.queues)
-    assert len(alarms) == dead_letter_queues + 4 <= 6
+    assert len(alarms) == dead_letter_queues + 4 <= 7
     assert all("Metrics" not in a for a in alarms)  # no metric math: one billed metric each
 
 

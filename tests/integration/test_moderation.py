@@ -66,7 +66,8 @@ def make_photo(
         return photo_id
     for kind, key in photos.derivative_keys(photo_id).items():
         _s3().put_object(Bucket=config.media_bucket, Key=key, Body=f"{kind}-{photo_id}".encode(),
-                         ContentType="image/jpeg", CacheControl="public, max-age=31536000")
+                         ContentType="image/jpeg",
+                         CacheControl="public, max-age=31536000, immutable")
     result = prescreen or {"status": "ok", "flags": [], "labels": [], "faces_under_18": 0}
     photos.move(table, item, leaving=(photos.Status.PROCESSING,),
                 to=photos.Status.PENDING_MODERATION,
@@ -221,7 +222,8 @@ def test_approval_publishes_enters_the_draw_audits_and_emails(aws_env, lambda_co
     assert public_keys() == [f"public/{photo_id}/display.jpg", f"public/{photo_id}/thumb.jpg"]
     head = _s3().head_object(Bucket=_config().media_bucket, Key=f"public/{photo_id}/display.jpg")
     assert head["ContentType"] == "image/jpeg"
-    assert head["CacheControl"] == "public, max-age=31536000"
+    # public copies: an hour in browsers at most (a takedown can't reach them), never immutable
+    assert head["CacheControl"] == "public, max-age=3600, s-maxage=86400"
     # and its uploader has one draw entry for the day
     (entry,) = draw_entries()
     assert entry["photo_id"] == photo_id
@@ -269,7 +271,9 @@ def test_rejection_with_free_text_and_a_code_keeps_both_in_the_audit(aws_env, la
     _, trail = call(http_event("GET", f"/admin/photos/{photo_id}/audit",
                                claims=ORGANISER_CLAIMS), lambda_context)
     assert trail["items"][-1]["detail"] == "duplicate: Same as the one from this morning"
-    assert "Same as the one from this morning" in photo(photo_id)["reason"]
+    # the words reach the uploader by email; the public status shows the preset sentence only
+    assert "Same as the one from this morning" in sent()[0].body
+    assert photo(photo_id)["reason"] == "it looks like a photo already in the gallery"
 
 
 def test_takedown_of_an_approved_photo_unpublishes_it_and_keeps_both_decisions(

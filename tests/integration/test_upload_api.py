@@ -18,7 +18,9 @@ from tests.integration.test_upload_flow_support import (
     photo_item,
     policy_of,
     process_pending,
+    receive,
     reserve,
+    run,
     trail,
     upload,
 )
@@ -234,14 +236,18 @@ def test_a_single_report_takes_the_photo_down_at_once(aws_env, lambda_context) -
     # the uploader just sees it under review
     state = body_of(api("GET", f"/uploads/{photo_id}", lambda_context))
     assert state["status"] == "pending_moderation"
-    # and a second report is still accepted and kept
+    # and a report on the photo now hidden is received but changes nothing
+    version = item["version"]
     again = api("POST", f"/photos/{photo_id}/reports", lambda_context, body={"reason": "Yes"},
                 source_ip="198.51.100.1")
     assert again["statusCode"] == 202
-    assert len(photo_item(aws_env, photo_id)["reports"]) == 2  # type: ignore[index]
+    after = photo_item(aws_env, photo_id)
+    assert after is not None
+    assert (after["version"], len(after["reports"])) == (version, 1)
 
 
 def test_a_report_also_makes_the_cdn_forget_the_photo(aws_env, lambda_context, monkeypatch):
+    from functions.moderation.invalidations import lambda_handler as invalidations_handler
     from shared.aws import set_client
 
     # Given a published photo, behind a CDN in the cloud
@@ -255,11 +261,19 @@ def test_a_report_also_makes_the_cdn_forget_the_photo(aws_env, lambda_context, m
     monkeypatch.setenv("CDN_DISTRIBUTION_ID", "E2TECHOGNITION")
     _forget_config()
     set_client("cloudfront", CloudFront())
-    # When it is reported
+    # When it is reported, and the invalidation queue delivers
     api("POST", f"/photos/{photo_id}/reports", lambda_context, body={"reason": "not ok"})
-    # Then its public path is invalidated, so a cached copy stops being served too
+    queued = receive(aws_env, "cdn-invalidations")
+    assert len(queued) == 1
+    assert run(invalidations_handler, aws_env, queued, lambda_context,
+               queue="cdn-invalidations") == {
+        "batchItemFailures": []}
+    # Then the exact paths of its public copies are invalidated (no wildcard)
     assert [i["DistributionId"] for i in invalidations] == ["E2TECHOGNITION"]
-    assert invalidations[0]["InvalidationBatch"]["Paths"]["Items"] == [f"/public/{photo_id}/*"]
+    assert invalidations[0]["InvalidationBatch"]["Paths"] == {
+        "Quantity": 2,
+        "Items": [f"/public/{photo_id}/display.jpg", f"/public/{photo_id}/thumb.jpg"],
+    }
 
 
 def test_reports_on_photos_not_in_the_gallery_are_404(aws_env, lambda_context) -> None:

@@ -10,13 +10,14 @@ import pytest
 from pydantic import ValidationError
 
 from functions.moderation import emails, logic
-from functions.moderation.models import PhotoDecisionIn
+from functions.moderation.models import REASON_CODES, PhotoDecisionIn
 from shared.dynamo import ConditionFailed
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.mail import Email
 from shared.photos import DECIDABLE, Status
 
 NOW = datetime(2027, 3, 9, 12, 0, tzinfo=UTC)
+RETENTION_TTL = 1_805_000_000  # the photo's TTL: the retention horizon
 
 
 def clock() -> datetime:
@@ -105,7 +106,7 @@ def a_photo(**overrides: Any) -> dict[str, Any]:
         "photo_id": "p1", "status": "pending_moderation", "version": 3, "caption": "Prep room",
         "display_name": "Tess", "school": "Hill School", "email": "tess@school.test",
         "person": "abcd", "day": "2027-03-09", "uploaded_at": "2027-03-09T10:00:00Z",
-        **overrides,
+        "ttl": RETENTION_TTL, **overrides,
     }
 
 
@@ -312,3 +313,81 @@ def test_the_queue_view_carries_prescreen_reports_and_the_organiser_reason(world
     assert item.reports[0].reason == "my child is in this"
     assert item.reason == "duplicate"
     assert (item.image_url, item.thumbnail_url) == ("u/p1", "t/p1")
+
+
+# -- rejection reasons: preset sentences in public, the organiser's words by email only ---------
+def test_free_text_reasons_reach_the_uploader_by_email_only(world):
+    # When an organiser rejects in their own words, naming a pupil
+    decide(world, {"decision": "reject", "reason": "pupil Tom visible by the fume cupboard"})
+    stored = world.store.photos["p1"]
+    # Then the public reason (GET /uploads/{id} shows `reason`) is a general preset sentence
+    assert stored["reason"] == emails.GENERAL_REASON
+    assert "Tom" not in stored["reason"]
+    # while the uploader's email and the organisers' view carry the words
+    (mail,) = world.mails
+    assert "pupil Tom visible" in mail.text
+    assert stored["decision_reason"] == "pupil Tom visible by the fume cupboard"
+
+
+def test_a_preset_with_words_shows_only_the_preset_sentence_in_public(world):
+    decide(world, {"decision": "reject", "reason_code": "duplicate",
+                   "reason": "same as Mr Patel's upload this morning"})
+    stored = world.store.photos["p1"]
+    assert stored["reason"] == emails.REASONS["duplicate"]
+    assert "Patel" in world.mails[0].text
+
+
+@pytest.mark.parametrize("text", [
+    "duplicate", "It looks like a photo already in the gallery.",
+    "  it looks like a photo already in the gallery ",
+])
+def test_a_reason_naming_a_preset_counts_as_that_preset(text):
+    body = PhotoDecisionIn(decision="reject", reason=text)
+    assert (body.reason_code, body.reason) == ("duplicate", None)
+
+
+def test_every_preset_code_has_its_sentence():
+    assert set(emails.REASONS) == set(REASON_CODES)
+
+
+def test_approval_forgets_the_rejection_reasons(world):
+    decide(world, {"decision": "reject", "reason_code": "duplicate", "reason": "see 10am"})
+    decide(world, {"decision": "approve"})
+    stored = world.store.photos["p1"]
+    assert not {"reason", "reason_code", "reason_note"} & set(stored)
+
+
+# -- re-invalidation and reports ----------------------------------------------------------------
+def test_every_decision_leaving_a_once_public_photo_private_invalidates_the_cdn_again(world):
+    # Given a photo approved (public) then rejected (invalidated once)
+    decide(world, {"decision": "approve"})
+    decide(world, {"decision": "reject", "reason_code": "inappropriate"})
+    # When another organiser rejects it again (the copies are already gone)
+    decide(world, {"decision": "reject", "reason_code": "duplicate"})
+    # Then the CDN is told again: an invalidation lost earlier can't leave it cached
+    assert world.cdn.invalidated == ["p1", "p1"]
+
+
+def test_approving_a_reported_photo_clears_it_so_later_reports_only_flag_it(world):
+    world.store = FakeStore(a_photo(status="reported", report_count=2, flagged_reports=1))
+    decide(world, {"decision": "approve"})
+    stored = world.store.photos["p1"]
+    assert stored["cleared_after_report"] is True
+    assert "flagged_reports" not in stored  # the organiser has seen them
+
+
+def test_approving_a_never_reported_photo_does_not_clear_it(world):
+    decide(world, {"decision": "approve"})
+    assert "cleared_after_report" not in world.store.photos["p1"]
+
+
+def test_the_queue_view_counts_flagged_reports(world):
+    world.store = FakeStore(a_photo(status="approved", flagged_reports=3))
+    (item,), _ = logic.queue(world.ports, "approved", limit=20, cursor=None)
+    assert item.flagged_reports == 3
+
+
+def test_a_decision_audit_keeps_the_photos_retention_ttl(world):
+    decide(world, {"decision": "approve"})
+    (item,) = world.store.audit
+    assert item["ttl"] == RETENTION_TTL
