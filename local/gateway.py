@@ -292,8 +292,8 @@ class Gateway:
             return False
         types = {".html": "text/html; charset=utf-8", ".js": "text/javascript",
                  ".css": "text/css", ".json": "application/json", ".svg": "image/svg+xml",
-                 ".png": "image/png", ".ico": "image/x-icon", ".webmanifest":
-                 "application/manifest+json"}
+                 ".png": "image/png", ".pdf": "application/pdf", ".ico": "image/x-icon",
+                 ".webmanifest": "application/manifest+json"}
         content_type = types.get(target.suffix, "application/octet-stream")
         self._reply(request, 200, {"content-type": content_type, "cache-control": "no-cache",
                                    **self._page_headers()},

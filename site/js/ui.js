@@ -8,6 +8,15 @@ const NAV = [
   ["/signup.html", "Sign up"],
   ["/messages.html", "Messages"],
   ["/draws.html", "Prize draw"],
+  ["/about.html", "About"],
+];
+
+// The campaign's pages, in every page's footer (the header stays short enough for a phone).
+const FOOTER = [
+  ["/about.html", "About the week"],
+  ["/press.html", "Press"],
+  ["/sponsors.html", "Sponsors"],
+  ["/resources.html", "Posters and leaflets"],
 ];
 
 /** Small element builder: h("a", {href: "/"}, "Home"). Text is always text, never HTML. */
@@ -37,9 +46,12 @@ export function chrome() {
   }
   const footer = document.querySelector(".site-footer");
   if (footer && !footer.hasChildNodes()) {
-    footer.append(h("p", {},
-      "#TECHOGNITION celebrates the UK's school science technicians. ",
-      h("a", { href: "/admin.html" }, "Organiser console")));
+    footer.append(
+      h("nav", { "aria-label": "About the campaign" }, h("ul", { class: "footer-links" }, FOOTER.map(([href, label]) =>
+        h("li", {}, h("a", { href }, label))))),
+      h("p", {},
+        "#TECHOGNITION celebrates the UK's school science technicians. ",
+        h("a", { href: "/admin.html" }, "Organiser console")));
   }
 }
 
