@@ -241,6 +241,7 @@ WIRING = Wiring(
                 public("GET", "/draws/{day}/entrants"),
                 organiser("POST", "/admin/draws"),
                 organiser("POST", "/admin/draws/{day}/redraw"),
+                organiser("PUT", "/admin/draws/{day}/prize"),
             ),
             sends_email=True,
             timeout_s=60,

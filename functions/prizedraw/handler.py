@@ -20,6 +20,8 @@ from functions.prizedraw.models import (
     DrawRecord,
     DrawRequest,
     Entrants,
+    Prize,
+    PrizeRequest,
     RedrawRequest,
 )
 from shared.http import create_app, documented, organiser
@@ -71,6 +73,14 @@ def redraw(day: DayPath, body: RedrawRequest) -> DrawRecord:
         table_store, notifier(table_store), calendar(), day,
         position=body.position, reason=body.reason, actor=actor, now=utc_now(),
     )
+
+
+@app.put("/admin/draws/<day>/prize", summary="Name a day's prize and sponsor (organisers)",
+         responses=documented(200, Prize, "The day's prize, as stored",
+                              400, 401, 403, 404, 409, 413, 422))
+def put_prize(day: DayPath, body: PrizeRequest) -> Prize:
+    actor = organiser(app)
+    return logic.set_prize(store(), calendar(), day, body, actor=actor, now=utc_now())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -11,8 +11,15 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from functions.prizedraw import algorithm
-from functions.prizedraw.models import DrawList, DrawRecord, DrawSummary, Entrants
-from functions.prizedraw.store import StaleRecord, WinnerTaken
+from functions.prizedraw.models import (
+    DrawList,
+    DrawRecord,
+    DrawSummary,
+    Entrants,
+    Prize,
+    PrizeRequest,
+)
+from functions.prizedraw.store import PrizeFrozen, StaleRecord, WinnerTaken
 from shared.calendar import EventCalendar
 from shared.errors import Conflict, Invalid, NotFound
 from shared.observability import logger
@@ -41,6 +48,8 @@ class Store(Protocol):
                       released: str | None, chosen: str, position: int, actor: str,
                       now: datetime, at: str, reason: str) -> None: ...
     def claim_waiting_notice(self, day: str, at: str) -> bool: ...
+    def set_prize(self, day: str, prize: dict[str, str], *, actor: str,
+                  now: datetime) -> None: ...
 
 
 class Notifier(Protocol):
@@ -65,6 +74,14 @@ def _drawn(item: Item) -> bool:
     return item.get("status") == "drawn"
 
 
+def to_prize(item: Item) -> Prize | None:
+    prize = item.get("prize")
+    if not prize:
+        return None
+    return Prize(title=prize["title"], sponsor=prize.get("sponsor"),
+                 description=prize.get("description"))
+
+
 def to_record(item: Item) -> DrawRecord:
     drawn = _drawn(item)
     return DrawRecord.model_validate({
@@ -79,6 +96,7 @@ def to_record(item: Item) -> DrawRecord:
         "drawn_at": item.get("drawn_at") if drawn else None,
         "trigger": item.get("trigger") if drawn else None,
         "pending_at_draw": item.get("pending_at_draw") if drawn else None,
+        "prize": to_prize(item),
     })
 
 
@@ -91,6 +109,7 @@ def to_summary(item: Item) -> DrawSummary:
         "winners": [
             {k: w[k] for k in ("position", "display_name", "school", "photo_id")} for w in winners
         ],
+        "prize": to_prize(item),
     })
 
 
@@ -145,6 +164,28 @@ def get_entrants(
         return Entrants(entrants=store.saved_entrants(day, item["entrants_hash"]))
     eligible, _ = _eligible(store, settings, day, store.entrant_ids(day))
     return Entrants(entrants=eligible)
+
+
+# -- prizes ---------------------------------------------------------------------------------------
+def set_prize(
+    store: Store, calendar: EventCalendar, day: str, prize: PrizeRequest, *, actor: str,
+    now: datetime,
+) -> Prize:
+    """Name (or rename) the day's prize; AlreadyDrawn once the draw has frozen it."""
+    _public_day(calendar, day)
+    store.ensure(day, now)  # the record the prize lives on, and the draw conditions on
+    stored = prize.model_dump(exclude_none=True)
+    for _attempt in range(MAX_ATTEMPTS):
+        try:
+            store.set_prize(day, stored, actor=actor, now=now)
+        except PrizeFrozen:
+            raise AlreadyDrawn(
+                f"The draw for {day} has been made: its prize is final.") from None
+        except StaleRecord:  # a draw or another edit was writing the record: try again
+            continue
+        logger.info("prize named", day=day)
+        return Prize(title=prize.title, sponsor=prize.sponsor, description=prize.description)
+    raise Conflict("The draw record is busy: try again in a moment.")
 
 
 # -- drawing --------------------------------------------------------------------------------------
@@ -226,7 +267,10 @@ def run_draw(
         except (StaleRecord, WinnerTaken):
             logger.info("draw lost a race, re-reading", day=day, attempt=attempt)
             continue
-        drawn = {**item, **fields}
+        # The commit froze whatever prize the record held at that instant (a rename may have
+        # landed after our read): name that one, read back consistently, in the answer and emails.
+        frozen = store.record(day) or {}
+        drawn = {**item, **fields, "prize": frozen.get("prize")}
         logger.info("day drawn", day=day, trigger=trigger, entrants=len(state.entrants),
                     winners=len(winners), pending=pending)
         notifier.drawn(drawn)

@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.types import Day, bounded
 
 Reason = Annotated[str, bounded(500)]
+PrizeTitle = Annotated[str, bounded(120)]
+Sponsor = Annotated[str, bounded(80)]
+PrizeDescription = Annotated[str, bounded(500, multiline=True)]
 
 
 class DrawRequest(BaseModel):
@@ -25,6 +28,22 @@ class RedrawRequest(BaseModel):
 
     position: int = Field(ge=1, le=1000)
     reason: Reason  # type: ignore[valid-type]
+
+
+class PrizeRequest(BaseModel):
+    """What an organiser names before the day is drawn (frozen by the draw)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: PrizeTitle
+    sponsor: Sponsor | None = None
+    description: PrizeDescription | None = None
+
+
+class Prize(BaseModel):
+    title: str
+    sponsor: str | None
+    description: str | None
 
 
 class PublicWinner(BaseModel):
@@ -50,6 +69,7 @@ class DrawSummary(BaseModel):
     status: Literal["open", "drawn"]
     commitment: str = Field(description="sha256(seed), hex: public before the day's first entry")
     winners: list[PublicWinner]
+    prize: Prize | None = Field(description="the day's prize, as named by the organisers")
 
 
 class DrawList(BaseModel):
@@ -76,6 +96,9 @@ class DrawRecord(BaseModel):
     trigger: Literal["schedule", "organiser"] | None
     pending_at_draw: int | None = Field(
         default=None, description="photos of the day still awaiting moderation when drawn"
+    )
+    prize: Prize | None = Field(
+        default=None, description="the day's prize: editable while open, frozen by the draw"
     )
 
 

@@ -21,6 +21,33 @@ def _addresses(raw: str) -> list[str]:
     return [a.strip().casefold() for a in raw.split(",") if a.strip()]
 
 
+def prize_line(prize: dict[str, Any] | None) -> str:
+    """The prize as one line ("A microscope, given by Gratnells"); empty if none was named."""
+    if not prize:
+        return ""
+    sponsor = f", given by {prize['sponsor']}" if prize.get("sponsor") else ""
+    return f"{prize['title']}{sponsor}"
+
+
+def winner_email(*, to: str, display_name: str, day: str, prize: dict[str, Any] | None,
+                 site_url: str) -> mail.Email:
+    """The winner's email, all of its text (whoever sends it: here, or later an outbox)."""
+    named = prize_line(prize)
+    won = f"Your prize: {named}\n" if named else ""
+    about = f"{prize['description']}\n" if prize and prize.get("description") else ""
+    text = (
+        f"Hello {display_name},\n\n"
+        f"Congratulations! Your #TECHOGNITION photo has won a prize in the draw for {day}.\n\n"
+        + (f"{won}{about}\n" if won else "")
+        + "What to do next: reply to this email within 14 days with the postal address of your "
+        "school (for the attention of you, the winner) so that our sponsors can send your "
+        "prize. If we do not hear from you, the prize may be redrawn.\n\n"
+        f"You can check the draw yourself: {site_url.rstrip('/')}/draws/{day}\n\n"
+        "Thank you for everything technicians do,\nThe #TECHOGNITION team"
+    )
+    return mail.Email(to=to, subject="You won a #TECHOGNITION prize", text=text)
+
+
 class MailNotifier:
     def __init__(self, store: TableStore, config: ApiConfig) -> None:
         self.store = store
@@ -39,29 +66,23 @@ class MailNotifier:
             self._send(person_id(self.config, address),
                        mail.Email(to=address, subject=subject, text=text), "draw-organisers")
 
-    def _tell_winner(self, day: str, winner: dict[str, Any]) -> str | None:
+    def _tell_winner(self, day: str, winner: dict[str, Any],
+                     prize: dict[str, Any] | None) -> str | None:
         address = self.store.contact_email(str(winner["photo_id"]))
         if address is None:
             logger.warning("winner has no contact email", day=day, position=winner["position"])
             return None
-        text = (
-            f"Hello {winner['display_name']},\n\n"
-            f"Congratulations! Your #TECHOGNITION photo has won a prize in the draw for {day}.\n\n"
-            "What to do next: reply to this email within 14 days with the postal address of your "
-            "school (for the attention of you, the winner) so that our sponsors can send your "
-            "prize. If we do not hear from you, the prize may be redrawn.\n\n"
-            f"You can check the draw yourself: {self.config.site_url.rstrip('/')}/draws/{day}\n\n"
-            "Thank you for everything technicians do,\nThe #TECHOGNITION team"
-        )
-        self._send(str(winner["entrant_id"]),
-                   mail.Email(to=address, subject="You won a #TECHOGNITION prize", text=text),
-                   "draw-winner")
+        email = winner_email(to=address, display_name=str(winner["display_name"]), day=day,
+                             prize=prize, site_url=self.config.site_url)
+        self._send(str(winner["entrant_id"]), email, "draw-winner")
         return address
 
-    def _winner_lines(self, day: str, winners: list[dict[str, Any]]) -> list[str]:
+    def _winner_lines(self, record: dict[str, Any],
+                      winners: list[dict[str, Any]]) -> list[str]:
+        day = str(record["day"])
         lines = []
         for w in winners:
-            contact = self._tell_winner(day, w) or "(no contact email found)"
+            contact = self._tell_winner(day, w, record.get("prize")) or "(no contact email found)"
             lines.append(f"  {w['position']}. {w['display_name']} ({w['school']}), "
                          f"photo {w['photo_id']}, contact {contact}")
         return lines
@@ -69,7 +90,7 @@ class MailNotifier:
     def drawn(self, record: dict[str, Any]) -> None:
         day = str(record["day"])
         winners = list(record.get("winners", []))
-        lines = self._winner_lines(day, winners) or ["  (no entrants: no winners)"]
+        lines = self._winner_lines(record, winners) or ["  (no entrants: no winners)"]
         pending = int(record.get("pending_at_draw") or 0)
         note = (f"\nNote: {pending} photo(s) of that day were still awaiting moderation.\n"
                 if pending else "")
@@ -77,13 +98,14 @@ class MailNotifier:
             f"Prize draw for {day}: made",
             f"The prize draw for {day} was made ({record.get('trigger')}) at "
             f"{record.get('drawn_at')} among {record.get('entrant_count')} entrant(s).\n"
+            f"Prize: {prize_line(record.get('prize')) or '(none was named)'}\n"
             f"{note}\nWinners (private contact details):\n" + "\n".join(lines) + "\n",
         )
 
     def redrawn(self, record: dict[str, Any], position: int) -> None:
         day = str(record["day"])
         winner = next(w for w in record["winners"] if w["position"] == position)
-        lines = self._winner_lines(day, [winner])
+        lines = self._winner_lines(record, [winner])
         last = record["redraws"][-1]
         self._organisers(
             f"Prize draw for {day}: position {position} redrawn",

@@ -30,6 +30,10 @@ class WinnerTaken(Exception):
     """A picked person won on another day meanwhile."""
 
 
+class PrizeFrozen(Exception):
+    """The day is drawn: its prize is what the draw recorded."""
+
+
 def _raise_for(exc: TransactionConflict) -> None:
     if exc.reasons and exc.reasons[0] == "ConditionalCheckFailed":
         raise StaleRecord() from exc
@@ -185,6 +189,27 @@ class TableStore:
             self.table.transact(operations)
         except TransactionConflict as exc:
             _raise_for(exc)
+
+    def set_prize(self, day: str, prize: Mapping[str, str], *, actor: str, now: datetime) -> None:
+        """Name the day's prize on its record while the record is open, with the audit line.
+        PrizeFrozen once drawn: the draw's commit and this write are serialised on that one
+        item, so the prize on a drawn record is the last one written before the draw."""
+        operations: list[dict[str, Any]] = [{"Update": {
+            "Key": {"pk": entries_mod.day_pk(day), "sk": "DRAW"},
+            "UpdateExpression": "SET #prize = :prize",
+            "ConditionExpression": "#status = :open",
+            "ExpressionAttributeNames": {"#prize": "prize", "#status": "status"},
+            "ExpressionAttributeValues": {":prize": dict(prize), ":open": "open"},
+        }}, {"Put": {"Item": audit_item(
+            f"DRAW#{day}", at=now, actor=actor, action="prize",
+            detail=str(prize.get("title", "")),
+        )}}]
+        try:
+            self.table.transact(operations)
+        except TransactionConflict as exc:
+            if exc.reasons and exc.reasons[0] == "ConditionalCheckFailed":
+                raise PrizeFrozen() from exc
+            raise StaleRecord() from exc  # contention with a draw or another edit: retry
 
     def claim_waiting_notice(self, day: str, at: str) -> bool:
         """True once per day: whether this run should tell organisers the draw is waiting."""
