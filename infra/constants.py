@@ -25,8 +25,6 @@ DLQ_RETENTION_DAYS: Final = 14
 # HTTP API (default stage)
 API_THROTTLE_RATE: Final = 200  # requests per second, steady state
 API_THROTTLE_BURST: Final = 400
-API_CORS_MAX_AGE_S: Final = 3600
-API_CORS_HEADERS: Final = ("authorization", "content-type", "idempotency-key")
 
 # S3
 MULTIPART_ABORT_DAYS: Final = 1

@@ -6,7 +6,7 @@ import json
 import re
 
 import jsii
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigw_v1
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_integrations as integrations
@@ -15,8 +15,6 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.constants import (
-    API_CORS_HEADERS,
-    API_CORS_MAX_AGE_S,
     API_THROTTLE_BURST,
     API_THROTTLE_RATE,
 )
@@ -67,25 +65,16 @@ class Api(Construct):
         wiring: Wiring,
         functions: dict[str, lambda_.Function],
         authorizer: apigw.IHttpRouteAuthorizer,
-        allowed_origins: list[str],
         access_log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, construct_id)
+        # No CORS: the pages reach the API on their own origin, through the CDN's /api/*
+        # (constructs/api_cdn.py), so no other site's page may call it from a browser.
         self.http_api = apigw.HttpApi(
             self,
             "HttpApi",
             description="techognition backend",
             create_default_stage=False,
-            cors_preflight=apigw.CorsPreflightOptions(
-                allow_origins=allowed_origins,
-                allow_methods=[
-                    apigw.CorsHttpMethod.GET,
-                    apigw.CorsHttpMethod.POST,
-                    apigw.CorsHttpMethod.OPTIONS,
-                ],
-                allow_headers=list(API_CORS_HEADERS),
-                max_age=Duration.seconds(API_CORS_MAX_AGE_S),
-            ),
         )
         access_logs = logs.LogGroup(
             self, "AccessLogs", retention=access_log_retention, removal_policy=RemovalPolicy.DESTROY

@@ -44,20 +44,13 @@ HSTS_DAYS = 365
 MEDIA_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 
 
-def api_origins(region: str) -> tuple[str, ...]:
-    """The HTTP API's origin, by pattern: its id cannot be named here. The distribution would
-    reference the API, whose CORS names the distribution's domain and whose functions its id,
-    a dependency cycle CloudFormation refuses."""
-    return (f"https://*.execute-api.{region}.amazonaws.com",)
-
-
 def site_csp(*, region: str, upload_bucket: str, site_url: str) -> str:
-    """The pages' CSP in the cloud: the API, Cognito and the upload bucket to call; photos from
-    the site itself (media_base_url is the site's own origin, or `site_url` with a custom
-    domain when a page is opened on the *.cloudfront.net name)."""
+    """The pages' CSP in the cloud: the API on their own origin ('self', /api/*), Cognito and
+    the upload bucket to call; photos from the site itself (media_base_url is the site's own
+    origin, or `site_url` with a custom domain when a page is opened on the *.cloudfront.net
+    name)."""
     return content_security_policy(
-        connect=(*api_origins(region), cognito_origin(region),
-                 *bucket_origins(upload_bucket, region)),
+        connect=(cognito_origin(region), *bucket_origins(upload_bucket, region)),
         images=(site_url.rstrip("/"),),
     )
 

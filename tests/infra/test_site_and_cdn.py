@@ -78,25 +78,26 @@ def test_site_and_its_config_are_deployed_to_the_site_bucket(resources):
     assert pages["SystemMetadata"]["cache-control"] == "public, max-age=300"
     assert pages["DistributionPaths"] == ["/*"]
     assert pages["RetainOnDelete"] is False
-    # config.js: never cached, its values resolved at deploy from the API and the user pool
+    # config.js: never cached, its values resolved at deploy (the user pool's client); the
+    # API is the pages' own origin under /api (test_api_cdn.py), no API host named
     assert config["SystemMetadata"]["cache-control"] == "no-cache"
     (markers,) = config["SourceMarkers"]
     values = list(markers.values())
-    assert {"Fn::GetAtt": [values[0]["Fn::GetAtt"][0], "ApiEndpoint"]} in values
+    assert not any("ApiEndpoint" in json.dumps(v) for v in values)
     assert {"Ref": "AWS::Region"} in values
     assert any("UserPoolClient" in v.get("Ref", "") for v in values)
 
 
 def test_config_js_is_the_module_the_pages_import():
     text = config_js(
-        api_url="https://abc.execute-api.eu-west-2.amazonaws.com",
+        api_url="/api",
         region="eu-west-2",
         user_pool_client_id="client123",
     )
     assert text.startswith("export default {") and text.rstrip().endswith("};")
     config = json.loads(text.removeprefix("export default ").rstrip().removesuffix(";"))
     assert config == {
-        "apiUrl": "https://abc.execute-api.eu-west-2.amazonaws.com",
+        "apiUrl": "/api",
         "cognitoEndpoint": "https://cognito-idp.eu-west-2.amazonaws.com/",
         "region": "eu-west-2",
         "userPoolClientId": "client123",
@@ -107,8 +108,9 @@ def test_default_behaviour_serves_the_site_and_public_prefix_serves_media(resour
     config = _distribution(resources)
     site = _origin(config, config["DefaultCacheBehavior"]["TargetOriginId"])
     assert site["DomainName"] == {"Fn::GetAtt": [_site_bucket_id(resources), "RegionalDomainName"]}
-    (media_behaviour,) = config["CacheBehaviors"]
+    media_behaviour, api_behaviour = config["CacheBehaviors"]
     assert media_behaviour["PathPattern"] == "public/*"
+    assert api_behaviour["PathPattern"] == "/api/*"  # test_api_cdn.py
     assert media_behaviour["AllowedMethods"] == ["GET", "HEAD"]
     media = _origin(config, media_behaviour["TargetOriginId"])
     # The media bucket by name (its CORS names the CDN: a reference would be a cycle)
@@ -195,10 +197,9 @@ def test_pages_carry_a_content_security_policy_naming_what_they_call(resources):
     # Scripts and styles only from the site (it has no inline ones), nothing else by default
     assert csp["default-src"] == ["'self'"]
     assert "script-src" not in csp and "style-src" not in csp
-    # Calls: the API (by pattern, see site.api_origins), Cognito, the bucket uploads POST to
+    # Calls: the API on the pages' own origin (/api/*), Cognito, the bucket uploads POST to
     assert csp["connect-src"] == [
         "'self'",
-        "https://*.execute-api.<Region>.amazonaws.com",
         "https://cognito-idp.<Region>.amazonaws.com",
         "https://techognition-media-<token>.s3.amazonaws.com",
         "https://techognition-media-<token>.s3.<Region>.amazonaws.com",
@@ -227,7 +228,8 @@ def test_the_upload_bucket_in_the_csp_is_the_media_bucket(resources):
 
 
 def test_approved_photos_have_a_headers_policy_too(resources):
-    (media_behaviour,) = _distribution(resources)["CacheBehaviors"]
+    (media_behaviour,) = [b for b in _distribution(resources)["CacheBehaviors"]
+                          if b["PathPattern"] == "public/*"]
     headers = _headers_policy(resources, media_behaviour)
     assert _csp(headers) == {
         "default-src": ["'none'"], "frame-ancestors": ["'none'"], "sandbox": [],

@@ -1,0 +1,93 @@
+"""The API behind the site's own CloudFront distribution, under `/api/*`.
+
+Pages and API share one origin, so the browser needs no CORS, the pages' CSP names no API host,
+and the busy week's public reads (the gallery, the wall, the draws) are answered by the CDN for
+the seconds each route allows (`cdn_cache_s` in the wiring; the function marks those answers
+`s-maxage`, shared/http.py). Everything else carries no cache header, and the cache policy's
+default TTL of 0 never caches it. The organiser's Authorization header is part of the cache key.
+
+CloudFront proves itself to the API with a header only it sends (`X-Origin-Verify`), and tells
+the client's address in `X-Viewer-Ip`, set by a viewer-request function that overwrites whatever
+a client sent; the functions believe that address only with the proof (per-IP limits).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, Duration, Fn
+from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from constructs import Construct
+
+API_PREFIX = "/api"  # the pages call `/api/photos`; the API itself serves `/photos`
+ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
+MAX_CACHE_S = 60
+
+# CloudFront Function (viewer request, cloudfront-js-2.0): strip the prefix, record the viewer.
+API_PATHS_FUNCTION = """\
+function handler(event) {
+  var request = event.request;
+  if (request.uri.indexOf("/api/") === 0) {
+    request.uri = request.uri.substring(4);
+  }
+  request.headers["x-viewer-ip"] = { value: event.viewer.ip };
+  return request;
+}
+"""
+
+
+def origin_verify_value() -> str:
+    """A value only this stack's CloudFront and functions know: the stack's own UUID (not a
+    secret from the account's operators, but never sent to a client)."""
+    return Fn.select(2, Fn.split("/", Aws.STACK_ID))
+
+
+class ApiThroughCdn(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        distribution: cloudfront.Distribution,
+        http_api: apigw.HttpApi,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        paths = cloudfront.Function(
+            self,
+            "ApiPaths",
+            comment="/api/x -> /x; X-Viewer-Ip from the viewer's address",
+            runtime=cloudfront.FunctionRuntime.JS_2_0,
+            code=cloudfront.FunctionCode.from_inline(API_PATHS_FUNCTION),
+        )
+        self.cache_policy = cloudfront.CachePolicy(
+            self,
+            "ApiReads",
+            comment="techognition API: cached only as long as an answer's s-maxage says",
+            default_ttl=Duration.seconds(0),
+            min_ttl=Duration.seconds(0),
+            max_ttl=Duration.seconds(MAX_CACHE_S),
+            header_behavior=cloudfront.CacheHeaderBehavior.allow_list("Authorization"),
+            query_string_behavior=cloudfront.CacheQueryStringBehavior.all(),
+            cookie_behavior=cloudfront.CacheCookieBehavior.none(),
+            enable_accept_encoding_gzip=True,
+            enable_accept_encoding_brotli=True,
+        )
+        origin = origins.HttpOrigin(
+            f"{http_api.api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}",
+            protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+            custom_headers={ORIGIN_VERIFY_HEADER: origin_verify_value()},
+        )
+        distribution.add_behavior(
+            f"{API_PREFIX}/*",
+            origin,
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+            cached_methods=cloudfront.CachedMethods.CACHE_GET_HEAD,
+            cache_policy=self.cache_policy,
+            origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+            function_associations=[
+                cloudfront.FunctionAssociation(
+                    function=paths, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST
+                )
+            ],
+        )
