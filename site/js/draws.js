@@ -10,12 +10,20 @@ function dayName(day) {
   return d.toLocaleDateString("en-GB", { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
 }
 
+// The day's prize as the organisers named it (frozen once the day is drawn).
+function prize(p) {
+  return h("div", { class: "prize" },
+    h("p", {}, h("strong", {}, "Prize: "), p.title, p.sponsor ? `, given by ${p.sponsor}` : ""),
+    p.description ? h("p", { class: "hint" }, p.description) : null);
+}
+
 async function show() {
   try {
     const { data } = await api("/draws");
     if (!data.items.length) return say(status, "The event's days have not been announced yet.");
     box.append(h("ul", { class: "wall" }, data.items.map((d) => h("li", {},
       h("h2", {}, dayName(d.day)),
+      d.prize ? prize(d.prize) : null,
       d.status === "drawn"
         ? (d.winners.length
           ? h("ol", {}, d.winners.map((w) => h("li", {},
