@@ -109,6 +109,9 @@ class Facts:
     standing: list[Standing] = field(default_factory=list)
     # Rekognition calls per processed photo, from the functions' PRESCREEN_CHECKS setting.
     prescreen_calls: int = 0
+    # The API behind the site's distribution (/api/*), and the routes whose answers it caches.
+    api_behind_cdn: bool = False
+    cdn_cached_routes: frozenset[str] = frozenset()
 
 
 def _function_name(props: Mapping[str, Any], logical_id: str) -> str:
@@ -141,6 +144,21 @@ _COUNTED = {
 PRESCREEN_CALLS = {"all": 2, "faces": 1, "off": 0}
 
 
+def _read_function(logical_id: str, props: Mapping[str, Any], facts: Facts) -> None:
+    variables = (props.get("Environment") or {}).get("Variables") or {}
+    if "PRESCREEN_CHECKS" in variables:
+        facts.prescreen_calls = PRESCREEN_CALLS[str(variables["PRESCREEN_CHECKS"])]
+    if "CDN_CACHE_ROUTES" in variables:
+        facts.cdn_cached_routes = frozenset(json.loads(str(variables["CDN_CACHE_ROUTES"])))
+    facts.functions[logical_id] = Function(
+        logical_id,
+        _function_name(props, logical_id),
+        int(props.get("MemorySize", 128)),
+        (props.get("Architectures") or ["x86_64"])[0],
+        (props.get("TracingConfig") or {}).get("Mode") == "Active",
+    )
+
+
 def read_template(template: Template, prices: Prices) -> Facts:
     facts = Facts()
     retentions: list[int | None] = []
@@ -149,17 +167,11 @@ def read_template(template: Template, prices: Prices) -> Facts:
         props: Mapping[str, Any] = resource.get("Properties", {}) or {}
         if kind in _COUNTED:
             setattr(facts, _COUNTED[kind], getattr(facts, _COUNTED[kind]) + 1)
+            if kind == "AWS::CloudFront::Distribution":
+                behaviours = props.get("DistributionConfig", {}).get("CacheBehaviors", [])
+                facts.api_behind_cdn |= any(b.get("PathPattern") == "/api/*" for b in behaviours)
         elif kind == "AWS::Lambda::Function":
-            variables = (props.get("Environment") or {}).get("Variables") or {}
-            if "PRESCREEN_CHECKS" in variables:
-                facts.prescreen_calls = PRESCREEN_CALLS[str(variables["PRESCREEN_CHECKS"])]
-            facts.functions[logical_id] = Function(
-                logical_id,
-                _function_name(props, logical_id),
-                int(props.get("MemorySize", 128)),
-                (props.get("Architectures") or ["x86_64"])[0],
-                (props.get("TracingConfig") or {}).get("Mode") == "Active",
-            )
+            _read_function(logical_id, props, facts)
         elif kind == "AWS::CloudWatch::Alarm":
             facts.alarms += max(1, len(props.get("Metrics", [])))  # billed per alarm metric
         elif kind == "AWS::Logs::LogGroup":
@@ -370,6 +382,21 @@ FIXES = {
 }
 
 
+def cdn_hits(
+    requested: Mapping[str, float],
+    ops: Mapping[str, Mapping[str, Any]],
+    facts: Facts,
+    scenario: Mapping[str, Any],
+) -> dict[str, float]:
+    """Requests of each operation the CDN answers from its cache: only for routes the template
+    marks cacheable, at the hit ratio docs/usage.json assumes for that operation (a scenario may
+    switch the cache off, to show what it saves)."""
+    if not facts.api_behind_cdn or not scenario.get("cdn_cache", True):
+        return {}
+    return {op: n * float(ops[op].get("cdn_hit_ratio", 0.0)) for op, n in requested.items()
+            if ops[op].get("route") in facts.cdn_cached_routes}
+
+
 class _Estimate:
     """One scenario's lines, built service by service."""
 
@@ -378,8 +405,15 @@ class _Estimate:
     ) -> None:
         self.facts, self.scenario, self.usage, self.prices = facts, scenario, usage, prices
         self.month_share = float(scenario["days"]) * 24 / prices.hours_per_month
-        self.counts = operation_counts(scenario, usage)
         self.ops: Mapping[str, Mapping[str, Any]] = usage["operations"]
+        requested = operation_counts(scenario, usage)
+        # Every API call a browser makes; what the CDN answers from its cache never reaches
+        # API Gateway, Lambda or DynamoDB (self.counts is what does).
+        self.viewer_api_calls = sum(n for op, n in requested.items() if self.ops[op].get("route"))
+        self.viewer_response_bytes = sum(n * float(self.ops[op].get("response_bytes", 0))
+                                         for op, n in requested.items())
+        self.cdn_hits = cdn_hits(requested, self.ops, facts, scenario)
+        self.counts = {op: n - self.cdn_hits.get(op, 0.0) for op, n in requested.items()}
         self.api_calls = sum(n for op, n in self.counts.items() if self.ops[op].get("route"))
         self.invocations: dict[str, float] = defaultdict(float)  # by architecture
         self.lines: list[Line] = []
@@ -512,10 +546,13 @@ class _Estimate:
             gb * prices["s3_standard_storage"],
             "stored_media",
         )
-        out_gb = (self.total("bytes_out") + self.total("response_bytes")) / GB
+        through_cdn = self.facts.api_behind_cdn and self.facts.distributions
+        api_bytes = 0.0 if through_cdn else self.total("response_bytes")
+        out_gb = (self.total("bytes_out") + api_bytes) / GB
         self.add(
             "Data transfer",
-            "out to the internet (API responses, presigned GETs)",
+            "out to the internet (presigned GETs"
+            + (")" if through_cdn else ", API responses)"),
             out_gb,
             "GB",
             out_gb * prices["data_transfer_out_internet"],
@@ -544,6 +581,14 @@ class _Estimate:
                 "requests",
                 views / 10_000 * prices["cloudfront_https_request_europe"],
             )
+        if through_cdn:
+            api_gb = self.viewer_response_bytes / GB
+            hits = sum(self.cdn_hits.values())
+            self.add("CloudFront", "API answers out (Europe)", api_gb, "GB",
+                     api_gb * prices["cloudfront_data_out_europe"])
+            self.add("CloudFront", f"API requests ({hits:,.0f} answered from the cache)",
+                     self.viewer_api_calls, "requests",
+                     self.viewer_api_calls / 10_000 * prices["cloudfront_https_request_europe"])
 
     def messaging(self) -> None:
         """SQS work and Lambda's idle long polls on every mapped queue (standing), SNS, SES,

@@ -109,6 +109,36 @@ def test_rekognition_is_costed_per_call_the_prescreen_setting_makes(
     assert rekognition[0].usd == pytest.approx(busy["uploads"] * calls * 0.00116)
 
 
+def test_cached_public_reads_reach_no_function_and_every_api_call_goes_through_the_cdn(
+    facts, usage, prices
+):
+    # Given the busy week on the template (the API behind the CDN, public reads cacheable)
+    busy = usage["scenarios"]["busy_week"]
+    assert facts.api_behind_cdn and "GET /pledges/summary" in facts.cdn_cached_routes
+    cached = cost.estimate(facts, busy, usage, prices)
+    uncached = cost.estimate(facts, {**busy, "cdn_cache": False}, usage, prices)
+
+    def line(lines, service, start):
+        return next(x for x in lines if x.service == service and x.item.startswith(start))
+
+    # Then API Gateway sees fewer requests by the assumed hits, Lambda and DynamoDB cost less
+    hits = sum(n * usage["operations"][op].get("cdn_hit_ratio", 0)
+               for op, n in cost.operation_counts(busy, usage).items()
+               if usage["operations"][op].get("route") in facts.cdn_cached_routes)
+    assert hits > 50_000
+    api_cached = line(cached, "API Gateway", "HTTP API").quantity
+    assert api_cached == pytest.approx(line(uncached, "API Gateway", "HTTP API").quantity - hits)
+    for service in ("Lambda", "DynamoDB"):
+        assert _service(cached, service) < _service(uncached, service)
+    # And CloudFront carries every API call and answer either way
+    assert line(cached, "CloudFront", "API requests").quantity == busy["api_calls"]
+    assert _total(cached) < _total(uncached)
+
+
+def _service(lines: list[cost.Line], service: str) -> float:
+    return sum(x.usd for x in lines if x.service == service)
+
+
 def test_the_idle_month_has_no_per_request_costs(facts, usage, prices):
     idle = usage["scenarios"]["idle_month"]
     lines = cost.estimate(facts, idle, usage, prices, ["SomeMetric"])
@@ -196,13 +226,13 @@ def test_the_report_prints_every_scenario_and_checks_the_busy_and_idle_goals(
     out = capsys.readouterr().out
     # Then it shows the busy week per pre-screen setting, the idle month with monitoring on, off
     titles = [scenario["title"] for scenario in usage["scenarios"].values()]
-    assert len(titles) == 5
+    assert len(titles) == 6
     assert all(f"## {title}" in out for title in titles)
     assert "## Busy week, monitoring on" in out
     assert "## Idle month, monitoring on" in out and "## Idle month, monitoring off" in out
     # And the reference week and the idle month off are checked; the rest are for information
     assert out.count("goal: < $") == 2
-    assert out.count("for information (goal not checked here)") == 3
+    assert out.count("for information (goal not checked here)") == 4
     assert out.index("goal: < $25.00") < out.index("## Busy week, pre-screening all")
     assert out.rindex("goal: < $0.50") > out.index("## Idle month, monitoring off")
     # And each pre-screen setting shows its calls a photo
