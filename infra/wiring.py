@@ -12,6 +12,23 @@ from typing import Literal
 
 Auth = Literal["public", "organiser"]
 Access = Literal["read", "write"]
+ObjectAccess = Literal["read", "write", "delete", "list"]
+
+
+@dataclass(frozen=True)
+class Keys:
+    """The table's partitions a function may touch: `dynamodb:LeadingKeys` patterns.
+
+    `read` covers GetItem, Query and ConditionCheckItem on the table and its indexes (an index
+    Query's leading key is the index's partition key, e.g. `GALLERY`); `write` covers PutItem,
+    UpdateItem, DeleteItem on the table. No Scan: a Scan has no leading key, so IAM would let it
+    read every partition whatever the patterns say.
+    """
+
+    read: tuple[str, ...] = ()
+    write: tuple[str, ...] = ()
+
+
 
 
 @dataclass(frozen=True)
@@ -85,9 +102,10 @@ class Function:
     # Reserved concurrency: none by default. A new account (quota 10, of which Lambda keeps 10
     # unreserved) cannot reserve any; synth checks it against `lambda_concurrency_quota`.
     reserved_concurrency: int | None = None
-    # Least privilege, declared per function and turned into grant_* calls by CDK.
-    table: Access | None = "write"
-    buckets: tuple[tuple[str, Access], ...] = ()
+    # Least privilege, declared per function and turned into IAM statements by CDK; the IAM
+    # check (tests/iam/) fails the tests on any call these would not allow.
+    table: Keys | None = None
+    buckets: tuple[tuple[str, ObjectAccess, str], ...] = ()  # (bucket, access, key prefix)
     queues_send: tuple[str, ...] = ()
     sends_email: bool = False
     uses_rekognition: bool = False
@@ -149,6 +167,13 @@ PHOTO_UPLOADS = "photo-uploads"
 EMAIL_FEEDBACK = "email-feedback"
 CDN_INVALIDATIONS = "cdn-invalidations"  # takedowns' CDN invalidations, retried until accepted
 INCOMING_PREFIX = "incoming/"
+PRIVATE_PREFIX = "private/"
+PUBLIC_PREFIX = "public/"
+# Partition of the server secret (shared/secret.py): only functions that key pseudonyms or sign
+# cursors list it. Draw seeds have their own partitions (SEED#<day>, shared/entries.py): only
+# the draw reads them; moderation creates a day's commitment, so it may write one, not read it.
+SECRET_PARTITION = "CONFIG"  # noqa: S105 (a key prefix, not a secret)
+SEEDS = "SEED#*"
 
 WIRING = Wiring(
     functions=(
@@ -164,7 +189,11 @@ WIRING = Wiring(
                 public("GET", "/photos/{photo_id}"),
                 public("POST", "/photos/{photo_id}/reports"),
             ),
-            buckets=((MEDIA_BUCKET, "write"),),
+            table=Keys(read=("PHOTO#*", "GALLERY", SECRET_PARTITION),
+                       write=("PHOTO#*", "AUDIT#PHOTO#*", "RATE#*", SECRET_PARTITION)),
+            # the upload form's key (presigned POST), and a report's takedown
+            buckets=((MEDIA_BUCKET, "write", INCOMING_PREFIX),
+                     (MEDIA_BUCKET, "delete", PUBLIC_PREFIX)),
             queues_send=(CDN_INVALIDATIONS,),  # a report takes the photo down at once
             invalidates_cdn=True,  # directly, when the queue can't be reached
         ),
@@ -175,7 +204,13 @@ WIRING = Wiring(
             queue_sources=(QueueSource(PHOTO_UPLOADS, batch_size=1, max_concurrency=20),),
             memory_mb=1536,
             timeout_s=60,
-            buckets=((MEDIA_BUCKET, "write"),),
+            # Runs image decoders on untrusted files: its photo's record, no secret, no other
+            # partition; reads uploads, writes derivatives, never public/.
+            table=Keys(read=("PHOTO#*",), write=("PHOTO#*", "AUDIT#PHOTO#*")),
+            buckets=((MEDIA_BUCKET, "read", INCOMING_PREFIX),
+                     (MEDIA_BUCKET, "delete", INCOMING_PREFIX),
+                     (MEDIA_BUCKET, "write", PRIVATE_PREFIX),
+                     (MEDIA_BUCKET, "delete", PRIVATE_PREFIX)),
             uses_rekognition=True,
             requirements=("aws-lambda-powertools", "pydantic", "pillow", "pillow-heif"),
         ),
@@ -183,6 +218,7 @@ WIRING = Wiring(
             name="upload-failures",
             handler="functions.upload.failures.lambda_handler",
             queue_sources=(QueueSource(f"{PHOTO_UPLOADS}-dlq"),),
+            table=Keys(read=("PHOTO#*",), write=("PHOTO#*", "AUDIT#PHOTO#*")),
         ),
         Function(
             name="moderation-api",
@@ -192,7 +228,16 @@ WIRING = Wiring(
                 organiser("POST", "/admin/photos/{photo_id}/decision"),
                 organiser("GET", "/admin/photos/{photo_id}/audit"),
             ),
-            buckets=((MEDIA_BUCKET, "write"),),
+            table=Keys(
+                read=("PHOTO#*", "PHOTOS#*", "AUDIT#PHOTO#*", "PERSON#*", "DRAW#*",
+                      "SUPPRESSED#*", SECRET_PARTITION),
+                write=("PHOTO#*", "AUDIT#PHOTO#*", "DRAW#*", SEEDS, SECRET_PARTITION),
+            ),
+            # publishing copies private/ to public/; a takedown lists and deletes public/
+            buckets=((MEDIA_BUCKET, "read", PRIVATE_PREFIX),
+                     (MEDIA_BUCKET, "write", PUBLIC_PREFIX),
+                     (MEDIA_BUCKET, "delete", PUBLIC_PREFIX),
+                     (MEDIA_BUCKET, "list", PUBLIC_PREFIX)),
             sends_email=True,
             queues_send=(CDN_INVALIDATIONS,),  # takedowns
             invalidates_cdn=True,  # directly, when the queue can't be reached
@@ -215,7 +260,16 @@ WIRING = Wiring(
                 organiser("POST", "/admin/erasure"),
                 organiser("GET", "/admin/signups/export"),
             ),
-            buckets=((MEDIA_BUCKET, "write"),),
+            table=Keys(
+                read=("PLEDGE#*", "PLEDGES", "WALL#*", "MESSAGE#*", "MESSAGES#*", "SIGNUP#*",
+                      "SIGNUPS#*", "TOKEN#*", "SUPPRESSED#*", "PERSON#*", "PHOTO#*", "DRAW#*",
+                      "DRAWS", SECRET_PARTITION),
+                write=("PLEDGE#*", "PLEDGES", "MESSAGE#*", "SIGNUP#*", "TOKEN#*", "RATE#*",
+                       "AUDIT#*", "PHOTO#*", "DRAW#*", SECRET_PARTITION),
+            ),
+            # erasure: every file of a person's photos, wherever it is
+            buckets=tuple((MEDIA_BUCKET, access, prefix) for access in ("list", "delete")
+                          for prefix in (INCOMING_PREFIX, PRIVATE_PREFIX, PUBLIC_PREFIX)),
             sends_email=True,
             queues_send=(CDN_INVALIDATIONS,),  # erasure removes a person's public photos
             invalidates_cdn=True,  # directly, when the queue can't be reached
@@ -231,6 +285,7 @@ WIRING = Wiring(
             name="pledge-email-feedback",
             handler="functions.pledge.feedback.lambda_handler",
             queue_sources=(QueueSource(EMAIL_FEEDBACK),),
+            table=Keys(read=(SECRET_PARTITION,), write=("SUPPRESSED#*", SECRET_PARTITION)),
         ),
         Function(
             name="prizedraw-api",
@@ -243,6 +298,11 @@ WIRING = Wiring(
                 organiser("POST", "/admin/draws/{day}/redraw"),
                 organiser("PUT", "/admin/draws/{day}/prize"),
             ),
+            table=Keys(
+                read=("DRAW#*", SEEDS, "DRAWS", "WINNERS", "AWAITING#*", "PHOTO#*",
+                      "SUPPRESSED#*", SECRET_PARTITION),
+                write=("DRAW#*", SEEDS, "WINNER#*", "AUDIT#DRAW#*", SECRET_PARTITION),
+            ),
             sends_email=True,
             timeout_s=60,
         ),
@@ -250,6 +310,11 @@ WIRING = Wiring(
             name="prizedraw-nightly",
             handler="functions.prizedraw.nightly.lambda_handler",
             schedules=(Schedule("draw-hourly", minute=5),),
+            table=Keys(
+                read=("DRAW#*", SEEDS, "DRAWS", "WINNERS", "AWAITING#*", "PHOTO#*", "PHOTOS#*",
+                      "SUPPRESSED#*", SECRET_PARTITION),
+                write=("DRAW#*", SEEDS, "WINNER#*", "AUDIT#DRAW#*", SECRET_PARTITION),
+            ),
             sends_email=True,
             timeout_s=300,
             # No reserved concurrency of 1: overlapping runs are harmless, as a day is drawn in

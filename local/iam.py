@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,10 +39,14 @@ current_function: ContextVar[str | None] = ContextVar("current_function", defaul
 @contextmanager
 def running(function_name: str) -> Iterator[None]:
     """Attribute the AWS calls made in this block (this thread, this context) to a function."""
+    from shared import secret
+
     token = current_function.set(function_name)
+    scope = secret.cache_scope.set(function_name)  # a process of its own, as each Lambda has
     try:
         yield
     finally:
+        secret.cache_scope.reset(scope)
         current_function.reset(token)
 
 
@@ -235,7 +240,9 @@ class Recorder:
         self._lock = threading.Lock()
 
     def record(self, function: str, requests: list[Request]) -> None:
-        test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
+        # A local stack inherits the variable of the test that started it: not the caller.
+        test = (os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
+                if "pytest" in sys.modules else "a local stack")
         lines = []
         with self._lock:
             for request in requests:

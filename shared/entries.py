@@ -6,7 +6,6 @@ neither imports the other, both use this module and the table.
 Layout, all in the day's partition `DRAW#<day>`:
 - `sk = "DRAW"`: the public record; created with its `commitment = sha256(seed)` and
   `status = "open"` before the day's first entry, and never re-created (conditional put).
-- `sk = "SEED"`: the seed, hex; read only by the draw, revealed only in the drawn record.
 - `sk = "ENTRY#<entrant_id>"`: one per person per day (conditional put), with the display name,
   school and photo of their first approved photo that day.
 An entry is only accepted while the day's record is `open`, so a drawn day's entrants never
@@ -15,6 +14,11 @@ bumps the record's `entry_seq` in the same transaction: the draw commits on the 
 read, so an entry accepted while the draw was reading cannot be silently left out.
 - `sk = "ENTRANTS#<entrants_hash>#<n>"`: the drawn day's frozen entrant list (written by the
   draw), so the published list survives a later erasure of an entry.
+
+The seed, hex, is the one item in the day's own partition `SEED#<day>` (`seed_key`): IAM's
+`dynamodb:LeadingKeys` works per partition, so only the draw's functions may read it
+(infra/wiring.py); moderation, which creates a day's commitment, may only write it. It is
+revealed only in the drawn record.
 """
 
 from __future__ import annotations
@@ -34,6 +38,10 @@ ALGORITHM = "sha256-mod-v1"
 
 def day_pk(day: str) -> str:
     return f"DRAW#{day}"
+
+
+def seed_key(day: str) -> tuple[str, str]:
+    return f"SEED#{day}", "SEED"
 
 
 def ensure_commitment(table: Table, day: str, *, now: datetime) -> dict[str, Any]:
@@ -62,7 +70,7 @@ def ensure_commitment(table: Table, day: str, *, now: datetime) -> dict[str, Any
         table.transact([
             {"Put": {"Item": record, "ConditionExpression": "attribute_not_exists(pk)"}},
             {"Put": {
-                "Item": {"pk": day_pk(day), "sk": "SEED", "seed": seed.hex()},
+                "Item": {"pk": seed_key(day)[0], "sk": seed_key(day)[1], "seed": seed.hex()},
                 "ConditionExpression": "attribute_not_exists(pk)",
             }},
         ])

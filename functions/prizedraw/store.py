@@ -70,7 +70,7 @@ class TableStore:
         return self.table.query_all("gsi1pk = :p", {":p": "DRAWS"}, index="gsi1")
 
     def seed(self, day: str) -> bytes:
-        item = self.table.get(entries_mod.day_pk(day), "SEED", consistent=True)
+        item = self.table.get(*entries_mod.seed_key(day), consistent=True)
         assert item is not None, "a draw record without its seed"
         return bytes.fromhex(item["seed"])
 

@@ -158,35 +158,33 @@ class Functions(Construct):
         return fn
 
     def _grant(self, spec: Function, fn: lambda_.Function, role: iam.Role, res: Resources) -> None:
-        if spec.table == "read":
-            res.table.grant_read_data(fn)
-        elif spec.table == "write":
-            res.table.grant_read_write_data(fn)
         if spec.table is not None:
-            acknowledge(
-                role,
-                "IAM5",
-                "Querying the single table's GSIs needs its index/* ARN (grant_*_data).",
-                f"Resource::<{logical_id(res.table)}.Arn>/index/*",
-            )
-        for name, access in spec.buckets:
+            self._grant_keys(spec, role, res)
+        for name, access, prefix in spec.buckets:
             bucket = res.buckets.get(name)
             if bucket is None:
                 raise KeyError(f"{spec.name} uses bucket {name!r}, which is not declared")
-            if access == "write":
-                bucket.grant_read_write(fn)
-                bucket.grant_delete(fn)
-                actions = [*_S3_READ_ACTIONS, "Action::s3:DeleteObject*", "Action::s3:Abort*"]
-            else:
-                bucket.grant_read(fn)
-                actions = list(_S3_READ_ACTIONS)
+            if access == "list":
+                role.add_to_principal_policy(
+                    iam.PolicyStatement(
+                        actions=["s3:ListBucket"],
+                        resources=[bucket.bucket_arn],
+                        conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}},
+                    )
+                )
+                continue
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=[_S3_OBJECT_ACTIONS[access]],
+                    resources=[bucket.arn_for_objects(f"{prefix}*")],
+                )
+            )
             acknowledge(
                 role,
                 "IAM5",
-                f"{spec.name} works on objects of the {name} bucket declared for it in the "
-                "wiring; object actions need its /* ARN and CDK's grant_* action groups.",
-                *actions,
-                f"Resource::<{logical_id(bucket)}.Arn>/*",
+                f"{spec.name} works on the objects under {prefix} of the {name} bucket, as "
+                "declared for it in the wiring; objects are named by id, so the prefix's /* ARN.",
+                f"Resource::<{logical_id(bucket)}.Arn>/{prefix}*",
             )
         for name in spec.queues_send:
             queue = res.queues.get(name)
@@ -217,8 +215,37 @@ class Functions(Construct):
                 "Resource::*",
             )
 
+    def _grant_keys(self, spec: Function, role: iam.Role, res: Resources) -> None:
+        """The table's partitions named in the wiring only (`dynamodb:LeadingKeys`), no Scan."""
+        assert spec.table is not None
+        table_arn = res.table.table_arn
+        for actions, resources, patterns in (
+            (_DYNAMODB_READ, [table_arn], spec.table.read),
+            (("dynamodb:Query",), [table_arn, f"{table_arn}/index/*"], spec.table.read),
+            (_DYNAMODB_WRITE, [table_arn], spec.table.write),
+        ):
+            if patterns:
+                role.add_to_principal_policy(
+                    iam.PolicyStatement(
+                        actions=list(actions),
+                        resources=resources,
+                        conditions={
+                            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(patterns)}
+                        },
+                    )
+                )
+        acknowledge(
+            role,
+            "IAM5",
+            "Querying the single table's GSIs needs its index/* ARN; the LeadingKeys condition "
+            "limits the Query to the index partitions the wiring names.",
+            f"Resource::<{logical_id(res.table)}.Arn>/index/*",
+        )
 
-_S3_READ_ACTIONS = ("Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*")
+
+_DYNAMODB_READ = ("dynamodb:GetItem", "dynamodb:ConditionCheckItem")  # items: the table only
+_DYNAMODB_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+_S3_OBJECT_ACTIONS = {"read": "s3:GetObject", "write": "s3:PutObject", "delete": "s3:DeleteObject"}
 
 
 def logical_id(resource: IConstruct) -> str:

@@ -21,8 +21,10 @@ REGION = "eu-west-2"
 PSEUDO = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT,
           "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": "TechognitionStack",
           "AWS::NoValue": ""}
-# Granted to the Lambda service (logs, traces), never called by the function's own code.
-RUNTIME_PREFIXES = ("logs:", "xray:")
+# Used by Lambda itself (logs, traces, event source mappings), never by the function's code.
+RUNTIME_PREFIXES = ("logs:", "xray:", "sqs:ReceiveMessage", "sqs:DeleteMessage",
+                    "sqs:ChangeMessageVisibility", "dynamodb:GetRecords",
+                    "dynamodb:GetShardIterator", "dynamodb:DescribeStream", "dynamodb:ListStreams")
 
 
 @cache
@@ -194,7 +196,9 @@ def function_policies(template: dict[str, Any], paths: dict[str, str]
                 statements.append(Statement(
                     fn, len(statements), raw["Effect"], strings("Action"), strings("NotAction"),
                     strings("Resource"), strings("NotResource"),
-                    names.resolve(raw["Condition"]) if "Condition" in raw else None,
+                    {operator: {key: names.resolve(value) for key, value in keys.items()}
+                     for operator, keys in raw["Condition"].items()}
+                    if "Condition" in raw else None,
                 ))
         out[fn] = statements
     return out
@@ -341,8 +345,24 @@ def report(policies: dict[str, list[Statement]], verdict: Verdict, calls: list[C
         "tests/integration tests/e2e`.",
         "",
         "A grant below was not exercised by any test: a candidate for removal, unless a code "
-        "path the tests do not reach needs it (say so in `infra/wiring.py`). Runtime grants "
-        "(`logs:`, `xray:`) are used by Lambda itself and not listed.",
+        "path the tests do not reach needs it (say so in `infra/wiring.py`). Grants Lambda "
+        "itself uses (logs, traces, its queue and stream pollers) are not listed.",
+        "",
+        "Known gaps in what the tests can exercise: they set no `SES_CONFIGURATION_SET` and "
+        "no `CDN_DISTRIBUTION_ID` (a fake CloudFront client stands in), so the configuration "
+        "set and distribution ARNs show as unexercised although the cloud uses them.",
+        "",
+        "How the table is narrowed (`infra/wiring.py` `Keys`): each function may read and "
+        "write only the partitions it names, by `dynamodb:LeadingKeys` (`ForAllValues:"
+        "StringLike`); an index Query is checked on the index's partition key (`GALLERY`, "
+        "`PHOTOS#...`). No function has Scan or Batch* actions: they carry no leading key, and "
+        "`ForAllValues` over a missing key is true, so a condition could not limit them. The "
+        "server secret is the `CONFIG` partition, listed only by the functions that key "
+        "pseudonyms or sign cursors (not the image processor). Draw seeds are the `SEED#<day>` "
+        "partitions: only the draw's functions read them; moderation-api, which creates a day's "
+        "commitment with its first entry, may write one but not read it (it does see the seeds "
+        "it creates, and IAM has no condition key for a failed conditional write's "
+        "`ReturnValuesOnConditionCheckFailure`).",
         "",
     ]
     gaps = unexercised(policies, verdict)

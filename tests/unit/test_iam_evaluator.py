@@ -150,8 +150,11 @@ def test_template_intrinsics_resolve_to_the_recorded_names():
             "PolicyDocument": {"Statement": [{
                 "Effect": "Allow", "Action": "dynamodb:GetItem",
                 "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": ["Table", "Arn"]}, "/index/*"]]},
+                "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["GALLERY"]}},
             }]}}},
     }}
     paths = {"Fn": "Stack/Functions/upload-api/Function/Resource"}
-    policies = policy.function_policies(template, paths)
-    assert policies["upload-api"][0].resources == (f"{TABLE}/index/*",)
+    (granted,) = policy.function_policies(template, paths)["upload-api"]
+    assert granted.resources == (f"{TABLE}/index/*",)
+    assert granted.condition == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["GALLERY"]}}
