@@ -14,6 +14,12 @@ PIP_PLATFORM: Final = "manylinux2014_aarch64"
 PIP_PYTHON_VERSION: Final = "3.13"
 BUNDLE_FORMAT_VERSION: Final = "3"  # bump to force new asset hashes when bundling.py changes
 PRESCREEN: Final = "rekognition"
+# The Rekognition calls each pre-screen setting makes (shared/prescreen.py), and so may make.
+PRESCREEN_ACTIONS: Final = {
+    "all": ("rekognition:DetectModerationLabels", "rekognition:DetectFaces"),
+    "faces": ("rekognition:DetectFaces",),
+    "off": (),
+}
 
 # Never part of a code asset (CDK's view of the source; the bundler filters with BUNDLE_IGNORE).
 ASSET_EXCLUDE: Final = ("**/__pycache__", "**/*.pyc", "tests")

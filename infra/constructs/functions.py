@@ -69,6 +69,8 @@ class Resources:
     log_retention_days: int
     queue_polling: bool
     cdn_distribution_arn: str
+    # What the pre-screen setting calls (constants.PRESCREEN_ACTIONS): nothing more is granted.
+    rekognition_actions: tuple[str, ...] = ()
 
 
 class Functions(Construct):
@@ -200,12 +202,9 @@ class Functions(Construct):
                     resources=[res.cdn_distribution_arn],
                 )
             )
-        if spec.uses_rekognition:
+        if spec.uses_rekognition and res.rekognition_actions:
             role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["rekognition:DetectModerationLabels", "rekognition:DetectFaces"],
-                    resources=["*"],
-                )
+                iam.PolicyStatement(actions=list(res.rekognition_actions), resources=["*"])
             )
             acknowledge(
                 role,
