@@ -35,6 +35,10 @@ from infra.wiring import Function
 OPENAPI = Path("docs") / "openapi.json"
 LAMBDA_TASK_ROOT = "/var/task"  # where Lambda unpacks the asset (tracebacks name these paths)
 PRUNE_DIRS = frozenset({"tests", "__pycache__"})
+# Dependencies installed for code paths we never take: email-validator's deliverability check
+# (DNS lookups; shared/types.py validates with check_deliverability=False) is dnspython's only
+# use. Import package -> distribution name. 1.6 MB of every asset.
+UNUSED_PACKAGES = {"dns": "dnspython"}
 PRUNE_SUFFIXES = frozenset({".pyi", ".pyc"})
 PRUNE_DIST_INFO = frozenset({"RECORD", "INSTALLER", "REQUESTED", "WHEEL", "top_level.txt",
                              "direct_url.json"})
@@ -140,6 +144,10 @@ def prune(out: Path) -> None:
     and install bookkeeping (METADATA stays: pydantic asks importlib.metadata for versions;
     licences stay: they travel with the code)."""
     shutil.rmtree(out / "bin", ignore_errors=True)
+    for top, distribution in UNUSED_PACKAGES.items():
+        shutil.rmtree(out / top, ignore_errors=True)
+        for info in out.glob(f"{distribution}-*.dist-info"):
+            shutil.rmtree(info)
     for path in sorted(out.rglob("*"), reverse=True):  # children before their directories
         rel = path.relative_to(out)
         if path.is_dir() and path.name in PRUNE_DIRS:

@@ -73,7 +73,8 @@ def test_pruning_drops_what_the_runtime_never_reads(tmp_path: Path):
     for name in ("pkg/__init__.py", "pkg/tests/test_pkg.py", "pkg/core.pyi", "pkg/py.typed",
                  "pkg/__pycache__/core.cpython-311.pyc", "bin/tool",
                  "pkg-1.0.dist-info/METADATA", "pkg-1.0.dist-info/RECORD",
-                 "pkg-1.0.dist-info/WHEEL", "pkg-1.0.dist-info/licenses/LICENSE"):
+                 "pkg-1.0.dist-info/WHEEL", "pkg-1.0.dist-info/licenses/LICENSE",
+                 "dns/resolver.py", "dnspython-2.9.2.dist-info/METADATA"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
 
@@ -116,3 +117,20 @@ def test_pip_targets_lambda_arm64_python313():
 def test_handler_must_live_in_a_functions_package():
     with pytest.raises(ValueError, match=r"functions\.<package>"):
         function_package(dataclasses.replace(FN, handler="app.handler"))
+
+
+def test_email_validation_needs_no_dnspython_which_the_bundle_drops():
+    # Given an interpreter where importing dns fails, as in a bundled asset
+    import subprocess
+    import sys
+
+    check = (
+        "import sys; sys.modules['dns'] = None\n"
+        "from shared.types import normalise_email\n"
+        "print(normalise_email(' Ada.Lovelace+week@School.sch.uk '))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
+                         check=False, cwd=Path(__file__).resolve().parents[2])
+    # Then addresses are still validated and normalised
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ada.lovelace+week@school.sch.uk"
