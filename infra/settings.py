@@ -109,6 +109,28 @@ class EventSettings(BaseModel):
     # The account's Lambda concurrent-executions quota, as `make preflight` reports it. Synth
     # refuses reserved concurrency that this quota cannot give (new accounts have 10).
     lambda_concurrency_quota: Annotated[int, Field(ge=NEW_ACCOUNT_QUOTA)] = NEW_ACCOUNT_QUOTA
+    # Free event packs: at most `pack_stock` promised per edition, requested from `packs_open`
+    # to `packs_close` (days in event_tz, inclusive). Null: open now, closing with event_end, so
+    # next year's edition needs no new pack dates unless it wants some.
+    pack_stock: Annotated[int, Field(ge=0)] = 1000
+    packs_open: date | None = None
+    packs_close: date | None = None
+
+    @model_validator(mode="after")
+    def _packs_before_the_week(self) -> EventSettings:
+        """Pack requests close by the end of the week and open within the year before it: dates
+        left over from last year's edition are an error, not a window that never opens."""
+        opens, closes = self.packs_open, self.packs_close
+        if opens and closes and closes < opens:
+            raise ValueError(f"packs_close {closes} is before packs_open {opens}")
+        if closes and closes > self.event_end:
+            raise ValueError(f"packs_close {closes} is after event_end {self.event_end}")
+        earliest = date(self.event_start.year - 1, self.event_start.month, 1)
+        for name, day in (("packs_open", opens), ("packs_close", closes)):
+            if day and day < earliest:
+                raise ValueError(f"{name} {day} is more than a year before event_start "
+                                 f"{self.event_start}: set this edition's pack dates")
+        return self
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> EventSettings:
@@ -159,6 +181,9 @@ class EventSettings(BaseModel):
             "DRAW_DEADLINE_HOURS": str(self.draw_deadline_hours),
             # The draw emails organisers its results and never lets them win.
             "ORGANISER_EMAILS": ",".join(self.organiser_emails),
+            "PACK_STOCK": str(self.pack_stock),
+            **({"PACKS_OPEN": self.packs_open.isoformat()} if self.packs_open else {}),
+            **({"PACKS_CLOSE": self.packs_close.isoformat()} if self.packs_close else {}),
         }
 
 

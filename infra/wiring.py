@@ -259,6 +259,7 @@ WIRING = Wiring(
                 organiser("POST", "/admin/messages/{message_id}/decision"),
                 organiser("POST", "/admin/erasure"),
                 organiser("GET", "/admin/signups/export"),
+                organiser("GET", "/admin/messages/export"),
             ),
             table=Keys(
                 read=("PLEDGE#*", "PLEDGES", "WALL#*", "MESSAGE#*", "MESSAGES#*", "SIGNUP#*",
@@ -286,6 +287,18 @@ WIRING = Wiring(
             handler="functions.pledge.feedback.lambda_handler",
             queue_sources=(QueueSource(EMAIL_FEEDBACK),),
             table=Keys(read=(SECRET_PARTITION,), write=("SUPPRESSED#*", SECRET_PARTITION)),
+        ),
+        Function(
+            name="campaign-api",
+            handler="functions.campaign.handler.lambda_handler",
+            routes=(
+                public("GET", "/packs/availability"),
+                public("POST", "/packs"),
+                organiser("GET", "/admin/packs"),
+                organiser("GET", "/admin/packs/export"),
+                organiser("POST", "/admin/packs/{pack_id}/dispatched"),
+            ),
+            sends_email=True,  # the pack request's confirmation
         ),
         Function(
             name="prizedraw-api",

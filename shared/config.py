@@ -67,6 +67,17 @@ class ApiConfig(BaseConfig):
     reports_per_ip_per_hour: int = Field(default=20, ge=1)
 
 
+class CampaignConfig(BaseConfig):
+    """The campaign API: free event packs (infra/settings.py has the cloud's values)."""
+
+    writes_per_ip_per_hour: int = Field(default=300, ge=1)
+    # Packs promised at most in one edition; requests are taken from the first day to the last
+    # (both in the event's zone, inclusive). Unset: open now, and until the event's last day.
+    pack_stock: int = Field(default=1000, ge=0)
+    packs_open: date | None = None
+    packs_close: date | None = None
+
+
 C = TypeVar("C", bound=BaseModel)
 
 

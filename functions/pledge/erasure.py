@@ -1,9 +1,10 @@
 """Erasure of one person's data, everywhere, found through the person index (gsi3).
 
 Every personal item carries `gsi3pk = "PERSON#<pseudonym>"` (photos, pledges, sign-ups and their
-tokens, draw entries, rate-limit counters), so one Query finds all of it without knowing which
-function wrote it. Erasing is idempotent: what is gone is not found again, and an entry of a
-drawn day is kept only as its pseudonym (off the index) so the published draw stays verifiable.
+tokens, draw entries, rate-limit counters, pack requests), so one Query finds all of it without
+knowing which function wrote it. Erasing is idempotent: what is gone is not found again, and an
+entry of a drawn day is kept only as its pseudonym (off the index) so the published draw stays
+verifiable.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from shared.entries import day_pk
 from shared.observability import logger
 
 _PERSONAL_ENTRY_FIELDS = ("display_name", "school", "photo_id")
-_COUNTED = {"SIGNUP": "signups", "MESSAGE": "messages", "RATE": "rate_limits"}
+_COUNTED = {"SIGNUP": "signups", "MESSAGE": "messages", "RATE": "rate_limits", "PACK": "packs"}
 
 
 class Eraser:

@@ -255,6 +255,23 @@ def export_signups() -> Response[str]:
     )
 
 
+@app.get("/admin/messages/export", summary="CSV of the published messages to government",
+         responses={200: {"description": "CSV with a header row (message, name, role, "
+                                         "published_at), in the order they were published",
+                          "content": {"text/csv": {"schema": {"type": "string"}}}}})
+def export_messages() -> Response[str]:
+    organiser(app)
+    items = _store().every_approved_message()
+    logger.info("messages exported", rows=len(items))
+    return Response(
+        status_code=200,
+        content_type="text/csv; charset=utf-8",
+        body=logic.messages_csv(items),
+        headers={"Content-Disposition": 'attachment; filename="messages-to-government.csv"',
+                 "Cache-Control": "no-store"},
+    )
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -7,10 +7,8 @@ rules read without boto3. The invariants themselves ("counted once", "single-use
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import html
-import io
 import json
 import secrets
 from collections.abc import Callable, Iterable, Mapping
@@ -32,6 +30,7 @@ from functions.pledge.models import (
     SignupIn,
     WallPledge,
 )
+from shared.csvsafe import csv_text, neutralise  # noqa: F401 - neutralise: this module's API
 from shared.errors import BadRequest, Invalid
 from shared.mail import Email
 from shared.types import iso, new_id, normalise_email
@@ -248,22 +247,19 @@ def redeem(store: PledgePort, token: str, *, purpose: str, now: datetime) -> Non
 
 # -- export ----------------------------------------------------------------------------------
 EXPORT_COLUMNS = ("email", "name", "role", "organisation", "confirmed_at")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(cell: object) -> str:
-    """A cell a spreadsheet will not run: formula-like text gets a leading apostrophe."""
-    value = "" if cell is None else str(cell)
-    return "'" + value if value.startswith(_FORMULA_START) else value
+MESSAGE_COLUMNS = ("message", "name", "role", "published_at")
 
 
 def export_csv(rows: Iterable[Mapping[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
-    for row in rows:
-        writer.writerow([neutralise(row.get(column)) for column in EXPORT_COLUMNS])
-    return out.getvalue()
+    return csv_text(EXPORT_COLUMNS, rows)
+
+
+def messages_csv(items: Iterable[Mapping[str, Any]]) -> str:
+    """The published messages in the order they were published (approved; a message approved
+    again after a takedown counts from its latest approval)."""
+    rows = [{"message": i["message"], "name": i.get("name"), "role": i.get("role"),
+             "published_at": i.get("decided_at") or i["created_at"]} for i in items]
+    return csv_text(MESSAGE_COLUMNS, sorted(rows, key=lambda r: str(r["published_at"])))
 
 
 # -- messages ------------------------------------------------------------------------------

@@ -132,6 +132,9 @@ class Erased(BaseModel):
         default=0, description="Draw entries deleted, or on drawn days reduced to their pseudonym"
     )
     rate_limits: int = Field(default=0, description="Rate-limit counters deleted")
+    packs: int = Field(
+        default=0, description="Event pack requests deleted (with their postal addresses)"
+    )
 
 
 class ErasureResult(BaseModel):

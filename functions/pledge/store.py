@@ -239,6 +239,10 @@ class PledgeStore:
         return self.table.query("gsi1pk = :w", {":w": "WALL#MESSAGES"}, index="gsi1",
                                 limit=limit, start_key=start, forward=False)
 
+    def every_approved_message(self) -> list[Item]:
+        """The whole published list (the export to government): hundreds at most."""
+        return self.table.query_all("gsi1pk = :w", {":w": "WALL#MESSAGES"}, index="gsi1")
+
     def messages_by_status(self, status: str, limit: int, start: Item | None) -> Page:
         return self.table.query("gsi2pk = :s", {":s": f"MESSAGES#{status}"}, index="gsi2",
                                 limit=limit, start_key=start, forward=False)

@@ -110,7 +110,7 @@ def test_erasure_leaves_nothing_findable_by_that_email(world, lambda_context):
     assert response["statusCode"] == 200
     assert body_of(response) == {"erased": {
         "photos": 1, "files": 5, "pledges": 1, "signups": 1, "messages": 0,
-        "draw_entries": 2, "rate_limits": 1}}
+        "draw_entries": 2, "rate_limits": 1, "packs": 0}}
     # And neither the table nor the bucket holds her email, name or photo any more
     table_text, keys = everything(world)
     for secret in (EVE, "Eve Example"):
