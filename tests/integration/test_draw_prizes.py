@@ -185,3 +185,17 @@ def test_renames_racing_a_draw_never_leave_a_drawn_day_with_another_prize(call, 
     text = winner_email_text(record.model_dump())
     assert (f"Your prize: {last}\n" in text) if last else ("Your prize" not in text)
     assert entrant(1)  # the entrants were real people of that day
+
+
+def test_a_redrawn_winner_is_told_the_same_prize_and_the_record_keeps_it(call):
+    enter(DAY, 1, 2, 3)
+    call("PUT", f"/admin/draws/{DAY}/prize", MICROSCOPE)
+    _, made = call("POST", "/admin/draws", {"day": DAY})
+    # When position 1 is redrawn
+    status, record = call("POST", f"/admin/draws/{DAY}/redraw",
+                          {"position": 1, "reason": "no reply"})
+    # Then the new winner's email names the prize, and the record still carries it
+    assert status == 200 and record["prize"] == MICROSCOPE
+    assert record["winners"][0]["entrant_id"] != made["winners"][0]["entrant_id"]
+    assert "Your prize: A USB microscope, given by Gratnells" in winner_email_text(record)
+    assert shown(call) == (MICROSCOPE, MICROSCOPE)
