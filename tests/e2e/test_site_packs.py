@@ -5,8 +5,10 @@ explained in place, and the published messages print without the site's furnitur
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -114,3 +116,36 @@ def test_the_published_messages_print_on_their_own(browser, stack):
         assert page.errors == []
     assert severe_axe_violations(browser, f"{api}/messages-print.html",
                                  "#print-list[data-loaded]") == []
+
+
+def test_organisers_dispatch_a_pack_and_download_the_csvs_in_the_console(browser, stack):
+    from tests.e2e.site_helpers import sign_in_to_console
+
+    api = stack["api_url"]
+    school = f"Console Academy {uuid.uuid4().hex[:8]}"
+    ordered = requests.post(f"{api}/packs", timeout=10, json={
+        "school": school, "contact_name": "Cam Tech", "email": "cam@console.test",
+        "address_line1": "3 Bench Road", "town": "York", "postcode": "YO1 7HH", "consent": True})
+    assert ordered.status_code == 202, ordered.text
+    with page_of(browser) as page:
+        sign_in_to_console(page, stack)
+        page.get_by_role("tab", name="Export").click()
+        item = page.locator("#packs li", has_text=school)
+        item.wait_for()
+        assert "3 Bench Road, York, YO1 7HH" in item.inner_text()
+        assert page.evaluate(A11Y) == []
+        # When the organiser marks it dispatched
+        item.get_by_role("button", name=f"Mark {school} dispatched").click()
+        item.get_by_text(re.compile(r"^Dispatched ")).wait_for()
+        # Then the API says so, and the dispatch CSV has it
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download the dispatch list (CSV)").click()
+        text = Path(download.value.path()).read_text(encoding="utf-8")
+        row = next(line for line in text.splitlines() if school in line)
+        assert "3 Bench Road" in row and row.rstrip().endswith("Z")  # dispatched_at
+        with page.expect_download() as messages:
+            page.get_by_role("button", name="Download messages to government (CSV)").click()
+        assert Path(messages.value.path()).read_text(encoding="utf-8").startswith(
+            "message,name,role,published_at")
+        screenshot(page, "admin-packs", at="#packs-section")
+        assert page.errors == []
