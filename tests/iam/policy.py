@@ -348,9 +348,9 @@ def report(policies: dict[str, list[Statement]], verdict: Verdict, calls: list[C
         "path the tests do not reach needs it (say so in `infra/wiring.py`). Grants Lambda "
         "itself uses (logs, traces, its queue and stream pollers) are not listed.",
         "",
-        "Known gaps in what the tests can exercise: they set no `SES_CONFIGURATION_SET` and "
-        "no `CDN_DISTRIBUTION_ID` (a fake CloudFront client stands in), so the configuration "
-        "set and distribution ARNs show as unexercised although the cloud uses them.",
+        "Known gap in what the tests can exercise: they set no `CDN_DISTRIBUTION_ID` (a fake "
+        "CloudFront client stands in), so the distribution's ARN shows as unexercised although "
+        "the cloud uses it. Emails name the SES configuration set, as in the cloud.",
         "",
         "How the table is narrowed (`infra/wiring.py` `Keys`): each function may read and "
         "write only the partitions it names, by `dynamodb:LeadingKeys` (`ForAllValues:"
