@@ -188,6 +188,8 @@ WIRING = Wiring(
                 public("GET", "/photos"),
                 public("GET", "/photos/{photo_id}"),
                 public("POST", "/photos/{photo_id}/reports"),
+                # the share page, on the site's own address (the CDN routes /p/* here)
+                public("GET", "/p/{photo_id}"),
             ),
             table=Keys(read=("PHOTO#*", "GALLERY", SECRET_PARTITION),
                        write=("PHOTO#*", "AUDIT#PHOTO#*", "RATE#*", SECRET_PARTITION)),

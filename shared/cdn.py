@@ -1,7 +1,8 @@
 """The CDN in front of `public/`: a takedown must also stop CloudFront serving its cached copy.
 
-A takedown invalidates the exact paths of the photo's public copies (CloudFront allows only 15
-wildcard invalidations in flight, and thousands of exact paths). The API functions do not call
+A takedown invalidates the exact paths of the photo's public copies, its share page and its
+cached API read (CloudFront allows only 15 wildcard invalidations in flight, and thousands of
+exact paths). The API functions do not call
 CloudFront themselves: they put the invalidation on a queue (`QueuedCdn`) whose consumer
 (`functions/moderation/invalidations.py`) retries it until CloudFront accepts it, since a
 takedown the CDN keeps serving is no takedown. In the cloud `CDN_DISTRIBUTION_ID` names the
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 from shared.aws import client
 from shared.observability import logger
 from shared.photos import derivative_keys
+from shared.share import share_path
 from shared.types import is_id
 
 QUEUE = "cdn-invalidations"  # its name in infra/wiring.py
@@ -27,9 +29,20 @@ class Cdn(Protocol):
     def invalidate(self, photo_id: str) -> None: ...
 
 
+API_PREFIX = "/api"  # the pages' path to the API through the CDN (infra/constructs/api_cdn.py)
+
+
 def paths(photo_id: str) -> list[str]:
-    """The exact CDN paths of a photo's public copies (the display image and the thumbnail)."""
-    return ["/" + key for key in derivative_keys(photo_id, "public").values()]
+    """The exact CDN paths of a photo's public copies: the display image and the thumbnail,
+    its share page, and the cached API read of it. The viewer function turns `/api/photos/x`
+    into `/photos/x` before the cache looks it up, and CloudFront's guide asks for both URIs
+    to be invalidated when a function rewrites one."""
+    return [
+        *("/" + key for key in derivative_keys(photo_id, "public").values()),
+        share_path(photo_id),
+        f"{API_PREFIX}/photos/{photo_id}",
+        f"/photos/{photo_id}",
+    ]
 
 
 def reference(photo_id: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 
 from shared.mail import Email
+from shared.share import share_url
 
 # What the technician reads for each preset reason (on GET /uploads/{id} and in the email).
 # The site's console offers the same codes (site/js/admin.js).
@@ -53,18 +54,24 @@ def technician_reason(code: str | None, text: str | None) -> str:
     return "; ".join(parts) or GENERAL_REASON
 
 
-def approved(*, to: str, display_name: str, caption: str, gallery_url: str) -> Email:
+def approved(*, to: str, display_name: str, caption: str, site_url: str, photo_id: str
+             ) -> Email:
+    """Links the photo's share page: it shows the photo, and its link previews it wherever the
+    technician posts it."""
+    page = share_url(site_url, photo_id)
     subject = "Your photo is live on the #TECHOGNITION gallery"
     text = (
         f"Hello {display_name},\n\n"
         f"Thank you for sharing your work! Your photo \"{caption}\" is now live on the "
-        f"#TECHOGNITION gallery:\n{gallery_url}\n\n"
+        f"#TECHOGNITION gallery. See it, and share it with colleagues and friends:\n{page}\n\n"
         "With thanks from the #TECHOGNITION team\n"
     )
     body = (
         f"<p>Hello {html.escape(display_name)},</p>"
         f"<p>Thank you for sharing your work! Your photo &ldquo;{html.escape(caption)}&rdquo; "
-        f"is now live on the <a href=\"{html.escape(gallery_url)}\">#TECHOGNITION gallery</a>.</p>"
+        "is now live on the #TECHOGNITION gallery.</p>"
+        f"<p><a href=\"{html.escape(page)}\">See it, and share it</a> with colleagues and "
+        "friends.</p>"
         "<p>With thanks from the #TECHOGNITION team</p>"
     )
     return Email(to=to, subject=subject, text=text, html=body)

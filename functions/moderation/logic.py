@@ -258,9 +258,7 @@ def _tell_uploader(ports: Ports, photo: Item) -> None:
     common = {"to": photo["email"], "display_name": photo.get("display_name", ""),
               "caption": photo.get("caption", "")}
     if photo["status"] == Status.APPROVED:
-        email = emails.approved(
-            **common, gallery_url=f"{ports.site_url.rstrip('/')}/photos/{photo['photo_id']}"
-        )
+        email = emails.approved(**common, site_url=ports.site_url, photo_id=photo["photo_id"])
     else:
         # The organiser's own words go to the uploader here, and only here.
         reason = emails.technician_reason(photo.get("reason_code"), photo.get("reason_note"))

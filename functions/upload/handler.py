@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from functions.upload import logic
+from functions.upload import logic, share
 from functions.upload.models import (
     GalleryPhoto,
     ReportAccepted,
@@ -28,6 +29,7 @@ from functions.upload.store import S3Media
 from shared.cdn import cdn
 from shared.config import ApiConfig, load
 from shared.dynamo import Table
+from shared.errors import NotFound
 from shared.http import Cursor, Limit, ListPage, create_app, documented, source_ip
 from shared.observability import logger
 from shared.types import utc_now
@@ -110,6 +112,28 @@ def report_photo(photo_id: str, body: ReportIn) -> Response[ReportAccepted]:
                  now=utc_now(),
                  cdn=cdn(config.cdn_distribution_id, config.cdn_invalidations_queue_url))
     return Response(status_code=202, content_type="application/json", body=ReportAccepted())
+
+
+# -- sharing -----------------------------------------------------------------------------------
+def _html(description: str) -> OpenAPIResponse:
+    return {"description": description,
+            "content": {share.CONTENT_TYPE: {"schema": {"type": "string"}}}}
+
+
+@app.get("/p/<photo_id>",
+         summary="The share page of one approved photo: HTML with Open Graph and Twitter card "
+                 "tags, and plain share links (an HTML 404 unless approved)",
+         responses={200: _html("The share page"), 404: _html("Not in the gallery")})
+def share_page(photo_id: str) -> Response[str]:
+    config = _config()
+    try:
+        photo = logic.gallery_photo(_table(), config, photo_id)
+    except NotFound:  # a person follows this link: a page, not problem+json
+        return Response(status_code=404, content_type=share.CONTENT_TYPE,
+                        body=share.not_found_page(), headers=share.headers(config.media_base_url))
+    return Response(status_code=200, content_type=share.CONTENT_TYPE,
+                    body=share.page(photo, site_url=config.site_url),
+                    headers=share.headers(config.media_base_url))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -20,6 +20,9 @@ from aws_cdk import aws_cloudfront_origins as origins
 from constructs import Construct
 
 API_PREFIX = "/api"  # the pages call `/api/photos`; the API itself serves `/photos`
+# Share pages (GET /p/{photo_id}) on the site's own address, under their own path: a shared
+# link names the site, not the API. No prefix to strip.
+SHARE_PATTERN = "/p/*"
 ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
 MAX_CACHE_S = 60
 
@@ -76,6 +79,31 @@ class ApiThroughCdn(Construct):
             f"{http_api.api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}",
             protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
             custom_headers={ORIGIN_VERIFY_HEADER: origin_verify_value()},
+        )
+        # Share pages take no query string and no token: links that networks decorate
+        # (?fbclid=...) share one cached copy, which a takedown's exact path invalidates.
+        self.share_cache_policy = cloudfront.CachePolicy(
+            self,
+            "SharePages",
+            comment="techognition share pages: one copy per path, for the answer's s-maxage",
+            default_ttl=Duration.seconds(0),
+            min_ttl=Duration.seconds(0),
+            max_ttl=Duration.seconds(MAX_CACHE_S),
+            header_behavior=cloudfront.CacheHeaderBehavior.none(),
+            query_string_behavior=cloudfront.CacheQueryStringBehavior.none(),
+            cookie_behavior=cloudfront.CacheCookieBehavior.none(),
+            enable_accept_encoding_gzip=True,
+            enable_accept_encoding_brotli=True,
+        )
+        distribution.add_behavior(
+            SHARE_PATTERN,
+            origin,
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+            cached_methods=cloudfront.CachedMethods.CACHE_GET_HEAD,
+            cache_policy=self.share_cache_policy,
+            # No origin request policy: the API's own Host, the proof header, nothing of the
+            # viewer's (no path to rewrite, no address to record for a read).
         )
         distribution.add_behavior(
             f"{API_PREFIX}/*",

@@ -13,7 +13,10 @@ export function card(photo) {
     h("a", { href: `/photo.html?id=${encodeURIComponent(photo.photo_id)}` },
       h("img", { src: photo.thumbnail_url, alt: photo.caption, loading: "lazy", width: 320, height: 320 }),
       h("span", { class: "caption" }, photo.caption),
-      h("span", { class: "who" }, `${photo.display_name}, ${photo.school}`)));
+      h("span", { class: "who" }, `${photo.display_name}, ${photo.school}`)),
+    // its share page (/p/<id>): the address whose link previews the photo where it is posted
+    h("a", { href: `/p/${encodeURIComponent(photo.photo_id)}`, class: "share",
+             "aria-label": `Share: ${photo.caption}` }, "Share"));
 }
 
 async function load() {

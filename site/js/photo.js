@@ -1,6 +1,6 @@
 // One photo, and "report this photo".
 import { api, explain } from "/js/api.js";
-import { clearErrors, say, showProblem, values, when } from "/js/ui.js";
+import { clearErrors, h, say, showProblem, values, when } from "/js/ui.js";
 
 const id = new URLSearchParams(location.search).get("id");
 const status = document.getElementById("photo-status");
@@ -15,6 +15,9 @@ async function show() {
     document.getElementById("photo-who").textContent =
       `${photo.display_name}, ${photo.school} · ${when(photo.uploaded_at)}`;
     document.title = `${photo.caption} · #TECHOGNITION`;
+    // The share page: its link previews the photo (Open Graph tags) wherever it is posted
+    img.closest("figure").after(h("p", { class: "share" },
+      h("a", { href: `/p/${encodeURIComponent(photo.photo_id)}` }, "Share this photo")));
     document.getElementById("photo").hidden = false;
   } catch (error) {
     say(status, error.status === 404 ? "This photo is not available. It may have been removed." : explain(error), "bad");

@@ -1,7 +1,10 @@
 // The page a pledge confirmation email links to. It POSTs the token only on a button press,
 // never on page load, so a mail scanner that opens the link confirms nothing.
 import { api, explain } from "/js/api.js";
+import { HASHTAG, shareList } from "/js/share.js";
 import { say } from "/js/ui.js";
+
+const PLEDGE_TEXT = `I've pledged my support for school science technicians ${HASHTAG}`;
 
 const form = document.getElementById("confirm-form");
 const status = document.getElementById("confirm-status");
@@ -24,6 +27,8 @@ form.addEventListener("submit", async (event) => {
     const page = new URL("/pledge.html", location.href).href;
     shareLink.href = page;
     shareLink.textContent = page;
+    document.getElementById("share-links").replaceChildren(
+      ...shareList(page, `${PLEDGE_TEXT}: pledge yours too`, `${HASHTAG}: pledge your support`));
     share.hidden = false;
   } catch (error) {
     const expired = error.status === 400 || error.status === 422;

@@ -108,8 +108,9 @@ def test_default_behaviour_serves_the_site_and_public_prefix_serves_media(resour
     config = _distribution(resources)
     site = _origin(config, config["DefaultCacheBehavior"]["TargetOriginId"])
     assert site["DomainName"] == {"Fn::GetAtt": [_site_bucket_id(resources), "RegionalDomainName"]}
-    media_behaviour, api_behaviour = config["CacheBehaviors"]
+    media_behaviour, share_behaviour, api_behaviour = config["CacheBehaviors"]
     assert media_behaviour["PathPattern"] == "public/*"
+    assert share_behaviour["PathPattern"] == "/p/*"  # test_share_cdn.py
     assert api_behaviour["PathPattern"] == "/api/*"  # test_api_cdn.py
     assert media_behaviour["AllowedMethods"] == ["GET", "HEAD"]
     media = _origin(config, media_behaviour["TargetOriginId"])

@@ -178,7 +178,8 @@ def test_a_refused_invalidation_is_retried_until_cloudfront_accepts_it(
     batches = [r["InvalidationBatch"] for r in cloudfront.requests]
     assert len(batches) == 2 and batches[0] == batches[1]
     assert batches[0]["Paths"]["Items"] == [f"/public/{photo_id}/display.jpg",
-                                            f"/public/{photo_id}/thumb.jpg"]
+                                            f"/public/{photo_id}/thumb.jpg", f"/p/{photo_id}",
+                                            f"/api/photos/{photo_id}", f"/photos/{photo_id}"]
 
 
 def test_the_invalidation_queue_redrives_to_a_dead_letter_queue_after_many_tries(aws_env):
@@ -239,7 +240,7 @@ def test_without_the_queue_a_takedown_invalidates_directly(aws_env, lambda_conte
         set_client("sqs", None)
     # Then it still answers its success, and the CDN was told directly
     assert response["statusCode"] == 202
-    assert [r["InvalidationBatch"]["Paths"]["Quantity"] for r in cloudfront.requests] == [2]
+    assert [r["InvalidationBatch"]["Paths"]["Quantity"] for r in cloudfront.requests] == [5]
 
 
 # -- the public rejection reason ----------------------------------------------------------------

@@ -271,8 +271,9 @@ def test_a_report_also_makes_the_cdn_forget_the_photo(aws_env, lambda_context, m
     # Then the exact paths of its public copies are invalidated (no wildcard)
     assert [i["DistributionId"] for i in invalidations] == ["E2TECHOGNITION"]
     assert invalidations[0]["InvalidationBatch"]["Paths"] == {
-        "Quantity": 2,
-        "Items": [f"/public/{photo_id}/display.jpg", f"/public/{photo_id}/thumb.jpg"],
+        "Quantity": 5,
+        "Items": [f"/public/{photo_id}/display.jpg", f"/public/{photo_id}/thumb.jpg",
+                  f"/p/{photo_id}", f"/api/photos/{photo_id}", f"/photos/{photo_id}"],
     }
 
 
