@@ -355,6 +355,9 @@ def operation_counts(scenario: Mapping[str, Any], usage: Mapping[str, Any]) -> d
         counts[name] += float(n)
     routed = sum(n for op, n in counts.items() if usage["operations"][op].get("route"))
     counts["other_api_read"] = max(0.0, float(scenario["api_calls"]) - routed)
+    # Each effect a committed change owes (shared/outbox.py) is one outbox invocation.
+    counts["outbox_effect"] += sum(n * usage["operations"][op].get("effects", 0)
+                                   for op, n in list(counts.items()))
     emails = sum(n * usage["operations"][op].get("emails", 0) for op, n in counts.items())
     counts["bounce"] = emails * float(scenario["bounce_share"])
     return dict(counts)

@@ -15,6 +15,7 @@ from infra.constructs.email import Email
 from infra.constructs.functions import Functions, Resources, log_retention
 from infra.constructs.messaging import Messaging
 from infra.constructs.observability import Observability
+from infra.constructs.outbox import Outbox
 from infra.constructs.schedules import Schedules
 from infra.constructs.site import Site
 from infra.constructs.storage import Storage
@@ -115,6 +116,14 @@ class TechognitionStack(Stack):
                 cdn_distribution_arn=storage.distribution.distribution_arn,
             ),
         )
+        outbox = Outbox(
+            self,
+            "Outbox",
+            table=data.table,
+            specs=wiring.functions,
+            functions=functions.functions,
+            queues=messaging.queues,
+        )
         api = Api(
             self,
             "Api",
@@ -149,7 +158,10 @@ class TechognitionStack(Stack):
                 "Observability",
                 ops_email=settings.ops_email,
                 functions=functions.functions,
-                dead_letter_queues=messaging.dead_letter_queues,
+                dead_letter_queues={**messaging.dead_letter_queues,
+                                    **outbox.dead_letter_queues},
+                stream_consumers={fn.name: functions.functions[fn.name]
+                                  for fn in wiring.functions if fn.stream_sources},
                 http_api=api.http_api,
             )
 

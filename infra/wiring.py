@@ -8,7 +8,7 @@ exists in one and not the other cannot happen.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Auth = Literal["public", "organiser"]
 Access = Literal["read", "write"]
@@ -82,6 +82,30 @@ class QueueSource:
 
 
 @dataclass(frozen=True)
+class StreamSource:
+    """The table's stream, filtered to new items whose `pk` starts with `key_prefix` (Lambda's
+    event filter: the consumer is never invoked for anything else). A failing record is retried
+    `retry_attempts` times (the batch bisected) and then its position goes to `dead_letter`."""
+
+    key_prefix: str
+    dead_letter: str  # a Queue name (declared without its own dead-letter queue)
+    events: tuple[str, ...] = ("INSERT",)
+    batch_size: int = 10
+    max_batching_window_s: int = 0
+    retry_attempts: int = 50
+    max_record_age_s: int = 6 * 3600
+
+    def matches(self, record: dict[str, Any]) -> bool:
+        """What the event filter lets through (the local stack applies it itself)."""
+        pk = record.get("dynamodb", {}).get("Keys", {}).get("pk", {}).get("S", "")
+        return record.get("eventName") in self.events and str(pk).startswith(self.key_prefix)
+
+    def filter_pattern(self) -> dict[str, Any]:
+        return {"eventName": list(self.events),
+                "dynamodb": {"Keys": {"pk": {"S": [{"prefix": self.key_prefix}]}}}}
+
+
+@dataclass(frozen=True)
 class Schedule:
     """Runs in `Config.event_tz`, only between the event's start and end dates (plus grace)."""
 
@@ -96,6 +120,7 @@ class Function:
     handler: str  # dotted path "functions.upload.handler.lambda_handler"
     routes: tuple[Route, ...] = ()
     queue_sources: tuple[QueueSource, ...] = ()
+    stream_sources: tuple[StreamSource, ...] = ()
     schedules: tuple[Schedule, ...] = ()
     memory_mb: int = 256
     timeout_s: int = 10
@@ -134,6 +159,9 @@ class TableSpec:
     name: str = "techognition"
     indexes: tuple[str, ...] = ("gsi1", "gsi2", "gsi3", "gsi4")
     ttl_attribute: str = "ttl"
+    # Keys only: the outbox consumer reads each effect back (consistently) anyway, so the
+    # stream need not carry emails or link tokens for its 24 hours.
+    stream: Literal["KEYS_ONLY", "NEW_IMAGE"] | None = "KEYS_ONLY"
 
 
 @dataclass(frozen=True)
@@ -166,6 +194,8 @@ MEDIA_BUCKET = "media"
 PHOTO_UPLOADS = "photo-uploads"
 EMAIL_FEEDBACK = "email-feedback"
 CDN_INVALIDATIONS = "cdn-invalidations"  # takedowns' CDN invalidations, retried until accepted
+OUTBOX = "OUTBOX#"  # shared/outbox.py: effects owed by committed changes
+OUTBOX_DEAD_LETTERS = "outbox-dead-letters"  # stream positions of effects that kept failing
 INCOMING_PREFIX = "incoming/"
 PRIVATE_PREFIX = "private/"
 PUBLIC_PREFIX = "public/"
@@ -266,22 +296,34 @@ WIRING = Wiring(
             table=Keys(
                 read=("PLEDGE#*", "PLEDGES", "WALL#*", "MESSAGE#*", "MESSAGES#*", "SIGNUP#*",
                       "SIGNUPS#*", "TOKEN#*", "SUPPRESSED#*", "PERSON#*", "PHOTO#*", "DRAW#*",
-                      "DRAWS", SECRET_PARTITION),
+                      "DRAWS", f"{OUTBOX}*", SECRET_PARTITION),
                 write=("PLEDGE#*", "PLEDGES", "MESSAGE#*", "SIGNUP#*", "TOKEN#*", "RATE#*",
-                       "AUDIT#*", "PHOTO#*", "DRAW#*", SECRET_PARTITION),
+                       "AUDIT#*", "PHOTO#*", "DRAW#*", f"{OUTBOX}*", SECRET_PARTITION),
             ),
-            # erasure: every file of a person's photos, wherever it is
-            buckets=tuple((MEDIA_BUCKET, access, prefix) for access in ("list", "delete")
+            # erasure counts a person's files; the outbox deletes them (and their CDN paths), as
+            # it sends the confirmation emails
+            buckets=tuple((MEDIA_BUCKET, "list", prefix)
                           for prefix in (INCOMING_PREFIX, PRIVATE_PREFIX, PUBLIC_PREFIX)),
-            sends_email=True,
-            queues_send=(CDN_INVALIDATIONS,),  # erasure removes a person's public photos
-            invalidates_cdn=True,  # directly, when the queue can't be reached
         ),
         Function(
             name="cdn-invalidations",
             handler="functions.moderation.invalidations.lambda_handler",
             queue_sources=(QueueSource(CDN_INVALIDATIONS),),
             table=None,
+            invalidates_cdn=True,
+        ),
+        Function(
+            # Performs what committed changes owe (shared/outbox.py): emails, file deletions,
+            # CDN invalidations. Fed by the table's stream, new outbox items only.
+            name="outbox",
+            handler="functions.effects.handler.lambda_handler",
+            stream_sources=(StreamSource(OUTBOX, dead_letter=OUTBOX_DEAD_LETTERS),),
+            timeout_s=60,
+            table=Keys(read=(f"{OUTBOX}*", "SUPPRESSED#*"), write=(f"{OUTBOX}*",)),
+            # erasure's files: a person's photos, wherever they are
+            buckets=tuple((MEDIA_BUCKET, access, prefix) for access in ("list", "delete")
+                          for prefix in (INCOMING_PREFIX, PRIVATE_PREFIX, PUBLIC_PREFIX)),
+            sends_email=True,
             invalidates_cdn=True,
         ),
         Function(
@@ -342,6 +384,8 @@ WIRING = Wiring(
         # A refused invalidation comes back every 2 minutes for about a day before it parks in
         # the dead-letter queue (and its alarm calls ops).
         Queue(CDN_INVALIDATIONS, visibility_timeout_s=120, max_receive_count=720),
+        # Where the outbox's stream mapping parks the position of an effect that kept failing.
+        Queue(OUTBOX_DEAD_LETTERS, dead_letter=False),
     ),
     buckets=(
         Bucket(

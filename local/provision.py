@@ -24,6 +24,7 @@ class Provisioned:
     queue_urls: dict[str, str] = field(default_factory=dict)
     queue_arns: dict[str, str] = field(default_factory=dict)
     topic_arns: dict[str, str] = field(default_factory=dict)
+    stream_arn: str = ""  # the table's stream (the outbox consumer reads it)
     user_pool_id: str = ""
     user_pool_client_id: str = ""
     # every local user's authenticator app (moto hands out one fixed secret to all)
@@ -35,7 +36,7 @@ def provision(wiring: Wiring, session: Any, *, sender_email: str) -> Provisioned
         table_name=wiring.table.name,
         bucket_names={b.name: b.name for b in wiring.buckets},
     )
-    _table(wiring, session.client("dynamodb"))
+    out.stream_arn = _table(wiring, session.client("dynamodb"))
     _queues(wiring, session.client("sqs"), out)
     _buckets(wiring, session.client("s3"), out)
     _topics(wiring, session.client("sns"), out)
@@ -43,7 +44,7 @@ def provision(wiring: Wiring, session: Any, *, sender_email: str) -> Provisioned
     return out
 
 
-def _table(wiring: Wiring, ddb: Any) -> None:
+def _table(wiring: Wiring, ddb: Any) -> str:
     spec = wiring.table
     attributes = [{"AttributeName": a, "AttributeType": "S"} for a in ("pk", "sk")]
     indexes = []
@@ -57,7 +58,10 @@ def _table(wiring: Wiring, ddb: Any) -> None:
             ],
             "Projection": {"ProjectionType": "ALL"},
         })
-    ddb.create_table(
+    stream = ({"StreamSpecification": {"StreamEnabled": True, "StreamViewType": spec.stream}}
+              if spec.stream else {})
+    created = ddb.create_table(
+        **stream,
         TableName=spec.name,
         AttributeDefinitions=attributes,
         KeySchema=[
@@ -71,6 +75,7 @@ def _table(wiring: Wiring, ddb: Any) -> None:
         TableName=spec.name,
         TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute},
     )
+    return str(created["TableDescription"].get("LatestStreamArn", ""))
 
 
 def _queues(wiring: Wiring, sqs: Any, out: Provisioned) -> None:

@@ -51,6 +51,8 @@ class Invoker:
         with self._guard:
             lock = self._locks.setdefault(fn.name, threading.Lock())
         handler = getattr(importlib.import_module(fn.module), fn.attribute)
-        context = LocalContext(fn.name, fn.memory_mb, fn.timeout_s)
         with lock, iam.running(fn.name):
+            # The timeout starts when the invocation does, not while it queues for the lock:
+            # Lambda would have run it at once in another instance.
+            context = LocalContext(fn.name, fn.memory_mb, fn.timeout_s)
             return handler(event, context)

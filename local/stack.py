@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from infra.csp import content_security_policy
 from infra.wiring import WIRING, Wiring, environment
 from local.gateway import Gateway, JwtVerifier
-from local.pollers import QueuePoller, Ticker
+from local.pollers import QueuePoller, StreamPoller, Ticker
 from local.provision import Provisioned, User, provision, provision_users
 from local.runtime import Invoker
 
@@ -70,6 +70,7 @@ class LocalStack:
     aws_endpoint_url: str = ""
     provisioned: Provisioned | None = None
     tickers: dict[str, Ticker] = field(default_factory=dict)
+    stream_pollers: list[StreamPoller] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _moto: Any = None
     _gateway: Gateway | None = None
@@ -178,6 +179,14 @@ class LocalStack:
                     self.provisioned.queue_arns[source.queue], self._stop,
                 )
                 threading.Thread(target=poller.run, daemon=True, name=fn.name).start()
+            for stream_source in fn.stream_sources:
+                streamer = StreamPoller(
+                    session.client("dynamodbstreams"), invoker, fn, stream_source,
+                    self.provisioned.stream_arn, self._stop, sqs=sqs,
+                    dead_letter_url=self.provisioned.queue_urls[stream_source.dead_letter],
+                )
+                self.stream_pollers.append(streamer)
+                threading.Thread(target=streamer.run, daemon=True, name=fn.name).start()
             for schedule in fn.schedules:
                 ticker = Ticker(invoker, fn, schedule, tz, self._stop)
                 self.tickers[schedule.name] = ticker

@@ -54,3 +54,14 @@ class RateLimited(DomainError):
     def __init__(self, detail: str, *, retry_after_s: int) -> None:
         super().__init__(detail)
         self.retry_after_s = max(1, retry_after_s)
+
+
+class ServiceUnavailable(DomainError):
+    """A dependency (an AWS service) failed for longer than our retries: try again shortly.
+    Never raised for anything the request itself did wrong."""
+
+    status, title, slug = 503, "Service unavailable", "unavailable"
+
+    def __init__(self, detail: str, *, retry_after_s: int) -> None:
+        super().__init__(detail)
+        self.retry_after_s = max(1, retry_after_s)

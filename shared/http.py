@@ -18,11 +18,24 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, Field
 
-from shared.errors import DomainError, Forbidden, RateLimited, TooLarge, Unauthorized
+from shared.aws import set_deadline, transient
+from shared.dynamo import TransactionConflict
+from shared.errors import (
+    DomainError,
+    Forbidden,
+    RateLimited,
+    ServiceUnavailable,
+    TooLarge,
+    Unauthorized,
+)
 from shared.observability import logger
 
 PROBLEM_JSON = "application/problem+json"
 MAX_BODY_BYTES = 64 * 1024  # far above any form here; API Gateway itself stops at 10 MB
+RETRY_AFTER_S = 2  # after an AWS failure that outlasted the SDK's retries
+# Cancellation reasons of a transaction that may pass if simply tried again.
+_RETRYABLE_CANCELLATIONS = frozenset({"ThrottlingError", "TransactionConflict",
+                                      "ProvisionedThroughputExceeded", "None"})
 ORGANISERS_GROUP = "organisers"
 
 T = TypeVar("T")
@@ -121,7 +134,20 @@ class Resolver(APIGatewayHttpResolver):
                 organiser_name(authorizer.get("jwt", {}).get("claims"))
         except DomainError as exc:
             return _refusal(exc)
-        return super().resolve(event, context)
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        set_deadline(remaining() if callable(remaining) else None)
+        try:
+            return super().resolve(event, context)
+        finally:
+            set_deadline(None)
+
+
+def unavailable(exc: Exception) -> bool:
+    """An AWS failure that outlasted the retries (throttling, 5xx, timeouts, a transaction
+    cancelled only by contention): not the caller's fault, and worth retrying shortly."""
+    if isinstance(exc, TransactionConflict):
+        return set(exc.reasons) <= _RETRYABLE_CANCELLATIONS and set(exc.reasons) != {"None"}
+    return transient(exc)
 
 
 def create_app() -> APIGatewayHttpResolver:
@@ -134,7 +160,8 @@ def create_app() -> APIGatewayHttpResolver:
 
     @app.exception_handler(DomainError)
     def _domain(exc: DomainError) -> Response[str]:
-        headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, RateLimited) else None
+        retry_after = exc.retry_after_s if isinstance(exc, RateLimited | ServiceUnavailable) else 0
+        headers = {"Retry-After": str(retry_after)} if retry_after else None
         return problem_response(
             exc.status, exc.title, exc.detail, slug=exc.slug, errors=exc.errors, headers=headers
         )
@@ -145,6 +172,14 @@ def create_app() -> APIGatewayHttpResolver:
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response[str]:
+        if unavailable(exc):
+            # Logged by type only: AWS error messages can quote keys and addresses.
+            logger.warning("aws unavailable", error_type=type(exc).__name__)
+            return problem_response(
+                503, ServiceUnavailable.title,
+                "A service we depend on is busy or failing: please try again shortly.",
+                slug=ServiceUnavailable.slug, headers={"Retry-After": str(RETRY_AFTER_S)},
+            )
         # Our fault, not the caller's: logged with its stack (no request data), answered plainly.
         logger.exception("unhandled error", error_type=type(exc).__name__)
         return problem_response(
@@ -206,6 +241,7 @@ def problems(*statuses: int) -> dict[int, OpenAPIResponse]:
         413: "Too large",
         422: "Validation failed",
         429: "Rate limited",
+        503: "Service unavailable (retry after Retry-After)",
     }
     return {
         s: {

@@ -11,6 +11,7 @@ a side effect of a change already committed, whose answer must not become a 500.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from shared.aws import client
 from shared.dynamo import Table
@@ -41,22 +42,28 @@ def is_suppressed(table: Table, person: str) -> bool:
     return table.get(pk, sk) is not None
 
 
-def send(table: Table, sender: str, person: str, email: Email, *, purpose: str,
-         configuration_set: str | None = None) -> bool:
-    """Send `email` unless its address is suppressed. Returns whether it went out."""
-    if is_suppressed(table, person):
-        logger.info("email skipped: address suppressed", purpose=purpose)
-        return False
+def ses_params(sender: str, email: Email, configuration_set: str | None) -> dict[str, Any]:
+    """SES SendEmail's parameters for `email`."""
     body = {"Text": {"Data": email.text, "Charset": "UTF-8"}}
     if email.html:
         body["Html"] = {"Data": email.html, "Charset": "UTF-8"}
-    params = {
+    params: dict[str, Any] = {
         "Source": sender,
         "Destination": {"ToAddresses": [email.to]},
         "Message": {"Subject": {"Data": email.subject, "Charset": "UTF-8"}, "Body": body},
     }
     if configuration_set:
         params["ConfigurationSetName"] = configuration_set
+    return params
+
+
+def send(table: Table, sender: str, person: str, email: Email, *, purpose: str,
+         configuration_set: str | None = None) -> bool:
+    """Send `email` unless its address is suppressed. Returns whether it went out."""
+    if is_suppressed(table, person):
+        logger.info("email skipped: address suppressed", purpose=purpose)
+        return False
+    params = ses_params(sender, email, configuration_set)
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:

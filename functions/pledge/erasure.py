@@ -5,6 +5,11 @@ tokens, draw entries, rate-limit counters, pack requests), so one Query finds al
 knowing which function wrote it. Erasing is idempotent: what is gone is not found again, and an
 entry of a drawn day is kept only as its pseudonym (off the index) so the published draw stays
 verifiable.
+
+Files (and the CDN's copies of public ones) are deleted by the outbox (`shared.outbox`): the
+deletion is owed, in the table, before the records that find the files are deleted, so a
+failure in between leaves the photo findable and erasing again owes the (idempotent) deletion
+again, and a failing S3 or CloudFront is retried by the outbox instead of failing the erasure.
 """
 
 from __future__ import annotations
@@ -16,19 +21,20 @@ from typing import Any
 
 from functions.pledge.models import Erased
 from functions.pledge.store import counters_update
+from shared import outbox
 from shared.audit import record
-from shared.cdn import Cdn
 from shared.dynamo import Item, Table, TransactionConflict
 from shared.entries import day_pk
 from shared.observability import logger
+from shared.photos import derivative_keys
 
 _PERSONAL_ENTRY_FIELDS = ("display_name", "school", "photo_id")
 _COUNTED = {"SIGNUP": "signups", "MESSAGE": "messages", "RATE": "rate_limits", "PACK": "packs"}
 
 
 class Eraser:
-    def __init__(self, table: Table, s3: Any, bucket: str, cdn: Cdn) -> None:
-        self.table, self.s3, self.bucket, self.cdn = table, s3, bucket, cdn
+    def __init__(self, table: Table, s3: Any, bucket: str) -> None:
+        self.table, self.s3, self.bucket = table, s3, bucket  # S3 only lists, to count files
 
     def erase(self, person: str, *, actor: str, now: datetime) -> Erased:
         counts = Erased()
@@ -37,14 +43,14 @@ class Eraser:
             kind, _, ident = str(item.get("gsi3sk", "")).partition("#")
             if kind == "PHOTO":
                 counts.photos += 1
-                counts.files += self._erase_photo(item, ident)
+                counts.files += self._erase_photo(item, ident, now=now)
                 record(self.table, f"PHOTO#{ident}", at=now, actor=actor, action="erased")
             elif kind == "PLEDGE":
                 counts.pledges += self._erase_pledge(item)
             elif kind == "ENTRY":
                 counts.draw_entries += self._erase_entry(item)
             else:  # sign-ups, tokens, messages, counters and any other personal item
-                counts.files += self._delete_files(item.get("files", []))
+                counts.files += self._delete_files(item.get("files", []), now=now)
                 if self.table.delete(item["pk"], item["sk"]) is not None and kind in _COUNTED:
                     setattr(counts, _COUNTED[kind], getattr(counts, _COUNTED[kind]) + 1)
         self._scrub_winners(person)
@@ -54,23 +60,35 @@ class Eraser:
         return counts
 
     # -- photos ------------------------------------------------------------------------------
-    def _erase_photo(self, item: Item, photo_id: str) -> int:
+    def _erase_photo(self, item: Item, photo_id: str, *, now: datetime) -> int:
+        """Owe the deletion of the photo's files and its exact CDN paths, then delete its
+        partition (record, reports: off the gallery), the record last. Counts its files."""
+        prefixes = [f"private/{photo_id}/", f"public/{photo_id}/"]
         keys = set(self._existing(item.get("files", [])))
-        for prefix in (f"private/{photo_id}/", f"public/{photo_id}/"):
+        for prefix in prefixes:
             keys.update(self._listed(prefix))
         raw = f"incoming/{photo_id}"
         keys.update(k for k in self._listed(raw) if k == raw)
-        self._delete_keys(keys)
-        self.cdn.invalidate(photo_id)
-        # The photo's partition (record, reports): deleting it also takes it off the gallery.
-        for part in self.table.query_all("pk = :pk", {":pk": item["pk"]}, consistent=True):
+        public = ["/" + key for key in derivative_keys(photo_id, "public").values()]
+        # The prefixes too: a derivative written after this listing goes as well.
+        self._owe_deletion([*sorted(keys | set(item.get("files", []))), raw], prefixes, public,
+                           now=now)
+        parts = self.table.query_all("pk = :pk", {":pk": item["pk"]}, consistent=True)
+        for part in sorted(parts, key=lambda p: p["sk"] == item["sk"]):
             self.table.delete(part["pk"], part["sk"])
         return len(keys)
 
-    def _delete_files(self, files: Iterable[str]) -> int:
+    def _delete_files(self, files: Iterable[str], *, now: datetime) -> int:
         keys = set(self._existing(files))
-        self._delete_keys(keys)
+        if keys:
+            self._owe_deletion(sorted(keys), [], [], now=now)
         return len(keys)
+
+    def _owe_deletion(self, keys: list[str], prefixes: list[str], paths: list[str], *,
+                      now: datetime) -> None:
+        owed = outbox.effect("delete_files", {"keys": sorted(set(keys)), "prefixes": prefixes,
+                                              "invalidate": paths})
+        outbox.commit(self.table, [], [owed], now=now)
 
     def _listed(self, prefix: str) -> list[str]:
         keys: list[str] = []
@@ -81,14 +99,6 @@ class Eraser:
 
     def _existing(self, files: Iterable[str]) -> list[str]:
         return [key for key in files if key in self._listed(key)]
-
-    def _delete_keys(self, keys: set[str]) -> None:
-        ordered = sorted(keys)
-        for start in range(0, len(ordered), 1000):
-            batch = ordered[start:start + 1000]
-            self.s3.delete_objects(Bucket=self.bucket, Delete={
-                "Objects": [{"Key": k} for k in batch], "Quiet": True,
-            })
 
     # -- pledges -----------------------------------------------------------------------------
     def _erase_pledge(self, item: Item) -> int:

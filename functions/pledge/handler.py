@@ -37,9 +37,7 @@ from functions.pledge.models import (
     WallPledge,
 )
 from functions.pledge.store import PledgeStore
-from shared import mail
 from shared.aws import client
-from shared.cdn import cdn
 from shared.config import ApiConfig, load
 from shared.dynamo import Item, Table, decode_cursor, encode_cursor
 from shared.http import (
@@ -96,16 +94,6 @@ def _links() -> logic.LinkSettings:
     )
 
 
-def _mailer(table: Table, purpose: str) -> logic.Mailer:
-    config = _config()
-
-    def send(who: str, email: mail.Email) -> bool:
-        return mail.send(table, config.sender_email, who, email, purpose=purpose,
-                         configuration_set=config.ses_configuration_set)
-
-    return send
-
-
 def _count_write() -> None:
     """One client IP may make so many writes an hour (the IP is kept only as a pseudonym)."""
     config = _config()
@@ -122,9 +110,9 @@ def create_pledge(body: PledgeIn) -> Response[PledgeAccepted]:
     _count_write()
     config = _config()
     table = _table()
-    sent = logic.pledge(PledgeStore(table), _mailer(table, "pledge-confirmation"), body,
-                        person=person_id(config, body.email), now=utc_now(), settings=_links())
-    logger.info("pledge received", confirmation_sent=sent, role=body.role)
+    owed = logic.pledge(PledgeStore(table), body, person=person_id(config, body.email),
+                        now=utc_now(), settings=_links())
+    logger.info("pledge received", confirmation_owed=owed, role=body.role)
     return Response(status_code=202, content_type="application/json", body=PledgeAccepted())
 
 
@@ -159,10 +147,9 @@ def create_signup(body: SignupIn) -> Response[SignupAccepted]:
     _count_write()
     config = _config()
     table = _table()
-    sent = logic.sign_up(PledgeStore(table), _mailer(table, "signup-confirmation"), body,
-                         person=person_id(config, body.email), now=utc_now(), settings=_links(),
-                         ttl=retention_ttl(config))
-    logger.info("signup received", confirmation_sent=sent)
+    owed = logic.sign_up(PledgeStore(table), body, person=person_id(config, body.email),
+                         now=utc_now(), settings=_links(), ttl=retention_ttl(config))
+    logger.info("signup received", confirmation_owed=owed)
     return Response(status_code=202, content_type="application/json", body=SignupAccepted())
 
 
@@ -233,8 +220,7 @@ def decide_message(message_id: Annotated[ObjectId, Path()], body: DecisionIn) ->
 def erase(body: ErasureIn) -> ErasureResult:
     actor = organiser(app)
     config = _config()
-    eraser = Eraser(_table(), client("s3"), config.media_bucket,
-                    cdn(config.cdn_distribution_id, config.cdn_invalidations_queue_url))
+    eraser = Eraser(_table(), client("s3"), config.media_bucket)  # files go by the outbox
     erased = eraser.erase(person_id(config, body.email), actor=actor, now=utc_now())
     return ErasureResult(erased=erased)
 

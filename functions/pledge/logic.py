@@ -1,8 +1,9 @@
 """The pledge domain: pledges, double opt-in sign-ups, messages to government, people's data.
 
-Plain functions over the models, with storage and mail as ports (`PledgePort`, `Mailer`), so the
-rules read without boto3. The invariants themselves ("counted once", "single-use token",
-"decided from this state") are conditions in the store; the logic only chooses what to ask for.
+Plain functions over the models, with storage as a port (`PledgePort`), so the rules read
+without boto3; emails are effects the registering transaction owes (`shared.outbox`). The
+invariants themselves ("counted once", "single-use token", "decided from this state") are
+conditions in the store; the logic only chooses what to ask for.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import hashlib
 import html
 import json
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -30,6 +31,7 @@ from functions.pledge.models import (
     SignupIn,
     WallPledge,
 )
+from shared import outbox
 from shared.csvsafe import csv_text, neutralise  # noqa: F401 - neutralise: this module's API
 from shared.errors import BadRequest, Invalid
 from shared.mail import Email
@@ -49,28 +51,42 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Token:
+    """A link token as stored: its hash, what it is for, until when; a pledge token also holds
+    the details its confirmation publishes."""
+
+    digest: str
+    purpose: str
+    expires_at: int
+    ttl: int
+    details: dict[str, Any] | None = None
+
+
 # -- ports ---------------------------------------------------------------------------------
 class PledgePort(Protocol):
+    """Registering stamps the resend window, stores the tokens and owes the email in one
+    transaction: True when this request did it (False: mailed recently, or confirmed)."""
+
     def register_pledge(
-        self, person: str, *, now: datetime, resend_after: datetime, ttl: int
+        self, person: str, *, now: datetime, resend_after: datetime, ttl: int,
+        tokens: Sequence[Token], owed: outbox.Effect,
     ) -> bool: ...
 
     def confirm_pledge(self, digest: str, *, now: datetime, ttl: int) -> str | None: ...
 
     def register_signup(
         self, person: str, details: dict[str, Any], *, now: datetime, resend_after: datetime,
-        ttl: int,
+        ttl: int, tokens: Sequence[Token], owed: outbox.Effect,
     ) -> bool: ...
-
-    def put_token(
-        self, digest: str, *, purpose: str, person: str, expires_at: int, ttl: int,
-        details: dict[str, Any] | None = None,
-    ) -> None: ...
 
     def redeem(self, digest: str, *, purpose: str, now: datetime) -> bool: ...
 
 
-Mailer = Callable[[str, Email], bool]  # (person, email) -> sent?
+def email_effect(person: str, email: Email, *, purpose: str) -> outbox.Effect:
+    """The email as an effect owed by the change that commits it (sent by the outbox)."""
+    return outbox.effect("email", {"purpose": purpose, "to": email.to, "subject": email.subject,
+                                   "text": email.text, "html": email.html}, person=person)
 
 
 @dataclass(frozen=True)
@@ -156,18 +172,18 @@ def pledge_email(to: str, *, site_url: str, token: str) -> Email:
     return Email(to=to, subject="Please confirm your #TECHOGNITION pledge", text=text, html=body)
 
 
-def pledge(store: PledgePort, mailer: Mailer, body: PledgeIn, *, person: str, now: datetime,
+def pledge(store: PledgePort, body: PledgeIn, *, person: str, now: datetime,
            settings: LinkSettings) -> bool:
-    """Mail a link that confirms exactly these details, unless this address was mailed
-    recently. Nothing counts yet, and the caller's answer is the same either way."""
+    """Owe a mail with a link that confirms exactly these details, unless this address was
+    mailed recently. Nothing counts yet, and the caller's answer is the same either way."""
     expires = int((now + settings.token_ttl).timestamp())
-    if not store.register_pledge(person, now=now, resend_after=now - settings.resend_after,
-                                 ttl=expires):
-        return False
     token, digest = new_token()
-    store.put_token(digest, purpose=PLEDGE, person=person, expires_at=expires, ttl=expires,
-                    details=pledge_details(body))
-    return mailer(person, pledge_email(body.email, site_url=settings.site_url, token=token))
+    email = pledge_email(body.email, site_url=settings.site_url, token=token)
+    return store.register_pledge(
+        person, now=now, resend_after=now - settings.resend_after, ttl=expires,
+        tokens=[Token(digest, PLEDGE, expires, expires, pledge_details(body))],
+        owed=email_effect(person, email, purpose="pledge-confirmation"),
+    )
 
 
 def confirm_pledge(store: PledgePort, token: str, *, now: datetime, ttl: int) -> str:
@@ -218,25 +234,23 @@ def signup_email(to: str, *, site_url: str, confirm: str, unsubscribe: str) -> E
     return Email(to=to, subject="Please confirm your #TECHOGNITION sign-up", text=text, html=body)
 
 
-def sign_up(store: PledgePort, mailer: Mailer, body: SignupIn, *, person: str, now: datetime,
+def sign_up(store: PledgePort, body: SignupIn, *, person: str, now: datetime,
             settings: LinkSettings, ttl: int) -> bool:
-    """Register (or refresh) a sign-up and mail a confirmation unless one went out recently or
-    the address is already confirmed. The caller's answer is the same either way."""
+    """Register (or refresh) a sign-up and owe a confirmation email, unless one went out
+    recently or the address is already confirmed. The caller's answer is the same either way."""
     details = {"email": body.email, "name": body.name, "role": body.role,
                "organisation": body.organisation}
-    if not store.register_signup(person, details, now=now,
-                                 resend_after=now - settings.resend_after, ttl=ttl):
-        return False
     confirm, confirm_digest = new_token()
     unsubscribe, unsubscribe_digest = new_token()
     expires = int((now + settings.token_ttl).timestamp())
-    store.put_token(confirm_digest, purpose=CONFIRM, person=person, expires_at=expires,
-                    ttl=expires)
-    store.put_token(unsubscribe_digest, purpose=UNSUBSCRIBE, person=person, expires_at=ttl,
-                    ttl=ttl)
     email = signup_email(body.email, site_url=settings.site_url, confirm=confirm,
                          unsubscribe=unsubscribe)
-    return mailer(person, email)
+    return store.register_signup(
+        person, details, now=now, resend_after=now - settings.resend_after, ttl=ttl,
+        tokens=[Token(confirm_digest, CONFIRM, expires, expires),
+                Token(unsubscribe_digest, UNSUBSCRIBE, ttl, ttl)],
+        owed=email_effect(person, email, purpose="signup-confirmation"),
+    )
 
 
 def redeem(store: PledgePort, token: str, *, purpose: str, now: datetime) -> None:

@@ -4,6 +4,8 @@ Layout (one table):
 - `PLEDGE#<person> / PLEDGE`: the confirmed pledge; `gsi1pk = "WALL#PLEDGES"` only when shown
   on the wall. Unconfirmed details live only in their token, so nothing unconfirmed is shown.
 - `PLEDGE#<person> / MAILED`: when this person was last sent a pledge confirmation (the throttle).
+  The stamp, the link's token and the email (an outbox effect, `shared.outbox`) are written in
+  one transaction: a stamped window always has its email owed, so no fault can swallow it.
 - `PLEDGES / SUMMARY`: `count` and `role_<role>` numbers, changed in the confirming transaction.
 - `SIGNUP#<person> / SIGNUP`: a sign-up (status pending | confirmed | unsubscribed);
   `gsi2pk = "SIGNUPS#confirmed"` while confirmed and subscribed (the export's Query).
@@ -17,19 +19,22 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from functions.pledge.logic import (
     CONFIRM,
     PLEDGE,
+    Token,
     Transition,
     confirmed_pledge,
     counter_changes,
     role_attribute,
 )
+from shared import outbox
 from shared.audit import audit_item
-from shared.dynamo import ConditionFailed, Item, Page, Table, TransactionConflict
+from shared.dynamo import Item, Page, Table, TransactionConflict
 from shared.errors import Conflict, NotFound, RateLimited
 from shared.people import person_keys
 from shared.types import iso
@@ -73,11 +78,12 @@ class PledgeStore:
 
     # -- pledges -----------------------------------------------------------------------------
     def register_pledge(self, person: str, *, now: datetime, resend_after: datetime,
-                        ttl: int) -> bool:
-        """True when a pledge confirmation should go out now (at most one per resend window,
+                        ttl: int, tokens: Sequence[Token], owed: outbox.Effect) -> bool:
+        """True when this request owes the pledge confirmation (at most one per resend window,
         however many pledges arrive at once): the sign-ups' throttle, on its own item."""
         return self._claim_mail({"pk": f"PLEDGE#{person}", "sk": "MAILED"}, person, "PLEDGEMAIL",
-                                now=now, resend_after=resend_after, ttl=ttl)
+                                now=now, resend_after=resend_after, ttl=ttl, tokens=tokens,
+                                owed=owed)
 
     def confirm_pledge(self, digest: str, *, now: datetime, ttl: int) -> str | None:
         """Publish the details a pledge token carries; the pledge's id, or None for a bad token.
@@ -136,22 +142,25 @@ class PledgeStore:
 
     # -- sign-ups ----------------------------------------------------------------------------
     def register_signup(self, person: str, details: dict[str, Any], *, now: datetime,
-                        resend_after: datetime, ttl: int) -> bool:
-        """Create or refresh a sign-up; True when a confirmation email should go out now.
+                        resend_after: datetime, ttl: int, tokens: Sequence[Token],
+                        owed: outbox.Effect) -> bool:
+        """Create or refresh a sign-up; True when this request owes the confirmation email.
 
         Nothing changes (False) when the address is already confirmed or was mailed after
         `resend_after`, so concurrent sign-ups send at most one email.
         """
         return self._claim_mail(
             signup_key(person), person, "SIGNUP", now=now, resend_after=resend_after, ttl=ttl,
-            details=details, pending_until_confirmed=True,
+            tokens=tokens, owed=owed, details=details, pending_until_confirmed=True,
         )
 
     def _claim_mail(self, key: dict[str, str], person: str, kind: str, *, now: datetime,
-                    resend_after: datetime, ttl: int, details: dict[str, Any] | None = None,
+                    resend_after: datetime, ttl: int, tokens: Sequence[Token],
+                    owed: outbox.Effect, details: dict[str, Any] | None = None,
                     pending_until_confirmed: bool = False) -> bool:
-        """Stamp `last_sent_at` on the item at `key` (and set `details`), in one conditional
-        update that only one of any concurrent requests wins: True when that one was this."""
+        """Stamp `last_sent_at` on the item at `key` (and set `details`), store `tokens` and owe
+        the email, in one transaction that only one of any concurrent requests wins: True when
+        that one was this. A lost answer is settled by `outbox.commit` (our effect is there)."""
         sets = ["created_at = if_not_exists(created_at, :now)", "last_sent_at = :sent",
                 "#ttl = :ttl", "gsi3pk = :g3pk", "gsi3sk = :g3sk"]
         removes = []
@@ -176,21 +185,30 @@ class PledgeStore:
                 sets.append(f"#{field} = :{field}")
                 values[f":{field}"] = value
         expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        stamp = {"Update": {"Key": key, "UpdateExpression": expression,
+                            "ConditionExpression": condition,
+                            "ExpressionAttributeNames": names,
+                            "ExpressionAttributeValues": values}}
         try:
-            self.table.update(key["pk"], key["sk"], expression, names=names, values=values,
-                              condition=condition)
-        except ConditionFailed:
-            return False
+            outbox.commit(self.table, [stamp, *(self._token_put(t, person) for t in tokens)],
+                          [owed], now=now)
+        except TransactionConflict as exc:
+            if exc.reasons and exc.reasons[0] == "ConditionalCheckFailed":
+                return False  # mailed recently, or already confirmed
+            if "TransactionConflict" in exc.reasons:
+                return False  # a concurrent request for the same person is registering it
+            raise
         return True
 
-    def put_token(self, digest: str, *, purpose: str, person: str, expires_at: int,
-                  ttl: int, details: dict[str, Any] | None = None) -> None:
-        self.table.put(
-            {**token_key(digest), "purpose": purpose, "person": person, "expires_at": expires_at,
-             "ttl": ttl, **person_keys(person, "TOKEN", digest[:16]),
-             **({"details": details} if details else {})},
-            condition="attribute_not_exists(pk)",
-        )
+    @staticmethod
+    def _token_put(token: Token, person: str) -> dict[str, Any]:
+        return {"Put": {
+            "Item": {**token_key(token.digest), "purpose": token.purpose, "person": person,
+                     "expires_at": token.expires_at, "ttl": token.ttl,
+                     **person_keys(person, "TOKEN", token.digest[:16]),
+                     **({"details": token.details} if token.details else {})},
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }}
 
     def redeem(self, digest: str, *, purpose: str, now: datetime) -> bool:
         """Use a token once: its delete (conditioned on existing and unexpired) and the sign-up's

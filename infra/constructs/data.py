@@ -34,6 +34,9 @@ class DataTable(Construct):
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
+            # The outbox's carrier (infra/constructs/outbox.py): free to have, and Lambda's
+            # reads of it are free too.
+            stream=dynamodb.StreamViewType[spec.stream] if spec.stream else None,
         )
         if not point_in_time_recovery:
             acknowledge(

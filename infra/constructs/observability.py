@@ -1,5 +1,6 @@
-"""Alarms (to the ops email) on dead letters, function errors and throttles, API 5xx and the
-moderation backlog's age; a small dashboard. Created only while `monitoring` is on (the stack
+"""Alarms (to the ops email) on dead letters, function errors and throttles, API 5xx, the
+moderation backlog's age and the age of the oldest effect the outbox still owes; a small
+dashboard. Created only while `monitoring` is on (the stack
 omits this construct otherwise): alarms and dashboards are billed every month they exist."""
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from infra.constants import (
     METRICS_NAMESPACE,
     METRICS_SERVICE,
 )
+
+OUTBOX_AGE_ALARM_MINUTES = 15
 
 
 def backlog_age_metric(label: str | None = None) -> cloudwatch.Metric:
@@ -46,6 +49,7 @@ class Observability(Construct):
         functions: dict[str, lambda_.Function],
         dead_letter_queues: dict[str, sqs.Queue],
         http_api: apigw.HttpApi,
+        stream_consumers: dict[str, lambda_.Function] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.topic = sns.Topic(self, "Alarms", display_name="techognition alarms", enforce_ssl=True)
@@ -93,6 +97,25 @@ class Observability(Construct):
             "'Function throttles' for which).",
         )
         alarm("Api-5xx", http_api.metric_server_error(period=period), "The HTTP API returned 5xx.")
+
+        # The outbox: how long the oldest record its consumer has not got past has waited. Effects
+        # normally go within seconds; a record failing over and over holds its shard back.
+        for name, fn in (stream_consumers or {}).items():
+            age = fn.metric("IteratorAge", period=period, statistic="Maximum").create_alarm(
+                self,
+                f"{name}-IteratorAge",
+                alarm_description=(
+                    f"{name} has owed an effect (an email, a file deletion, a CDN "
+                    f"invalidation) for more than {OUTBOX_AGE_ALARM_MINUTES} minutes: see "
+                    "docs/OPERATIONS.md, 'Outbox'."
+                ),
+                threshold=OUTBOX_AGE_ALARM_MINUTES * 60_000,  # IteratorAge is in milliseconds
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            age.add_alarm_action(action)
+            self.alarms.append(age)
 
         backlog = backlog_age_metric().create_alarm(
             self,

@@ -94,4 +94,5 @@ def test_listing_the_bucket_is_limited_to_the_granted_prefixes(policies):
     everything = {"s3:prefix": [""]}
     assert who_may(policies, "s3:ListBucket", MEDIA, everything) == set()
     public = {"s3:prefix": ["public/p1/"]}
-    assert who_may(policies, "s3:ListBucket", MEDIA, public) == {"moderation-api", "pledge-api"}
+    assert who_may(policies, "s3:ListBucket", MEDIA, public) == {"moderation-api", "pledge-api",
+                                                                  "outbox"}

@@ -74,6 +74,7 @@ def test_every_queue_consumer_is_capped_by_its_event_source(resources):
     caps = {
         m["FunctionName"]["Ref"]: m["ScalingConfig"]["MaximumConcurrency"]
         for m in (mapping["Properties"] for mapping in mappings)
+        if "StreamArn" not in str(m["EventSourceArn"])  # a stream runs one batch per shard
     }
     # Then every queue source has the maximum concurrency its wiring declares
     expected = {
@@ -202,13 +203,16 @@ def test_ses_bounces_and_complaints_reach_the_feedback_topic(resources):
 def test_alarms_cover_dead_letters_functions_and_api(resources):
     alarms = [a["Properties"] for a in of_type(resources, "AWS::CloudWatch::Alarm").values()]
     metrics = [a["MetricName"] for a in alarms]
+    stream_dead_letters = {s.dead_letter for fn in WIRING.functions for s in fn.stream_sources}
     assert metrics.count("ApproximateNumberOfMessagesVisible") == sum(
         q.dead_letter for q in WIRING.queues
-    )
+    ) + len(stream_dead_letters)
+    assert metrics.count("IteratorAge") == 1  # the outbox's oldest unperformed effect
     assert metrics.count("5xx") == 1
     assert metrics.count("ModerationBacklogAgeSeconds") == 1
     assert all(a["AlarmActions"] for a in alarms)
-    counts = [a for a in alarms if a["MetricName"] != "ModerationBacklogAgeSeconds"]
+    counts = [a for a in alarms
+              if a["MetricName"] not in ("ModerationBacklogAgeSeconds", "IteratorAge")]
     assert all(a["Threshold"] == 1 for a in counts)
     subscriptions = of_type(resources, "AWS::SNS::Subscription").values()
     (subscription,) = [s for s in subscriptions if s["Properties"]["Protocol"] == "email"]
@@ -228,9 +232,11 @@ def test_one_errors_and_one_throttles_alarm_cover_every_function(resources):
         assert alarm["Threshold"] == 1
         assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
     # And the whole set stays small: dead letters, functions (2), API 5xx, moderation backlog.
-    # Seven since takedowns' CDN invalidations park in a dead-letter queue that ops must hear of.
+    # Seven since takedowns' CDN invalidations park in a dead-letter queue that ops must hear of;
+    # nine with the outbox's dead letters and the age of its oldest owed effect.
     dead_letter_queues = sum(q.dead_letter for q in WIRING.queues)
-    assert len(alarms) == dead_letter_queues + 4 <= 7
+    outbox = sum(2 for fn in WIRING.functions for _ in fn.stream_sources)
+    assert len(alarms) == dead_letter_queues + outbox + 4 <= 9
     assert all("Metrics" not in a for a in alarms)  # no metric math: one billed metric each
 
 

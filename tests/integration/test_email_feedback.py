@@ -41,6 +41,10 @@ def deliver_through_sns(aws_env: Any, lambda_context: Any, note: dict[str, Any])
 def mails(to: str) -> list[Any]:
     from moto.ses.models import ses_backends
 
+    from tests.outbox import drain
+
+    drain()  # the outbox consumer sends what the requests owe
+
     return [m for m in ses_backends["123456789012"]["eu-west-2"].sent_messages
             if to in m.destinations["ToAddresses"]]
 
@@ -60,6 +64,7 @@ def test_a_bounced_address_gets_no_more_mail(aws_env, lambda_context, monkeypatc
     monkeypatch.setattr(handler, "utc_now", lambda: now["at"])
     # Given Bo signed up and got one email, which then bounced permanently
     sign_up(lambda_context, "bo@bouncy.test")
+    assert len(mails("bo@bouncy.test")) == 1
     result = deliver_through_sns(aws_env, lambda_context,
                                  notification("Bounce", "Bo <BO@bouncy.test>"))
     assert result == {"batchItemFailures": []}

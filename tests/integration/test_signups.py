@@ -35,6 +35,10 @@ def call(method: str, path: str, lambda_context: Any, **kwargs: Any) -> dict[str
 def mails(to: str | None = None) -> list[Any]:
     from moto.ses.models import ses_backends
 
+    from tests.outbox import drain
+
+    drain()  # the outbox consumer sends what the requests owe
+
     sent = ses_backends["123456789012"]["eu-west-2"].sent_messages
     return [m for m in sent if to is None or to in m.destinations["ToAddresses"]]
 

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -61,19 +62,22 @@ class FakeStore:
     def __init__(self, register: bool = True, confirmed: str | None = "pl1") -> None:
         self.register, self.confirmed = register, confirmed
         self.tokens: list[Any] = []
+        self.owed: list[Any] = []
 
-    def register_pledge(self, person, *, now, resend_after, ttl):
+    def register_pledge(self, person, *, now, resend_after, ttl, tokens, owed):
+        # one transaction in the store: the window, the token and the owed email, or nothing
         self.asked = (person, resend_after, ttl)
+        if self.register:
+            self.tokens.extend((t.digest, t.purpose, person, t.expires_at, t.details)
+                               for t in tokens)
+            self.owed.append(owed)
         return self.register
-
-    def put_token(self, digest, *, purpose, person, expires_at, ttl, details=None):
-        self.tokens.append((digest, purpose, person, expires_at, details))
 
     def confirm_pledge(self, digest, *, now, ttl):
         self.confirming = digest
         return self.confirmed
 
-    def register_signup(self, person, details, *, now, resend_after, ttl):
+    def register_signup(self, person, details, *, now, resend_after, ttl, tokens, owed):
         raise NotImplementedError
 
     def redeem(self, digest, *, purpose, now):
@@ -81,14 +85,12 @@ class FakeStore:
 
 
 def pledge(store: Any, body: dict[str, Any] = BODY) -> tuple[bool, list[Any]]:
-    sent: list[Any] = []
-
-    def mailer(person: str, email: Any) -> bool:
-        sent.append((person, email))
-        return True
-
-    return logic.pledge(store, mailer, PledgeIn.model_validate(body), person="p1", now=NOW,
-                        settings=SETTINGS), sent
+    owed = logic.pledge(store, PledgeIn.model_validate(body), person="p1", now=NOW,
+                        settings=SETTINGS)
+    sent = [(effect.person, SimpleNamespace(**effect.payload)) for effect in store.owed]
+    assert all(e.kind == "email" and e.payload["purpose"] == "pledge-confirmation"
+               for e in store.owed)
+    return owed, sent
 
 
 def test_a_pledge_mails_one_confirm_link_and_stores_only_its_hash_with_the_details():
@@ -198,10 +200,13 @@ def test_a_confirmation_retries_when_a_concurrent_transaction_holds_the_counters
     monkeypatch.setattr("functions.pledge.store.time.sleep", lambda _s: None)
     table = FlakyTable(conflicts=3)
     pledge_id = confirm(table)
-    ((token, put, counters),) = table.written
+    ((token, put, counters, edition),) = table.written
     assert pledge_id == put["Put"]["Item"]["pledge_id"]
     assert token["Update"]["ExpressionAttributeValues"][":id"] == pledge_id
     assert counters["Update"]["ExpressionAttributeValues"] == {":c0": 1, ":c1": 1}
+    # the edition's live number moves in the same transaction
+    assert edition["Update"]["Key"] == {"pk": f"EDITION#{NOW.year}", "sk": "EDITION"}
+    assert edition["Update"]["ExpressionAttributeValues"][":c0"] == 1
 
 
 def test_a_confirmation_gives_up_politely_when_the_counters_stay_busy(monkeypatch):

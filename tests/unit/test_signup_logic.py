@@ -7,6 +7,7 @@ import hashlib
 import io
 import re
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -23,19 +24,21 @@ class FakeStore:
     def __init__(self, register: bool = True, redeem: bool = True) -> None:
         self.register, self.redeemed = register, redeem
         self.tokens: list[Any] = []
+        self.owed: list[Any] = []
 
-    def register_pledge(self, person, *, now, resend_after, ttl):
+    def register_pledge(self, person, *, now, resend_after, ttl, tokens, owed):
         raise NotImplementedError
 
     def confirm_pledge(self, digest, *, now, ttl):
         raise NotImplementedError
 
-    def register_signup(self, person, details, *, now, resend_after, ttl):
+    def register_signup(self, person, details, *, now, resend_after, ttl, tokens, owed):
+        # one transaction in the store: the window, the tokens and the owed email, or nothing
         self.resend_after = resend_after
+        if self.register:
+            self.tokens.extend((t.digest, t.purpose, t.expires_at) for t in tokens)
+            self.owed.append(owed)
         return self.register
-
-    def put_token(self, digest, *, purpose, person, expires_at, ttl, details=None):
-        self.tokens.append((digest, purpose, expires_at))
 
     def redeem(self, digest, *, purpose, now):
         self.asked = (digest, purpose)
@@ -45,12 +48,11 @@ class FakeStore:
 def signup(store: Any, sent: list[Any]) -> bool:
     body = SignupIn.model_validate({"email": "Sam@X.test", "name": "<b>Sam</b>",
                                     "consent": True})
-    def mailer(person: str, email: Any) -> bool:
-        sent.append((person, email))
-        return True
-
-    return logic.sign_up(store, mailer,
-                         body, person="p1", now=NOW, settings=SETTINGS, ttl=99)
+    owed = logic.sign_up(store, body, person="p1", now=NOW, settings=SETTINGS, ttl=99)
+    for effect in store.owed:  # the emails the outbox will send
+        assert (effect.kind, effect.payload["purpose"]) == ("email", "signup-confirmation")
+        sent.append((effect.person, SimpleNamespace(**effect.payload)))
+    return owed
 
 
 def test_a_signup_mails_both_links_and_stores_only_token_hashes():

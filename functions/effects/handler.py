@@ -1,0 +1,64 @@
+"""The outbox consumer: performs the effects committed changes owe (`shared.outbox`).
+
+Invoked by the table's stream, filtered to new `OUTBOX#` items (`infra/wiring.py`), in order
+per item. A record whose effect fails is reported back (partial batch response): Lambda
+retries from it, bisecting the batch, and after the wiring's tries sends the batch's stream
+position to the outbox dead-letter queue, whose alarm tells ops (docs/OPERATIONS.md, "Outbox");
+the effect itself stays owed in the table (`redrive.py` performs it later).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.effects.perform import Performer, Settings
+from shared import outbox
+from shared.config import BaseConfig, load
+from shared.dynamo import Table
+from shared.observability import logger
+from shared.types import utc_now
+
+
+class EffectsConfig(BaseConfig):
+    cdn_distribution_id: str | None = None  # unset locally: no CDN
+
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams,
+                           raise_on_entire_batch_failure=False)
+
+
+def performer() -> Performer:
+    config: EffectsConfig = load(EffectsConfig)
+    return Performer(Table(config.table_name), Settings(
+        bucket=config.media_bucket, sender=config.sender_email,
+        configuration_set=config.ses_configuration_set,
+        distribution_id=config.cdn_distribution_id,
+    ))
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    keys = (record.dynamodb.keys if record.dynamodb else None) or {}
+    pk = str(keys.get("pk", ""))
+    if not pk.startswith(outbox.PREFIX):  # the filter lets only these through
+        return
+    try:
+        performer().perform(pk.removeprefix(outbox.PREFIX), now=utc_now())
+    except Exception as exc:
+        logger.warning("effect failed: retried", error_type=type(exc).__name__)
+        raise
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    response: dict[str, Any] = dict(process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    ))
+    return response
