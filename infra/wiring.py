@@ -221,8 +221,10 @@ WIRING = Wiring(
                 # the share page, on the site's own address (the CDN routes /p/* here)
                 public("GET", "/p/{photo_id}"),
             ),
-            table=Keys(read=("PHOTO#*", "GALLERY", SECRET_PARTITION),
-                       write=("PHOTO#*", "AUDIT#PHOTO#*", "RATE#*", SECRET_PARTITION)),
+            # EDITION#*: a report's takedown moves the edition's counters
+            table=Keys(read=("PHOTO#*", "GALLERY#*", "EDITION#*", SECRET_PARTITION),
+                       write=("PHOTO#*", "AUDIT#PHOTO#*", "RATE#*", "EDITION#*",
+                              SECRET_PARTITION)),
             # the upload form's key (presigned POST), and a report's takedown
             buckets=((MEDIA_BUCKET, "write", INCOMING_PREFIX),
                      (MEDIA_BUCKET, "delete", PUBLIC_PREFIX)),
@@ -262,8 +264,9 @@ WIRING = Wiring(
             ),
             table=Keys(
                 read=("PHOTO#*", "PHOTOS#*", "AUDIT#PHOTO#*", "PERSON#*", "DRAW#*",
-                      "SUPPRESSED#*", SECRET_PARTITION),
-                write=("PHOTO#*", "AUDIT#PHOTO#*", "DRAW#*", SEEDS, SECRET_PARTITION),
+                      "SUPPRESSED#*", "EDITION#*", SECRET_PARTITION),
+                write=("PHOTO#*", "AUDIT#PHOTO#*", "DRAW#*", SEEDS, "EDITION#*",
+                       SECRET_PARTITION),
             ),
             # publishing copies private/ to public/; a takedown lists and deletes public/
             buckets=((MEDIA_BUCKET, "read", PRIVATE_PREFIX),
@@ -296,8 +299,9 @@ WIRING = Wiring(
             table=Keys(
                 read=("PLEDGE#*", "PLEDGES", "WALL#*", "MESSAGE#*", "MESSAGES#*", "SIGNUP#*",
                       "SIGNUPS#*", "TOKEN#*", "SUPPRESSED#*", "PERSON#*", "PHOTO#*", "DRAW#*",
-                      "DRAWS", f"{OUTBOX}*", SECRET_PARTITION),
+                      "DRAWS", f"{OUTBOX}*", "EDITION#*", SECRET_PARTITION),
                 write=("PLEDGE#*", "PLEDGES", "MESSAGE#*", "SIGNUP#*", "TOKEN#*", "RATE#*",
+                       "EDITION#*",  # the live numbers move with confirmations and erasure
                        "AUDIT#*", "PHOTO#*", "DRAW#*", f"{OUTBOX}*", SECRET_PARTITION),
             ),
             # erasure counts a person's files; the outbox deletes them (and their CDN paths), as
@@ -337,6 +341,8 @@ WIRING = Wiring(
             handler="functions.campaign.handler.lambda_handler",
             routes=(
                 public("GET", "/packs/availability"),
+                public("GET", "/editions"),
+                public("GET", "/stats"),
                 public("POST", "/packs"),
                 organiser("GET", "/admin/packs"),
                 organiser("GET", "/admin/packs/export"),
@@ -358,7 +364,8 @@ WIRING = Wiring(
             table=Keys(
                 read=("DRAW#*", SEEDS, "DRAWS", "WINNERS", "AWAITING#*", "PHOTO#*",
                       "SUPPRESSED#*", SECRET_PARTITION),
-                write=("DRAW#*", SEEDS, "WINNER#*", "AUDIT#DRAW#*", SECRET_PARTITION),
+                write=("DRAW#*", SEEDS, "WINNER#*", "AUDIT#DRAW#*", "EDITION#*",
+                       SECRET_PARTITION),
             ),
             sends_email=True,
             timeout_s=60,
@@ -370,7 +377,8 @@ WIRING = Wiring(
             table=Keys(
                 read=("DRAW#*", SEEDS, "DRAWS", "WINNERS", "AWAITING#*", "PHOTO#*", "PHOTOS#*",
                       "SUPPRESSED#*", SECRET_PARTITION),
-                write=("DRAW#*", SEEDS, "WINNER#*", "AUDIT#DRAW#*", SECRET_PARTITION),
+                write=("DRAW#*", SEEDS, "WINNER#*", "AUDIT#DRAW#*", "EDITION#*",
+                       SECRET_PARTITION),
             ),
             sends_email=True,
             timeout_s=300,
@@ -393,7 +401,8 @@ WIRING = Wiring(
             notify_prefix=INCOMING_PREFIX,
             notify_queue=PHOTO_UPLOADS,
             expire_prefixes=((INCOMING_PREFIX, 1),),
-            personal_prefixes=("private/", "public/"),
+            # public/ is the approved photos' archive (GET /photos?edition=): never expired.
+            personal_prefixes=("private/",),
         ),
     ),
     topics=(Topic("email-feedback", queue=EMAIL_FEEDBACK),),

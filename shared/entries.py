@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.dynamo import Table, TransactionConflict
+from shared.editions import record_window
 from shared.people import person_keys
 from shared.types import iso
 
@@ -78,6 +79,7 @@ def ensure_commitment(table: Table, day: str, *, now: datetime) -> dict[str, Any
         won = table.get(day_pk(day), "DRAW", consistent=True)
         assert won is not None, "commitment transaction cancelled without a winner"
         return won
+    record_window(table, day)  # the edition's window, for GET /editions
     return record
 
 

@@ -8,13 +8,20 @@ the prize draw (its moderation guard). A photo moves
 
 and only by writes conditioned on the state it leaves, so duplicate or late events change
 nothing. Item: pk `PHOTO#<id>`, sk `PHOTO`. Its index keys say where it is listed:
-- gsi1 `GALLERY` / `<uploaded_at>#<id>`: only while approved (the public gallery);
 - gsi2 `PHOTOS#<status>` / `<rank>#<uploaded_at>#<id>`: the organisers' queue for its status,
   rank 0 (flagged or reported) before rank 1;
 - gsi3 `PERSON#<uploader>` / `PHOTO#<id>`: erasure finds it;
 - gsi4 `AWAITING#<day>#<shard>` / `<id>`: while processing, pending or reported (the draw's
   guard). Sharded: at the peak (100 photos a second) one key per day would take 200 writes a
   second, a fifth of a partition's limit; ten shards keep each under 10%.
+
+The record carries the retention TTL: it holds the email, the IP pseudonym and the reports.
+While approved, a photo also has its public archive item, sk `PUBLIC` in the same partition,
+WITHOUT TTL: only the public fields, gsi1 `GALLERY#<edition>` / `<uploaded_at>#<id>` (that
+year's gallery) and gsi3 `PERSON#<uploader>` / `PHOTO#<id>#PUBLIC` (erasure finds it after the
+record expired). It is put or deleted in the same transaction as every move in or out of
+`approved`, with the edition's counters (shared/editions.py), so the gallery, the archive and
+the live numbers never disagree.
 """
 
 from __future__ import annotations
@@ -33,12 +40,17 @@ from shared.dynamo import (
     TransactionConflict,
     assignments,
 )
+from shared.editions import edition_of, photo_ops
 from shared.people import person_keys
 from shared.prescreen import needs_attention
 from shared.types import iso
 
 PHOTO_SK = "PHOTO"
 GALLERY = "GALLERY"
+PUBLIC_SK = "PUBLIC"
+# What the archive keeps of an approved photo once its record expires: nothing personal.
+PUBLIC_FIELDS = ("photo_id", "caption", "display_name", "school", "uploaded_at", "day", "width",
+                 "height")
 DERIVATIVE_CONTENT_TYPE = "image/jpeg"  # the processor re-encodes every upload as JPEG
 # Public copies: an hour in browsers (a takedown can't reach them), a day at the CDN (a takedown
 # invalidates their exact paths there). Never `immutable`: a takedown changes them.
@@ -108,8 +120,12 @@ def new_photo_item(
     now: datetime,
     ttl: int,
     ip_hash: str,
+    edition: str | None = None,
 ) -> Item:
     return {
+        # The edition whose gallery shows it once approved: the configured one at upload (a
+        # photo sent in the autumn before the week belongs to that coming week).
+        "edition": edition or edition_of(day),
         "pk": photo_pk(photo_id),
         "sk": PHOTO_SK,
         "photo_id": photo_id,
@@ -208,10 +224,7 @@ def listing_keys(
         keys.update(_queue_keys(to, item, flagged=flagged))
     else:
         drop += ["gsi2pk", "gsi2sk"]
-    if to == Status.APPROVED:
-        keys.update({"gsi1pk": GALLERY, "gsi1sk": f"{item['uploaded_at']}#{item['photo_id']}"})
-    else:
-        drop += ["gsi1pk", "gsi1sk"]
+    drop += ["gsi1pk", "gsi1sk"]  # the gallery lists the public archive item, not the record
     if to in AWAITING:
         keys.update({"gsi4pk": awaiting_key(item["day"], item["photo_id"]),
                      "gsi4sk": item["photo_id"]})
@@ -231,6 +244,14 @@ def move(
     expected_version: int | None = None,
 ) -> Item:
     """`transition` with the listing keys that state `to` implies."""
+    if to == Status.APPROVED or Status.APPROVED in leaving:
+        # The public archive item and the counters move with it: one transaction, pinned to
+        # the version read so that the counters know the state it leaves.
+        move_with(table, item, leaving=leaving, to=to, puts=(), set_fields=set_fields,
+                  flagged=flagged, expected_version=expected_version or int(item["version"]))
+        moved = get_photo(table, item["photo_id"], consistent=True)
+        assert moved is not None
+        return moved
     keys, drop = listing_keys(item, to, flagged=flagged)
     return transition(
         table, item["photo_id"], leaving=leaving, to=to, set_fields=set_fields,
@@ -269,9 +290,62 @@ def move_with(
         "ExpressionAttributeValues": values,
     }
     try:
-        table.transact([{"Update": update}, *({"Put": {"Item": put}} for put in puts)])
+        table.transact([{"Update": update}, *({"Put": {"Item": put}} for put in puts),
+                        *_archive_ops(table, item, leaving=leaving, to=to,
+                                      set_fields=set_fields, pinned=expected_version is not None)])
     except TransactionConflict as exc:
         raise ConditionFailed(None) from exc
+
+
+def photo_edition(item: Item) -> str:
+    return str(item.get("edition") or edition_of(item["day"]))
+
+
+def public_gallery_key(edition: str) -> str:
+    return f"{GALLERY}#{edition}"
+
+
+def public_item(item: Item) -> Item:
+    """The approved photo's public archive item (no TTL: it is that year's gallery)."""
+    kept = {k: item[k] for k in PUBLIC_FIELDS if item.get(k) is not None}
+    return {
+        **kept,
+        "pk": photo_pk(item["photo_id"]),
+        "sk": PUBLIC_SK,
+        "edition": photo_edition(item),
+        "gsi1pk": public_gallery_key(photo_edition(item)),
+        "gsi1sk": f"{item['uploaded_at']}#{item['photo_id']}",
+        "gsi3pk": f"PERSON#{item['person']}",
+        "gsi3sk": f"PHOTO#{item['photo_id']}#{PUBLIC_SK}",
+    }
+
+
+def _archive_ops(
+    table: Table, item: Item, *, leaving: tuple[Status, ...], to: Status,
+    set_fields: dict[str, Any] | None, pinned: bool,
+) -> list[dict[str, Any]]:
+    """The public archive item and the edition's counters that a move implies.
+
+    Counting needs the state the move leaves: exact when the move is pinned to the version
+    read (`expected_version`) or cannot leave `approved` at all.
+    """
+    was = item.get("status") == Status.APPROVED
+    if Status.APPROVED in leaving and not pinned:
+        raise ValueError("a move that may leave 'approved' must be pinned to a version")
+    ops: list[dict[str, Any]] = []
+    if to == Status.APPROVED:
+        ops.append({"Put": {"Item": public_item({**item, **(set_fields or {})})}})
+        if not was:
+            ops += photo_ops(table, item, +1)
+    elif was:
+        ops.append({"Delete": {"Key": {"pk": photo_pk(item["photo_id"]), "sk": PUBLIC_SK}}})
+        ops += photo_ops(table, item, -1)
+    return ops
+
+
+def get_public(table: Table, photo_id: str) -> Item | None:
+    """An approved photo's public archive item (this year's or an earlier edition's)."""
+    return table.get(photo_pk(photo_id), PUBLIC_SK)
 
 
 def is_flagged(item: Item) -> bool:
@@ -322,12 +396,12 @@ def oldest_waiting(table: Table, now: datetime) -> int:
 
 
 def gallery_page(
-    table: Table, *, limit: int, start_key: Item | None
+    table: Table, *, edition: str, limit: int, start_key: Item | None
 ) -> tuple[list[Item], Item | None]:
-    """Approved photos, newest upload first: one Query on the gallery index."""
+    """An edition's approved photos, newest upload first: one Query on the gallery index."""
     page = table.query(
-        "gsi1pk = :g", {":g": GALLERY}, index="gsi1", limit=limit, start_key=start_key,
-        forward=False,
+        "gsi1pk = :g", {":g": public_gallery_key(edition)}, index="gsi1", limit=limit,
+        start_key=start_key, forward=False,
     )
     return page.items, page.last_key
 
@@ -366,11 +440,30 @@ def claim_processing(table: Table, item: Item, *, claim: str, ttl: int) -> Item:
 
 
 __all__ = [
-    "AWAITING", "AWAITING_SHARDS", "DECIDABLE", "DERIVATIVE_CONTENT_TYPE", "GALLERY",
-    "PUBLIC_CACHE_CONTROL", "ConditionFailed", "Status",
-    "awaiting_key", "awaiting_moderation",
+    "AWAITING",
+    "AWAITING_SHARDS",
+    "DECIDABLE",
+    "DERIVATIVE_CONTENT_TYPE",
+    "GALLERY",
+    "PUBLIC_CACHE_CONTROL",
+    "ConditionFailed",
+    "Status",
+    "awaiting_key",
+    "awaiting_moderation",
     "claim_processing",
-    "derivative_keys", "gallery_page", "get_photo", "incoming_key", "is_flagged", "listing_keys",
-    "move", "move_with",
-    "new_photo_item", "photo_pk", "queue_page", "reserve", "transition",
+    "derivative_keys",
+    "gallery_page",
+    "get_photo",
+    "get_public",
+    "incoming_key",
+    "is_flagged",
+    "listing_keys",
+    "move",
+    "move_with",
+    "new_photo_item",
+    "photo_pk",
+    "public_item",
+    "queue_page",
+    "reserve",
+    "transition",
 ]

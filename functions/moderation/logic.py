@@ -12,6 +12,8 @@ Plain functions over ports, no boto3. The rules:
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -203,7 +205,9 @@ def decide(
             ports.store.decide(photo, to, set_fields=written, remove=remove,
                                flagged=is_flagged(photo), audit=audit)
         except ConditionFailed:
+            # Another decision, or approvals of the same school moving its count at once.
             logger.info("decision raced another, retrying", photo_id=photo_id)
+            time.sleep(random.uniform(0, 0.02 * 2**_attempt))  # noqa: S311 - jitter only
             continue
         break
     else:

@@ -24,9 +24,10 @@ from functions.pledge.store import counters_update
 from shared import outbox
 from shared.audit import record
 from shared.dynamo import Item, Table, TransactionConflict
+from shared.editions import counter_op, photo_ops
 from shared.entries import day_pk
 from shared.observability import logger
-from shared.photos import derivative_keys
+from shared.photos import PUBLIC_SK, derivative_keys
 
 _PERSONAL_ENTRY_FIELDS = ("display_name", "school", "photo_id")
 _COUNTED = {"SIGNUP": "signups", "MESSAGE": "messages", "RATE": "rate_limits", "PACK": "packs"}
@@ -39,9 +40,16 @@ class Eraser:
     def erase(self, person: str, *, actor: str, now: datetime) -> Erased:
         counts = Erased()
         items = self.table.query_all("gsi3pk = :p", {":p": f"PERSON#{person}"}, index="gsi3")
+        erased_photos: set[str] = set()
         for item in items:
             kind, _, ident = str(item.get("gsi3sk", "")).partition("#")
             if kind == "PHOTO":
+                # A photo's record and its public archive item (`PHOTO#<id>#PUBLIC`, which
+                # outlives the record) are one photo.
+                ident = ident.split("#", 1)[0]
+                if ident in erased_photos:
+                    continue
+                erased_photos.add(ident)
                 counts.photos += 1
                 counts.files += self._erase_photo(item, ident, now=now)
                 record(self.table, f"PHOTO#{ident}", at=now, actor=actor, action="erased")
@@ -49,6 +57,8 @@ class Eraser:
                 counts.pledges += self._erase_pledge(item)
             elif kind == "ENTRY":
                 counts.draw_entries += self._erase_entry(item)
+            elif kind == "MESSAGE" and item.get("status") == "approved":
+                counts.messages += self._erase_published(item)
             else:  # sign-ups, tokens, messages, counters and any other personal item
                 counts.files += self._delete_files(item.get("files", []), now=now)
                 if self.table.delete(item["pk"], item["sk"]) is not None and kind in _COUNTED:
@@ -75,8 +85,27 @@ class Eraser:
                            now=now)
         parts = self.table.query_all("pk = :pk", {":pk": item["pk"]}, consistent=True)
         for part in sorted(parts, key=lambda p: p["sk"] == item["sk"]):
-            self.table.delete(part["pk"], part["sk"])
+            if part["sk"] == PUBLIC_SK:
+                self._erase_public(part)
+            else:
+                self.table.delete(part["pk"], part["sk"])
         return len(keys)
+
+    def _erase_public(self, part: Item) -> None:
+        """The public archive item goes with the edition's counters, in one transaction."""
+        for _attempt in range(5):
+            try:
+                self.table.transact([
+                    {"Delete": {"Key": {"pk": part["pk"], "sk": part["sk"]},
+                                "ConditionExpression": "attribute_exists(pk)"}},
+                    *photo_ops(self.table, part, -1),
+                ])
+                return
+            except TransactionConflict as exc:
+                if self.table.get(part["pk"], part["sk"], consistent=True) is None:
+                    return  # gone meanwhile (a takedown or another erasure counted it)
+                logger.info("archive erasure raced, retrying", reasons=exc.reasons)
+        raise TransactionConflict(["TransactionConflict"])
 
     def _delete_files(self, files: Iterable[str], *, now: datetime) -> int:
         keys = set(self._existing(files))
@@ -108,9 +137,27 @@ class Eraser:
                 {"Delete": {"Key": {"pk": item["pk"], "sk": item["sk"]},
                             "ConditionExpression": "attribute_exists(pk)"}},
                 counters_update(item["role"], -1),
+                counter_op(str(item.get("edition") or str(item["created_at"])[:4]),
+                           {"pledges": -1}),
             ])
         except TransactionConflict:
             return 0  # already gone (a concurrent erasure counted it)
+        return 1
+
+    def _erase_published(self, item: Item) -> int:
+        """A published message goes with its edition's `messages` count, together."""
+        try:
+            self.table.transact([
+                {"Delete": {"Key": {"pk": item["pk"], "sk": item["sk"]},
+                            "ConditionExpression": "#s = :approved",
+                            "ExpressionAttributeNames": {"#s": "status"},
+                            "ExpressionAttributeValues": {":approved": "approved"}}},
+                counter_op(str(item.get("edition") or str(item["created_at"])[:4]),
+                           {"messages": -1}),
+            ])
+        except TransactionConflict:
+            # Unpublished or gone meanwhile: delete whatever is left, uncounted.
+            return int(self.table.delete(item["pk"], item["sk"]) is not None)
         return 1
 
     # -- draw entries ------------------------------------------------------------------------

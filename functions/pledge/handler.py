@@ -40,6 +40,7 @@ from functions.pledge.store import PledgeStore
 from shared.aws import client
 from shared.config import ApiConfig, load
 from shared.dynamo import Item, Table, decode_cursor, encode_cursor
+from shared.edition_query import current_edition
 from shared.http import (
     Cursor,
     Limit,
@@ -70,7 +71,7 @@ def _table() -> Table:
 
 
 def _store() -> PledgeStore:
-    return PledgeStore(_table())
+    return PledgeStore(_table(), edition=current_edition(_config()))
 
 
 def _cursor_key() -> bytes:
@@ -110,7 +111,8 @@ def create_pledge(body: PledgeIn) -> Response[PledgeAccepted]:
     _count_write()
     config = _config()
     table = _table()
-    owed = logic.pledge(PledgeStore(table), body, person=person_id(config, body.email),
+    store = PledgeStore(table, edition=current_edition(config))
+    owed = logic.pledge(store, body, person=person_id(config, body.email),
                         now=utc_now(), settings=_links())
     logger.info("pledge received", confirmation_owed=owed, role=body.role)
     return Response(status_code=202, content_type="application/json", body=PledgeAccepted())
@@ -147,7 +149,8 @@ def create_signup(body: SignupIn) -> Response[SignupAccepted]:
     _count_write()
     config = _config()
     table = _table()
-    owed = logic.sign_up(PledgeStore(table), body, person=person_id(config, body.email),
+    store = PledgeStore(table, edition=current_edition(config))
+    owed = logic.sign_up(store, body, person=person_id(config, body.email),
                          now=utc_now(), settings=_links(), ttl=retention_ttl(config))
     logger.info("signup received", confirmation_owed=owed)
     return Response(status_code=202, content_type="application/json", body=SignupAccepted())

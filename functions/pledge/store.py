@@ -35,6 +35,7 @@ from functions.pledge.logic import (
 from shared import outbox
 from shared.audit import audit_item
 from shared.dynamo import Item, Page, Table, TransactionConflict
+from shared.editions import counter_op
 from shared.errors import Conflict, NotFound, RateLimited
 from shared.people import person_keys
 from shared.types import iso
@@ -73,8 +74,14 @@ def counters_update(role: str, delta: int) -> dict[str, Any]:
 
 
 class PledgeStore:
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, *, edition: str | None = None) -> None:
         self.table = table
+        # The edition whose live numbers count what is confirmed or published now (the
+        # configured one; the year of the change when not given).
+        self.edition = edition
+
+    def _edition(self, now: datetime) -> str:
+        return self.edition or str(now.year)
 
     # -- pledges -----------------------------------------------------------------------------
     def register_pledge(self, person: str, *, now: datetime, resend_after: datetime,
@@ -103,6 +110,8 @@ class PledgeStore:
             person = token["person"]
             existing = self.table.get(**pledge_key(person), consistent=True)
             item = confirmed_pledge(token["details"], existing, person=person, now=now, ttl=ttl)
+            # Counted in this edition's numbers once, and taken back from it by erasure.
+            item["edition"] = (existing or {}).get("edition") or self._edition(now)
             if existing is None:
                 guard: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
             else:  # unchanged since read: otherwise the counters would move by the wrong roles
@@ -124,6 +133,7 @@ class PledgeStore:
                     }},
                     {"Put": {"Item": item, **guard}},
                     *([counters_change(deltas)] if deltas else []),
+                    *([counter_op(item["edition"], {"pledges": 1})] if existing is None else []),
                 ])
                 return str(item["pledge_id"])
             except TransactionConflict as exc:
@@ -282,6 +292,14 @@ class PledgeStore:
             values.update({":g1pk": "WALL#MESSAGES", ":g1sk": current["gsi2sk"]})
         else:
             removes += ["gsi1pk", "gsi1sk"]
+        # The edition's `messages` counts published ones: it moves when publication changes,
+        # and then the write is pinned to the state read (a race is a 409, never a miscount).
+        published = int(change.to == "approved") - int(current["status"] == "approved")
+        edition = str(current.get("edition") or self._edition(now))
+        counted = [counter_op(edition, {"messages": published})] if published else []
+        if published:
+            sets.append("edition = :edition")
+            values.update({":edition": edition, ":was": current["status"]})
         if change.reason:
             sets.append("reason = :reason")
             values[":reason"] = change.reason
@@ -296,12 +314,14 @@ class PledgeStore:
                 {"Update": {
                     "Key": {"pk": pk, "sk": "MESSAGE"},
                     "UpdateExpression": expression,
-                    "ConditionExpression": f"#status IN ({', '.join(allowed)})",
+                    "ConditionExpression": f"#status IN ({', '.join(allowed)})"
+                                           + (" AND #status = :was" if published else ""),
                     "ExpressionAttributeNames": {"#status": "status"},
                     "ExpressionAttributeValues": values,
                 }},
                 {"Put": {"Item": audit_item(f"MESSAGE#{message_id}", at=now, actor=actor,
                                             action=change.to, detail=detail)}},
+                *counted,
             ])
         except TransactionConflict as exc:
             raise Conflict(f"This message is {current['status']}: the decision does not apply."

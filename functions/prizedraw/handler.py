@@ -24,6 +24,7 @@ from functions.prizedraw.models import (
     PrizeRequest,
     RedrawRequest,
 )
+from shared.edition_query import EditionParam
 from shared.http import create_app, documented, organiser
 from shared.observability import logger
 from shared.types import Day, utc_now
@@ -33,9 +34,10 @@ app = create_app()
 DayPath = Annotated[Day, Path(description="YYYY-MM-DD in the event's time zone")]
 
 
-@app.get("/draws", summary="Every event day's draw: commitment, status and winners")
-def list_draws() -> DrawList:
-    return logic.list_draws(store(), calendar(), utc_now())
+@app.get("/draws", summary="Every event day's draw: commitment, status and winners (an "
+                           "edition's; default: the current one)")
+def list_draws(edition: EditionParam = None) -> DrawList:
+    return logic.list_draws(store(), calendar(), utc_now(), edition)
 
 
 @app.get("/draws/<day>", summary="A day's audit record (enough to recompute the draw)",

@@ -21,6 +21,7 @@ from functions.prizedraw.models import (
 )
 from functions.prizedraw.store import PrizeFrozen, StaleRecord, WinnerTaken
 from shared.calendar import EventCalendar
+from shared.editions import edition_of
 from shared.errors import Conflict, Invalid, NotFound
 from shared.observability import logger
 from shared.types import iso
@@ -123,8 +124,16 @@ def _public_day(calendar: EventCalendar, day: str) -> None:
 
 
 # -- public reads --------------------------------------------------------------------------------
-def list_draws(store: Store, calendar: EventCalendar, now: datetime) -> DrawList:
-    """Every event day, each with its commitment (created here if new: public before entries)."""
+def list_draws(store: Store, calendar: EventCalendar, now: datetime,
+               edition: str | None = None) -> DrawList:
+    """Every event day, each with its commitment (created here if new: public before entries).
+
+    Another `edition` than the configured one is an archive: the draws recorded then, as they
+    are (their public record has no TTL), never created now.
+    """
+    if edition is not None and edition != edition_of(calendar.start):
+        return DrawList(items=[to_summary(r) for r in sorted(store.records(), key=_day)
+                               if edition_of(r["day"]) == edition])
     found = {r["day"]: r for r in store.records()}
     items = []
     for d in calendar.days():
@@ -135,8 +144,17 @@ def list_draws(store: Store, calendar: EventCalendar, now: datetime) -> DrawList
 
 
 def get_draw(store: Store, calendar: EventCalendar, day: str, now: datetime) -> DrawRecord:
+    if not _event_day(calendar, day) and edition_of(day) != edition_of(calendar.start):
+        archived = store.record(day)  # an earlier edition's draw: its public record, if any
+        if archived is None:
+            raise NotFound("There is no draw on that day: it is not a day of the event.")
+        return to_record(archived)
     _public_day(calendar, day)
     return to_record(store.ensure(day, now))
+
+
+def _day(record: Item) -> str:
+    return str(record["day"])
 
 
 def _eligible(

@@ -29,6 +29,7 @@ from functions.upload.store import S3Media
 from shared.cdn import cdn
 from shared.config import ApiConfig, load
 from shared.dynamo import Table
+from shared.edition_query import EditionParam, chosen
 from shared.errors import NotFound
 from shared.http import Cursor, Limit, ListPage, create_app, documented, source_ip
 from shared.observability import logger
@@ -90,10 +91,14 @@ def get_upload(photo_id: str) -> UploadState:
 
 
 # -- the gallery -------------------------------------------------------------------------------
-@app.get("/photos", summary="Latest photos: approved, newest upload first",
+@app.get("/photos", summary="Latest photos: approved, newest upload first (an edition's; "
+                            "default: the current one)",
          responses=documented(200, ListPage[GalleryPhoto], "A page of the gallery", 400))
-def list_photos(limit: Limit = 20, cursor: Cursor = None) -> ListPage[GalleryPhoto]:
-    return logic.gallery(_table(), _config(), limit=limit, cursor=cursor)
+def list_photos(limit: Limit = 20, cursor: Cursor = None,
+                edition: EditionParam = None) -> ListPage[GalleryPhoto]:
+    config = _config()
+    return logic.gallery(_table(), config, limit=limit, cursor=cursor,
+                         edition=chosen(config, edition))
 
 
 @app.get("/photos/<photo_id>", summary="One approved photo",

@@ -21,6 +21,7 @@ from shared import audit, photos
 from shared.cdn import Cdn
 from shared.config import ApiConfig
 from shared.dynamo import ConditionFailed, Item, Table, decode_cursor, encode_cursor
+from shared.edition_query import current_edition
 from shared.errors import NotFound, RateLimited, TooLarge
 from shared.http import ListPage
 from shared.observability import logger
@@ -125,6 +126,7 @@ def reserve(
         display_name=body.display_name, school=body.school, content_type=body.content_type,
         size_bytes=body.size_bytes, day=day, now=now,
         ttl=_epoch(expires) + RESERVATION_GRACE_S, ip_hash=ip_hash,
+        edition=current_edition(config),
     )
     photos.reserve(table, item)
     audit.record(table, _subject(photo_id), at=now, actor="uploader", action="uploaded",
@@ -170,21 +172,24 @@ def gallery_item(config: ApiConfig, item: Item) -> GalleryPhoto:
     )
 
 
-def gallery(table: Table, config: ApiConfig, *, limit: int, cursor: str | None
-            ) -> ListPage[GalleryPhoto]:
-    """Approved photos, newest upload first: one Query per page, a signed cursor."""
+def gallery(table: Table, config: ApiConfig, *, limit: int, cursor: str | None,
+            edition: str) -> ListPage[GalleryPhoto]:
+    """An edition's approved photos, newest upload first: one Query per page, a signed cursor
+    (scoped to the edition: a cursor of one year's gallery can't page through another's)."""
     secret = cursor_key(config.table_name)
-    start = decode_cursor(cursor, secret=secret, scope=GALLERY_SCOPE)
-    items, last = photos.gallery_page(table, limit=limit, start_key=start)
+    scope = f"{GALLERY_SCOPE}:{edition}"
+    start = decode_cursor(cursor, secret=secret, scope=scope)
+    items, last = photos.gallery_page(table, edition=edition, limit=limit, start_key=start)
     return ListPage[GalleryPhoto](
         items=[gallery_item(config, i) for i in items],
-        next_cursor=encode_cursor(last, secret=secret, scope=GALLERY_SCOPE),
+        next_cursor=encode_cursor(last, secret=secret, scope=scope),
     )
 
 
 def gallery_photo(table: Table, config: ApiConfig, photo_id: str) -> GalleryPhoto:
-    item = photos.get_photo(table, photo_id) if is_id(photo_id) else None
-    if item is None or item["status"] != Status.APPROVED:
+    # The public archive item: there while approved, also after the record's retention ended.
+    item = photos.get_public(table, photo_id) if is_id(photo_id) else None
+    if item is None:
         raise NotFound("No such photo in the gallery.")
     return gallery_item(config, item)
 

@@ -152,6 +152,12 @@ class Storage(Construct):
     def _bucket(
         self, spec: Bucket, queues: dict[str, sqs.Queue], personal_files_days: int
     ) -> s3.Bucket:
+        if any(prefix.startswith("public/") for prefix, _ in spec.expire_prefixes) or any(
+            prefix.startswith("public/") for prefix in spec.personal_prefixes
+        ):
+            # Approved photos' public copies are each year's archive: they go only by erasure
+            # or a takedown, never by lifecycle.
+            raise ValueError(f"{spec.name}: public/ must not expire")
         rules = [
             s3.LifecycleRule(
                 id="abort-incomplete-multipart",

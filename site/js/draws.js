@@ -1,5 +1,6 @@
 // The prize draw: every day, its commitment, its winners, a link to verify it.
 import { api, explain } from "/js/api.js";
+import { chosenEdition, yearSwitcher } from "/js/editions.js";
 import { h, say } from "/js/ui.js";
 
 const status = document.getElementById("draws-status");
@@ -17,10 +18,14 @@ function prize(p) {
     p.description ? h("p", { class: "hint" }, p.description) : null);
 }
 
-async function show() {
+async function show(edition) {
+  box.replaceChildren();
+  say(status, "");
   try {
-    const { data } = await api("/draws");
-    if (!data.items.length) return say(status, "The event's days have not been announced yet.");
+    const { data } = await api("/draws", { query: { edition } });
+    if (!data.items.length) {
+      return say(status, edition ? `No draws were recorded in ${edition}.` : "The event's days have not been announced yet.");
+    }
     box.append(h("ul", { class: "wall" }, data.items.map((d) => h("li", {},
       h("h2", {}, dayName(d.day)),
       d.prize ? prize(d.prize) : null,
@@ -38,4 +43,5 @@ async function show() {
   }
 }
 
-show();
+show(chosenEdition());
+yearSwitcher(document.getElementById("edition"), show);

@@ -1,12 +1,15 @@
 // Latest Photos: the gallery with "see more" (cursor pagination). Also the home page preview.
 import { api, explain } from "/js/api.js";
+import { chosenEdition, yearSwitcher } from "/js/editions.js";
 import { h, say } from "/js/ui.js";
 
 const list = document.getElementById("gallery");
 const status = document.getElementById("gallery-status");
 const more = document.getElementById("more");
 const limit = Number(list.dataset.limit || 12);
+const years = document.getElementById("edition");
 let cursor = null;
+let edition = years ? chosenEdition() : null; // the home page shows the current year only
 
 export function card(photo) {
   return h("li", {},
@@ -22,7 +25,7 @@ export function card(photo) {
 async function load() {
   if (more) more.disabled = true;
   try {
-    const { data } = await api("/photos", { query: { limit, cursor } });
+    const { data } = await api("/photos", { query: { limit, cursor, edition } });
     const first = list.children.length;
     list.append(...data.items.map(card));
     cursor = data.next_cursor;
@@ -44,3 +47,12 @@ async function load() {
 
 more?.addEventListener("click", load);
 load();
+if (years) {
+  yearSwitcher(years, (year) => {
+    edition = year;
+    cursor = null;
+    list.replaceChildren();
+    say(status, "");
+    load();
+  });
+}

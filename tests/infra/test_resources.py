@@ -147,15 +147,15 @@ def test_buckets_are_private_encrypted_and_expire_incoming(resources):
         "Status": "Enabled",
     } in rules
     assert any("AbortIncompleteMultipartUpload" in r for r in rules)
-    # Photo files expire with the retention: 7 event days + 180 days after upload
-    for prefix in ("private/", "public/"):
-        rule = {
-            "Id": f"retention-{prefix.strip('/')}",
-            "Prefix": prefix,
-            "ExpirationInDays": 187,
-            "Status": "Enabled",
-        }
-        assert rule in rules
+    # Private photo files expire with the retention: 7 event days + 180 days after upload;
+    # approved photos' public copies are that year's archive and never expire.
+    assert {
+        "Id": "retention-private",
+        "Prefix": "private/",
+        "ExpirationInDays": 187,
+        "Status": "Enabled",
+    } in rules
+    assert not [r for r in rules if str(r.get("Prefix", "")).startswith("public")]
     cors = media[0]["CorsConfiguration"]["CorsRules"][0]
     assert cors["AllowedMethods"] == ["POST"]
     # The site's own domain, and the CloudFront domain that also serves the pages

@@ -112,7 +112,7 @@ def sent() -> list[Any]:
 def gallery_ids() -> list[str]:
     from shared.photos import gallery_page
 
-    items, _ = gallery_page(_table(), limit=50, start_key=None)
+    items, _ = gallery_page(_table(), edition="2027", limit=50, start_key=None)
     return [i["photo_id"] for i in items]
 
 
