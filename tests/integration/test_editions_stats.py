@@ -279,3 +279,25 @@ def test_an_unknown_edition_is_empty_and_a_malformed_one_a_problem(aws_env, lamb
     bad = lambda_handler(http_event("GET", "/stats", query={"edition": "20x7"}), lambda_context)
     assert bad["statusCode"] in (400, 422)
     assert bad["headers"]["Content-Type"] == "application/problem+json"
+
+
+def test_stats_are_one_read_and_editions_one_query(aws_env, lambda_context):
+    from shared.aws import client, set_client
+
+    real, calls = client("dynamodb"), list[str]()
+
+    class Spy:
+        def __getattr__(self, name: str) -> Any:
+            calls.append(name)
+            return getattr(real, name)
+
+    set_client("dynamodb", Spy())
+    try:
+        campaign("/stats", lambda_context)
+        stats_calls = list(calls)
+        calls.clear()
+        campaign("/editions", lambda_context)
+    finally:
+        set_client("dynamodb", None)
+    assert stats_calls == ["get_item"]
+    assert calls == ["query"]
