@@ -348,7 +348,6 @@ WIRING = Wiring(
                 organiser("GET", "/admin/packs/export"),
                 organiser("POST", "/admin/packs/{pack_id}/dispatched"),
             ),
-            sends_email=True,  # the pack request's confirmation
         ),
         Function(
             name="prizedraw-api",
@@ -361,13 +360,13 @@ WIRING = Wiring(
                 organiser("POST", "/admin/draws/{day}/redraw"),
                 organiser("PUT", "/admin/draws/{day}/prize"),
             ),
+            # OUTBOX#: the winners' and organisers' emails are owed in the draw's commit
             table=Keys(
                 read=("DRAW#*", SEEDS, "DRAWS", "WINNERS", "AWAITING#*", "PHOTO#*",
-                      "SUPPRESSED#*", SECRET_PARTITION),
+                      f"{OUTBOX}*", SECRET_PARTITION),
                 write=("DRAW#*", SEEDS, "WINNER#*", "AUDIT#DRAW#*", "EDITION#*",
-                       SECRET_PARTITION),
+                       f"{OUTBOX}*", SECRET_PARTITION),
             ),
-            sends_email=True,
             timeout_s=60,
         ),
         Function(
@@ -376,11 +375,10 @@ WIRING = Wiring(
             schedules=(Schedule("draw-hourly", minute=5),),
             table=Keys(
                 read=("DRAW#*", SEEDS, "DRAWS", "WINNERS", "AWAITING#*", "PHOTO#*", "PHOTOS#*",
-                      "SUPPRESSED#*", SECRET_PARTITION),
+                      f"{OUTBOX}*", SECRET_PARTITION),
                 write=("DRAW#*", SEEDS, "WINNER#*", "AUDIT#DRAW#*", "EDITION#*",
-                       SECRET_PARTITION),
+                       f"{OUTBOX}*", SECRET_PARTITION),
             ),
-            sends_email=True,
             timeout_s=300,
             # No reserved concurrency of 1: overlapping runs are harmless, as a day is drawn in
             # one conditional transaction (functions/prizedraw/store.py) that only one can win.

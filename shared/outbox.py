@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from shared.dynamo import Item, Table, TransactionConflict
+from shared.mail import Email
 from shared.people import person_keys
 from shared.types import iso, new_id
 
@@ -53,6 +54,13 @@ class Effect(BaseModel):
 
 def effect(kind: Kind, payload: Mapping[str, Any], *, person: str | None = None) -> Effect:
     return Effect(effect_id=new_id(), kind=kind, payload=dict(payload), person=person)
+
+
+def email(message: Email, *, purpose: str, person: str | None) -> Effect:
+    """`message` as an owed email; `person` (the recipient's pseudonym) lets a suppressed
+    address skip it and an erasure drop it."""
+    return effect("email", {"purpose": purpose, "to": message.to, "subject": message.subject,
+                            "text": message.text, "html": message.html}, person=person)
 
 
 def key(effect_id: str) -> dict[str, str]:
@@ -111,6 +119,15 @@ def commit(table: Table, operations: Sequence[Mapping[str, Any]], effects: Seque
         if transient(exc) and is_committed(table, effects[0]):
             return
         raise
+
+
+def transact(table: Table, operations: Sequence[Mapping[str, Any]], effects: Sequence[Effect], *,
+             now: datetime) -> None:
+    """`commit` when the change owes effects; a plain transaction when it owes none."""
+    if effects:
+        commit(table, operations, effects, now=now)
+    else:
+        table.transact(list(operations))
 
 
 def is_committed(table: Table, owed: Effect) -> bool:

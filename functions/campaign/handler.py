@@ -17,7 +17,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.campaign import logic, stats
 from functions.campaign.models import AdminPack, Availability, PackIn, PackRequested
 from functions.campaign.store import PackStore
-from shared import mail
 from shared.config import CampaignConfig, load
 from shared.dynamo import Item, Table, decode_cursor, encode_cursor
 from shared.edition_query import EditionParam, chosen, current_edition
@@ -61,16 +60,6 @@ def _scope() -> str:
     return f"admin-packs:{_settings().edition}"
 
 
-def _mailer(table: Table) -> logic.Mailer:
-    config = _config()
-
-    def send(who: str, email: mail.Email) -> bool:
-        return mail.send(table, config.sender_email, who, email, purpose="pack-confirmation",
-                         configuration_set=config.ses_configuration_set)
-
-    return send
-
-
 # -- editions and live numbers ------------------------------------------------------------------
 @app.get("/editions", summary="Every edition (one year's week): newest first, the current one "
                               "marked")
@@ -106,7 +95,7 @@ def request_pack(body: PackIn) -> Response[PackRequested]:
     table = _table()
     hit(table, ip_key(config, source_ip(app)), config.writes_per_ip_per_hour, HOUR_S, utc_now())
     claim = logic.request_pack(
-        PackStore(table), _mailer(table), body, person=person_id(config, body.email),
+        PackStore(table), body, person=person_id(config, body.email),
         secret=subkey(server_secret(config.table_name), "pack"), settings=_settings(),
         now=utc_now(), ttl=retention_ttl(config),
     )

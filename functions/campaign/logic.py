@@ -1,8 +1,9 @@
 """The campaign domain: free event packs for schools.
 
-Plain functions over the models, with storage and mail as ports (`PackPort`, `Mailer`), so the
-rules read without boto3. The invariants ("one pack per school", "never more than the stock") are
-one transaction in the store; the logic decides what to ask for and what the answer means.
+Plain functions over the models, with storage as a port (`PackPort`), so the rules read without
+boto3. The invariants ("one pack per school", "never more than the stock") are one transaction
+in the store, which also owes the confirmation email (an effect, `shared.outbox`); the logic
+decides what to ask for and what the answer means.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import hashlib
 import hmac
 import html
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import Enum
@@ -19,6 +20,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from functions.campaign.models import AdminPack, Availability, PackIn
+from shared import outbox
 from shared.csvsafe import csv_text
 from shared.errors import Conflict
 from shared.mail import Email
@@ -35,10 +37,10 @@ class Claim(Enum):
 class PackPort(Protocol):
     def promised(self, edition: str) -> int: ...
 
-    def claim(self, item: dict[str, Any], *, edition: str, stock: int) -> Claim: ...
-
-
-Mailer = Callable[[str, Email], bool]  # (person, email) -> sent?
+    def claim(self, item: dict[str, Any], *, edition: str, stock: int, owed: outbox.Effect,
+              now: datetime) -> Claim:
+        """REQUESTED: the pack is promised and `owed` committed with it; else nothing written."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -148,20 +150,22 @@ def pack_email(to: str, *, site_url: str) -> Email:
     return Email(to=to, subject="Your #TECHOGNITION event pack request", text=text, html=body)
 
 
-def request_pack(store: PackPort, mailer: Mailer, body: PackIn, *, person: str, secret: bytes,
+def request_pack(store: PackPort, body: PackIn, *, person: str, secret: bytes,
                  settings: PackSettings, now: datetime, ttl: int) -> Claim:
-    """Promise one pack to a school, if the window is open and stock is left; a repeat of the
-    same school changes nothing and sends nothing. Conflict (409) when closed or sold out."""
+    """Promise one pack to a school, if the window is open and stock is left, with its one
+    email owed in the same commit; a repeat of the same school changes nothing and sends
+    nothing. Conflict (409) when closed or sold out."""
     if not settings.window_open(now):
         raise Conflict("Pack requests are closed at the moment.")
     pack_id = pack_id_of(secret, settings.edition, body.school, body.postcode)
     item = pack_item(body, pack_id=pack_id, person=person, edition=settings.edition, now=now,
                      ttl=ttl)
-    claim = store.claim(item, edition=settings.edition, stock=settings.stock)
+    owed = outbox.email(pack_email(body.email, site_url=settings.site_url),
+                        purpose="pack-confirmation", person=person)
+    claim = store.claim(item, edition=settings.edition, stock=settings.stock, owed=owed,
+                        now=now)
     if claim is Claim.SOLD_OUT:
         raise Conflict("All the free packs have been promised: there are none left.")
-    if claim is Claim.REQUESTED:
-        mailer(person, pack_email(body.email, site_url=settings.site_url))
     return claim
 
 

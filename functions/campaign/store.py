@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from functions.campaign.logic import Claim, packs_list
+from shared import outbox
 from shared.dynamo import ConditionFailed, Item, Page, Table, TransactionConflict
 from shared.errors import NotFound, RateLimited
 from shared.types import iso
@@ -42,16 +43,19 @@ class PackStore:
         found = self.table.get(key["pk"], key["sk"])
         return int(found.get("promised", 0)) if found else 0
 
-    def claim(self, item: dict[str, Any], *, edition: str, stock: int) -> Claim:
-        """Count one more pack against the stock and store the request, together or not at all.
+    def claim(self, item: dict[str, Any], *, edition: str, stock: int, owed: outbox.Effect,
+              now: datetime) -> Claim:
+        """Count one more pack against the stock, store the request and owe its email, together
+        or not at all.
 
         The school's existing request wins over an empty stock (its answer is "already
         requested"). DynamoDB cancels transactions that touch the same item at the same moment
-        (TransactionConflict): those are tried again, briefly, with jitter.
+        (TransactionConflict): those are tried again, briefly, with jitter. A lost answer is
+        settled by `outbox.commit` (our effect is there: requested), not read as "already".
         """
         for attempt in range(_ATTEMPTS):
             try:
-                self.table.transact([
+                outbox.commit(self.table, [
                     {"Update": {
                         "Key": stock_key(edition),
                         "UpdateExpression": "ADD promised :one",
@@ -60,7 +64,7 @@ class PackStore:
                         "ExpressionAttributeValues": {":one": 1, ":stock": stock},
                     }},
                     {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
-                ])
+                ], [owed], now=now)
                 return Claim.REQUESTED
             except TransactionConflict as exc:
                 reasons = exc.reasons + ["None"] * (2 - len(exc.reasons))

@@ -1,7 +1,8 @@
 """The prize draw's domain: list and show draws, draw a day exactly once, redraw a position.
 
 No boto3 here: storage and email come in through the `Store` and `Notifier` ports (`store.py`,
-`notify.py`). The organiser route and the hourly schedule both call `run_draw`.
+`notify.py`). The organiser route and the hourly schedule both call `run_draw`. Emails are
+effects (`shared.outbox`) the draw's own commit writes, so a made draw always owes them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from functions.prizedraw.models import (
     PrizeRequest,
 )
 from functions.prizedraw.store import PrizeFrozen, StaleRecord, WinnerTaken
+from shared import outbox
 from shared.calendar import EventCalendar
 from shared.editions import edition_of
 from shared.errors import Conflict, Invalid, NotFound
@@ -29,6 +31,9 @@ from shared.types import iso
 Item = dict[str, Any]
 Trigger = Literal["schedule", "organiser"]
 MAX_ATTEMPTS = 5  # re-reads after losing a race to a new entry or another day's winner
+# Re-reads after a prize rename or contention landed on the record: renames are human-paced,
+# and such a retry only re-reads the record, so a draw gets through between them.
+MAX_RECORD_RETRIES = 30
 
 
 class Store(Protocol):
@@ -42,21 +47,25 @@ class Store(Protocol):
     def awaiting(self, day: str) -> int: ...
     def saved_entrants(self, day: str, entrants_hash: str) -> list[str]: ...
     def save_entrants(self, day: str, entrants_hash: str, entrant_ids: list[str]) -> int: ...
-    def commit_draw(self, day: str, *, seen_seq: int | None, fields: dict[str, Any],
-                    winners: list[tuple[str, int]], actor: str, now: datetime,
-                    at: str) -> None: ...
+    def commit_draw(self, day: str, *, seen_seq: int | None, prize_rev: int | None,
+                    fields: dict[str, Any], winners: list[tuple[str, int]], actor: str,
+                    now: datetime, at: str, effects: list[outbox.Effect]) -> None: ...
     def commit_redraw(self, day: str, *, version: int, fields: dict[str, Any],
                       released: str | None, chosen: str, position: int, actor: str,
-                      now: datetime, at: str, reason: str) -> None: ...
-    def claim_waiting_notice(self, day: str, at: str) -> bool: ...
+                      now: datetime, at: str, reason: str,
+                      effects: list[outbox.Effect]) -> None: ...
+    def claim_waiting_notice(self, day: str, at: str, effects: list[outbox.Effect], *,
+                             now: datetime) -> bool: ...
     def set_prize(self, day: str, prize: dict[str, str], *, actor: str,
                   now: datetime) -> None: ...
 
 
 class Notifier(Protocol):
-    def drawn(self, record: Item) -> None: ...
-    def redrawn(self, record: Item, position: int) -> None: ...
-    def waiting(self, day: str, pending: int, deadline: datetime) -> None: ...
+    """The emails each change owes, as effects for its commit (nothing is sent here)."""
+
+    def drawn(self, record: Item) -> list[outbox.Effect]: ...
+    def redrawn(self, record: Item, position: int) -> list[outbox.Effect]: ...
+    def waiting(self, day: str, pending: int, deadline: datetime) -> list[outbox.Effect]: ...
 
 
 @dataclass(frozen=True)
@@ -217,6 +226,29 @@ def _winner(row: Item, position: int) -> Item:
     }
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """The draw over the entries as of `seen_seq`."""
+
+    seen_seq: int | None
+    state: algorithm.DrawState
+    winners: list[Item]
+    excluded: list[str]
+
+
+def _plan(store: Store, settings: Settings, day: str, seed: bytes,
+          seen_seq: int | None) -> _Plan | None:
+    """Draw over the current entries; None when a winner's entry is gone (erased meanwhile)."""
+    eligible, excluded = _eligible(store, settings, day, store.entrant_ids(day))
+    state = algorithm.draw(seed, eligible, settings.winners_per_day)
+    rows = [store.entry(day, e) for e in state.winners]  # details of the winners only
+    if any(r is None for r in rows):
+        return None
+    store.save_entrants(day, state.hash_hex, state.entrants)
+    winners = [_winner(r, n) for n, r in enumerate(rows, start=1) if r is not None]
+    return _Plan(seen_seq=seen_seq, state=state, winners=winners, excluded=excluded)
+
+
 def run_draw(
     store: Store,
     notifier: Notifier,
@@ -244,54 +276,59 @@ def run_draw(
         )
     seed = store.seed(day)
     at = iso(now)
-    for attempt in range(MAX_ATTEMPTS):
-        if attempt:
+    plan: _Plan | None = None
+    races = retries = 0
+    while races < MAX_ATTEMPTS and retries < MAX_RECORD_RETRIES:
+        if races or retries:
             fresh = store.record(day)
             assert fresh is not None
             item = fresh
             if _drawn(item):
                 raise AlreadyDrawn(f"The draw for {day} has already been made.")
-        seen_seq = item.get("entry_seq")
-        eligible, excluded = _eligible(store, settings, day, store.entrant_ids(day))
-        state = algorithm.draw(seed, eligible, settings.winners_per_day)
-        rows = [store.entry(day, e) for e in state.winners]  # details of the winners only
-        if any(r is None for r in rows):  # erased since the ids were read: read again
-            continue
-        winners = [_winner(r, n) for n, r in enumerate(rows, start=1) if r is not None]
-        store.save_entrants(day, state.hash_hex, state.entrants)
+        if plan is None or plan.seen_seq != item.get("entry_seq"):
+            if plan is not None:  # lost to a new entry: draw again over the new list
+                logger.info("draw lost a race, re-reading", day=day, attempt=races)
+                races, plan = races + 1, None
+                continue
+            plan = _plan(store, settings, day, seed, item.get("entry_seq"))
+            if plan is None:  # an entry was erased since the ids were read: read again
+                races += 1
+                continue
         fields: dict[str, Any] = {
             "status": "drawn",
             "seed": seed.hex(),
-            "entrants_hash": state.hash_hex,
-            "entrant_count": len(state.entrants),
-            "winners": winners,
-            "picked": list(state.picked),
+            "entrants_hash": plan.state.hash_hex,
+            "entrant_count": len(plan.state.entrants),
+            "winners": plan.winners,
+            "picked": list(plan.state.picked),
             "disqualified": [],
             "redraws": [],
-            "next_k": state.next_k,
+            "next_k": plan.state.next_k,
             "version": 1,
-            "excluded": excluded,
+            "excluded": plan.excluded,
             "drawn_at": at,
             "trigger": trigger,
             "drawn_by": actor,
             "pending_at_draw": pending,
         }
+        # The commit is conditioned on the prize_rev read with `item`: the emails it owes name
+        # the prize it freezes.
+        drawn = {**item, **fields}
         try:
             store.commit_draw(
-                day, seen_seq=seen_seq, fields=fields,
-                winners=[(w["entrant_id"], w["position"]) for w in winners],
-                actor=actor, now=now, at=at,
+                day, seen_seq=plan.seen_seq, prize_rev=item.get("prize_rev"), fields=fields,
+                winners=[(w["entrant_id"], w["position"]) for w in plan.winners],
+                actor=actor, now=now, at=at, effects=notifier.drawn(drawn),
             )
-        except (StaleRecord, WinnerTaken):
-            logger.info("draw lost a race, re-reading", day=day, attempt=attempt)
+        except WinnerTaken:  # someone picked won another day meanwhile: draw again
+            logger.info("draw lost a race, re-reading", day=day, attempt=races)
+            races, plan = races + 1, None
             continue
-        # The commit froze whatever prize the record held at that instant (a rename may have
-        # landed after our read): name that one, read back consistently, in the answer and emails.
-        frozen = store.record(day) or {}
-        drawn = {**item, **fields, "prize": frozen.get("prize")}
-        logger.info("day drawn", day=day, trigger=trigger, entrants=len(state.entrants),
-                    winners=len(winners), pending=pending)
-        notifier.drawn(drawn)
+        except StaleRecord:  # a new entry (counted above), a prize rename or contention
+            retries += 1
+            continue
+        logger.info("day drawn", day=day, trigger=trigger, entrants=len(plan.state.entrants),
+                    winners=len(plan.winners), pending=pending)
         return to_record(drawn)
     raise Conflict("The draw is busy (entries are still arriving): try again in a moment.")
 
@@ -355,16 +392,16 @@ def redraw(
             "redraws": list(item.get("redraws", [])) + added,
             "next_k": state.next_k,
         }
+        updated = {**item, **fields, "version": int(item["version"]) + 1}
         try:
             store.commit_redraw(
                 day, version=int(item["version"]), fields=fields, released=released,
                 chosen=chosen, position=position, actor=actor, now=now, at=at, reason=reason,
+                effects=notifier.redrawn(updated, position),
             )
         except (StaleRecord, WinnerTaken):
             continue
-        updated = {**item, **fields, "version": int(item["version"]) + 1}
         logger.info("position redrawn", day=day, position=position)
-        notifier.redrawn(updated, position)
         return to_record(updated)
     raise Conflict("The draw record is busy: try again in a moment.")
 
@@ -391,8 +428,8 @@ def scheduled(
         deadline = calendar.day_ends_at(d) + timedelta(hours=settings.deadline_hours)
         if pending and now < deadline:
             result["waiting"].append(day)
-            if store.claim_waiting_notice(day, iso(now)):
-                notifier.waiting(day, pending, deadline)
+            store.claim_waiting_notice(day, iso(now), notifier.waiting(day, pending, deadline),
+                                       now=now)
             continue
         try:
             run_draw(store, notifier, settings, calendar, day, trigger="schedule", force=True,

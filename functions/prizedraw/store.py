@@ -5,17 +5,21 @@ Items (besides those of `shared.entries`):
   gsi1 `WINNERS` / `<day>#<position>` so one Query finds every earlier winner. Put with
   `attribute_not_exists`: a person cannot hold two prizes, even if two days draw at once.
 - `AUDIT#DRAW#<day>`: who drew or redrew, when (shared.audit).
-The draw itself is ONE transaction: the record goes `open → drawn` on the `entry_seq` it read,
-with every winner item and the audit line; concurrent or repeated triggers lose the condition.
+The draw itself is ONE transaction: the record goes `open → drawn` on the `entry_seq` and
+`prize_rev` it read, with every winner item, the audit line and the emails it owes (outbox
+items, `shared.outbox`); concurrent or repeated triggers lose the condition. A redraw's commit
+owes its emails the same way. `prize_rev` counts renames of the prize, so the emails a commit
+carries always name the prize that commit froze.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from shared import entries as entries_mod
+from shared import outbox
 from shared.audit import audit_item
 from shared.dynamo import Item, Table, TransactionConflict, assignments
 
@@ -108,25 +112,30 @@ class TableStore:
         day: str,
         *,
         seen_seq: int | None,
+        prize_rev: int | None,
         fields: Mapping[str, Any],
         winners: list[tuple[str, int]],
         actor: str,
         now: datetime,
         at: str,
+        effects: Sequence[outbox.Effect],
     ) -> None:
-        """open → drawn, if still open at `seen_seq`, with the winner items, all or nothing."""
+        """open → drawn, if still open at `seen_seq` and `prize_rev`, with the winner items and
+        the owed `effects`, all or nothing (a lost answer is settled by `outbox.commit`)."""
         update = assignments(fields)
-        names = {**update.names, "#status": "status", "#seq": "entry_seq"}
+        names = {**update.names, "#status": "status", "#seq": "entry_seq", "#rev": "prize_rev"}
         values: dict[str, Any] = {**update.values, ":open": "open"}
-        if seen_seq is None:
-            seq_condition = "attribute_not_exists(#seq)"
-        else:
-            seq_condition = "#seq = :seq"
-            values[":seq"] = seen_seq
+        conditions = ["#status = :open"]
+        for name, seen in (("#seq", seen_seq), ("#rev", prize_rev)):
+            if seen is None:
+                conditions.append(f"attribute_not_exists({name})")
+            else:
+                conditions.append(f"{name} = :{name[1:]}")
+                values[f":{name[1:]}"] = seen
         operations: list[dict[str, Any]] = [{"Update": {
             "Key": {"pk": entries_mod.day_pk(day), "sk": "DRAW"},
             "UpdateExpression": update.expression,
-            "ConditionExpression": f"#status = :open AND {seq_condition}",
+            "ConditionExpression": " AND ".join(conditions),
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }}]
@@ -140,7 +149,7 @@ class TableStore:
             detail=f"{len(winners)} winner(s)",
         )}})
         try:
-            self.table.transact(operations)
+            outbox.transact(self.table, operations, effects, now=now)
         except TransactionConflict as exc:
             _raise_for(exc)
 
@@ -157,8 +166,10 @@ class TableStore:
         now: datetime,
         at: str,
         reason: str,
+        effects: Sequence[outbox.Effect],
     ) -> None:
-        """Replace a position on the record at `version` (optimistic lock), with the prize items."""
+        """Replace a position on the record at `version` (optimistic lock), with the prize items
+        and the owed `effects`."""
         update = assignments(fields)
         update.sets.append("#version = #version + :one")
         names = {**update.names, "#status": "status", "#version": "version"}
@@ -186,20 +197,22 @@ class TableStore:
             detail=f"position {position}: {reason}",
         )}})
         try:
-            self.table.transact(operations)
+            outbox.transact(self.table, operations, effects, now=now)
         except TransactionConflict as exc:
             _raise_for(exc)
 
     def set_prize(self, day: str, prize: Mapping[str, str], *, actor: str, now: datetime) -> None:
         """Name the day's prize on its record while the record is open, with the audit line.
         PrizeFrozen once drawn: the draw's commit and this write are serialised on that one
-        item, so the prize on a drawn record is the last one written before the draw."""
+        item, so the prize on a drawn record is the last one written before the draw. `prize_rev`
+        moves with it: a draw that read the record before this write fails its condition."""
         operations: list[dict[str, Any]] = [{"Update": {
             "Key": {"pk": entries_mod.day_pk(day), "sk": "DRAW"},
-            "UpdateExpression": "SET #prize = :prize",
+            "UpdateExpression": "SET #prize = :prize ADD #rev :one",
             "ConditionExpression": "#status = :open",
-            "ExpressionAttributeNames": {"#prize": "prize", "#status": "status"},
-            "ExpressionAttributeValues": {":prize": dict(prize), ":open": "open"},
+            "ExpressionAttributeNames": {"#prize": "prize", "#status": "status",
+                                         "#rev": "prize_rev"},
+            "ExpressionAttributeValues": {":prize": dict(prize), ":open": "open", ":one": 1},
         }}, {"Put": {"Item": audit_item(
             f"DRAW#{day}", at=now, actor=actor, action="prize",
             detail=str(prize.get("title", "")),
@@ -211,17 +224,19 @@ class TableStore:
                 raise PrizeFrozen() from exc
             raise StaleRecord() from exc  # contention with a draw or another edit: retry
 
-    def claim_waiting_notice(self, day: str, at: str) -> bool:
-        """True once per day: whether this run should tell organisers the draw is waiting."""
-        from shared.dynamo import ConditionFailed
-
+    def claim_waiting_notice(self, day: str, at: str, effects: Sequence[outbox.Effect], *,
+                             now: datetime) -> bool:
+        """True once per day: this run claimed the "draw is waiting" notice, and its commit owes
+        the organisers' `effects`."""
+        operations = [{"Update": {
+            "Key": {"pk": entries_mod.day_pk(day), "sk": "DRAW"},
+            "UpdateExpression": "SET #w = :at",
+            "ConditionExpression": "attribute_not_exists(#w) AND #s = :open",
+            "ExpressionAttributeNames": {"#w": "waiting_notice_at", "#s": "status"},
+            "ExpressionAttributeValues": {":at": at, ":open": "open"},
+        }}]
         try:
-            self.table.update(
-                entries_mod.day_pk(day), "DRAW", "SET #w = :at",
-                names={"#w": "waiting_notice_at", "#s": "status"},
-                values={":at": at, ":open": "open"},
-                condition="attribute_not_exists(#w) AND #s = :open",
-            )
-        except ConditionFailed:
-            return False
+            outbox.transact(self.table, operations, effects, now=now)
+        except TransactionConflict:
+            return False  # claimed by an earlier run (or drawn meanwhile)
         return True

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from infra.wiring import OUTBOX, OUTBOX_DEAD_LETTERS, WIRING
 from tests.infra.conftest import of_type
 
@@ -65,9 +67,16 @@ def test_ops_hear_of_outbox_dead_letters_and_of_an_effect_owed_too_long(resource
     assert len(dead_letters) == 1
 
 
-def test_the_api_sends_no_email_and_deletes_no_file_itself(resources):
-    # The pledge API owes its emails and erasure's deletions; the outbox performs them.
-    api = _policy_text(resources, _logical_id(resources, "functions.pledge.handler.lambda_handler"))
+@pytest.mark.parametrize("handler", [
+    "functions.pledge.handler.lambda_handler",
+    "functions.campaign.handler.lambda_handler",
+    "functions.prizedraw.handler.lambda_handler",
+    "functions.prizedraw.nightly.lambda_handler",
+])
+def test_the_api_sends_no_email_and_deletes_no_file_itself(resources, handler):
+    # Pledges, packs and draws owe their emails (and erasure its deletions) in their commits;
+    # the outbox performs them.
+    api = _policy_text(resources, _logical_id(resources, handler))
     for action in ("ses:SendEmail", "s3:DeleteObject", "cloudfront:CreateInvalidation"):
         assert action not in api, action
     consumer = _policy_text(resources, _logical_id(resources,

@@ -1,5 +1,5 @@
 """Helpers for the prize-draw integration tests (no tests here): entries, pending photos,
-emails sent through moto, and a DynamoDB backend made atomic for thread races."""
+emails sent through moto (by the outbox), and a DynamoDB backend made atomic for thread races."""
 
 from __future__ import annotations
 
@@ -50,8 +50,12 @@ def decide(photo_id: str) -> None:
 
 
 def sent_emails() -> list[Any]:
+    """What moto's SES holds once the outbox consumer has sent what commits owe."""
     from moto.ses.models import ses_backends
 
+    from tests.outbox import drain
+
+    drain()
     return list(ses_backends["123456789012"]["eu-west-2"].sent_messages)  # moto's account
 
 

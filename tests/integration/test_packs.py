@@ -40,8 +40,12 @@ def order(lambda_context: Any, **changes: Any) -> dict[str, Any]:
 
 
 def mails(to: str | None = None) -> list[Any]:
+    """Emails in moto's SES once the outbox consumer has sent what commits owe."""
     from moto.ses.models import ses_backends
 
+    from tests.outbox import drain
+
+    drain()
     sent = ses_backends["123456789012"]["eu-west-2"].sent_messages
     return [m for m in sent if to is None or to in m.destinations["ToAddresses"]]
 

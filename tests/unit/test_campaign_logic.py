@@ -1,5 +1,5 @@
 """Free event packs without AWS: postcodes, one school one key, the request window, the rules
-of a request (with a fake store and mailer) and the dispatch CSV."""
+of a request (with a fake store that keeps the email its commit owes) and the dispatch CSV."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from functions.campaign import logic
 from functions.campaign.logic import Claim, PackSettings
 from functions.campaign.models import PackIn
 from functions.campaign.postcode import normalise_postcode
+from shared import outbox
 from shared.errors import Conflict
 from shared.mail import Email
 
@@ -102,17 +103,22 @@ class FakeStore:
     def __init__(self, promised: int = 0) -> None:
         self.items: dict[str, dict[str, Any]] = {}
         self.count = promised
+        self.sent: list[Any] = []  # (person, email) of each effect committed with a request
 
     def promised(self, edition: str) -> int:
         return self.count
 
-    def claim(self, item: dict[str, Any], *, edition: str, stock: int) -> Claim:
+    def claim(self, item: dict[str, Any], *, edition: str, stock: int, owed: outbox.Effect,
+              now: datetime) -> Claim:
         if item["pk"] in self.items:
             return Claim.ALREADY_REQUESTED
         if self.count >= stock:
             return Claim.SOLD_OUT
         self.count += 1
         self.items[item["pk"]] = item
+        assert owed.kind == "email" and owed.payload["purpose"] == "pack-confirmation"
+        fields = {k: owed.payload[k] for k in ("to", "subject", "text", "html")}
+        self.sent.append((owed.person, Email(**fields)))
         return Claim.REQUESTED
 
 
@@ -123,11 +129,8 @@ OPEN = PackSettings.of(edition="2027", stock=2, opens=date(2027, 1, 11), closes=
 
 def request(store: FakeStore, sent: list[Any], body: dict[str, Any] = BODY, *,
             settings: PackSettings = OPEN, now: datetime = NOW) -> Claim:
-    def mailer(who: str, email: Email) -> bool:
-        sent.append((who, email))
-        return True
-
-    return logic.request_pack(store, mailer, PackIn.model_validate(body), person="p1",
+    store.sent = sent
+    return logic.request_pack(store, PackIn.model_validate(body), person="p1",
                               secret=SECRET, settings=settings, now=now, ttl=123)
 
 

@@ -1,5 +1,6 @@
 """Daily prizes in the draw's logic, over an in-memory store that keeps the table's conditions:
-named while open, frozen by the draw, and a draw always names the prize it froze."""
+named while open, frozen by the draw, and a draw's commit owes emails that name the prize it
+froze."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ class FakeStore:
                                       "school": "School", "photo_id": f"p{n}"} for n in (1, 2, 3)}
         self.busy = 0  # contention to report before a write goes through
         self.before_commit: list[Any] = []  # called once each, just before the draw commits
+        self.committed: list[Any] = []  # the effects each successful commit carried
 
     def ensure(self, day: str, now: datetime) -> dict[str, Any]:
         item = self.items.setdefault(day, {"day": day, "status": "open", "commitment": "c" * 64,
@@ -66,20 +68,23 @@ class FakeStore:
     def save_entrants(self, day: str, entrants_hash: str, entrant_ids: list[str]) -> int:
         return 1
 
-    def commit_draw(self, day: str, *, seen_seq: int | None, fields: dict[str, Any],
-                    winners: list[tuple[str, int]], actor: str, now: datetime,
-                    at: str) -> None:
+    def commit_draw(self, day: str, *, seen_seq: int | None, prize_rev: int | None,
+                    fields: dict[str, Any], winners: list[tuple[str, int]], actor: str,
+                    now: datetime, at: str, effects: list[Any]) -> None:
         while self.before_commit:
             self.before_commit.pop(0)()
         item = self.items[day]
-        if item["status"] != "open" or item.get("entry_seq") != seen_seq:
+        if (item["status"] != "open" or item.get("entry_seq") != seen_seq
+                or item.get("prize_rev") != prize_rev):
             raise StaleRecord()
         item.update(copy.deepcopy(fields))
+        self.committed.append(effects)
 
     def commit_redraw(self, *args: Any, **kwargs: Any) -> None:
         raise AssertionError("not used here")
 
-    def claim_waiting_notice(self, day: str, at: str) -> bool:
+    def claim_waiting_notice(self, day: str, at: str, effects: list[Any], *,
+                             now: datetime) -> bool:
         return False
 
     def set_prize(self, day: str, prize: dict[str, str], *, actor: str, now: datetime) -> None:
@@ -90,18 +95,20 @@ class FakeStore:
         if item["status"] != "open":
             raise PrizeFrozen()
         item["prize"] = dict(prize)
+        item["prize_rev"] = item.get("prize_rev", 0) + 1
 
 
 class Told:
-    def __init__(self) -> None:
-        self.drawn_records: list[dict[str, Any]] = []
+    """Owes one stand-in effect per call: the prize the record it was given names."""
 
-    def drawn(self, record: dict[str, Any]) -> None:
-        self.drawn_records.append(record)
+    def drawn(self, record: dict[str, Any]) -> list[Any]:
+        return [("drawn", copy.deepcopy(record.get("prize")))]
 
-    def redrawn(self, record: dict[str, Any], position: int) -> None: ...
+    def redrawn(self, record: dict[str, Any], position: int) -> list[Any]:
+        return []
 
-    def waiting(self, day: str, pending: int, deadline: datetime) -> None: ...
+    def waiting(self, day: str, pending: int, deadline: datetime) -> list[Any]:
+        return []
 
 
 def draw(store: FakeStore, told: Told) -> Any:
@@ -132,7 +139,8 @@ def test_a_drawn_day_keeps_its_prize_and_refuses_a_new_one():
         logic.set_prize(store, CALENDAR, DAY, PrizeRequest(title="Other"), actor="org", now=NOW)
     assert record.prize is not None and record.prize.title == "A USB microscope"
     assert logic.get_draw(store, CALENDAR, DAY, NOW).prize == record.prize
-    assert told.drawn_records[0]["prize"]["title"] == "A USB microscope"
+    assert store.committed == [[("drawn", {"title": "A USB microscope", "sponsor": "Gratnells",
+                                           "description": "For the prep room."})]]
 
 
 def test_a_prize_renamed_while_the_draw_reads_is_the_one_the_draw_names():
@@ -144,9 +152,10 @@ def test_a_prize_renamed_while_the_draw_reads_is_the_one_the_draw_names():
         actor="org2", now=NOW))
     # When the day is drawn
     record = draw(store, told)
-    # Then the draw, its email and the stored record all name the prize that was frozen
+    # Then the draw, the emails its commit owes and the stored record all name the prize that
+    # was frozen (the commit that read the old prize failed its condition)
     assert record.prize is not None and record.prize.title == "Lab coat"
-    assert told.drawn_records[0]["prize"] == {"title": "Lab coat", "sponsor": "UNISON"}
+    assert store.committed == [[("drawn", {"title": "Lab coat", "sponsor": "UNISON"})]]
     assert store.items[DAY]["prize"]["title"] == "Lab coat"
 
 
