@@ -74,6 +74,9 @@ def _log_retention(value: int) -> int:
 Email = Annotated[str, AfterValidator(_email)]
 
 
+TRANSACTION_ITEMS = 100  # DynamoDB's limit on the items of one TransactWriteItems
+
+
 class SettingsError(ValueError):
     """The `techognition` context is invalid; the message names every bad field."""
 
@@ -146,6 +149,19 @@ class EventSettings(BaseModel):
                 f"draw_deadline_hours {self.draw_deadline_hours} must be less than {grace_hours}: "
                 f"the hourly draw schedule stops {SCHEDULE_GRACE_DAYS} days after event_end, so "
                 "the last day's draw would never reach its deadline"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _draw_fits_one_transaction(self) -> EventSettings:
+        # The draw's one commit holds its record, audit line, each winner's item and email, and
+        # an email per organiser (functions/prizedraw/store.py); DynamoDB takes 100 items at most.
+        items = 2 + 2 * self.winners_per_day + len(self.organiser_emails)
+        if items > TRANSACTION_ITEMS:
+            raise ValueError(
+                f"winners_per_day {self.winners_per_day} with {len(self.organiser_emails)} "
+                f"organiser_emails makes a draw of {items} items, more than one DynamoDB "
+                f"transaction takes ({TRANSACTION_ITEMS})"
             )
         return self
 
