@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -106,6 +106,11 @@ class EventSettings(BaseModel):
     # $0.26 a queue a month): on for the event, off afterwards (messages then wait in the queues
     # until it is on again, within their retention).
     queue_polling: StrictBool = True
+    # Automatic pre-screening of uploads (Rekognition, billed per image and call): "faces" finds
+    # faces that may be under 18 so such photos go first to an organiser (what safeguarding
+    # needs, one call a photo); "all" adds moderation labels (a second call); "off" leaves
+    # everything to the organisers, who see every photo before it is public anyway.
+    prescreen: Literal["all", "faces", "off"] = "faces"
     # ACM certificate (us-east-1) for site_url's host: CloudFront then answers on that domain.
     # Without one, site_url must be the distribution's own https://<id>.cloudfront.net.
     site_certificate_arn: Annotated[str, AfterValidator(_certificate)] | None = None
@@ -200,6 +205,7 @@ class EventSettings(BaseModel):
             "PACK_STOCK": str(self.pack_stock),
             **({"PACKS_OPEN": self.packs_open.isoformat()} if self.packs_open else {}),
             **({"PACKS_CLOSE": self.packs_close.isoformat()} if self.packs_close else {}),
+            "PRESCREEN_CHECKS": self.prescreen,
         }
 
 

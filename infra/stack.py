@@ -7,8 +7,9 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from infra.constants import PRESCREEN
+from infra.constants import PRESCREEN, PRESCREEN_ACTIONS
 from infra.constructs.api import Api
+from infra.constructs.api_cdn import API_PREFIX, ApiThroughCdn, origin_verify_value
 from infra.constructs.auth import Auth
 from infra.constructs.data import DataTable
 from infra.constructs.email import Email
@@ -98,6 +99,7 @@ class TechognitionStack(Stack):
                 "PRESCREEN": PRESCREEN,
                 "SES_CONFIGURATION_SET": email.configuration_set.configuration_set_name,
                 "CDN_DISTRIBUTION_ID": storage.distribution.distribution_id,
+                "ORIGIN_VERIFY": origin_verify_value(),
             },
             queue_urls={name: queue.queue_url for name, queue in messaging.queues.items()},
         )
@@ -114,6 +116,7 @@ class TechognitionStack(Stack):
                 log_retention_days=settings.log_retention_days,
                 queue_polling=settings.queue_polling,
                 cdn_distribution_arn=storage.distribution.distribution_arn,
+                rekognition_actions=PRESCREEN_ACTIONS[settings.prescreen],
             ),
         )
         outbox = Outbox(
@@ -130,16 +133,15 @@ class TechognitionStack(Stack):
             wiring=wiring,
             functions=functions.functions,
             authorizer=auth.authorizer,
-            # The pages are served from the site's domain and from the CloudFront domain.
-            allowed_origins=[settings.site_url, storage.cdn_origin],
             access_log_retention=log_retention(settings.log_retention_days),
         )
+        ApiThroughCdn(self, "ApiCdn", distribution=storage.distribution, http_api=api.http_api)
         Site(
             self,
             "Site",
             bucket=storage.site_bucket,
             distribution=storage.distribution,
-            api_url=api.http_api.api_endpoint,
+            api_url=API_PREFIX,  # the pages' own origin: the CDN routes /api/* to the API
             user_pool_client_id=auth.client.user_pool_client_id,
             log_retention=log_retention(settings.log_retention_days),
         )

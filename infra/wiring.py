@@ -7,6 +7,7 @@ exists in one and not the other cannot happen.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -29,13 +30,18 @@ class Keys:
     write: tuple[str, ...] = ()
 
 
-
-
 @dataclass(frozen=True)
 class Route:
     method: Literal["GET", "POST", "PUT", "DELETE", "PATCH"]
     path: str  # API Gateway syntax: /photos/{photo_id}
     auth: Auth = "public"
+    # Seconds the CDN may answer this public read from its cache (the same for everyone); 0:
+    # every request reaches the function. A takedown invalidates what it must.
+    cdn_cache_s: int = 0
+
+    def __post_init__(self) -> None:
+        if self.cdn_cache_s and (self.method != "GET" or self.auth != "public"):
+            raise ValueError(f"{self.route_key}: only public GETs may be cached by the CDN")
 
     @property
     def route_key(self) -> str:
@@ -175,6 +181,11 @@ class Wiring:
     def routes(self) -> list[tuple[Route, Function]]:
         return [(route, fn) for fn in self.functions for route in fn.routes]
 
+    def cdn_cache_routes(self) -> dict[str, int]:
+        """`GET /photos` -> seconds, for every route the CDN may answer from its cache."""
+        return {route.route_key: route.cdn_cache_s for route, _ in self.routes()
+                if route.cdn_cache_s}
+
     def function(self, name: str) -> Function:
         return next(fn for fn in self.functions if fn.name == name)
 
@@ -182,8 +193,13 @@ class Wiring:
         return next(q for q in self.queues if q.name == name)
 
 
-def public(method: str, path: str) -> Route:
-    return Route(method, path, "public")  # type: ignore[arg-type]
+def public(method: str, path: str, *, cdn_cache_s: int = 0) -> Route:
+    return Route(method, path, "public", cdn_cache_s)  # type: ignore[arg-type]
+
+
+# The busy week's public reads are the same for everyone: the CDN answers them for this long
+# (seconds to a minute, so a new approval shows soon; a takedown invalidates what it must).
+PUBLIC_READ_CACHE_S = 30
 
 
 def organiser(method: str, path: str) -> Route:
@@ -215,11 +231,11 @@ WIRING = Wiring(
                 public("GET", "/openapi.json"),
                 public("POST", "/uploads"),
                 public("GET", "/uploads/{photo_id}"),
-                public("GET", "/photos"),
-                public("GET", "/photos/{photo_id}"),
+                public("GET", "/photos", cdn_cache_s=PUBLIC_READ_CACHE_S),
+                public("GET", "/photos/{photo_id}", cdn_cache_s=PUBLIC_READ_CACHE_S),
                 public("POST", "/photos/{photo_id}/reports"),
                 # the share page, on the site's own address (the CDN routes /p/* here)
-                public("GET", "/p/{photo_id}"),
+                public("GET", "/p/{photo_id}", cdn_cache_s=PUBLIC_READ_CACHE_S),
             ),
             # EDITION#*: a report's takedown moves the edition's counters
             table=Keys(read=("PHOTO#*", "GALLERY#*", "EDITION#*", SECRET_PARTITION),
@@ -283,13 +299,13 @@ WIRING = Wiring(
             routes=(
                 public("POST", "/pledges"),
                 public("POST", "/pledges/confirm"),
-                public("GET", "/pledges"),
-                public("GET", "/pledges/summary"),
+                public("GET", "/pledges", cdn_cache_s=PUBLIC_READ_CACHE_S),
+                public("GET", "/pledges/summary", cdn_cache_s=PUBLIC_READ_CACHE_S),
                 public("POST", "/signups"),
                 public("POST", "/signups/confirm"),
                 public("POST", "/signups/unsubscribe"),
                 public("POST", "/messages"),
-                public("GET", "/messages"),
+                public("GET", "/messages", cdn_cache_s=PUBLIC_READ_CACHE_S),
                 organiser("GET", "/admin/messages"),
                 organiser("POST", "/admin/messages/{message_id}/decision"),
                 organiser("POST", "/admin/erasure"),
@@ -302,7 +318,8 @@ WIRING = Wiring(
                       "DRAWS", f"{OUTBOX}*", "EDITION#*", SECRET_PARTITION),
                 write=("PLEDGE#*", "PLEDGES", "MESSAGE#*", "SIGNUP#*", "TOKEN#*", "RATE#*",
                        "EDITION#*",  # the live numbers move with confirmations and erasure
-                       "AUDIT#*", "PHOTO#*", "DRAW#*", f"{OUTBOX}*", SECRET_PARTITION),
+                       "AUDIT#*", "PHOTO#*", "DRAW#*", f"{OUTBOX}*", SECRET_PARTITION,
+                       "PACK#*"),  # erasure: a person's pack requests
             ),
             # erasure counts a person's files; the outbox deletes them (and their CDN paths), as
             # it sends the confirmation emails
@@ -341,21 +358,25 @@ WIRING = Wiring(
             handler="functions.campaign.handler.lambda_handler",
             routes=(
                 public("GET", "/packs/availability"),
-                public("GET", "/editions"),
-                public("GET", "/stats"),
+                public("GET", "/editions", cdn_cache_s=PUBLIC_READ_CACHE_S),
+                public("GET", "/stats", cdn_cache_s=PUBLIC_READ_CACHE_S),
                 public("POST", "/packs"),
                 organiser("GET", "/admin/packs"),
                 organiser("GET", "/admin/packs/export"),
                 organiser("POST", "/admin/packs/{pack_id}/dispatched"),
             ),
+            # OUTBOX#: the pack's confirmation email is owed in its commit (the outbox sends it)
+            table=Keys(read=("PACK#*", "PACKS#*", "PACKSTOCK#*", f"{OUTBOX}*", "EDITION#*",
+                             "EDITIONS", SECRET_PARTITION),
+                       write=("PACK#*", "PACKSTOCK#*", "RATE#*", f"{OUTBOX}*", SECRET_PARTITION)),
         ),
         Function(
             name="prizedraw-api",
             handler="functions.prizedraw.handler.lambda_handler",
             routes=(
-                public("GET", "/draws"),
-                public("GET", "/draws/{day}"),
-                public("GET", "/draws/{day}/entrants"),
+                public("GET", "/draws", cdn_cache_s=PUBLIC_READ_CACHE_S),
+                public("GET", "/draws/{day}", cdn_cache_s=PUBLIC_READ_CACHE_S),
+                public("GET", "/draws/{day}/entrants", cdn_cache_s=PUBLIC_READ_CACHE_S),
                 organiser("POST", "/admin/draws"),
                 organiser("POST", "/admin/draws/{day}/redraw"),
                 organiser("PUT", "/admin/draws/{day}/prize"),
@@ -434,6 +455,8 @@ def environment(
         "MEDIA_BASE_URL": media_base_url,
         "POWERTOOLS_SERVICE_NAME": "techognition",
         "POWERTOOLS_METRICS_NAMESPACE": "Techognition",
+        # shared/http.py marks these routes' answers cacheable by the CDN (s-maxage).
+        "CDN_CACHE_ROUTES": json.dumps(WIRING.cdn_cache_routes(), sort_keys=True),
         **{queue_url_variable(name): url for name, url in (queue_urls or {}).items()
            if name in sent},
         **settings,

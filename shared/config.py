@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 from datetime import date
 from functools import cache
-from typing import TypeVar
+from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Json, model_validator
 
 MiB = 1024 * 1024
+PrescreenChecks = Literal["all", "faces", "off"]
 
 
 class BaseConfig(BaseModel):
@@ -52,7 +53,10 @@ class ApiConfig(BaseConfig):
     draw_excluded_emails: str = ""
     prescreen_min_confidence: float = Field(default=60.0, ge=0, le=100)
     # "rekognition" in the cloud; "caption" locally (moto cannot run Rekognition).
-    prescreen: str = "rekognition"
+    prescreen: Literal["rekognition", "caption"] = "rekognition"
+    # Which automatic checks run: "faces" (may show pupils: what safeguarding needs, one call),
+    # "all" (also moderation labels: a second call per photo), or "off" (organisers only).
+    prescreen_checks: PrescreenChecks = "faces"
     draw_deadline_hours: int = Field(default=36, ge=0)
     # Organisers told about draws (comma-separated); they are never eligible for a prize either.
     organiser_emails: str = ""
@@ -76,6 +80,17 @@ class CampaignConfig(BaseConfig):
     pack_stock: int = Field(default=1000, ge=0)
     packs_open: date | None = None
     packs_close: date | None = None
+
+
+class HttpConfig(BaseModel):
+    """What the shared HTTP layer reads (shared/http.py), whatever the function."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    # Route keys whose 200 answers the CDN may cache, with seconds (infra/wiring.py).
+    cdn_cache_routes: Json[dict[str, int]] = Field(default_factory=dict)
+    # The value CloudFront sends in X-Origin-Verify: only then is its X-Viewer-Ip believed.
+    origin_verify: str | None = None
 
 
 C = TypeVar("C", bound=BaseModel)

@@ -8,8 +8,10 @@ organiser group checked again inside the function (defence in depth behind the J
 from __future__ import annotations
 
 import copy
+import hmac
 import json
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Annotated, Any, Generic, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -19,10 +21,12 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, Field
 
 from shared.aws import set_deadline, transient
+from shared.config import HttpConfig, load
 from shared.dynamo import TransactionConflict
 from shared.errors import (
     DomainError,
     Forbidden,
+    Invalid,
     RateLimited,
     ServiceUnavailable,
     TooLarge,
@@ -108,7 +112,8 @@ def _validation_problem(exc: RequestValidationError) -> Response[str]:
 
 
 def _refusal(exc: DomainError) -> dict[str, Any]:
-    problem = problem_response(exc.status, exc.title, exc.detail, slug=exc.slug)
+    problem = problem_response(exc.status, exc.title, exc.detail, slug=exc.slug,
+                               errors=exc.errors)
     return {
         "statusCode": problem.status_code,
         "headers": {"Content-Type": PROBLEM_JSON},
@@ -129,6 +134,7 @@ class Resolver(APIGatewayHttpResolver):
         try:
             if len(event.get("body") or "") > MAX_BODY_BYTES:
                 raise TooLarge(f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB.")
+            _refuse_a_body_that_is_not_an_object(event)
             if str(event.get("rawPath", "")).startswith("/admin/"):
                 authorizer = event.get("requestContext", {}).get("authorizer") or {}
                 organiser_name(authorizer.get("jwt", {}).get("claims"))
@@ -137,9 +143,37 @@ class Resolver(APIGatewayHttpResolver):
         remaining = getattr(context, "get_remaining_time_in_millis", None)
         set_deadline(remaining() if callable(remaining) else None)
         try:
-            return super().resolve(event, context)
+            return cacheable(event, super().resolve(event, context))
         finally:
             set_deadline(None)
+
+
+def _refuse_a_body_that_is_not_an_object(event: Mapping[str, Any]) -> None:
+    """Every body here is one JSON object; Powertools would read `[{...}]` as the object it
+    holds (and accept it), so anything else is refused before validation."""
+    body = event.get("body")
+    if not body or event.get("isBase64Encoded"):
+        return
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return  # not JSON at all: validation answers 400 "Malformed body"
+    if not isinstance(parsed, dict):
+        raise Invalid("The request body must be a JSON object.",
+                      errors=[{"loc": ["body"], "msg": "Input should be a JSON object"}])
+
+
+CDN_ONLY = "public, max-age=0, s-maxage={seconds}"  # browsers revalidate; the CDN keeps it
+
+
+def cacheable(event: Mapping[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+    """Mark a successful answer of a CDN-cached route (infra/wiring.py `cdn_cache_s`) as
+    cacheable by the CDN for its seconds; everything else carries no cache header, which the
+    CDN's policy (default TTL 0) never caches."""
+    seconds = load(HttpConfig).cdn_cache_routes.get(str(event.get("routeKey", "")))
+    if seconds and response.get("statusCode") == HTTPStatus.OK:
+        response.setdefault("headers", {})["Cache-Control"] = CDN_ONLY.format(seconds=seconds)
+    return response
 
 
 def unavailable(exc: Exception) -> bool:
@@ -215,7 +249,16 @@ def organiser_name(claims: dict[str, Any] | None) -> str:
 
 
 def source_ip(app: APIGatewayHttpResolver) -> str:
-    return str(app.current_event.request_context.http.source_ip or "unknown")
+    """The client's address: CloudFront's viewer address when the request came through our
+    distribution (it proves so with X-Origin-Verify and sets X-Viewer-Ip itself, overwriting
+    any a client sent); else the address API Gateway saw (a direct call to the API)."""
+    event = app.current_event
+    verify = load(HttpConfig).origin_verify
+    if verify and hmac.compare_digest(event.headers.get("x-origin-verify", ""), verify):
+        viewer = event.headers.get("x-viewer-ip", "")
+        if viewer:
+            return viewer
+    return str(event.request_context.http.source_ip or "unknown")
 
 
 def documented(

@@ -146,3 +146,19 @@ def test_organisers_among_several_groups_is_still_an_organiser():
     claims = {**ORGANISER_CLAIMS, "cognito:groups": ["x,y", "organisers", "z"]}
     got, _, body = _call("GET", "/admin/photos", claims=claims)
     assert got == 200 and body == {"organiser": "org-ann"}
+
+
+@pytest.mark.parametrize("body", ['[{"caption": "ok", "size_bytes": 1}]', '"text"', "42", "null",
+                                  "[]"])
+def test_a_body_that_is_not_one_json_object_is_a_422(body):
+    # Powertools alone would read a list around the object as the object it holds
+    status, _headers, problem = _call("POST", "/uploads", body=body)
+    assert status == 422
+    assert problem["errors"] == [{"loc": ["body"], "msg": "Input should be a JSON object"}]
+
+
+def test_one_json_object_still_passes_and_malformed_json_is_still_a_400():
+    ok, _, _ = _call("POST", "/uploads", body='{"caption": "ok", "size_bytes": 1}')
+    broken, _, _ = _call("POST", "/uploads", body='{"caption": ')
+    assert ok == 200
+    assert broken == 400
