@@ -29,6 +29,8 @@ class Provisioned:
     user_pool_client_id: str = ""
     # every local user's authenticator app (moto hands out one fixed secret to all)
     totp_secrets: dict[str, str] = field(default_factory=dict)
+    # SES sends name it, as in the cloud (bounces and complaints go to the feedback topic there)
+    ses_configuration_set: str = "techognition-mail"
 
 
 def provision(wiring: Wiring, session: Any, *, sender_email: str) -> Provisioned:
@@ -40,7 +42,9 @@ def provision(wiring: Wiring, session: Any, *, sender_email: str) -> Provisioned
     _queues(wiring, session.client("sqs"), out)
     _buckets(wiring, session.client("s3"), out)
     _topics(wiring, session.client("sns"), out)
-    session.client("ses").verify_email_identity(EmailAddress=sender_email)
+    ses = session.client("ses")
+    ses.verify_email_identity(EmailAddress=sender_email)
+    ses.create_configuration_set(ConfigurationSet={"Name": out.ses_configuration_set})
     return out
 
 

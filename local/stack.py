@@ -133,7 +133,8 @@ class LocalStack:
             table_name=self.provisioned.table_name,
             media_bucket=self.provisioned.bucket_names["media"],
             media_base_url=f"{self.api_url}{MEDIA_PATH}",
-            settings=settings,
+            settings={"SES_CONFIGURATION_SET": self.provisioned.ses_configuration_set,
+                      **settings},
             queue_urls=self.provisioned.queue_urls,
         ))
         self._s3 = session.client("s3")
@@ -141,9 +142,10 @@ class LocalStack:
         # site: /config.js for the pages, and the bucket CORS the cloud sets for browser POSTs
         self._gateway.generated["/config.js"] = ("text/javascript", site_config(
             self.aws_endpoint_url, REGION, self.provisioned.user_pool_client_id))
-        # Cognito and the bucket's presigned POSTs are both the embedded AWS endpoint here.
+        # Cognito, the bucket's presigned POSTs and the console's presigned GETs of private
+        # photos are all the embedded AWS endpoint here.
         self._gateway.content_security_policy = content_security_policy(
-            connect=(self.aws_endpoint_url,))
+            connect=(self.aws_endpoint_url,), images=(self.aws_endpoint_url,))
         allow_browser_uploads(session.client("s3"), self.provisioned.bucket_names["media"],
                               self.api_url)
 

@@ -39,7 +39,7 @@ def _forget_process_state() -> None:
     from shared import aws, config, secret
 
     config.load.cache_clear()
-    secret.server_secret.cache_clear()
+    secret.forget()
     aws.reset_clients()
 
 
@@ -65,7 +65,8 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             table_name=provisioned.table_name,
             media_bucket=provisioned.bucket_names["media"],
             media_base_url="https://media.test/",
-            settings=TEST_SETTINGS,
+            settings={**TEST_SETTINGS,
+                      "SES_CONFIGURATION_SET": provisioned.ses_configuration_set},
             queue_urls=provisioned.queue_urls,
         )
         for key, value in env.items():

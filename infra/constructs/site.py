@@ -49,9 +49,10 @@ def site_csp(*, region: str, upload_bucket: str, site_url: str) -> str:
     the upload bucket to call; photos from the site itself (media_base_url is the site's own
     origin, or `site_url` with a custom domain when a page is opened on the *.cloudfront.net
     name)."""
+    # The console shows organisers the private derivatives by presigned GETs to the bucket.
     return content_security_policy(
         connect=(cognito_origin(region), *bucket_origins(upload_bucket, region)),
-        images=(site_url.rstrip("/"),),
+        images=(site_url.rstrip("/"), *bucket_origins(upload_bucket, region)),
     )
 
 

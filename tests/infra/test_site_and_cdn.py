@@ -205,8 +205,10 @@ def test_pages_carry_a_content_security_policy_naming_what_they_call(resources):
         "https://techognition-media-<token>.s3.amazonaws.com",
         "https://techognition-media-<token>.s3.<Region>.amazonaws.com",
     ]
-    # Photos: the site (media_base_url is its origin), the upload preview's blob: URLs
+    # Photos: the site (media_base_url is its origin), the private ones organisers see by
+    # presigned GETs to the bucket, the upload preview's blob: URLs
     assert csp["img-src"][0] == "'self'" and csp["img-src"][-1] == "blob:"
+    assert "https://techognition-media-<token>.s3.amazonaws.com" in csp["img-src"]
     assert csp["frame-ancestors"] == ["'none'"]
     assert csp["object-src"] == ["'none'"]
     assert csp["base-uri"] == ["'none'"]
