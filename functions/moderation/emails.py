@@ -77,18 +77,21 @@ def approved(*, to: str, display_name: str, caption: str, site_url: str, photo_i
     return Email(to=to, subject=subject, text=text, html=body)
 
 
-def rejected(*, to: str, display_name: str, caption: str, reason: str, site_url: str) -> Email:
+def rejected(*, to: str, reason: str, site_url: str) -> Email:
+    """No name or caption: a rejected photo's words were never approved by anyone, and the
+    address may not be the uploader's (anyone can type any address), so echoing them would let
+    a stranger put their text into our mail to someone else."""
     subject = "Your #TECHOGNITION photo wasn't published"
     text = (
-        f"Hello {display_name},\n\n"
-        f"Thank you for sharing your photo \"{caption}\". We're sorry: it wasn't published "
+        "Hello,\n\n"
+        "Thank you for sharing your photo. We're sorry: it wasn't published "
         f"because {reason}.\n\n"
         f"You're very welcome to upload another photo at {site_url}\n\n"
         "With thanks from the #TECHOGNITION team\n"
     )
     body = (
-        f"<p>Hello {html.escape(display_name)},</p>"
-        f"<p>Thank you for sharing your photo &ldquo;{html.escape(caption)}&rdquo;. We're sorry: "
+        "<p>Hello,</p>"
+        "<p>Thank you for sharing your photo. We're sorry: "
         f"it wasn't published because {html.escape(reason)}.</p>"
         f"<p>You're very welcome to <a href=\"{html.escape(site_url)}\">upload another "
         "photo</a>.</p>"

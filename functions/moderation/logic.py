@@ -266,5 +266,5 @@ def _tell_uploader(ports: Ports, photo: Item) -> None:
     else:
         # The organiser's own words go to the uploader here, and only here.
         reason = emails.technician_reason(photo.get("reason_code"), photo.get("reason_note"))
-        email = emails.rejected(**common, reason=reason, site_url=ports.site_url)
+        email = emails.rejected(to=photo["email"], reason=reason, site_url=ports.site_url)
     ports.mail(photo["person"], email)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from functions.moderation.emails import preset_code
+from shared.types import bounded
 
 QueueStatus = Literal["pending_moderation", "reported", "approved", "rejected"]
 ReasonCode = Literal[
@@ -15,7 +16,9 @@ ReasonCode = Literal[
 REASON_CODES: tuple[str, ...] = ReasonCode.__args__  # type: ignore[attr-defined]
 
 # Trimmed, 1..500 characters (spelled out rather than via shared.types.text, for mypy).
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+# The organiser's words (emailed): line breaks kept, other control characters and bidi
+# overrides refused as in every text field.
+Reason = Annotated[str, bounded(500, multiline=True)]
 
 
 class PhotoDecisionIn(BaseModel):

@@ -294,6 +294,13 @@ function flagsOf(item) {
   return out;
 }
 
+// A photo an organiser restored after a report stays public when reported again: say so here.
+function reportFlag(item) {
+  const n = item.flagged_reports || 0;
+  return n ? h("p", { class: "flags", role: "status" },
+    `Reported again ${n} time${n === 1 ? "" : "s"} since it was restored: still public. Look again.`) : null;
+}
+
 function photoRow(item, index) {
   const thumb = item.thumbnail_url || item.thumb_url || item.preview_url || item.image_url;
   const reports = item.reports || [];
@@ -305,6 +312,7 @@ function photoRow(item, index) {
       h("p", { class: "meta" }, `${item.display_name}, ${item.school}`, item.email ? ` · ${item.email}` : "",
         item.uploaded_at ? ` · ${when(item.uploaded_at)}` : "", item.day ? ` · day ${item.day}` : ""),
       flags.length ? h("ul", { class: "flags", "aria-label": "Prescreen flags" }, flags.map((f) => h("li", {}, f))) : h("p", { class: "hint" }, "No prescreen flags."),
+      reportFlag(item),
       reports.length ? h("div", {}, h("strong", {}, `Reports (${reports.length}):`),
         h("ul", {}, reports.map((r) => h("li", {}, typeof r === "string" ? r : `${r.reason}${r.at ? ` (${when(r.at)})` : ""}`)))) : null,
       item.reason ? h("p", {}, `Reason: ${item.reason}`) : null,

@@ -172,11 +172,21 @@ def test_the_technician_reads_a_kind_sentence_for_a_code_and_the_organisers_word
 
 
 def test_decision_emails_are_plain_text_with_simple_html_escaped():
-    mail = emails.rejected(to="t@s.test", display_name="<Tess>", caption="c", reason="r",
-                           site_url="https://site.test")
+    mail = emails.approved(to="t@s.test", display_name="<Tess>", caption="c",
+                           site_url="https://site.test", photo_id="p1")
     assert "<Tess>" in mail.text
     assert mail.html is not None
     assert "&lt;Tess&gt;" in mail.html
+
+
+def test_a_rejection_echoes_none_of_the_uploaders_words():
+    # Given a photo whose words nobody approved, sent to an address anyone could have typed
+    mail = emails.rejected(to="victim@s.test", reason="it shows no science work",
+                           site_url="https://site.test")
+    # Then the mail carries the organisers' reason and no name or caption
+    assert mail.text.startswith("Hello,\n")
+    assert "it shows no science work" in mail.text
+    assert mail.html is not None and "<p>Hello,</p>" in mail.html
 
 
 # -- decisions -------------------------------------------------------------------------------
@@ -391,3 +401,15 @@ def test_a_decision_audit_keeps_the_photos_retention_ttl(world):
     decide(world, {"decision": "approve"})
     (item,) = world.store.audit
     assert item["ttl"] == RETENTION_TTL
+
+
+def test_an_organisers_reason_keeps_its_lines_and_refuses_bidi_overrides_and_controls():
+    from pydantic import ValidationError
+
+    from functions.moderation.models import PhotoDecisionIn
+
+    kept = PhotoDecisionIn(decision="reject", reason="Blurred.\nPlease try again.")
+    assert kept.reason == "Blurred.\nPlease try again."
+    for char in ("\u202e", "\u2066", "\x00", "\x1b"):
+        with pytest.raises(ValidationError):
+            PhotoDecisionIn(decision="reject", reason=f"Blurred{char}photo")
