@@ -23,11 +23,12 @@ from functions.pledge.models import Erased
 from functions.pledge.store import counters_update
 from shared import outbox
 from shared.audit import record
+from shared.cdn import paths as cdn_paths
 from shared.dynamo import Item, Table, TransactionConflict
 from shared.editions import counter_op, photo_ops
 from shared.entries import day_pk
 from shared.observability import logger
-from shared.photos import PUBLIC_SK, derivative_keys
+from shared.photos import PUBLIC_SK
 
 _PERSONAL_ENTRY_FIELDS = ("display_name", "school", "photo_id")
 _COUNTED = {"SIGNUP": "signups", "MESSAGE": "messages", "RATE": "rate_limits", "PACK": "packs"}
@@ -79,10 +80,10 @@ class Eraser:
             keys.update(self._listed(prefix))
         raw = f"incoming/{photo_id}"
         keys.update(k for k in self._listed(raw) if k == raw)
-        public = ["/" + key for key in derivative_keys(photo_id, "public").values()]
-        # The prefixes too: a derivative written after this listing goes as well.
-        self._owe_deletion([*sorted(keys | set(item.get("files", []))), raw], prefixes, public,
-                           now=now)
+        # The prefixes too: a derivative written after this listing goes as well. Every CDN
+        # path of the photo: its images, its share page and the cached API read of it.
+        self._owe_deletion([*sorted(keys | set(item.get("files", []))), raw], prefixes,
+                           cdn_paths(photo_id), now=now)
         parts = self.table.query_all("pk = :pk", {":pk": item["pk"]}, consistent=True)
         for part in sorted(parts, key=lambda p: p["sk"] == item["sk"]):
             if part["sk"] == PUBLIC_SK:

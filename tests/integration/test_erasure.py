@@ -214,3 +214,32 @@ def test_erasure_is_for_organisers_only(world, lambda_context):
     assert member["statusCode"] == 403
     table_text, _ = everything(world)
     assert EVE in table_text
+
+
+def test_erasure_owes_every_cdn_path_of_the_photo_its_share_page_included(world, lambda_context):
+    # When Eve is erased (before the outbox performs what that owes)
+    response = call("POST", "/admin/erasure", lambda_context, body={"email": EVE},
+                    claims=ORGANISER_CLAIMS)
+    assert response["statusCode"] == 200
+    # Then the owed deletion invalidates the images, the share page and the cached API read
+    from shared.aws import client
+    from shared.cdn import paths
+
+    items = client("dynamodb").scan(TableName=world["table"].name)["Items"]
+    owed = [json.loads(i["payload"]["S"]) if "S" in i["payload"] else i["payload"]
+            for i in items if i["pk"]["S"].startswith("OUTBOX#")
+            and i.get("kind", {}).get("S") == "delete_files" and "payload" in i]
+    invalidated = {path for effect in owed for path in _strings(effect)}
+    assert set(paths(EVE_PHOTO)) <= invalidated
+    assert f"/p/{EVE_PHOTO}" in invalidated
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string inside a DynamoDB-typed or plain JSON value."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
