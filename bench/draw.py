@@ -56,7 +56,7 @@ def _forget() -> None:
     from shared import aws, config, secret
 
     config.load.cache_clear()
-    secret.server_secret.cache_clear()
+    secret.forget()
     aws.reset_clients()
 
 

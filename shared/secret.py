@@ -29,6 +29,11 @@ def server_secret(table_name: str) -> bytes:
     return _server_secret(table_name, cache_scope.get())
 
 
+def forget() -> None:
+    """Drop the cached secret (a new cold start; tests and benchmarks)."""
+    _server_secret.cache_clear()
+
+
 @cache
 def _server_secret(table_name: str, scope: str) -> bytes:  # `scope`: part of the cache key
     table = Table(table_name)

@@ -14,8 +14,9 @@ from tests.iam.synth import paths_of
 
 TABLE = f"arn:aws:dynamodb:{policy.REGION}:{ACCOUNT}:table/${{TABLE_NAME}}"
 MEDIA = "arn:aws:s3:::${MEDIA_BUCKET}"
+# Functions that key pseudonyms (a person's email) or sign cursors: packs key the requester too.
 NEEDS_SECRET = {"upload-api", "moderation-api", "pledge-api", "pledge-email-feedback",
-                "prizedraw-api", "prizedraw-nightly"}
+                "prizedraw-api", "prizedraw-nightly", "campaign-api"}
 DRAW = {"prizedraw-api", "prizedraw-nightly"}
 
 

@@ -26,6 +26,9 @@ ROUTES: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any] | None]] = {
                             "organisation": "Hill School", "show_on_wall": True}, None),
     ("POST", "/signups"): ({"name": "Sam", "role": "other", "consent": True}, None),
     ("POST", "/admin/erasure"): ({}, ORGANISER_CLAIMS),
+    ("POST", "/packs"): ({"school": "Crieff High School", "contact_name": "Sam Technician",
+                          "address_line1": "Bridgend", "town": "Crieff", "postcode": "PH7 4DT",
+                          "consent": True}, None),
 }
 
 # The forms the review found accepted as "new people" (issue 13), and their relatives.

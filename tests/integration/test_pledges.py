@@ -319,9 +319,9 @@ def test_the_summary_is_one_get_item(aws_env, lambda_context, clock):
     # Given a confirmed pledge
     pledge_and_confirm(lambda_context)
     from shared.aws import client
-    from shared.secret import server_secret
+    from shared.secret import forget
 
-    server_secret.cache_clear()
+    forget()
     calls: list[str] = []
     ddb = client("dynamodb")
     ddb.meta.events.register("before-call.dynamodb.*",
