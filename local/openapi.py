@@ -10,6 +10,8 @@ import importlib
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,23 +25,26 @@ _PLACEHOLDER_ENV = {  # importing a handler must not need AWS; values here never
 }
 
 
+@contextmanager
+def _placeholder_environment() -> Iterator[None]:
+    """The placeholders for as long as the handlers are imported, and then gone: a test process
+    that built the spec must not hand an invented event week to what it starts next (a local
+    stack takes EVENT_START from its environment)."""
+    added = [key for key in _PLACEHOLDER_ENV if key not in os.environ]
+    os.environ.update({key: _PLACEHOLDER_ENV[key] for key in added})
+    try:
+        yield
+    finally:
+        for key in added:
+            os.environ.pop(key, None)
+
+
 def build_spec(wiring: Wiring = WIRING) -> dict[str, Any]:
-    for key, value in _PLACEHOLDER_ENV.items():
-        os.environ.setdefault(key, value)
+    with _placeholder_environment():
+        parts = [_schema(importlib.import_module(fn.module).app)
+                 for fn in wiring.functions if fn.routes]
     spec: dict[str, Any] = {}
-    for fn in wiring.functions:
-        if not fn.routes:
-            continue
-        app = importlib.import_module(fn.module).app
-        part = json.loads(app.get_openapi_json_schema(
-            title="#TECHOGNITION API",
-            version="1.0.0",
-            description="The public contract of the #TECHOGNITION backend (see API.md).",
-            security_schemes={"organiserJwt": {
-                "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                "description": "Cognito IdToken of a user in the `organisers` group",
-            }},
-        ))
+    for part in parts:
         if not spec:
             spec = part
             continue
@@ -47,6 +52,22 @@ def build_spec(wiring: Wiring = WIRING) -> dict[str, Any]:
         spec.setdefault("components", {}).setdefault("schemas", {}).update(
             part.get("components", {}).get("schemas", {})
         )
+    return _finish(spec, wiring)
+
+
+def _schema(app: Any) -> dict[str, Any]:
+    return dict(json.loads(app.get_openapi_json_schema(
+        title="#TECHOGNITION API",
+        version="1.0.0",
+        description="The public contract of the #TECHOGNITION backend (see API.md).",
+        security_schemes={"organiserJwt": {
+            "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+            "description": "Cognito IdToken of a user in the `organisers` group",
+        }},
+    )))
+
+
+def _finish(spec: dict[str, Any], wiring: Wiring) -> dict[str, Any]:
     organiser_paths = {r.path for r, _ in wiring.routes() if r.auth == "organiser"}
     for path, operations in spec.get("paths", {}).items():
         for operation in operations.values():

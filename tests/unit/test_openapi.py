@@ -20,3 +20,17 @@ def test_every_wired_route_is_described_and_organiser_routes_need_a_token():
             assert {"401", "403"} <= set(operation["responses"])
         else:
             assert "security" not in operation
+
+
+def test_building_the_spec_leaves_the_environment_as_it_was(monkeypatch):
+    # A test process that built the spec once handed its invented event week to every local
+    # stack it started afterwards (they read EVENT_START from the environment).
+    import os
+
+    from local.openapi import build_spec
+
+    for key in ("EVENT_START", "EVENT_END", "TABLE_NAME"):
+        monkeypatch.delenv(key, raising=False)
+    before = dict(os.environ)
+    assert build_spec()["paths"]
+    assert dict(os.environ) == before
