@@ -184,13 +184,12 @@ def test_the_signed_in_console_has_no_serious_or_critical_axe_violation(browser,
             assert severe_violations(page) == [], f"the {name} tab"
         # The reason picker (a modal dialog) and a photo's history
         page.get_by_role("tab", name=names[0], exact=True).click()
-        waiting = page.locator("#queue > li").first
-        waiting.get_by_role("button", name="Reject").click()
-        page.locator("#reason-dialog").wait_for(state="visible")
+        page.wait_for_load_state("networkidle")
+        open_reason_dialog(page)
         assert severe_violations(page) == [], "the reason dialog"
         page.keyboard.press("Escape")
         page.locator("#reason-dialog").wait_for(state="hidden")
-        waiting.get_by_role("button", name="History").click()
+        page.locator("#queue > li").first.get_by_role("button", name="History").click()
         page.locator("#audit").wait_for(state="visible")
         assert severe_violations(page) == [], "a photo's history"
     finally:
@@ -229,3 +228,20 @@ def test_the_site_csp_still_refuses_an_injected_script_outside_the_axe_context(b
         assert page.evaluate("typeof window.injected") == "undefined"
     finally:
         context.close()
+
+
+def open_reason_dialog(page: Any) -> None:
+    """Press Reject on the first waiting photo until its dialog shows. Showing the queue's tab
+    again reloads the queue, and a click that lands while the list is being replaced presses a
+    row that is gone (a person would simply press again)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    dialog = page.locator("#reason-dialog")
+    for _ in range(3):
+        page.locator("#queue > li").first.get_by_role("button", name="Reject").click()
+        try:
+            dialog.wait_for(state="visible", timeout=5_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError("the reason dialog did not open after three presses of Reject")
