@@ -98,8 +98,9 @@ def member_token(stack: dict[str, Any]) -> str:
 
 
 def sent_emails(stack: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every email the embedded SES has accepted."""
-    data = requests.get(f"{stack['aws_endpoint_url']}/moto-api/data.json", timeout=5).json()
+    """Every email the embedded SES has accepted. moto dumps its whole state for this, which
+    grows with the session's stack: on a busy 2-core machine that took more than 5 s."""
+    data = requests.get(f"{stack['aws_endpoint_url']}/moto-api/data.json", timeout=30).json()
     return list(data.get("ses", {}).get("Message", []))
 
 
