@@ -9,16 +9,33 @@ from __future__ import annotations
 import os
 from datetime import date
 from functools import cache
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, Json, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Json, model_validator
+
+from shared.types import Email
 
 MiB = 1024 * 1024
 PrescreenChecks = Literal["all", "faces", "off"]
 
 
+def _listed(value: object) -> object:
+    """A list in the environment is comma-separated (`A,B`); empty items are dropped."""
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+# Addresses as the environment lists them, each checked and lower-cased once, at cold start.
+EmailList = Annotated[tuple[Email, ...], BeforeValidator(_listed)]
+
+
 class BaseConfig(BaseModel):
-    """What every function needs: where state lives and when the event is."""
+    """What every function needs: where state lives and when the event is.
+
+    Each function composes its own settings model from this and the mixins below (its package's
+    `settings.py`); the environment every function gets is built by `infra/settings.py`.
+    """
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -30,11 +47,8 @@ class BaseConfig(BaseModel):
     # Absolute base of public media (the CDN in the cloud, the embedded S3 bucket locally).
     media_base_url: str = Field(min_length=1)
     site_url: str = "http://127.0.0.1:8000"
-    sender_email: str = "hello@techognition.org.uk"
-    ses_configuration_set: str | None = None  # routes bounces and complaints to the feedback topic
     # Personal data is forgotten this long after the event ends (TTL).
     retention_days: int = Field(default=180, ge=1)
-    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
     @model_validator(mode="after")
     def _event_in_order(self) -> BaseConfig:
@@ -43,38 +57,77 @@ class BaseConfig(BaseModel):
         return self
 
 
-class ApiConfig(BaseConfig):
-    max_upload_bytes: int = Field(default=15 * MiB, ge=1)
-    uploads_per_email_per_day: int = Field(default=30, ge=1)
+class MailConfig(BaseModel):
+    """Mixin: functions that send email."""
+
+    sender_email: str = "hello@techognition.org.uk"
+    ses_configuration_set: str | None = None  # routes bounces and complaints to the feedback topic
+
+
+class WriteLimitConfig(BaseModel):
+    """Mixin: public write routes, limited per client IP."""
+
     writes_per_ip_per_hour: int = Field(default=300, ge=1)
-    upload_form_ttl_s: int = Field(default=900, ge=60, le=900)
+
+
+class CdnConfig(BaseModel):
+    """Mixin: functions that make the CDN forget paths."""
+
+    # CloudFront in front of public/ (a takedown invalidates its paths); unset locally.
+    cdn_distribution_id: str | None = None
+
+
+class DrawConfig(BaseModel):
+    """Mixin: who may win, how many, and who is told."""
+
     winners_per_day: int = Field(default=1, ge=1, le=50)
-    # Emails never eligible for a prize (organisers), comma-separated in the environment.
-    draw_excluded_emails: str = ""
+    # Never eligible for a prize (organisers are not either).
+    draw_excluded_emails: EmailList = ()
+    draw_deadline_hours: int = Field(default=36, ge=0)
+    # Organisers told about draws; never eligible for a prize.
+    organiser_emails: EmailList = ()
+
+
+class PrescreenConfig(BaseModel):
+    """Mixin: the automatic checks before a human looks."""
+
     prescreen_min_confidence: float = Field(default=60.0, ge=0, le=100)
     # "rekognition" in the cloud; "caption" locally (moto cannot run Rekognition).
     prescreen: Literal["rekognition", "caption"] = "rekognition"
     # Which automatic checks run: "faces" (may show pupils: what safeguarding needs, one call),
     # "all" (also moderation labels: a second call per photo), or "off" (organisers only).
     prescreen_checks: PrescreenChecks = "faces"
-    draw_deadline_hours: int = Field(default=36, ge=0)
-    # Organisers told about draws (comma-separated); they are never eligible for a prize either.
-    organiser_emails: str = ""
-    # Sign-ups: how long a confirm link works, and the least time between two confirmation mails.
-    signup_token_ttl_hours: int = Field(default=168, ge=1)
-    signup_resend_minutes: int = Field(default=10, ge=0)
-    # CloudFront in front of public/ (a takedown invalidates its paths); unset locally.
-    cdn_distribution_id: str | None = None
-    # The queue that retries takedowns' CDN invalidations (infra/wiring.py, CDN_INVALIDATIONS).
-    cdn_invalidations_queue_url: str | None = None
+
+
+class UploadConfig(WriteLimitConfig):
+    """Mixin: the upload form's limits."""
+
+    max_upload_bytes: int = Field(default=15 * MiB, ge=1)
+    uploads_per_email_per_day: int = Field(default=30, ge=1)
+    upload_form_ttl_s: int = Field(default=900, ge=60, le=900)
     # Reports per client IP and hour, on top of the write limit: reports hide photos.
     reports_per_ip_per_hour: int = Field(default=20, ge=1)
 
 
-class CampaignConfig(BaseConfig):
+class SignupConfig(BaseModel):
+    """Mixin: confirmation links (sign-ups and pledges)."""
+
+    # How long a confirm link works, and the least time between two confirmation mails.
+    signup_token_ttl_hours: int = Field(default=168, ge=1)
+    signup_resend_minutes: int = Field(default=10, ge=0)
+
+
+class ApiConfig(BaseConfig, MailConfig, CdnConfig, DrawConfig, PrescreenConfig, UploadConfig,
+                SignupConfig):
+    """Everything at once: being replaced by each function's own model (issue 15)."""
+
+    # The queue that retries takedowns' CDN invalidations (infra/wiring.py, CDN_INVALIDATIONS).
+    cdn_invalidations_queue_url: str | None = None
+
+
+class CampaignConfig(BaseConfig, MailConfig, WriteLimitConfig):
     """The campaign API: free event packs (infra/settings.py has the cloud's values)."""
 
-    writes_per_ip_per_hour: int = Field(default=300, ge=1)
     # Packs promised at most in one edition; requests are taken from the first day to the last
     # (both in the event's zone, inclusive). Unset: open now, and until the event's last day.
     pack_stock: int = Field(default=1000, ge=0)

@@ -21,14 +21,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.effects.perform import Performer, Settings
 from shared import outbox
-from shared.config import BaseConfig, load
+from shared.config import BaseConfig, CdnConfig, MailConfig, load
 from shared.dynamo import Table
 from shared.observability import logger
 from shared.types import utc_now
 
 
-class EffectsConfig(BaseConfig):
-    cdn_distribution_id: str | None = None  # unset locally: no CDN
+class EffectsConfig(BaseConfig, MailConfig, CdnConfig):
+    """The outbox consumer sends email, deletes files and invalidates CDN paths."""
 
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams,

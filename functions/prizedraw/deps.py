@@ -32,9 +32,9 @@ def settings() -> Settings:
     """Winners per day, the deadline, and who may never win: the configured excluded emails and
     the organisers (as pseudonyms: the draw never handles their addresses)."""
     cfg = config()
-    emails = f"{cfg.draw_excluded_emails},{cfg.organiser_emails}".split(",")
+    emails = (*cfg.draw_excluded_emails, *cfg.organiser_emails)
     return Settings(
         winners_per_day=cfg.winners_per_day,
-        excluded_ids=frozenset(person_id(cfg, e.strip().casefold()) for e in emails if e.strip()),
+        excluded_ids=frozenset(person_id(cfg, email) for email in emails),
         deadline_hours=cfg.draw_deadline_hours,
     )

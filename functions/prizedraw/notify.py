@@ -18,10 +18,6 @@ from shared.people import person_id
 from shared.types import iso
 
 
-def _addresses(raw: str) -> list[str]:
-    return [a.strip().casefold() for a in raw.split(",") if a.strip()]
-
-
 def prize_line(prize: dict[str, Any] | None) -> str:
     """The prize as one line ("A microscope, given by Gratnells"); empty if none was named."""
     if not prize:
@@ -60,7 +56,7 @@ class MailNotifier:
     def _organisers(self, subject: str, text: str) -> list[outbox.Effect]:
         return [outbox.email(mail.Email(to=address, subject=subject, text=text),
                              purpose="draw-organisers", person=person_id(self.config, address))
-                for address in _addresses(self.config.organiser_emails)]
+                for address in self.config.organiser_emails]
 
     def _contact(self, photo_id: str) -> str | None:
         if photo_id not in self._contacts:
