@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from shared.media import INCOMING_PREFIX, PRIVATE_PREFIX, PUBLIC_PREFIX  # the one key layout
+
 Auth = Literal["public", "organiser"]
 Access = Literal["read", "write"]
 ObjectAccess = Literal["read", "write", "delete", "list"]
@@ -212,9 +214,6 @@ EMAIL_FEEDBACK = "email-feedback"
 CDN_INVALIDATIONS = "cdn-invalidations"  # takedowns' CDN invalidations, retried until accepted
 OUTBOX = "OUTBOX#"  # shared/outbox.py: effects owed by committed changes
 OUTBOX_DEAD_LETTERS = "outbox-dead-letters"  # stream positions of effects that kept failing
-INCOMING_PREFIX = "incoming/"
-PRIVATE_PREFIX = "private/"
-PUBLIC_PREFIX = "public/"
 # Partition of the server secret (shared/secret.py): only functions that key pseudonyms or sign
 # cursors list it. Draw seeds have their own partitions (SEED#<day>, shared/entries.py): only
 # the draw reads them; moderation creates a day's commitment, so it may write one, not read it.
@@ -421,7 +420,7 @@ WIRING = Wiring(
             notify_queue=PHOTO_UPLOADS,
             expire_prefixes=((INCOMING_PREFIX, 1),),
             # public/ is the approved photos' archive (GET /photos?edition=): never expired.
-            personal_prefixes=("private/",),
+            personal_prefixes=(PRIVATE_PREFIX,),
         ),
     ),
     topics=(Topic("email-feedback", queue=EMAIL_FEEDBACK),),

@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.upload import logic
 from shared.config import ApiConfig, load
 from shared.dynamo import Table
+from shared.media import photo_id_of
 from shared.observability import logger
 from shared.types import utc_now
 
@@ -31,7 +32,7 @@ def record_handler(record: SQSRecord) -> None:
     config = load(ApiConfig)
     table = Table(config.table_name)
     for obj in logic.s3_objects(record.body):
-        photo_id = logic.photo_id_of(obj.key)
+        photo_id = photo_id_of(obj.key)
         if photo_id is None:
             continue
         changed = logic.fail_dead_letter(table, photo_id, now=utc_now())

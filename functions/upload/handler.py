@@ -25,13 +25,13 @@ from functions.upload.models import (
     UploadIn,
     UploadState,
 )
-from functions.upload.store import S3Media
 from shared.cdn import cdn
 from shared.config import ApiConfig, load
 from shared.dynamo import Table
 from shared.edition_query import EditionParam, chosen
 from shared.errors import NotFound
 from shared.http import Cursor, Limit, ListPage, create_app, documented, source_ip
+from shared.media import S3Media
 from shared.observability import logger
 from shared.types import utc_now
 

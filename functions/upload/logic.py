@@ -9,7 +9,7 @@ state it leaves: duplicate, late and replayed events change nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Protocol
@@ -24,6 +24,15 @@ from shared.dynamo import ConditionFailed, Item, Table, decode_cursor, encode_cu
 from shared.edition_query import current_edition
 from shared.errors import NotFound, RateLimited, TooLarge
 from shared.http import ListPage
+from shared.media import (
+    DERIVATIVE_CONTENT_TYPE,
+    Missing,
+    TooBig,
+    derivative_keys,
+    incoming_key,
+    photo_id_of,
+)
+from shared.media import UploadMedia as Media
 from shared.observability import logger
 from shared.people import calendar_of, person_id, retention_ttl
 from shared.photos import Status
@@ -42,26 +51,6 @@ MAX_ATTEMPTS = 5
 GALLERY_SCOPE = "gallery"
 SYSTEM = "system"
 DEFAULT_REJECTION = "An organiser decided not to publish this photo."
-
-
-class Missing(Exception):
-    """The object is not (or no longer) in the bucket."""
-
-
-class TooBig(Exception):
-    """The object is larger than the caller allowed."""
-
-
-class Media(Protocol):
-    def presigned_post(
-        self, key: str, *, content_type: str, max_bytes: int, expires_s: int
-    ) -> tuple[str, dict[str, str]]: ...
-
-    def read(self, key: str, *, max_bytes: int) -> bytes: ...
-
-    def write(self, key: str, data: bytes, *, content_type: str) -> None: ...
-
-    def delete(self, keys: Iterable[str]) -> None: ...
 
 
 def _subject(photo_id: str) -> str:
@@ -133,7 +122,7 @@ def reserve(
                  detail=f"reserved {body.content_type}, {body.size_bytes} bytes",
                  ttl=retention_ttl(config))
     url, fields = media.presigned_post(
-        photos.incoming_key(photo_id), content_type=body.content_type,
+        incoming_key(photo_id), content_type=body.content_type,
         max_bytes=body.size_bytes, expires_s=config.upload_form_ttl_s,
     )
     logger.info("upload reserved", photo_id=photo_id, day=day)
@@ -162,7 +151,7 @@ def media_url(config: ApiConfig, key: str) -> str:
 
 
 def gallery_item(config: ApiConfig, item: Item) -> GalleryPhoto:
-    keys = photos.derivative_keys(item["photo_id"], "public")
+    keys = derivative_keys(item["photo_id"], "public")
     return GalleryPhoto(
         photo_id=item["photo_id"], caption=item["caption"], display_name=item["display_name"],
         school=item["school"], uploaded_at=item["uploaded_at"],
@@ -315,12 +304,6 @@ def s3_objects(body: str) -> list[S3Object]:
     return found
 
 
-def photo_id_of(key: str) -> str | None:
-    prefix = photos.incoming_key("")
-    photo_id = key.removeprefix(prefix) if key.startswith(prefix) else ""
-    return photo_id if is_id(photo_id) else None
-
-
 def process_upload(
     table: Table, media: Media, config: ApiConfig, obj: S3Object, *,
     process_image: ImageProcessor, prescreen: Prescreen, now: Callable[[], datetime],
@@ -341,9 +324,9 @@ def process_upload(
     if result is None:
         return "failed"
 
-    keys = photos.derivative_keys(photo_id, "private")
-    media.write(keys["display"], result.display, content_type=photos.DERIVATIVE_CONTENT_TYPE)
-    media.write(keys["thumb"], result.thumbnail, content_type=photos.DERIVATIVE_CONTENT_TYPE)
+    keys = derivative_keys(photo_id, "private")
+    media.write(keys["display"], result.display, content_type=DERIVATIVE_CONTENT_TYPE)
+    media.write(keys["thumb"], result.thumbnail, content_type=DERIVATIVE_CONTENT_TYPE)
     screened = prescreen(result.display, str(item.get("caption", "")))
     flagged = photos.is_flagged({"prescreen": screened})
     at = now()
@@ -435,7 +418,7 @@ def _fail(table: Table, media: Media, item: Item, reason: Reason, key: str,
         logger.info("failure already recorded", photo_id=item["photo_id"])
         return
     # the original, and anything an earlier, crashed attempt may have written
-    media.delete([key, *photos.derivative_keys(item["photo_id"], "private").values()])
+    media.delete([key, *derivative_keys(item["photo_id"], "private").values()])
     logger.info("upload failed", photo_id=item["photo_id"], reason=reason.value)
 
 

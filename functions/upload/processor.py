@@ -25,9 +25,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.upload import imaging, logic
-from functions.upload.store import S3Media
 from shared.config import ApiConfig, load
 from shared.dynamo import Table
+from shared.media import S3Media
 from shared.observability import logger
 from shared.prescreen import prescreen
 from shared.types import utc_now

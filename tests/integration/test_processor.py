@@ -189,27 +189,27 @@ def test_out_of_order_events_for_one_photo_end_in_one_result(aws_env, lambda_con
 
 def test_crash_half_way_then_retry_finishes_the_job_once(aws_env, lambda_context,
                                                          monkeypatch) -> None:
-    from functions.upload import store
     from functions.upload.processor import lambda_handler
+    from shared import media
 
     # Given the processor crashing after writing the display image
     photo_id = reserve(lambda_context)["photo_id"]
     upload(aws_env, photo_id, _jpeg())
     messages = [m for m in receive(aws_env) if "TestEvent" not in m["Body"]]
-    real_write = store.S3Media.write
+    real_write = media.S3Media.write
 
     def crashing_write(self, key, data, *, content_type):
         if key.endswith("thumb.jpg"):
             raise ConnectionError("S3 went away")
         real_write(self, key, data, content_type=content_type)
 
-    monkeypatch.setattr(store.S3Media, "write", crashing_write)
+    monkeypatch.setattr(media.S3Media, "write", crashing_write)
     first = run(lambda_handler, aws_env, messages, lambda_context)
     # Then the message is reported failed (SQS retries it) and the photo is mid-way
     assert first["batchItemFailures"] == [{"itemIdentifier": messages[0]["MessageId"]}]
     assert photo_item(aws_env, photo_id)["status"] == "processing"  # type: ignore[index]
     # When the same message is retried after S3 recovered
-    monkeypatch.setattr(store.S3Media, "write", real_write)
+    monkeypatch.setattr(media.S3Media, "write", real_write)
     retry = {**messages[0], "Attributes": {**messages[0].get("Attributes", {}),
                                           "ApproximateReceiveCount": "2"}}
     second = run(lambda_handler, aws_env, [retry], lambda_context)

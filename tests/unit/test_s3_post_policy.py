@@ -17,7 +17,6 @@ import pytest
 import requests
 from botocore.config import Config
 
-from functions.upload.store import S3Media
 from local.s3_post_guard import PostPolicyGuard, bucket_of
 from local.s3_post_policy import (
     Form,
@@ -28,6 +27,7 @@ from local.s3_post_policy import (
     sigv4_signature,
 )
 from shared.aws import set_client
+from shared.media import S3Media
 
 REGION = "eu-west-2"
 BUCKET = "techognition-media"

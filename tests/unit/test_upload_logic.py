@@ -7,9 +7,10 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from functions.upload.logic import photo_id_of, s3_objects
+from functions.upload.logic import s3_objects
 from functions.upload.models import UploadIn
 from functions.upload.reasons import TEXT, Reason
+from shared.media import photo_id_of
 
 VALID = {"caption": " Titration set-up ", "display_name": "Crieff High Techies",
          "school": "Crieff High", "email": " Tech@School.Test ", "content_type": "image/heic",
