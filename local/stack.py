@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from infra.csp import content_security_policy
+from infra.site_build import build_site
 from infra.wiring import WIRING, Wiring, environment
 from local.gateway import Gateway, JwtVerifier
 from local.pollers import QueuePoller, StreamPoller, Ticker
@@ -113,7 +114,8 @@ class LocalStack:
         # The gateway needs its port before the environment is final (SITE_URL), and the
         # environment must be final before any handler module is imported.
         verifier = JwtVerifier("", "", "")
-        self._gateway = Gateway(self.wiring, invoker, verifier, site_dir=ROOT / "site",
+        self._gateway = Gateway(self.wiring, invoker, verifier,
+                                site_dir=build_site(self.state_dir / "site"),  # pages rendered
                                 extra=self._local_hook)
         port = self._gateway.serve(self.host, self.api_port)
         self.api_url = f"http://{self.host}:{port}"

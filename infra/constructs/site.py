@@ -1,4 +1,5 @@
-"""The static site (`site/`) deployed to its bucket, with the generated `config.js`.
+"""The static site (`site/`, built by `infra.site_build`) deployed to its bucket, with the
+generated `config.js`.
 
 `BucketDeployment` runs a Lambda only while CloudFormation deploys (no idle cost). Pages and
 scripts are cached briefly; `config.js` (the API URL and the Cognito client, known only at
@@ -8,20 +9,21 @@ deploy) is never cached, so a redeploy takes effect at once.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from aws_cdk import DefaultStackSynthesizer, Duration, RemovalPolicy, Stack, Token
+from aws_cdk import DefaultStackSynthesizer, Duration, RemovalPolicy, Stack, Stage, Token
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as deployment
 from constructs import Construct
 
-from infra.constants import PROJECT_ROOT, SITE_CACHE_MINUTES
+from infra.constants import SITE_CACHE_MINUTES
 from infra.constructs.functions import logical_id
 from infra.constructs.nag import acknowledge
 from infra.csp import bucket_origins, cognito_origin, content_security_policy
+from infra.site_build import build_site
 
-SITE_DIR = PROJECT_ROOT / "site"
 CONFIG_FILE = "config.js"
 DEFAULT_QUALIFIER = DefaultStackSynthesizer.DEFAULT_QUALIFIER  # CDK bootstrap's "hnb659fds"
 
@@ -130,11 +132,14 @@ class Site(Construct):
         log_group = logs.LogGroup(
             self, "DeployLogs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
         )
+        # The pages rendered from their one layout (infra/site_build.py), beside the assembly
+        stage = Stage.of(self)
+        built = build_site(Path(stage.outdir if stage else "cdk.out") / "site.build")
         self.pages = deployment.BucketDeployment(
             self,
             "Pages",
             destination_bucket=bucket,
-            sources=[deployment.Source.asset(str(SITE_DIR), exclude=[CONFIG_FILE])],
+            sources=[deployment.Source.asset(str(built), exclude=[CONFIG_FILE])],
             exclude=[CONFIG_FILE],  # neither uploaded nor pruned here: the other deployment's
             prune=True,
             retain_on_delete=False,  # `cdk destroy` empties the bucket, so it can be deleted

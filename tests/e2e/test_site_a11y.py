@@ -19,14 +19,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from tests.e2e.conftest import ROOT, running_stack, sign_in
+from tests.e2e.conftest import ROOT, sign_in, stack_fixture
 from tests.e2e.site_helpers import DESKTOP, PHONE, approve, chromium, upload_photo
 
 pytestmark = pytest.mark.e2e
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SEVERE = ("serious", "critical")
-SITE = ROOT / "site"
+SITE = ROOT / "site" / "pages"  # each page's source (infra/site_build.py renders them)
 
 # path ({photo} and {day} are filled in), a selector that shows the page has loaded its data;
 # pages not named here are checked too (all_pages), once loaded
@@ -54,13 +54,13 @@ PAGES = [
 
 
 def page_file(path: str) -> str:
-    """The file under site/ a page path serves: `/` → index.html, `/x?q` → x.html."""
+    """The source under site/pages/ of the page a path serves: `/` → index.html, `/x?q` → x.html."""
     name = path.split("?", maxsplit=1)[0].strip("/") or "index"
     return name if name.endswith(".html") else f"{name}.html"
 
 
 def all_pages() -> list[tuple[str, str]]:
-    """PAGES, then every other page under site/ (a new one is checked from its first commit,
+    """PAGES, then every other page under site/pages/ (a new one is checked from its first commit,
     once its `main` is there)."""
     listed = {page_file(path) for path, _ in PAGES}
     rest = sorted(str(p.relative_to(SITE)) for p in SITE.rglob("*.html"))
@@ -74,10 +74,7 @@ def test_every_page_of_the_site_is_in_the_axe_pass() -> None:
     assert {page_file(path) for path, _ in PAGES} <= pages, "PAGES names a file that is gone"
 
 
-@pytest.fixture(scope="module")
-def axe_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    with running_stack(tmp_path_factory.mktemp("a11y-stack")) as info:
-        yield info
+axe_stack = stack_fixture("a11y-stack")
 
 
 @pytest.fixture(scope="module")
