@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 import requests
@@ -48,10 +48,19 @@ def running_stack(state: Path, **env_overrides: str) -> Iterator[dict[str, Any]]
         log.close()
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    with running_stack(tmp_path_factory.mktemp("stack")) as info:
-        yield info
+def stack_fixture(name: str, scope: Literal["session", "module"] = "module") -> Any:
+    """A fixture giving its tests a stack of their own (`running_stack`, files in a fresh
+    temporary folder named after `name`)."""
+
+    @pytest.fixture(scope=scope)
+    def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+        with running_stack(tmp_path_factory.mktemp(name)) as info:
+            yield info
+
+    return own_stack
+
+
+stack = stack_fixture("stack", scope="session")  # the stack tests share
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from .conftest import ROOT, running_stack, sign_in
+from .conftest import ROOT, sign_in, stack_fixture
 
 pytestmark = pytest.mark.e2e
 
@@ -37,10 +37,7 @@ CHECKS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def fuzz_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    with running_stack(tmp_path_factory.mktemp("fuzz-stack")) as info:
-        yield info
+fuzz_stack = stack_fixture("fuzz-stack")
 
 
 @pytest.fixture(scope="module")

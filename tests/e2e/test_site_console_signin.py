@@ -104,6 +104,14 @@ def focused_id(page: Any) -> str:
     return str(page.evaluate("document.activeElement && document.activeElement.id"))
 
 
+def refuses_a_wrong_code(page: Any, field: Any, secret: str, button: str) -> None:
+    """Sends a code one off the app's and sees it refused in plain words, the field marked."""
+    field.fill(str((int(fresh_code(secret)) + 1) % 1_000_000).zfill(6))
+    page.get_by_role("button", name=button).click()
+    page.locator("#console-status", has_text="That code didn't match").wait_for()
+    assert field.get_attribute("aria-invalid") == "true"
+
+
 def cognito_calls(page: Any) -> list[str]:
     """The Cognito actions the page sends, in order."""
     calls: list[str] = []
@@ -164,11 +172,7 @@ def test_a_new_organiser_chooses_a_password_sets_up_an_authenticator_and_uses_bo
         assert calls == ["InitiateAuth", "RespondToAuthChallenge", "AssociateSoftwareToken"]
 
         # A wrong code is refused in plain words and they can try again
-        right = fresh_code(secret)
-        field.fill(str((int(right) + 1) % 1_000_000).zfill(6))
-        page.get_by_role("button", name="Finish and sign in").click()
-        page.locator("#console-status", has_text="That code didn't match").wait_for()
-        assert field.get_attribute("aria-invalid") == "true"
+        refuses_a_wrong_code(page, field, secret, "Finish and sign in")
         assert focused_id(page) == "mfa-setup-code"
 
         # When they type the code their app (computing from that key) shows now
@@ -257,11 +261,7 @@ def test_an_organiser_with_an_authenticator_app_signs_in_with_its_code(browser, 
         screenshot(page, "admin-mfa")
 
         # A wrong code is refused in plain words and they can try again
-        right = fresh_code(secret)
-        field.fill(str((int(right) + 1) % 1_000_000).zfill(6))
-        page.get_by_role("button", name="Check the code").click()
-        page.locator("#console-status", has_text="That code didn't match").wait_for()
-        assert field.get_attribute("aria-invalid") == "true"
+        refuses_a_wrong_code(page, field, secret, "Check the code")
         assert focused_id(page) == "mfa-code"
 
         # When they type the code the app shows now (spaces as the app groups it are fine)

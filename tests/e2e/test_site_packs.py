@@ -8,6 +8,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,16 @@ def severe_axe_violations(browser: Any, url: str, ready: str) -> list[str]:
         context.close()
 
 
+@contextmanager
+def page_then_axe(browser: Any, url: str, ready: str, **viewport: Any) -> Iterator[Any]:
+    """A page for the test; once it is done, no script error on it and, at `url` once `ready`
+    is there, no serious or critical axe finding."""
+    with page_of(browser, **viewport) as page:
+        yield page
+        assert page.errors == []
+    assert severe_axe_violations(browser, url, ready) == []
+
+
 def fill(page: Any, school: str, email: str, postcode: str = "sw1a 1aa") -> None:
     page.get_by_label("School", exact=True).fill(school)
     page.get_by_label("Your name").fill("Sam Technician")
@@ -59,7 +70,8 @@ def fill(page: Any, school: str, email: str, postcode: str = "sw1a 1aa") -> None
 def test_a_school_orders_a_pack_from_the_page(browser, stack):
     tag = uuid.uuid4().hex[:8]
     email = f"pack-{tag}@school.test"
-    with page_of(browser, PHONE) as page:
+    with page_then_axe(browser, f"{stack['api_url']}/packs.html", "#pack-form[data-ready]",
+                       viewport=PHONE) as page:
         # Given the page, which says packs are available
         page.goto(f"{stack['api_url']}/packs.html")
         page.locator("#pack-form[data-ready]").wait_for(state="attached")
@@ -83,9 +95,6 @@ def test_a_school_orders_a_pack_from_the_page(browser, stack):
         fill(page, f"westminster school {tag.upper()}", f"other-{tag}@school.test")
         page.get_by_role("button", name="Order our pack").click()
         page.get_by_text("already ordered a pack").wait_for()
-        assert page.errors == []
-    assert severe_axe_violations(browser, f"{stack['api_url']}/packs.html",
-                                 "#pack-form[data-ready]") == []
 
 
 def test_the_published_messages_print_on_their_own(browser, stack):
@@ -96,7 +105,7 @@ def test_the_published_messages_print_on_their_own(browser, stack):
     auth = {"Authorization": f"Bearer {sign_in(stack, 'organiser')}"}
     requests.post(f"{api}/admin/messages/{sent.json()['message_id']}/decision",
                   json={"decision": "approve"}, headers=auth, timeout=10).raise_for_status()
-    with page_of(browser) as page:
+    with page_then_axe(browser, f"{api}/messages-print.html", "#print-list[data-loaded]") as page:
         page.goto(f"{api}/messages.html")
         page.get_by_role("link", name="Every published message on one page").click()
         page.locator("#print-list[data-loaded]").wait_for(state="attached")
@@ -113,9 +122,6 @@ def test_the_published_messages_print_on_their_own(browser, stack):
         assert item.is_visible()
         page.emulate_media(media="screen")
         screenshot(page, "messages-print")
-        assert page.errors == []
-    assert severe_axe_violations(browser, f"{api}/messages-print.html",
-                                 "#print-list[data-loaded]") == []
 
 
 def test_organisers_dispatch_a_pack_and_download_the_csvs_in_the_console(browser, stack):
