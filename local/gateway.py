@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from infra.wiring import Function, Route, Wiring
 from local.runtime import Invoker
@@ -214,26 +214,35 @@ class Gateway:
     def handle(self, request: BaseHTTPRequestHandler) -> None:
         split = urlsplit(request.path)
         method = request.command
-        length = int(request.headers.get("content-length") or 0)
-        if length > MAX_PAYLOAD:
-            self._reply(request, 413, {"content-type": "application/json"},
-                        b'{"message":"Request Entity Too Large"}')
-            request.close_connection = True
+        body = self._read_body(request)
+        if body is None:
             return
-        body = request.rfile.read(length) if length else b""
         if split.path.startswith("/_local/") and self.extra:
             result = self.extra(method, split.path)
             if result is not None:
                 self._write_result(request, result)
                 return
         found = self.match(method if method != "HEAD" else "GET", split.path)
-        if found is None:
-            if method in ("GET", "HEAD") and self._serve_static(request, split.path):
-                return
+        if found is not None:
+            self._call_route(request, *found, split=split, body=body)
+        elif not (method in ("GET", "HEAD") and self._serve_static(request, split.path)):
             self._reply(request, 404, {"content-type": "application/json"},
                         b'{"message":"Not Found"}')
-            return
-        compiled, params = found
+
+    def _read_body(self, request: BaseHTTPRequestHandler) -> bytes | None:
+        """The request's body; None once a body over HTTP API's limit has been answered 413."""
+        length = int(request.headers.get("content-length") or 0)
+        if length > MAX_PAYLOAD:
+            self._reply(request, 413, {"content-type": "application/json"},
+                        b'{"message":"Request Entity Too Large"}')
+            request.close_connection = True
+            return None
+        return request.rfile.read(length) if length else b""
+
+    def _call_route(self, request: BaseHTTPRequestHandler, compiled: CompiledRoute,
+                    params: dict[str, str], *, split: SplitResult, body: bytes) -> None:
+        """A route's function called with its event (organiser routes once the JWT checks out),
+        its result written back."""
         headers: dict[str, str] = {}
         for name, value in request.headers.items():
             key = name.lower()
@@ -247,8 +256,9 @@ class Gateway:
                             b'{"message":"Unauthorized"}')
                 return
         event = self.build_event(
-            compiled, params, method=method, raw_path=split.path, raw_query=split.query,
-            headers=headers, body=body, source_ip=request.client_address[0], claims=claims,
+            compiled, params, method=request.command, raw_path=split.path, raw_query=split.query,
+            headers=headers, body=body,
+            source_ip=request.client_address[0], claims=claims,
         )
         try:
             result = self.invoker.invoke(compiled.function, event)
@@ -258,7 +268,7 @@ class Gateway:
             traceback.print_exc()
             result = {"statusCode": 500, "body": '{"message":"Internal Server Error"}',
                       "headers": {"content-type": "application/json"}}
-        self._write_result(request, result, head=method == "HEAD")
+        self._write_result(request, result, head=request.command == "HEAD")
 
     def _write_result(self, request: BaseHTTPRequestHandler, result: Any,
                       head: bool = False) -> None:

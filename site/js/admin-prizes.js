@@ -3,7 +3,7 @@
 // panel and loads whenever that panel is shown or a draw's result appears.
 import { api, ApiError, explain } from "/js/api.js";
 import { session } from "/js/auth.js";
-import { clearErrors, h, say, showProblem, values } from "/js/ui.js";
+import { h, onValidSubmit, say, showProblem, values } from "/js/ui.js";
 
 const panel = document.getElementById("panel-draws");
 const drawStatus = document.getElementById("draw-status");
@@ -43,10 +43,7 @@ function dayItem(d) {
     field(d.day, "description", "Description (optional)", d.prize, { maxlength: 500 }),
     h("p", { class: "actions" }, h("button", { type: "submit" }, d.prize ? "Save the prize" : "Name the prize")),
     status);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearErrors(form);
-    if (!form.reportValidity()) return;
+  onValidSubmit(form, async () => {
     try {
       const { data } = await api(`/admin/draws/${encodeURIComponent(d.day)}/prize`,
         { method: "PUT", body: values(form), token: session()?.token });

@@ -5,7 +5,7 @@ import {
   answerChallenge, finishAuthenticatorSetup, PASSWORD_POLICY, passwordProblems, session, signIn, signOut,
   startAuthenticatorSetup,
 } from "/js/auth.js";
-import { clearErrors, h, say, showProblem, values, when } from "/js/ui.js";
+import { clearErrors, h, onValidSubmit, say, showProblem, values, when } from "/js/ui.js";
 
 const $ = (id) => document.getElementById(id);
 const status = $("console-status");
@@ -451,49 +451,35 @@ function drawSummary(record) {
 const today = new Date().toLocaleDateString("en-CA", { timeZone: "Europe/London" });
 $("draw-day").value = today;
 $("redraw-day").value = today;
-$("draw-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = event.currentTarget;
-  clearErrors(form);
-  if (!form.reportValidity()) return;
-  try {
-    const { data } = await call("/admin/draws", { method: "POST", body: { day: form.elements.day.value, force: form.elements.force.checked } });
-    say($("draw-status"), drawSummary(data), "ok");
-  } catch (error) {
-    showProblem(form, $("draw-status"), error);
-  }
-  $("draw-status").focus();
+// A console form: checked, sent by `send(form)` (its answer shown in the status region), its
+// failure shown beside the fields; the status region takes the focus either way.
+function consoleForm(id, statusId, send) {
+  const form = $(id);
+  onValidSubmit(form, async () => {
+    try {
+      say($(statusId), await send(form), "ok");
+    } catch (error) {
+      showProblem(form, $(statusId), error);
+    }
+    $(statusId).focus();
+  });
+}
+consoleForm("draw-form", "draw-status", async (form) => {
+  const { data } = await call("/admin/draws", { method: "POST", body: { day: form.elements.day.value, force: form.elements.force.checked } });
+  return drawSummary(data);
 });
-$("redraw-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = event.currentTarget;
-  clearErrors(form);
-  if (!form.reportValidity()) return;
+consoleForm("redraw-form", "draw-status", async (form) => {
   const { day, position, reason } = values(form);
-  try {
-    const { data } = await call(`/admin/draws/${encodeURIComponent(day)}/redraw`, { method: "POST", body: { position: Number(position), reason } });
-    say($("draw-status"), drawSummary(data), "ok");
-  } catch (error) {
-    showProblem(form, $("draw-status"), error);
-  }
-  $("draw-status").focus();
+  const { data } = await call(`/admin/draws/${encodeURIComponent(day)}/redraw`, { method: "POST", body: { position: Number(position), reason } });
+  return drawSummary(data);
 });
 
 // -- erasure -----------------------------------------------------------------------------------
-$("erasure-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = event.currentTarget;
-  clearErrors(form);
-  if (!form.reportValidity()) return;
-  try {
-    const { data } = await call("/admin/erasure", { method: "POST", body: { email: form.elements.email.value.trim() } });
-    const counts = Object.entries(data.erased || data).map(([k, v]) => `${k.replace(/_/g, " ")}: ${typeof v === "object" ? JSON.stringify(v) : v}`);
-    say($("erasure-status"), [`Erased. `, counts.join(" · ")], "ok");
-    form.reset();
-  } catch (error) {
-    showProblem(form, $("erasure-status"), error);
-  }
-  $("erasure-status").focus();
+consoleForm("erasure-form", "erasure-status", async (form) => {
+  const { data } = await call("/admin/erasure", { method: "POST", body: { email: form.elements.email.value.trim() } });
+  const counts = Object.entries(data.erased || data).map(([k, v]) => `${k.replace(/_/g, " ")}: ${typeof v === "object" ? JSON.stringify(v) : v}`);
+  form.reset();
+  return [`Erased. `, counts.join(" · ")];
 });
 
 // -- export ------------------------------------------------------------------------------------

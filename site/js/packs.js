@@ -1,6 +1,6 @@
 // The free event pack order form: shows whether packs are available, then orders one.
 import { api, explain } from "/js/api.js";
-import { clearErrors, say, showProblem, values } from "/js/ui.js";
+import { onValidSubmit, say, showProblem, values } from "/js/ui.js";
 
 const form = document.getElementById("pack-form");
 const status = document.getElementById("pack-status");
@@ -29,10 +29,7 @@ async function checkAvailability() {
   form.dataset.ready = "";
 }
 
-form.addEventListener("submit", async (event) => {
-  event.preventDefault();
-  clearErrors(form);
-  if (!form.reportValidity()) return;
+onValidSubmit(form, async () => {
   button.disabled = true;
   try {
     const { status: code } = await api("/packs", { method: "POST", body: values(form) });

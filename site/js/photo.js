@@ -1,6 +1,6 @@
 // One photo, and "report this photo".
 import { api, explain } from "/js/api.js";
-import { clearErrors, h, say, showProblem, values, when } from "/js/ui.js";
+import { h, say, submitForm, when } from "/js/ui.js";
 
 const id = new URLSearchParams(location.search).get("id");
 const status = document.getElementById("photo-status");
@@ -25,22 +25,9 @@ async function show() {
 }
 
 const form = document.getElementById("report-form");
-const reportStatus = document.getElementById("report-status");
-form.addEventListener("submit", async (event) => {
-  event.preventDefault();
-  clearErrors(form);
-  if (!form.reportValidity()) return;
-  const button = form.querySelector("button");
-  button.disabled = true;
-  try {
-    await api(`/photos/${encodeURIComponent(id)}/reports`, { method: "POST", body: values(form) });
-    say(reportStatus, "Thank you. The photo is hidden until an organiser has looked at your report.", "ok");
-    form.elements.reason.disabled = true;
-    reportStatus.focus();
-  } catch (error) {
-    showProblem(form, reportStatus, error);
-    button.disabled = false;
-  }
-});
+submitForm(form, document.getElementById("report-status"),
+  (body) => api(`/photos/${encodeURIComponent(id)}/reports`, { method: "POST", body }),
+  "Thank you. The photo is hidden until an organiser has looked at your report.",
+  { reset: false, once: true, then: () => { form.elements.reason.disabled = true; } });
 
 show();

@@ -1,27 +1,13 @@
 // Sign up, and the confirm / unsubscribe pages. Those POST their token only on a button press,
 // never on page load, so a mail scanner that opens the link changes nothing.
 import { api, explain } from "/js/api.js";
-import { clearErrors, say, showProblem, values } from "/js/ui.js";
+import { say, submitForm } from "/js/ui.js";
 
 const signup = document.getElementById("signup-form");
 if (signup) {
-  const status = document.getElementById("signup-status");
-  signup.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearErrors(signup);
-    if (!signup.reportValidity()) return;
-    const button = signup.querySelector("button");
-    button.disabled = true;
-    try {
-      await api("/signups", { method: "POST", body: values(signup) });
-      say(status, "Nearly done: we have sent you an email. Open the link in it to confirm your sign-up.", "ok");
-      signup.reset();
-      status.focus();
-    } catch (error) {
-      showProblem(signup, status, error);
-    }
-    button.disabled = false;
-  });
+  submitForm(signup, document.getElementById("signup-status"),
+    (body) => api("/signups", { method: "POST", body }),
+    "Nearly done: we have sent you an email. Open the link in it to confirm your sign-up.");
 }
 
 const tokenForm = document.getElementById("token-form");

@@ -1,5 +1,5 @@
-// Shared page furniture: header, footer, statuses, form helpers. No frameworks.
-import { explain, fieldErrors } from "/js/api.js";
+// Shared page furniture: header, footer, statuses, form helpers, paged lists. No frameworks.
+import { api, explain, fieldErrors } from "/js/api.js";
 
 const NAV = [
   ["/upload.html", "Upload"],
@@ -113,6 +113,57 @@ export function values(form) {
     else if (el.value.trim() !== "" || el.required) out[el.name] = oneLine(el);
   }
   return out;
+}
+
+/** Runs `handler()` when the form is submitted and its fields check out (earlier errors cleared). */
+export function onValidSubmit(form, handler) {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    if (form.reportValidity()) handler();
+  });
+}
+
+/**
+ * A form that sends its values: its fields checked first, its button disabled while it waits, a
+ * failure shown beside the fields. After a success: `thanks` in `status`, the form reset (unless
+ * `reset` is false), `then()`, focus on `status`; `once` keeps the button disabled.
+ */
+export function submitForm(form, status, send, thanks, { reset = true, once = false, then } = {}) {
+  const button = form.querySelector("button");
+  onValidSubmit(form, async () => {
+    button.disabled = true;
+    try {
+      await send(values(form));
+      say(status, thanks, "ok");
+      if (reset) form.reset();
+      then?.();
+      status.focus();
+      button.disabled = once;
+    } catch (error) {
+      showProblem(form, status, error);
+      button.disabled = false;
+    }
+  });
+}
+
+/** A list the API pages through (`{items, next_cursor}`, 20 at a time): `item` makes each entry,
+ * `more` (a button) loads the next page and hides once there is none. Loads the first page. */
+export function pagedList(list, more, path, item, empty) {
+  let cursor = null;
+  async function load() {
+    try {
+      const { data } = await api(path, { query: { limit: 20, cursor } });
+      list.append(...data.items.map(item));
+      cursor = data.next_cursor;
+      more.hidden = !cursor;
+      if (!list.children.length) list.append(h("li", {}, empty));
+    } catch (error) {
+      list.append(h("li", { class: "error-text" }, explain(error)));
+    }
+  }
+  more.addEventListener("click", () => load());
+  load();
 }
 
 export function when(iso) {
