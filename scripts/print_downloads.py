@@ -1,5 +1,5 @@
 """Prints the hand-drawn SVG posters and leaflets in site/downloads/ to PDF beside them, with the
-Debian Chromium the browser tests use. The site has no build step: run this by hand after
+Debian Chromium the browser tests use. The site's build does not make them: run this by hand after
 editing an SVG and commit both files.
 
     .venv/bin/python scripts/print_downloads.py
