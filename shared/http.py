@@ -10,7 +10,9 @@ from __future__ import annotations
 import copy
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from http import HTTPStatus
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -21,8 +23,9 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, Field
 
 from shared.aws import set_deadline, transient
-from shared.config import HttpConfig, load
-from shared.dynamo import TransactionConflict
+from shared.config import BaseConfig, HttpConfig, load
+from shared.csvsafe import csv_text
+from shared.dynamo import Item, Table, TransactionConflict, decode_cursor, encode_cursor
 from shared.errors import (
     DomainError,
     Forbidden,
@@ -33,6 +36,8 @@ from shared.errors import (
     Unauthorized,
 )
 from shared.observability import logger
+from shared.ratelimit import hit, ip_key
+from shared.secret import cursor_key
 
 PROBLEM_JSON = "application/problem+json"
 MAX_BODY_BYTES = 64 * 1024  # far above any form here; API Gateway itself stops at 10 MB
@@ -43,12 +48,16 @@ _RETRYABLE_CANCELLATIONS = frozenset({"ThrottlingError", "TransactionConflict",
 ORGANISERS_GROUP = "organisers"
 
 T = TypeVar("T")
+P = TypeVar("P", bound=BaseModel)
 
 Limit = Annotated[int, Query(ge=1, le=50, description="Items per page (1..50)")]
 Cursor = Annotated[
     str | None,
     Query(max_length=2048, description="Opaque cursor from the previous page's next_cursor"),
 ]
+# `?status=` of the organisers' queues: `status: Annotated[SomeStatus, WHICH_QUEUE] = "pending"`.
+WHICH_QUEUE = Query(description="Which queue")
+HOUR_S = 3600
 
 
 class Problem(BaseModel):
@@ -304,3 +313,60 @@ def _problem_schema() -> dict[str, Any]:
     if not _PROBLEM_SCHEMA:
         _PROBLEM_SCHEMA.update(Problem.model_json_schema())
     return copy.deepcopy(_PROBLEM_SCHEMA)  # callers own their copy, as before
+
+
+# -- the pieces every API function assembles ---------------------------------------------------
+@dataclass(frozen=True)
+class Cursors:
+    """Signs and reads the opaque cursors of lists; each list signs with its own `scope`, so a
+    cursor of one list is refused by another. The key (from the server secret) is read when
+    first used, not when the function is assembled."""
+
+    table_name: str
+
+    def start(self, cursor: str | None, scope: str) -> Item | None:
+        return decode_cursor(cursor, secret=cursor_key(self.table_name), scope=scope)
+
+    def next(self, last: Item | None, scope: str) -> str | None:
+        return encode_cursor(last, secret=cursor_key(self.table_name), scope=scope)
+
+
+@dataclass(frozen=True)
+class WriteLimit:
+    """Public writes: one client IP may make so many an hour (the IP is kept only as a keyed
+    pseudonym, `shared.ratelimit.ip_key`)."""
+
+    table: Table
+    config: BaseConfig
+    per_hour: int
+
+    def count(self, app: APIGatewayHttpResolver, now: datetime) -> None:
+        """Count this request's write; 429 once the hour's allowance is used up."""
+        hit(self.table, ip_key(self.config, source_ip(app)), self.per_hour, HOUR_S, now)
+
+
+def organiser_page(app: APIGatewayHttpResolver, page_type: type[P],
+                   read: Callable[[], tuple[Sequence[Any], str | None]]) -> P:
+    """An organisers' list route: check the organiser, read one page, answer it."""
+    organiser(app)
+    items, next_cursor = read()
+    return page_type(items=list(items), next_cursor=next_cursor)
+
+
+def csv_response(columns: Sequence[str], rows: Iterable[Mapping[str, Any]], *,
+                 filename: str) -> Response[str]:
+    """An export: CSV with a header row (cells neutralised against formula injection), as an
+    attachment that no cache keeps."""
+    return Response(
+        status_code=200,
+        content_type="text/csv; charset=utf-8",
+        body=csv_text(columns, rows),
+        headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                 "Cache-Control": "no-store"},
+    )
+
+
+def csv_documented(description: str) -> dict[int, OpenAPIResponse]:
+    """OpenAPI `responses` of an export route."""
+    return {200: {"description": description,
+                  "content": {"text/csv": {"schema": {"type": "string"}}}}}

@@ -10,6 +10,7 @@ a side effect of a change already committed, whose answer must not become a 500.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,20 @@ class Email:
     subject: str
     text: str
     html: str | None = None
+
+
+# What a function that mails gets: (person, email) -> sent? (suppressed or refused: False).
+Mailer = Callable[[str, "Email"], bool]
+
+
+def mailer(table: Table, *, sender: str, configuration_set: str | None, purpose: str) -> Mailer:
+    """The `Mailer` of a function: sends through SES as `sender`, skipping suppressed people."""
+
+    def _send(person: str, email: Email) -> bool:
+        return send(table, sender, person, email, purpose=purpose,
+                    configuration_set=configuration_set)
+
+    return _send
 
 
 def suppressed_key(person: str) -> tuple[str, str]:

@@ -1,27 +1,25 @@
-"""Pledge API: pledges and their wall, mailing-list sign-ups (double opt-in), messages to
-government with their moderation, and people's data (erasure, export).
+"""Pledge API: pledges and their wall, mailing-list sign-ups (double opt-in), and messages to
+government with their moderation. (People's data, erasure and export, is `functions/people/`.)
 
-Thin: each route parses, checks limits, makes one domain call and maps the result; errors
-become problem+json in `shared.http`.
+Thin: each route counts the write, makes one domain call over the assembled `Ports` and maps the
+result; errors become problem+json in `shared.http`.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache, partial
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.pledge import logic
-from functions.pledge.erasure import Eraser
 from functions.pledge.models import (
     AdminMessage,
     DecisionIn,
-    ErasureIn,
-    ErasureResult,
     MessageAccepted,
     MessageIn,
     MessageStatus,
@@ -36,70 +34,58 @@ from functions.pledge.models import (
     TokenIn,
     WallPledge,
 )
-from functions.pledge.store import PledgeStore
-from shared.aws import client
-from shared.config import ApiConfig, load
-from shared.dynamo import Item, Table, decode_cursor, encode_cursor
-from shared.edition_query import current_edition
+from functions.pledge.settings import PledgeSettings, settings
 from shared.http import (
+    WHICH_QUEUE,
     Cursor,
     Limit,
     ListPage,
     create_app,
+    csv_documented,
+    csv_response,
     documented,
     organiser,
-    source_ip,
+    organiser_page,
 )
 from shared.observability import logger
-from shared.people import person_id, retention_ttl
-from shared.ratelimit import hit, ip_key
-from shared.secret import cursor_key
 from shared.types import ObjectId, utc_now
 
 app = create_app()
 
-HOUR_S = 3600
+
+def ports() -> logic.Ports:
+    return _ports(settings())
 
 
-def _config() -> ApiConfig:
-    config: ApiConfig = load(ApiConfig)  # validated once per cold start (load caches)
-    return config
+@cache
+def _ports(config: PledgeSettings) -> logic.Ports:
+    """Built once per cold start (and again only if the settings change: tests)."""
+    from functions.pledge.store import PledgeStore
+    from shared.dynamo import Table
+    from shared.edition_query import current_edition
+    from shared.http import Cursors, WriteLimit
+    from shared.people import person_id, retention_ttl
 
-
-def _table() -> Table:
-    return Table(_config().table_name)
-
-
-def _store() -> PledgeStore:
-    return PledgeStore(_table(), edition=current_edition(_config()))
-
-
-def _cursor_key() -> bytes:
-    return cursor_key(_config().table_name)
-
-
-def _start(cursor: str | None, scope: str) -> Item | None:
-    return decode_cursor(cursor, secret=_cursor_key(), scope=scope)
-
-
-def _next(last: Item | None, scope: str) -> str | None:
-    return encode_cursor(last, secret=_cursor_key(), scope=scope)
-
-
-def _links() -> logic.LinkSettings:
-    config = _config()
-    return logic.LinkSettings(
-        site_url=config.site_url,
-        token_ttl=timedelta(hours=config.signup_token_ttl_hours),
-        resend_after=timedelta(minutes=config.signup_resend_minutes),
+    table = Table(config.table_name)
+    return logic.Ports(
+        store=PledgeStore(table, edition=current_edition(config)),
+        cursors=Cursors(config.table_name),
+        writes=WriteLimit(table, config, config.writes_per_ip_per_hour),
+        links=logic.LinkSettings(
+            site_url=config.site_url,
+            token_ttl=timedelta(hours=config.signup_token_ttl_hours),
+            resend_after=timedelta(minutes=config.signup_resend_minutes),
+        ),
+        person=partial(person_id, config),
+        retention_ttl=retention_ttl(config),
     )
 
 
-def _count_write() -> None:
-    """One client IP may make so many writes an hour (the IP is kept only as a pseudonym)."""
-    config = _config()
-    hit(_table(), ip_key(config, source_ip(app)), config.writes_per_ip_per_hour, HOUR_S,
-        utc_now())
+def _write() -> logic.Ports:
+    """The ports of a public write, once this client's write is counted (429 beyond it)."""
+    assembled = ports()
+    assembled.writes.count(app, utc_now())
+    return assembled
 
 
 # -- pledges -----------------------------------------------------------------------------------
@@ -108,12 +94,9 @@ def _count_write() -> None:
                                "Accepted: a confirmation link is emailed (the same answer whether "
                                "or not the email has pledged)", 400, 413, 422, 429))
 def create_pledge(body: PledgeIn) -> Response[PledgeAccepted]:
-    _count_write()
-    config = _config()
-    table = _table()
-    store = PledgeStore(table, edition=current_edition(config))
-    owed = logic.pledge(store, body, person=person_id(config, body.email),
-                        now=utc_now(), settings=_links())
+    p = _write()
+    owed = logic.pledge(p.store, body, person=p.person(body.email), now=utc_now(),
+                        settings=p.links)
     logger.info("pledge received", confirmation_owed=owed, role=body.role)
     return Response(status_code=202, content_type="application/json", body=PledgeAccepted())
 
@@ -122,23 +105,21 @@ def create_pledge(body: PledgeIn) -> Response[PledgeAccepted]:
           responses=documented(200, PledgeConfirmed, "Confirmed (again: the same answer)",
                                400, 413, 422, 429))
 def confirm_pledge(body: TokenIn) -> PledgeConfirmed:
-    _count_write()
-    pledge_id = logic.confirm_pledge(_store(), body.token, now=utc_now(),
-                                     ttl=retention_ttl(_config()))
+    p = _write()
+    pledge_id = logic.confirm_pledge(p.store, body.token, now=utc_now(), ttl=p.retention_ttl)
     return PledgeConfirmed(pledge_id=pledge_id)
 
 
 @app.get("/pledges/summary", summary="How many have pledged, by role")
 def pledge_summary() -> PledgeSummary:
-    return logic.summary_of(_store().summary())
+    return logic.summary_of(ports().store.summary())
 
 
 @app.get("/pledges", summary="The pledge wall: pledges shown by choice, newest first",
          responses=documented(200, ListPage[WallPledge], "A page of the wall", 400))
 def pledge_wall(limit: Limit = 20, cursor: Cursor = None) -> ListPage[WallPledge]:
-    page = _store().wall(limit, _start(cursor, "pledge-wall"))
-    return ListPage[WallPledge](items=[logic.wall_item(i) for i in page.items],
-                                next_cursor=_next(page.last_key, "pledge-wall"))
+    items, next_cursor = logic.wall(ports(), limit, cursor)
+    return ListPage[WallPledge](items=items, next_cursor=next_cursor)
 
 
 # -- sign-ups ----------------------------------------------------------------------------------
@@ -146,12 +127,9 @@ def pledge_wall(limit: Limit = 20, cursor: Cursor = None) -> ListPage[WallPledge
           responses=documented(202, SignupAccepted, "Accepted (whether or not the email is known)",
                         400, 413, 422, 429))
 def create_signup(body: SignupIn) -> Response[SignupAccepted]:
-    _count_write()
-    config = _config()
-    table = _table()
-    store = PledgeStore(table, edition=current_edition(config))
-    owed = logic.sign_up(store, body, person=person_id(config, body.email),
-                         now=utc_now(), settings=_links(), ttl=retention_ttl(config))
+    p = _write()
+    owed = logic.sign_up(p.store, body, person=p.person(body.email), now=utc_now(),
+                         settings=p.links, ttl=p.retention_ttl)
     logger.info("signup received", confirmation_owed=owed)
     return Response(status_code=202, content_type="application/json", body=SignupAccepted())
 
@@ -159,16 +137,14 @@ def create_signup(body: SignupIn) -> Response[SignupAccepted]:
 @app.post("/signups/confirm", summary="Confirm a sign-up with the emailed token",
           responses=documented(200, SignupState, "Confirmed", 400, 413, 422, 429))
 def confirm_signup(body: TokenIn) -> SignupState:
-    _count_write()
-    logic.redeem(_store(), body.token, purpose=logic.CONFIRM, now=utc_now())
+    logic.redeem(_write().store, body.token, purpose=logic.CONFIRM, now=utc_now())
     return SignupState(status="confirmed")
 
 
 @app.post("/signups/unsubscribe", summary="Leave the mailing list with the emailed token",
           responses=documented(200, SignupState, "Unsubscribed", 400, 413, 422, 429))
 def unsubscribe(body: TokenIn) -> SignupState:
-    _count_write()
-    logic.redeem(_store(), body.token, purpose=logic.UNSUBSCRIBE, now=utc_now())
+    logic.redeem(_write().store, body.token, purpose=logic.UNSUBSCRIBE, now=utc_now())
     return SignupState(status="unsubscribed")
 
 
@@ -177,88 +153,50 @@ def unsubscribe(body: TokenIn) -> SignupState:
           responses=documented(202, MessageAccepted, "Accepted, pending moderation",
                         400, 413, 422, 429))
 def create_message(body: MessageIn) -> Response[MessageAccepted]:
-    _count_write()
-    item = logic.message_item(body, now=utc_now(), ttl=retention_ttl(_config()))
-    _store().add_message(item)
-    logger.info("message received", message_id=item["message_id"])
+    p = _write()
+    record = logic.new_message(body, now=utc_now(), ttl=p.retention_ttl)
+    p.store.add_message(record)
+    logger.info("message received", message_id=record.message_id)
     return Response(status_code=202, content_type="application/json",
-                    body=MessageAccepted(message_id=item["message_id"]))
+                    body=MessageAccepted(message_id=record.message_id))
 
 
 @app.get("/messages", summary="Approved messages to government, newest first",
          responses=documented(200, ListPage[PublicMessage], "A page of approved messages", 400))
 def approved_messages(limit: Limit = 20, cursor: Cursor = None) -> ListPage[PublicMessage]:
-    page = _store().approved_messages(limit, _start(cursor, "messages"))
-    return ListPage[PublicMessage](items=[logic.public_message(i) for i in page.items],
-                                   next_cursor=_next(page.last_key, "messages"))
+    items, next_cursor = logic.approved_messages(ports(), limit, cursor)
+    return ListPage[PublicMessage](items=items, next_cursor=next_cursor)
 
 
 @app.get("/admin/messages", summary="Messages by status, for organisers",
          responses=documented(200, ListPage[AdminMessage], "A page of the queue", 400))
 def admin_messages(
-    status: Annotated[MessageStatus, Query(description="Which queue")] = "pending",
+    status: Annotated[MessageStatus, WHICH_QUEUE] = "pending",
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> ListPage[AdminMessage]:
-    organiser(app)
-    scope = f"admin-messages:{status}"
-    page = _store().messages_by_status(status, limit, _start(cursor, scope))
-    return ListPage[AdminMessage](items=[logic.admin_message(i) for i in page.items],
-                                  next_cursor=_next(page.last_key, scope))
+    return organiser_page(app, ListPage[AdminMessage],
+                          lambda: logic.message_queue(ports(), status, limit, cursor))
 
 
 @app.post("/admin/messages/<message_id>/decision", summary="Approve or reject a message",
           responses=documented(200, AdminMessage, "The message as decided", 404, 409, 413, 422))
 def decide_message(message_id: Annotated[ObjectId, Path()], body: DecisionIn) -> AdminMessage:
     actor = organiser(app)
-    change = logic.transition(body)
-    decided = _store().decide_message(message_id, change, actor=actor, now=utc_now())
-    logger.info("message decided", message_id=message_id, status=change.to)
+    decided = ports().store.decide_message(message_id, logic.transition(body), actor=actor,
+                                           now=utc_now())
+    logger.info("message decided", message_id=message_id, status=decided.status)
     return logic.admin_message(decided)
 
 
-# -- people's data -----------------------------------------------------------------------------
-@app.post("/admin/erasure", summary="Erase everything held about one email",
-          responses=documented(200, ErasureResult, "Counts of what was erased", 413, 422))
-def erase(body: ErasureIn) -> ErasureResult:
-    actor = organiser(app)
-    config = _config()
-    eraser = Eraser(_table(), client("s3"), config.media_bucket)  # files go by the outbox
-    erased = eraser.erase(person_id(config, body.email), actor=actor, now=utc_now())
-    return ErasureResult(erased=erased)
-
-
-@app.get("/admin/signups/export", summary="CSV of confirmed, subscribed sign-ups",
-         responses={200: {"description": "CSV with a header row",
-                          "content": {"text/csv": {"schema": {"type": "string"}}}}})
-def export_signups() -> Response[str]:
-    organiser(app)
-    rows = sorted(_store().confirmed_signups(), key=lambda i: str(i.get("confirmed_at")))
-    logger.info("signups exported", rows=len(rows))
-    return Response(
-        status_code=200,
-        content_type="text/csv; charset=utf-8",
-        body=logic.export_csv(rows),
-        headers={"Content-Disposition": 'attachment; filename="signups.csv"',
-                 "Cache-Control": "no-store"},
-    )
-
-
 @app.get("/admin/messages/export", summary="CSV of the published messages to government",
-         responses={200: {"description": "CSV with a header row (message, name, role, "
-                                         "published_at), in the order they were published",
-                          "content": {"text/csv": {"schema": {"type": "string"}}}}})
+         responses=csv_documented("CSV with a header row (message, name, role, published_at), "
+                                  "in the order they were published"))
 def export_messages() -> Response[str]:
     organiser(app)
-    items = _store().every_approved_message()
-    logger.info("messages exported", rows=len(items))
-    return Response(
-        status_code=200,
-        content_type="text/csv; charset=utf-8",
-        body=logic.messages_csv(items),
-        headers={"Content-Disposition": 'attachment; filename="messages-to-government.csv"',
-                 "Cache-Control": "no-store"},
-    )
+    rows = logic.messages_export(ports().store.every_approved_message())
+    logger.info("messages exported", rows=len(rows))
+    return csv_response(logic.MESSAGE_COLUMNS, rows, filename="messages-to-government.csv")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

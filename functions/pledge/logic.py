@@ -1,21 +1,20 @@
-"""The pledge domain: pledges, double opt-in sign-ups, messages to government, people's data.
+"""The pledge domain: pledges, double opt-in sign-ups, messages to government.
 
-Plain functions over the models, with storage as a port (`PledgePort`), so the rules read
-without boto3; emails are effects the registering transaction owes (`shared.outbox`). The
-invariants themselves ("counted once", "single-use token", "decided from this state") are
-conditions in the store; the logic only chooses what to ask for.
+Plain functions over the models and stored records (`functions/pledge/records.py`), with storage
+as a port (`PledgePort`), so the rules read without boto3; emails are effects the registering
+transaction owes (`shared.outbox`). The invariants themselves ("counted once", "single-use
+token", "decided from this state") are conditions in the store; the logic only chooses what to
+ask for. People's data (erasure, the sign-ups' export, suppression) is `functions/people/`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import html
-import json
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import parseaddr
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
@@ -31,11 +30,13 @@ from functions.pledge.models import (
     SignupIn,
     WallPledge,
 )
+from functions.pledge.records import MessageRecord, PledgeRecord
 from shared import outbox
-from shared.csvsafe import csv_text, neutralise  # noqa: F401 - neutralise: this module's API
+from shared.dynamo import Item
 from shared.errors import BadRequest, Invalid
 from shared.mail import Email
-from shared.types import iso, new_id, normalise_email
+from shared.pledges import SignupRecord, role_attribute
+from shared.types import iso, new_id
 
 CONFIRM, UNSUBSCRIBE, PLEDGE = "confirm", "unsubscribe", "pledge"  # token purposes
 
@@ -76,11 +77,42 @@ class PledgePort(Protocol):
     def confirm_pledge(self, digest: str, *, now: datetime, ttl: int) -> str | None: ...
 
     def register_signup(
-        self, person: str, details: dict[str, Any], *, now: datetime, resend_after: datetime,
+        self, signup: SignupRecord, *, now: datetime, resend_after: datetime,
         ttl: int, tokens: Sequence[Token], owed: outbox.Effect,
     ) -> bool: ...
 
     def redeem(self, digest: str, *, purpose: str, now: datetime) -> bool: ...
+
+    def summary(self) -> Mapping[str, Any] | None: ...
+
+    def wall(self, limit: int, start: Item | None) -> tuple[list[PledgeRecord], Item | None]: ...
+
+    def add_message(self, record: MessageRecord) -> None: ...
+
+    def approved_messages(self, limit: int, start: Item | None
+                          ) -> tuple[list[MessageRecord], Item | None]: ...
+
+    def every_approved_message(self) -> list[MessageRecord]: ...
+
+    def messages_by_status(self, status: str, limit: int, start: Item | None
+                           ) -> tuple[list[MessageRecord], Item | None]: ...
+
+    def decide_message(self, message_id: str, change: Transition, *, actor: str,
+                       now: datetime) -> MessageRecord: ...
+
+
+class CursorPort(Protocol):
+    """Signs a list's last key into an opaque cursor and reads it back (`shared.http.Cursors`)."""
+
+    def start(self, cursor: str | None, scope: str) -> Item | None: ...
+
+    def next(self, last: Item | None, scope: str) -> str | None: ...
+
+
+class WritePort(Protocol):
+    """Counts one public write of the calling client (429 beyond its allowance)."""
+
+    def count(self, app: Any, now: datetime) -> None: ...
 
 
 def email_effect(person: str, email: Email, *, purpose: str) -> outbox.Effect:
@@ -98,6 +130,18 @@ class LinkSettings:
     resend_after: timedelta
 
 
+@dataclass(frozen=True)
+class Ports:
+    """What the pledge API is assembled from, once per cold start (`handler.ports`)."""
+
+    store: PledgePort
+    cursors: CursorPort
+    writes: WritePort
+    links: LinkSettings
+    person: Callable[[str], str]  # the keyed pseudonym of a normalised email
+    retention_ttl: int  # when personal data is forgotten (epoch seconds)
+
+
 def _greeting_safe(text: str, html_body: str) -> tuple[str, str]:
     """Mail to an address that has not confirmed anything says "Hello," and nothing the
     requester typed: anyone can type "Visit http://evil..." as a name and send it to anyone."""
@@ -113,34 +157,19 @@ def pledge_details(body: PledgeIn) -> dict[str, Any]:
     return body.model_dump(include=set(PLEDGE_DETAILS))
 
 
-def pledge_item(details: Mapping[str, Any], *, person: str, pledge_id: str, created_at: str,
-                now: datetime, ttl: int) -> dict[str, Any]:
-    """The confirmed pledge: no email (the key is the pseudonym), on the wall only if chosen."""
-    item: dict[str, Any] = {
-        "pk": f"PLEDGE#{person}",
-        "sk": "PLEDGE",
-        "pledge_id": pledge_id,
-        **{field: details[field] for field in PLEDGE_DETAILS},
-        "created_at": created_at,
-        "confirmed_at": iso(now),
-        "ttl": ttl,
-        "gsi3pk": f"PERSON#{person}",
-        "gsi3sk": f"PLEDGE#{pledge_id}",
-    }
-    if details["show_on_wall"]:  # sparse index: only wall pledges are in it
-        item["gsi1pk"], item["gsi1sk"] = "WALL#PLEDGES", f"{created_at}#{pledge_id}"
-    return item
-
-
-def confirmed_pledge(details: Mapping[str, Any], existing: Mapping[str, Any] | None, *,
-                     person: str, now: datetime, ttl: int) -> dict[str, Any]:
+def confirmed_pledge(details: Mapping[str, Any], existing: PledgeRecord | None, *,
+                     person: str, now: datetime, ttl: int) -> PledgeRecord:
     """The pledge after confirming `details`: a new one, or the person's one pledge with new
-    details (same id, same place on the wall)."""
-    if existing is None:
-        return pledge_item(details, person=person, pledge_id=new_id(), created_at=iso(now),
-                           now=now, ttl=ttl)
-    return pledge_item(details, person=person, pledge_id=existing["pledge_id"],
-                       created_at=existing["created_at"], now=now, ttl=ttl)
+    details (same id, same place on the wall, same edition)."""
+    return PledgeRecord(
+        person=person,
+        pledge_id=existing.pledge_id if existing else new_id(),
+        **{field: details[field] for field in PLEDGE_DETAILS},
+        created_at=existing.created_at if existing else iso(now),
+        confirmed_at=iso(now),
+        ttl=ttl,
+        edition=existing.edition if existing else None,
+    )
 
 
 def counter_changes(before: str | None, after: str) -> dict[str, int]:
@@ -194,11 +223,6 @@ def confirm_pledge(store: PledgePort, token: str, *, now: datetime, ttl: int) ->
     return pledge_id
 
 
-def role_attribute(role: str) -> str:
-    """Counters are top-level numbers (`role_<role>`): DynamoDB's ADD works only at top level."""
-    return f"role_{role}"
-
-
 def summary_of(counters: Mapping[str, Any] | None) -> PledgeSummary:
     counters = counters or {}
     return PledgeSummary(
@@ -207,11 +231,16 @@ def summary_of(counters: Mapping[str, Any] | None) -> PledgeSummary:
     )
 
 
-def wall_item(item: Mapping[str, Any]) -> WallPledge:
-    return WallPledge(
-        pledge_id=item["pledge_id"], name=item["name"], role=item["role"],
-        organisation=item["organisation"], created_at=item["created_at"],
-    )
+def wall_item(record: PledgeRecord) -> WallPledge:
+    return WallPledge(**record.model_dump(include=set(WallPledge.model_fields)))
+
+
+WALL = "pledge-wall"  # the wall's cursor scope
+
+
+def wall(ports: Ports, limit: int, cursor: str | None) -> tuple[list[WallPledge], str | None]:
+    records, last = ports.store.wall(limit, ports.cursors.start(cursor, WALL))
+    return [wall_item(r) for r in records], ports.cursors.next(last, WALL)
 
 
 # -- sign-ups ----------------------------------------------------------------------------------
@@ -238,15 +267,15 @@ def sign_up(store: PledgePort, body: SignupIn, *, person: str, now: datetime,
             settings: LinkSettings, ttl: int) -> bool:
     """Register (or refresh) a sign-up and owe a confirmation email, unless one went out
     recently or the address is already confirmed. The caller's answer is the same either way."""
-    details = {"email": body.email, "name": body.name, "role": body.role,
-               "organisation": body.organisation}
+    signup = SignupRecord(person=person, email=body.email, name=body.name, role=body.role,
+                          organisation=body.organisation)
     confirm, confirm_digest = new_token()
     unsubscribe, unsubscribe_digest = new_token()
     expires = int((now + settings.token_ttl).timestamp())
     email = signup_email(body.email, site_url=settings.site_url, confirm=confirm,
                          unsubscribe=unsubscribe)
     return store.register_signup(
-        person, details, now=now, resend_after=now - settings.resend_after, ttl=ttl,
+        signup, now=now, resend_after=now - settings.resend_after, ttl=ttl,
         tokens=[Token(confirm_digest, CONFIRM, expires, expires),
                 Token(unsubscribe_digest, UNSUBSCRIBE, ttl, ttl)],
         owed=email_effect(person, email, purpose="signup-confirmation"),
@@ -260,39 +289,22 @@ def redeem(store: PledgePort, token: str, *, purpose: str, now: datetime) -> Non
 
 
 # -- export ----------------------------------------------------------------------------------
-EXPORT_COLUMNS = ("email", "name", "role", "organisation", "confirmed_at")
 MESSAGE_COLUMNS = ("message", "name", "role", "published_at")
 
 
-def export_csv(rows: Iterable[Mapping[str, Any]]) -> str:
-    return csv_text(EXPORT_COLUMNS, rows)
-
-
-def messages_csv(items: Iterable[Mapping[str, Any]]) -> str:
+def messages_export(records: Iterable[MessageRecord]) -> list[dict[str, Any]]:
     """The published messages in the order they were published (approved; a message approved
     again after a takedown counts from its latest approval)."""
-    rows = [{"message": i["message"], "name": i.get("name"), "role": i.get("role"),
-             "published_at": i.get("decided_at") or i["created_at"]} for i in items]
-    return csv_text(MESSAGE_COLUMNS, sorted(rows, key=lambda r: str(r["published_at"])))
+    rows = [{"message": r.message, "name": r.name, "role": r.role,
+             "published_at": r.decided_at or r.created_at} for r in records]
+    return sorted(rows, key=lambda r: str(r["published_at"]))
 
 
 # -- messages ------------------------------------------------------------------------------
-def message_item(body: MessageIn, *, now: datetime, ttl: int) -> dict[str, Any]:
-    message_id = new_id()
-    created = iso(now)
-    return {
-        "pk": f"MESSAGE#{message_id}",
-        "sk": "MESSAGE",
-        "message_id": message_id,
-        "message": body.message,
-        "name": body.name,
-        "role": body.role,
-        "status": "pending",
-        "created_at": created,
-        "ttl": ttl,
-        "gsi2pk": "MESSAGES#pending",
-        "gsi2sk": f"{created}#{message_id}",
-    }
+def new_message(body: MessageIn, *, now: datetime, ttl: int) -> MessageRecord:
+    """A message as received: pending moderation."""
+    return MessageRecord(message_id=new_id(), message=body.message, name=body.name,
+                         role=body.role, status="pending", created_at=iso(now), ttl=ttl)
 
 
 @dataclass(frozen=True)
@@ -312,47 +324,27 @@ def transition(decision: DecisionIn) -> Transition:
     return Transition("rejected", ("pending", "approved"), decision.reason)
 
 
-def public_message(item: Mapping[str, Any]) -> PublicMessage:
-    return PublicMessage(
-        message_id=item["message_id"], message=item["message"], name=item.get("name"),
-        role=item.get("role"), created_at=item["created_at"],
-    )
+def public_message(record: MessageRecord) -> PublicMessage:
+    return PublicMessage(**record.model_dump(include=set(PublicMessage.model_fields)))
 
 
-def admin_message(item: Mapping[str, Any]) -> AdminMessage:
-    return AdminMessage(
-        **public_message(item).model_dump(), status=item["status"], reason=item.get("reason"),
-        decided_by=item.get("decided_by"), decided_at=item.get("decided_at"),
-    )
+def admin_message(record: MessageRecord) -> AdminMessage:
+    return AdminMessage(**record.model_dump(include=set(AdminMessage.model_fields)))
 
 
-# -- SES feedback --------------------------------------------------------------------------
-def feedback_addresses(envelope_body: str) -> list[tuple[str, str]]:
-    """(normalised email, reason) to suppress from one SNS-wrapped SES notification.
+PUBLISHED = "messages"  # the approved list's cursor scope
 
-    Permanent (and undetermined) bounces and every complaint suppress; a transient bounce
-    (mailbox full, greylisting) does not. Unparseable input gives nothing: retrying won't help.
-    """
-    try:
-        envelope = json.loads(envelope_body)
-        note = json.loads(envelope["Message"]) if "Message" in envelope else envelope
-        kind = note.get("notificationType") or note.get("eventType")
-        if kind == "Bounce":
-            bounce = note["bounce"]
-            if bounce.get("bounceType") == "Transient":
-                return []
-            recipients, reason = bounce.get("bouncedRecipients", []), "bounce"
-        elif kind == "Complaint":
-            recipients, reason = note["complaint"].get("complainedRecipients", []), "complaint"
-        else:
-            return []
-        found = []
-        for recipient in recipients:
-            address = parseaddr(str(recipient.get("emailAddress", "")))[1]
-            try:
-                found.append((normalise_email(address), reason))
-            except ValueError:
-                continue
-        return found
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return []
+
+def approved_messages(ports: Ports, limit: int, cursor: str | None
+                      ) -> tuple[list[PublicMessage], str | None]:
+    records, last = ports.store.approved_messages(limit, ports.cursors.start(cursor, PUBLISHED))
+    return [public_message(r) for r in records], ports.cursors.next(last, PUBLISHED)
+
+
+def message_queue(ports: Ports, status: MessageStatus, limit: int, cursor: str | None
+                  ) -> tuple[list[AdminMessage], str | None]:
+    """A page of the organisers' queue of messages in `status`, newest first."""
+    scope = f"admin-messages:{status}"
+    records, last = ports.store.messages_by_status(status, limit,
+                                                   ports.cursors.start(cursor, scope))
+    return [admin_message(r) for r in records], ports.cursors.next(last, scope)

@@ -1,4 +1,4 @@
-"""Request and response shapes of the pledge API (pledges, sign-ups, messages, people's data)."""
+"""Request and response shapes of the pledge API (pledges, sign-ups, messages to government)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,6 @@ from shared.types import Email, ObjectId, bounded
 Role = Literal["teacher", "school_leader", "technician", "other"]
 ROLES: tuple[Role, ...] = ("teacher", "school_leader", "technician", "other")
 MessageStatus = Literal["pending", "approved", "rejected"]
-
-
-
 
 Name = Annotated[str, bounded(80)]
 Organisation = Annotated[str, bounded(120)]
@@ -112,30 +109,3 @@ class DecisionIn(_In):
 
 
 MessageId = ObjectId
-
-
-# -- people's data -----------------------------------------------------------------------------
-class ErasureIn(_In):
-    email: Email
-
-
-class Erased(BaseModel):
-    photos: int = Field(default=0, description="Photo records deleted")
-    files: int = Field(default=0, description="Image files deleted from storage")
-    pledges: int = Field(
-        default=0, description="Confirmed pledges deleted (and uncounted); unconfirmed ones go "
-        "with their links' tokens"
-    )
-    signups: int = Field(default=0, description="Mailing-list sign-ups deleted")
-    messages: int = Field(default=0, description="Messages with this email deleted")
-    draw_entries: int = Field(
-        default=0, description="Draw entries deleted, or on drawn days reduced to their pseudonym"
-    )
-    rate_limits: int = Field(default=0, description="Rate-limit counters deleted")
-    packs: int = Field(
-        default=0, description="Event pack requests deleted (with their postal addresses)"
-    )
-
-
-class ErasureResult(BaseModel):
-    erased: Erased

@@ -1,18 +1,14 @@
-"""DynamoDB adapter of the pledge domain: every invariant is a condition or a transaction.
+"""DynamoDB adapter of the pledge domain (the repository of pledges, sign-ups, link tokens and
+messages): every invariant is a condition or a transaction.
 
-Layout (one table):
-- `PLEDGE#<person> / PLEDGE`: the confirmed pledge; `gsi1pk = "WALL#PLEDGES"` only when shown
-  on the wall. Unconfirmed details live only in their token, so nothing unconfirmed is shown.
-- `PLEDGE#<person> / MAILED`: when this person was last sent a pledge confirmation (the throttle).
-  The stamp, the link's token and the email (an outbox effect, `shared.outbox`) are written in
-  one transaction: a stamped window always has its email owed, so no fault can swallow it.
-- `PLEDGES / SUMMARY`: `count` and `role_<role>` numbers, changed in the confirming transaction.
-- `SIGNUP#<person> / SIGNUP`: a sign-up (status pending | confirmed | unsubscribed);
-  `gsi2pk = "SIGNUPS#confirmed"` while confirmed and subscribed (the export's Query).
-- `TOKEN#<sha256> / TOKEN`: a link token's hash → the person, its purpose and expiry; a pledge
-  token also holds the details it confirms, and once used, the `pledge_id` it confirmed.
-- `MESSAGE#<id> / MESSAGE`: a message; `gsi2pk = "MESSAGES#<status>"`, and
-  `gsi1pk = "WALL#MESSAGES"` only while approved.
+Stored records (`functions/pledge/records.py`) become items, and items records, only here; the
+key layout is `shared/pledges.py`'s. Beyond the keys:
+- a pledge's unconfirmed details live only in its token, so nothing unconfirmed is shown;
+- `PLEDGE#<person> / MAILED` stamps when this person was last sent a pledge confirmation (the
+  throttle): the stamp, the link's token and the email (an outbox effect, `shared.outbox`) are
+  written in one transaction, so a stamped window always has its email owed;
+- the summary's `count` and `role_<role>` move in the confirming transaction;
+- a used pledge token keeps the `pledge_id` it confirmed (the same answer again).
 """
 
 from __future__ import annotations
@@ -30,47 +26,65 @@ from functions.pledge.logic import (
     Transition,
     confirmed_pledge,
     counter_changes,
-    role_attribute,
 )
+from functions.pledge.records import MessageRecord, PledgeRecord
 from shared import outbox
 from shared.audit import audit_item
-from shared.dynamo import Item, Page, Table, TransactionConflict
+from shared.dynamo import Item, Table, TransactionConflict
 from shared.editions import counter_op
 from shared.errors import Conflict, NotFound, RateLimited
 from shared.people import person_keys
+from shared.pledges import (
+    CONFIRMED_SIGNUPS,
+    MESSAGE_WALL,
+    PLEDGE_WALL,
+    SUMMARY_KEY,
+    SignupRecord,
+    counters_change,
+    mailed_key,
+    message_key,
+    message_queue,
+    pledge_key,
+    signup_key,
+    token_key,
+)
 from shared.types import iso
 
-SUMMARY_KEY = {"pk": "PLEDGES", "sk": "SUMMARY"}
-CONFIRMED_SIGNUPS = "SIGNUPS#confirmed"
 _ATTEMPTS = 8
+SIGNUP_DETAILS = {"email", "name", "role", "organisation"}
 
 
-def signup_key(person: str) -> dict[str, str]:
-    return {"pk": f"SIGNUP#{person}", "sk": "SIGNUP"}
+# -- records <-> items -------------------------------------------------------------------------
+def pledge_item(record: PledgeRecord) -> Item:
+    """The stored pledge: on the wall (gsi1, sparse) only by choice; found by its person (gsi3)."""
+    item: Item = {**pledge_key(record.person), **record.model_dump(exclude={"person"},
+                                                                   exclude_none=True),
+                  **person_keys(record.person, "PLEDGE", record.pledge_id)}
+    if record.show_on_wall:
+        item["gsi1pk"], item["gsi1sk"] = PLEDGE_WALL, f"{record.created_at}#{record.pledge_id}"
+    return item
 
 
-def token_key(digest: str) -> dict[str, str]:
-    return {"pk": f"TOKEN#{digest}", "sk": "TOKEN"}
+def pledge_of(item: Item) -> PledgeRecord:
+    return PledgeRecord(person=str(item["pk"]).removeprefix("PLEDGE#"),
+                        **_fields(item, PledgeRecord, exclude=frozenset({"person"})))
 
 
-def pledge_key(person: str) -> dict[str, str]:
-    return {"pk": f"PLEDGE#{person}", "sk": "PLEDGE"}
+def message_item(record: MessageRecord) -> Item:
+    """A new message: in its status's queue (gsi2) by arrival."""
+    return {**message_key(record.message_id), **record.model_dump(exclude_none=True),
+            "gsi2pk": message_queue(record.status),
+            "gsi2sk": f"{record.created_at}#{record.message_id}"}
 
 
-def counters_change(deltas: dict[str, int]) -> dict[str, Any]:
-    """One summary update adding each delta to its counter, for a transaction."""
-    names = {f"#c{n}": name for n, name in enumerate(deltas)}
-    return {"Update": {
-        "Key": SUMMARY_KEY,
-        "UpdateExpression": "ADD " + ", ".join(f"#c{n} :c{n}" for n in range(len(deltas))),
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": {f":c{n}": d for n, d in enumerate(deltas.values())},
-    }}
+def message_of(item: Item) -> MessageRecord:
+    return MessageRecord(**_fields(item, MessageRecord))
 
 
-def counters_update(role: str, delta: int) -> dict[str, Any]:
-    """The summary update of a pledge added (+1) or erased (-1), for a transaction."""
-    return counters_change({"count": delta, role_attribute(role): delta})
+def _fields(item: Item, model: type[Any], exclude: frozenset[str] = frozenset()
+            ) -> dict[str, Any]:
+    return {name: item[name] for name in model.model_fields
+            if name not in exclude and item.get(name) is not None}
 
 
 class PledgeStore:
@@ -88,7 +102,7 @@ class PledgeStore:
                         ttl: int, tokens: Sequence[Token], owed: outbox.Effect) -> bool:
         """True when this request owes the pledge confirmation (at most one per resend window,
         however many pledges arrive at once): the sign-ups' throttle, on its own item."""
-        return self._claim_mail({"pk": f"PLEDGE#{person}", "sk": "MAILED"}, person, "PLEDGEMAIL",
+        return self._claim_mail(mailed_key(person), person, "PLEDGEMAIL",
                                 now=now, resend_after=resend_after, ttl=ttl, tokens=tokens,
                                 owed=owed)
 
@@ -108,18 +122,20 @@ class PledgeStore:
             if "pledge_id" in token:
                 return str(token["pledge_id"])
             person = token["person"]
-            existing = self.table.get(**pledge_key(person), consistent=True)
-            item = confirmed_pledge(token["details"], existing, person=person, now=now, ttl=ttl)
+            found = self.table.get(**pledge_key(person), consistent=True)
+            existing = pledge_of(found) if found else None
+            record = confirmed_pledge(token["details"], existing, person=person, now=now, ttl=ttl)
             # Counted in this edition's numbers once, and taken back from it by erasure.
-            item["edition"] = (existing or {}).get("edition") or self._edition(now)
+            record = record.model_copy(update={"edition": record.edition or self._edition(now)})
+            item = pledge_item(record)
             if existing is None:
                 guard: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
             else:  # unchanged since read: otherwise the counters would move by the wrong roles
                 guard = {"ConditionExpression": "pledge_id = :id AND #role = :role",
                          "ExpressionAttributeNames": {"#role": "role"},
-                         "ExpressionAttributeValues": {":id": existing["pledge_id"],
-                                                       ":role": existing["role"]}}
-            deltas = counter_changes(existing["role"] if existing else None, item["role"])
+                         "ExpressionAttributeValues": {":id": existing.pledge_id,
+                                                       ":role": existing.role}}
+            deltas = counter_changes(existing.role if existing else None, record.role)
             try:
                 self.table.transact([
                     {"Update": {
@@ -128,14 +144,15 @@ class PledgeStore:
                         "UpdateExpression": "SET pledge_id = :id, used_at = :at REMOVE details",
                         "ConditionExpression": "attribute_exists(pk) AND expires_at > :now AND "
                                                "attribute_not_exists(pledge_id)",
-                        "ExpressionAttributeValues": {":id": item["pledge_id"], ":at": iso(now),
+                        "ExpressionAttributeValues": {":id": record.pledge_id, ":at": iso(now),
                                                       ":now": epoch},
                     }},
                     {"Put": {"Item": item, **guard}},
                     *([counters_change(deltas)] if deltas else []),
-                    *([counter_op(item["edition"], {"pledges": 1})] if existing is None else []),
+                    *([counter_op(str(record.edition), {"pledges": 1})]
+                      if existing is None else []),
                 ])
-                return str(item["pledge_id"])
+                return record.pledge_id
             except TransactionConflict as exc:
                 if not {"ConditionalCheckFailed", "TransactionConflict"} & set(exc.reasons):
                     raise  # not a race: nothing was written, and retrying would not help
@@ -146,12 +163,13 @@ class PledgeStore:
     def summary(self) -> Item | None:
         return self.table.get(SUMMARY_KEY["pk"], SUMMARY_KEY["sk"])
 
-    def wall(self, limit: int, start: Item | None) -> Page:
-        return self.table.query("gsi1pk = :w", {":w": "WALL#PLEDGES"}, index="gsi1",
+    def wall(self, limit: int, start: Item | None) -> tuple[list[PledgeRecord], Item | None]:
+        page = self.table.query("gsi1pk = :w", {":w": PLEDGE_WALL}, index="gsi1",
                                 limit=limit, start_key=start, forward=False)
+        return [pledge_of(i) for i in page.items], page.last_key
 
     # -- sign-ups ----------------------------------------------------------------------------
-    def register_signup(self, person: str, details: dict[str, Any], *, now: datetime,
+    def register_signup(self, signup: SignupRecord, *, now: datetime,
                         resend_after: datetime, ttl: int, tokens: Sequence[Token],
                         owed: outbox.Effect) -> bool:
         """Create or refresh a sign-up; True when this request owes the confirmation email.
@@ -160,8 +178,9 @@ class PledgeStore:
         `resend_after`, so concurrent sign-ups send at most one email.
         """
         return self._claim_mail(
-            signup_key(person), person, "SIGNUP", now=now, resend_after=resend_after, ttl=ttl,
-            tokens=tokens, owed=owed, details=details, pending_until_confirmed=True,
+            signup_key(signup.person), signup.person, "SIGNUP", now=now,
+            resend_after=resend_after, ttl=ttl, tokens=tokens, owed=owed,
+            details=signup.model_dump(include=SIGNUP_DETAILS), pending_until_confirmed=True,
         )
 
     def _claim_mail(self, key: dict[str, str], person: str, kind: str, *, now: datetime,
@@ -256,40 +275,61 @@ class PledgeStore:
             return False
         return True
 
-    def confirmed_signups(self) -> list[Item]:
-        return self.table.query_all("gsi2pk = :c", {":c": CONFIRMED_SIGNUPS}, index="gsi2")
-
     # -- messages ----------------------------------------------------------------------------
-    def add_message(self, item: dict[str, Any]) -> None:
-        self.table.put(item, condition="attribute_not_exists(pk)")
+    def add_message(self, record: MessageRecord) -> None:
+        self.table.put(message_item(record), condition="attribute_not_exists(pk)")
 
-    def approved_messages(self, limit: int, start: Item | None) -> Page:
-        return self.table.query("gsi1pk = :w", {":w": "WALL#MESSAGES"}, index="gsi1",
+    def approved_messages(self, limit: int, start: Item | None
+                          ) -> tuple[list[MessageRecord], Item | None]:
+        page = self.table.query("gsi1pk = :w", {":w": MESSAGE_WALL}, index="gsi1",
                                 limit=limit, start_key=start, forward=False)
+        return [message_of(i) for i in page.items], page.last_key
 
-    def every_approved_message(self) -> list[Item]:
+    def every_approved_message(self) -> list[MessageRecord]:
         """The whole published list (the export to government): hundreds at most."""
-        return self.table.query_all("gsi1pk = :w", {":w": "WALL#MESSAGES"}, index="gsi1")
+        return [message_of(i) for i in
+                self.table.query_all("gsi1pk = :w", {":w": MESSAGE_WALL}, index="gsi1")]
 
-    def messages_by_status(self, status: str, limit: int, start: Item | None) -> Page:
-        return self.table.query("gsi2pk = :s", {":s": f"MESSAGES#{status}"}, index="gsi2",
+    def messages_by_status(self, status: str, limit: int, start: Item | None
+                           ) -> tuple[list[MessageRecord], Item | None]:
+        page = self.table.query("gsi2pk = :s", {":s": message_queue(status)}, index="gsi2",
                                 limit=limit, start_key=start, forward=False)
+        return [message_of(i) for i in page.items], page.last_key
 
     def decide_message(self, message_id: str, change: Transition, *, actor: str,
-                       now: datetime) -> Item:
+                       now: datetime) -> MessageRecord:
         """Apply a decision only from a state it applies to (409 otherwise), with its audit."""
-        pk = f"MESSAGE#{message_id}"
-        current = self.table.get(pk, "MESSAGE", consistent=True)
+        key = message_key(message_id)
+        current = self.table.get(key["pk"], key["sk"], consistent=True)
         if current is None:
             raise NotFound("No such message.")
-        stamp = iso(now)
+        update, counted = self._decision(current, change, actor=actor, now=now)
+        detail = change.to if not change.reason else f"{change.to}: {change.reason}"
+        try:
+            self.table.transact([
+                {"Update": {"Key": key, **update}},
+                {"Put": {"Item": audit_item(key["pk"], at=now, actor=actor, action=change.to,
+                                            detail=detail)}},
+                *counted,
+            ])
+        except TransactionConflict as exc:
+            raise Conflict(f"This message is {current['status']}: the decision does not apply."
+                           ) from exc
+        decided = self.table.get(key["pk"], key["sk"], consistent=True)
+        assert decided is not None
+        return message_of(decided)
+
+    def _decision(self, current: Item, change: Transition, *, actor: str, now: datetime
+                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The message's update (conditioned on the state it applies to) and the edition's
+        count it moves, if publication changes."""
         sets = ["#status = :to", "decided_by = :by", "decided_at = :at", "gsi2pk = :g2pk"]
-        values: dict[str, Any] = {":to": change.to, ":by": actor, ":at": stamp,
-                                  ":g2pk": f"MESSAGES#{change.to}"}
+        values: dict[str, Any] = {":to": change.to, ":by": actor, ":at": iso(now),
+                                  ":g2pk": message_queue(change.to)}
         removes = []
         if change.to == "approved":
             sets += ["gsi1pk = :g1pk", "gsi1sk = :g1sk"]
-            values.update({":g1pk": "WALL#MESSAGES", ":g1sk": current["gsi2sk"]})
+            values.update({":g1pk": MESSAGE_WALL, ":g1sk": current["gsi2sk"]})
         else:
             removes += ["gsi1pk", "gsi1sk"]
         # The edition's `messages` counts published ones: it moves when publication changes,
@@ -307,25 +347,11 @@ class PledgeStore:
             removes.append("reason")
         allowed = {f":from{i}": s for i, s in enumerate(change.allowed_from)}
         values.update(allowed)
-        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-        detail = change.to if not change.reason else f"{change.to}: {change.reason}"
-        try:
-            self.table.transact([
-                {"Update": {
-                    "Key": {"pk": pk, "sk": "MESSAGE"},
-                    "UpdateExpression": expression,
-                    "ConditionExpression": f"#status IN ({', '.join(allowed)})"
-                                           + (" AND #status = :was" if published else ""),
-                    "ExpressionAttributeNames": {"#status": "status"},
-                    "ExpressionAttributeValues": values,
-                }},
-                {"Put": {"Item": audit_item(f"MESSAGE#{message_id}", at=now, actor=actor,
-                                            action=change.to, detail=detail)}},
-                *counted,
-            ])
-        except TransactionConflict as exc:
-            raise Conflict(f"This message is {current['status']}: the decision does not apply."
-                           ) from exc
-        decided = self.table.get(pk, "MESSAGE", consistent=True)
-        assert decided is not None
-        return decided
+        return {
+            "UpdateExpression": "SET " + ", ".join(sets)
+                                + (" REMOVE " + ", ".join(removes) if removes else ""),
+            "ConditionExpression": f"#status IN ({', '.join(allowed)})"
+                                   + (" AND #status = :was" if published else ""),
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": values,
+        }, counted

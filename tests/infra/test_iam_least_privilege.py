@@ -15,7 +15,7 @@ from tests.iam.synth import paths_of
 TABLE = f"arn:aws:dynamodb:{policy.REGION}:{ACCOUNT}:table/${{TABLE_NAME}}"
 MEDIA = "arn:aws:s3:::${MEDIA_BUCKET}"
 # Functions that key pseudonyms (a person's email) or sign cursors: packs key the requester too.
-NEEDS_SECRET = {"upload-api", "moderation-api", "pledge-api", "pledge-email-feedback",
+NEEDS_SECRET = {"upload-api", "moderation-api", "pledge-api", "people-api", "people-email-feedback",
                 "prizedraw-api", "prizedraw-nightly", "campaign-api"}
 DRAW = {"prizedraw-api", "prizedraw-nightly"}
 
@@ -95,5 +95,5 @@ def test_listing_the_bucket_is_limited_to_the_granted_prefixes(policies):
     everything = {"s3:prefix": [""]}
     assert who_may(policies, "s3:ListBucket", MEDIA, everything) == set()
     public = {"s3:prefix": ["public/p1/"]}
-    assert who_may(policies, "s3:ListBucket", MEDIA, public) == {"moderation-api", "pledge-api",
+    assert who_may(policies, "s3:ListBucket", MEDIA, public) == {"moderation-api", "people-api",
                                                                   "outbox"}

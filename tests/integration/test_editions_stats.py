@@ -104,7 +104,7 @@ def expire_ttl(now: datetime) -> int:
 
 # -- live numbers ------------------------------------------------------------------------------
 def test_photo_numbers_follow_approvals_takedowns_reports_and_erasure(aws_env, lambda_context):
-    from functions.pledge.handler import lambda_handler as pledge_api
+    from functions.people.handler import lambda_handler as people_api
     from tests.integration.test_upload_flow_support import api
 
     assert numbers(lambda_context) == (0, 0, 0, 0)
@@ -130,7 +130,7 @@ def test_photo_numbers_follow_approvals_takedowns_reports_and_erasure(aws_env, l
     assert numbers(lambda_context)[:2] == (1, 1)
     assert [p["photo_id"] for p in gallery(lambda_context)] == [b]
     # Erasing the last photo's uploader takes the photo and the school
-    erased = pledge_api(http_event("POST", "/admin/erasure", body={"email": "bob@school.test"},
+    erased = people_api(http_event("POST", "/admin/erasure", body={"email": "bob@school.test"},
                                    claims=ORGANISER_CLAIMS), lambda_context)
     assert erased["statusCode"] == 200
     assert numbers(lambda_context)[:2] == (0, 0)
@@ -138,6 +138,7 @@ def test_photo_numbers_follow_approvals_takedowns_reports_and_erasure(aws_env, l
 
 
 def test_pledges_and_messages_count_once_and_erasure_takes_pledges_back(aws_env, lambda_context):
+    from functions.people.handler import lambda_handler as people_api
     from functions.pledge.handler import lambda_handler as pledge_api
     from tests.integration.test_erasure import pledge
 
@@ -164,7 +165,7 @@ def test_pledges_and_messages_count_once_and_erasure_takes_pledges_back(aws_env,
     assert numbers(lambda_context)[3] == 0
     decide_message("approve")
     assert numbers(lambda_context) == (0, 0, 1, 1)
-    erased = pledge_api(http_event("POST", "/admin/erasure", body={"email": "pam@school.test"},
+    erased = people_api(http_event("POST", "/admin/erasure", body={"email": "pam@school.test"},
                                    claims=ORGANISER_CLAIMS), lambda_context)
     assert erased["statusCode"] == 200
     # The pledge goes with its count; messages carry no email, so erasure can't reach them
@@ -204,7 +205,7 @@ def test_last_years_archive_outlives_its_retention_and_erasure_still_reaches_it(
 ):
     import boto3
 
-    from functions.pledge.handler import lambda_handler as pledge_api
+    from functions.people.handler import lambda_handler as people_api
     from functions.prizedraw.handler import lambda_handler as draw_api
     from tests.outbox import drain
 
@@ -259,7 +260,7 @@ def test_last_years_archive_outlives_its_retention_and_erasure_still_reaches_it(
     assert numbers(lambda_context, "2026")[:2] == (1, 1)
     assert numbers(lambda_context)[:2] == (1, 1)
     # When the archived photo's uploader asks for erasure
-    erased = pledge_api(http_event("POST", "/admin/erasure", body={"email": "old@school.test"},
+    erased = people_api(http_event("POST", "/admin/erasure", body={"email": "old@school.test"},
                                    claims=ORGANISER_CLAIMS), lambda_context)
     assert erased["statusCode"] == 200
     assert body_of(erased)["erased"]["photos"] == 1

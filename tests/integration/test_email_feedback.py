@@ -21,7 +21,7 @@ def deliver_through_sns(aws_env: Any, lambda_context: Any, note: dict[str, Any])
     """Publish like SES does, then hand what the queue received to the function."""
     import boto3
 
-    from functions.pledge.feedback import lambda_handler
+    from functions.people.feedback import lambda_handler
 
     sns = boto3.client("sns", region_name="eu-west-2")
     sqs = boto3.client("sqs", region_name="eu-west-2")
@@ -91,7 +91,7 @@ def test_a_complaint_suppresses_and_a_transient_bounce_does_not(aws_env, lambda_
 
 
 def test_an_unreadable_notification_is_dropped_not_retried(aws_env, lambda_context):
-    from functions.pledge.feedback import lambda_handler
+    from functions.people.feedback import lambda_handler
 
     event = {"Records": [{
         "messageId": "m1", "receiptHandle": "r", "body": "not json", "attributes": {},

@@ -9,17 +9,12 @@ from typing import Any
 
 import pytest
 
-from tests.events import MEMBER_CLAIMS, ORGANISER_CLAIMS, body_of, http_event
+from tests.api import call
+from tests.events import MEMBER_CLAIMS, ORGANISER_CLAIMS, body_of
 
 EVE, OLI = "eve@school.test", "oli@school.test"
 EVE_PHOTO, OLI_PHOTO = "photoEVE123", "photoOLI456"
 NOW = datetime(2027, 3, 10, 12, tzinfo=UTC)
-
-
-def call(method: str, path: str, lambda_context: Any, **kwargs: Any) -> dict[str, Any]:
-    from functions.pledge.handler import lambda_handler
-
-    return lambda_handler(http_event(method, path, **kwargs), lambda_context)
 
 
 def photo(table: Any, s3: Any, bucket: str, person: str, email: str, photo_id: str,

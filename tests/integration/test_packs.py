@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.api import call, frozen_clock
 from tests.events import MEMBER_CLAIMS, ORGANISER_CLAIMS, body_of, http_event
 
 NOW = datetime(2027, 2, 1, 12, tzinfo=UTC)  # TEST_SETTINGS: open until the week ends (14 March)
@@ -22,17 +23,7 @@ PACK = {"school": "Hilltop Academy", "contact_name": "Sam Technician",
 
 @pytest.fixture
 def clock(monkeypatch):
-    from functions.campaign import handler
-
-    now = {"at": NOW}
-    monkeypatch.setattr(handler, "utc_now", lambda: now["at"])
-    return now
-
-
-def call(method: str, path: str, lambda_context: Any, **kwargs: Any) -> dict[str, Any]:
-    from functions.campaign.handler import lambda_handler
-
-    return lambda_handler(http_event(method, path, **kwargs), lambda_context)
+    return frozen_clock(monkeypatch, NOW, "functions.campaign.handler")
 
 
 def order(lambda_context: Any, **changes: Any) -> dict[str, Any]:
@@ -233,13 +224,13 @@ def test_marking_dispatched_is_idempotent_and_shows_in_the_csv(aws_env, lambda_c
 
 
 def test_erasure_deletes_the_persons_pack_requests(aws_env, lambda_context, clock):
-    from functions.pledge.handler import lambda_handler as pledge
+    from functions.people.handler import lambda_handler as people
 
     order(lambda_context)
     order(lambda_context, school="Riverside School", email="riv@school.test",
           contact_name="Riv Tech", address_line1="2 River Road", address_line2=None)
     # When an organiser erases Sam
-    erased = pledge(http_event("POST", "/admin/erasure", body={"email": "SAM@hilltop.test"},
+    erased = people(http_event("POST", "/admin/erasure", body={"email": "SAM@hilltop.test"},
                                claims=ORGANISER_CLAIMS), lambda_context)
     # Then Sam's pack (and address) is gone and counted; the other school's stays
     assert erased["statusCode"] == 200

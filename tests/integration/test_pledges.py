@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.events import body_of, http_event
+from tests.api import assert_one_mail_per_window, call, frozen_clock, mails
+from tests.events import body_of
 
 PLEDGE = {"name": "Ada Lovelace", "email": "ada@school.test", "role": "teacher",
           "organisation": "Hill School", "show_on_wall": True}
@@ -21,11 +22,7 @@ ACCEPTED = (202, '{"status":"confirmation_sent"}')
 @pytest.fixture
 def clock(monkeypatch):
     """The handler's clock, set by the test."""
-    from functions.pledge import handler
-
-    now = {"at": NOW}
-    monkeypatch.setattr(handler, "utc_now", lambda: now["at"])
-    return now
+    return frozen_clock(monkeypatch, NOW, "functions.pledge.handler")
 
 
 @pytest.fixture
@@ -35,12 +32,6 @@ def serialisable_moto(atomic_dynamodb):
 
     server_secret(load(ApiConfig).table_name)  # created before the threads start
     return atomic_dynamodb
-
-
-def call(method: str, path: str, lambda_context: Any, **kwargs: Any) -> dict[str, Any]:
-    from functions.pledge.handler import lambda_handler
-
-    return lambda_handler(http_event(method, path, **kwargs), lambda_context)
 
 
 def answer(response: dict[str, Any]) -> tuple[int, str]:
@@ -53,17 +44,6 @@ def summary(lambda_context: Any) -> Any:
 
 def wall(lambda_context: Any) -> list[dict[str, Any]]:
     return list(body_of(call("GET", "/pledges", lambda_context))["items"])
-
-
-def mails(to: str | None = None) -> list[Any]:
-    from moto.ses.models import ses_backends
-
-    from tests.outbox import drain
-
-    drain()  # the outbox consumer sends what the requests owe
-
-    sent = ses_backends["123456789012"]["eu-west-2"].sent_messages
-    return [m for m in sent if to is None or to in m.destinations["ToAddresses"]]
 
 
 def token_of(message: Any) -> str:
@@ -174,14 +154,8 @@ def test_confirming_again_gives_the_same_answer_and_counts_once(aws_env, lambda_
 
 def test_at_most_one_confirmation_email_per_address_per_ten_minutes(
         aws_env, lambda_context, clock):
-    call("POST", "/pledges", lambda_context, body=PLEDGE)
-    for _ in range(4):
-        clock["at"] += timedelta(minutes=2)
-        call("POST", "/pledges", lambda_context, body=PLEDGE)
-    assert len(mails("ada@school.test")) == 1
-    clock["at"] += timedelta(minutes=3)
-    call("POST", "/pledges", lambda_context, body=PLEDGE)
-    assert len(mails("ada@school.test")) == 2
+    assert_one_mail_per_window(
+        lambda: call("POST", "/pledges", lambda_context, body=PLEDGE), "ada@school.test", clock)
 
 
 def test_pledging_again_with_new_details_and_confirming_updates_the_one_pledge(

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.api import assert_one_mail_per_window, call, frozen_clock, mails
 from tests.events import MEMBER_CLAIMS, ORGANISER_CLAIMS, body_of, http_event
 
 SIGNUP = {"email": "sam@supporter.test", "name": "Sam", "role": "other", "consent": True}
@@ -18,29 +19,9 @@ NOW = datetime(2027, 3, 9, 12, tzinfo=UTC)
 
 @pytest.fixture
 def clock(monkeypatch):
-    """The handler's clock, set by the test."""
-    from functions.pledge import handler
-
-    now = {"at": NOW}
-    monkeypatch.setattr(handler, "utc_now", lambda: now["at"])
-    return now
-
-
-def call(method: str, path: str, lambda_context: Any, **kwargs: Any) -> dict[str, Any]:
-    from functions.pledge.handler import lambda_handler
-
-    return lambda_handler(http_event(method, path, **kwargs), lambda_context)
-
-
-def mails(to: str | None = None) -> list[Any]:
-    from moto.ses.models import ses_backends
-
-    from tests.outbox import drain
-
-    drain()  # the outbox consumer sends what the requests owe
-
-    sent = ses_backends["123456789012"]["eu-west-2"].sent_messages
-    return [m for m in sent if to is None or to in m.destinations["ToAddresses"]]
+    """The handlers' clock, set by the test."""
+    return frozen_clock(monkeypatch, NOW, "functions.pledge.handler",
+                        "functions.people.handler")
 
 
 def token_of(message: Any, kind: str) -> str:
@@ -113,17 +94,10 @@ def test_the_answer_is_the_same_for_new_pending_confirmed_and_unsubscribed_email
 
 def test_at_most_one_confirmation_email_per_address_per_ten_minutes(
         aws_env, lambda_context, clock):
-    # Given Sam signed up
-    call("POST", "/signups", lambda_context, body=SIGNUP)
-    # When Sam signs up four more times within ten minutes
-    for _ in range(4):
-        clock["at"] += timedelta(minutes=2)
-        call("POST", "/signups", lambda_context, body=SIGNUP)
-    # Then only one email went out; after the window, a second one does
-    assert len(mails("sam@supporter.test")) == 1
-    clock["at"] += timedelta(minutes=3)
-    call("POST", "/signups", lambda_context, body=SIGNUP)
-    assert len(mails("sam@supporter.test")) == 2
+    # Sam signs up five times within ten minutes (one email), then again after the window
+    assert_one_mail_per_window(
+        lambda: call("POST", "/signups", lambda_context, body=SIGNUP), "sam@supporter.test",
+        clock)
 
 
 def test_confirming_by_post_confirms_and_the_token_is_single_use(aws_env, lambda_context, clock):

@@ -26,9 +26,13 @@ SETTINGS = logic.LinkSettings("https://site.test/", timedelta(days=7), timedelta
 
 
 def test_a_pledge_item_has_no_email_and_is_on_the_wall_only_by_choice():
-    shown = logic.confirmed_pledge(DETAILS, None, person="p1", now=NOW, ttl=9)
-    hidden = logic.confirmed_pledge({**DETAILS, "show_on_wall": False}, None, person="p1",
-                                    now=NOW, ttl=9)
+    from functions.pledge.store import pledge_item, pledge_of
+
+    record = logic.confirmed_pledge(DETAILS, None, person="p1", now=NOW, ttl=9)
+    shown = pledge_item(record)
+    hidden = pledge_item(logic.confirmed_pledge({**DETAILS, "show_on_wall": False}, None,
+                                                person="p1", now=NOW, ttl=9))
+    assert pledge_of(shown) == record  # the repository reads back what it wrote
     assert "@" not in json.dumps(shown)
     assert (shown["pk"], shown["sk"]) == ("PLEDGE#p1", "PLEDGE")
     assert shown["name"] == "Ada"
@@ -43,9 +47,8 @@ def test_confirming_new_details_keeps_the_pledges_id_and_place_on_the_wall():
     later = NOW + timedelta(hours=1)
     again = logic.confirmed_pledge({**DETAILS, "name": "Ada L", "role": "other"}, first,
                                    person="p1", now=later, ttl=9)
-    assert (again["pledge_id"], again["created_at"], again["gsi1sk"]) == (
-        first["pledge_id"], first["created_at"], first["gsi1sk"])
-    assert (again["name"], again["role"], again["confirmed_at"]) == (
+    assert (again.pledge_id, again.created_at) == (first.pledge_id, first.created_at)
+    assert (again.name, again.role, again.confirmed_at) == (
         "Ada L", "other", "2027-03-09T11:00:00Z")
 
 
@@ -77,7 +80,7 @@ class FakeStore:
         self.confirming = digest
         return self.confirmed
 
-    def register_signup(self, person, details, *, now, resend_after, ttl, tokens, owed):
+    def register_signup(self, signup, *, now, resend_after, ttl, tokens, owed):
         raise NotImplementedError
 
     def redeem(self, digest, *, purpose, now):
@@ -147,7 +150,21 @@ def test_a_rejection_without_reason_is_invalid_and_decisions_apply_from_known_st
 
 
 def envelope(note: object) -> str:
-    return json.dumps({"Type": "Notification", "Message": json.dumps(note)})
+    """SES's notification as SNS wraps it for the feedback queue (raw delivery off)."""
+    return json.dumps({
+        "Type": "Notification", "MessageId": "m1", "Message": json.dumps(note),
+        "TopicArn": "arn:aws:sns:eu-west-2:123456789012:email-feedback",
+        "Timestamp": "2027-03-09T10:00:00.000Z", "SignatureVersion": "1", "Signature": "x",
+        "SigningCertURL": "https://sns.eu-west-2.amazonaws.com/c.pem",
+        "UnsubscribeURL": "https://sns.eu-west-2.amazonaws.com/?Action=Unsubscribe",
+    })
+
+
+def feedback_addresses(body: str) -> list[tuple[str, str]]:
+    from functions.people.logic import feedback_addresses
+    from functions.people.models import SesFeedbackEnvelope
+
+    return feedback_addresses(SesFeedbackEnvelope.model_validate_json(body).Message)
 
 
 @pytest.mark.parametrize(("note", "expected"), [
@@ -158,15 +175,23 @@ def envelope(note: object) -> str:
     ({"notificationType": "Complaint", "complaint": {
       "complainedRecipients": [{"emailAddress": "c@x.test"}, {"emailAddress": "junk"}]}},
      [("c@x.test", "complaint")]),
+    # a configuration set's event destination says eventType
+    ({"eventType": "Bounce", "bounce": {"bounceType": "Undetermined",
+      "bouncedRecipients": [{"emailAddress": "u@x.test"}]}}, [("u@x.test", "bounce")]),
     ({"notificationType": "Delivery"}, []),
+    ({"notificationType": "Bounce"}, []),
 ])
 def test_feedback_names_the_addresses_to_suppress(note, expected):
-    assert logic.feedback_addresses(envelope(note)) == expected
+    assert feedback_addresses(envelope(note)) == expected
 
 
-@pytest.mark.parametrize("body", ["", "{", json.dumps({"Message": "nope"}), "[]"])
-def test_unreadable_feedback_names_nobody(body):
-    assert logic.feedback_addresses(body) == []
+@pytest.mark.parametrize("body", ["", "{", json.dumps({"Message": "nope"}), "[]",
+                                  envelope("not an object")])
+def test_unreadable_feedback_is_refused_at_the_edge(body):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        feedback_addresses(body)
 
 
 class FlakyTable:

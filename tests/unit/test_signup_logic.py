@@ -33,7 +33,7 @@ class FakeStore:
     def confirm_pledge(self, digest, *, now, ttl):
         raise NotImplementedError
 
-    def register_signup(self, person, details, *, now, resend_after, ttl, tokens, owed):
+    def register_signup(self, signup, *, now, resend_after, ttl, tokens, owed):
         # one transaction in the store: the window, the tokens and the owed email, or nothing
         self.resend_after = resend_after
         if self.register:
@@ -113,8 +113,16 @@ def test_formula_like_cells_are_neutralised(cell, expected):
 
 
 def test_the_export_is_csv_with_a_header_row():
-    text = logic.export_csv([{"email": "a@x.test", "name": "Ann, \"Jr\"", "role": None,
-                              "organisation": "=evil()", "confirmed_at": "2027-03-09T10:00:00Z"}])
+    from functions.people import logic as people
+    from shared.http import csv_response
+    from shared.pledges import SignupRecord
+
+    record = SignupRecord(person="p1", email="a@x.test", name='Ann, "Jr"', role=None,
+                          organisation="=evil()", status="confirmed",
+                          confirmed_at="2027-03-09T10:00:00Z")
+    store = SimpleNamespace(confirmed_signups=lambda: [record])
+    rows = people.signups_export(people.Ports(store=store, person=str))  # type: ignore[arg-type]
+    text = csv_response(people.EXPORT_COLUMNS, rows, filename="signups.csv").body
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["email", "name", "role", "organisation", "confirmed_at"]
     assert rows[1] == ["a@x.test", "Ann, \"Jr\"", "", "'=evil()", "2027-03-09T10:00:00Z"]

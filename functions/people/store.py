@@ -1,4 +1,5 @@
-"""Erasure of one person's data, everywhere, found through the person index (gsi3).
+"""DynamoDB and S3 adapters of people's data: a person's items found through the person index
+(gsi3), each erased the way its kind needs; confirmed sign-ups; suppressed addresses.
 
 Every personal item carries `gsi3pk = "PERSON#<pseudonym>"` (photos, pledges, sign-ups and their
 tokens, draw entries, rate-limit counters, pack requests), so one Query finds all of it without
@@ -16,64 +17,84 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from functions.pledge.models import Erased
-from functions.pledge.store import counters_update
 from shared import outbox
 from shared.audit import record
+from shared.aws import client
 from shared.cdn import paths as cdn_paths
 from shared.dynamo import Item, Table, TransactionConflict
 from shared.editions import counter_op, photo_ops
 from shared.entries import day_pk
+from shared.mail import suppress
 from shared.observability import logger
 from shared.photos import PUBLIC_SK
+from shared.pledges import CONFIRMED_SIGNUPS, SignupRecord, counters_update
 
 _PERSONAL_ENTRY_FIELDS = ("display_name", "school", "photo_id")
-_COUNTED = {"SIGNUP": "signups", "MESSAGE": "messages", "RATE": "rate_limits", "PACK": "packs"}
 
 
-class Eraser:
-    def __init__(self, table: Table, s3: Any, bucket: str) -> None:
-        self.table, self.s3, self.bucket = table, s3, bucket  # S3 only lists, to count files
+@dataclass(frozen=True)
+class Personal:
+    """One item found about a person: its kind (`PHOTO`, `PLEDGE`, `ENTRY`, `MESSAGE`, `SIGNUP`,
+    `TOKEN`, `RATE`, `PACK`...), its id (a photo's, for both its record and its public archive
+    item) and whether it is published; the stored item goes back to the store to be erased."""
 
-    def erase(self, person: str, *, actor: str, now: datetime) -> Erased:
-        counts = Erased()
-        items = self.table.query_all("gsi3pk = :p", {":p": f"PERSON#{person}"}, index="gsi3")
-        erased_photos: set[str] = set()
-        for item in items:
+    kind: str
+    ident: str
+    published: bool
+    item: Item
+
+
+class S3Files:
+    """The media bucket, listed only (to count a person's files; the outbox deletes them)."""
+
+    def __init__(self, bucket: str) -> None:
+        self.bucket = bucket
+
+    def listed(self, prefix: str) -> list[str]:
+        keys: list[str] = []
+        paginator = client("s3").get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            keys.extend(obj["Key"] for obj in page.get("Contents", []))
+        return keys
+
+
+class PeopleStore:
+    def __init__(self, table: Table, files: S3Files) -> None:
+        self.table, self.files = table, files
+
+    def personal(self, person: str) -> list[Personal]:
+        """Everything the person index (gsi3) finds about `person`."""
+        found = []
+        for item in self.table.query_all("gsi3pk = :p", {":p": f"PERSON#{person}"},
+                                         index="gsi3"):
             kind, _, ident = str(item.get("gsi3sk", "")).partition("#")
-            if kind == "PHOTO":
-                # A photo's record and its public archive item (`PHOTO#<id>#PUBLIC`, which
-                # outlives the record) are one photo.
+            if kind == "PHOTO":  # `PHOTO#<id>` and its archive item's `PHOTO#<id>#PUBLIC`
                 ident = ident.split("#", 1)[0]
-                if ident in erased_photos:
-                    continue
-                erased_photos.add(ident)
-                counts.photos += 1
-                counts.files += self._erase_photo(item, ident, now=now)
-                record(self.table, f"PHOTO#{ident}", at=now, actor=actor, action="erased")
-            elif kind == "PLEDGE":
-                counts.pledges += self._erase_pledge(item)
-            elif kind == "ENTRY":
-                counts.draw_entries += self._erase_entry(item)
-            elif kind == "MESSAGE" and item.get("status") == "approved":
-                counts.messages += self._erase_published(item)
-            else:  # sign-ups, tokens, messages, counters and any other personal item
-                counts.files += self._delete_files(item.get("files", []), now=now)
-                if self.table.delete(item["pk"], item["sk"]) is not None and kind in _COUNTED:
-                    setattr(counts, _COUNTED[kind], getattr(counts, _COUNTED[kind]) + 1)
-        self._scrub_winners(person)
-        record(self.table, f"PERSON#{person}", at=now, actor=actor, action="erasure",
-               detail=json.dumps(counts.model_dump(), sort_keys=True))
-        logger.info("person erased", erased=counts.model_dump())
-        return counts
+            found.append(Personal(kind, ident, item.get("status") == "approved", item))
+        return found
+
+    def audit(self, subject: str, *, actor: str, action: str, now: datetime,
+              detail: dict[str, int] | None = None) -> None:
+        record(self.table, subject, at=now, actor=actor, action=action,
+               detail=json.dumps(detail, sort_keys=True) if detail is not None else "")
+
+    # -- sign-ups and suppression ------------------------------------------------------------
+    def confirmed_signups(self) -> list[SignupRecord]:
+        return [SignupRecord.of(item) for item in
+                self.table.query_all("gsi2pk = :c", {":c": CONFIRMED_SIGNUPS}, index="gsi2")]
+
+    def suppress(self, person: str, reason: str) -> None:
+        suppress(self.table, person, reason)
 
     # -- photos ------------------------------------------------------------------------------
-    def _erase_photo(self, item: Item, photo_id: str, *, now: datetime) -> int:
+    def erase_photo(self, found: Personal, *, actor: str, now: datetime) -> int:
         """Owe the deletion of the photo's files and its exact CDN paths, then delete its
-        partition (record, reports: off the gallery), the record last. Counts its files."""
+        partition (record, reports: off the gallery), the record last, and audit it. Counts
+        its files."""
+        item, photo_id = found.item, found.ident
         prefixes = [f"private/{photo_id}/", f"public/{photo_id}/"]
         keys = set(self._existing(item.get("files", [])))
         for prefix in prefixes:
@@ -90,6 +111,7 @@ class Eraser:
                 self._erase_public(part)
             else:
                 self.table.delete(part["pk"], part["sk"])
+        self.audit(f"PHOTO#{photo_id}", actor=actor, action="erased", now=now)
         return len(keys)
 
     def _erase_public(self, part: Item) -> None:
@@ -108,11 +130,13 @@ class Eraser:
                 logger.info("archive erasure raced, retrying", reasons=exc.reasons)
         raise TransactionConflict(["TransactionConflict"])
 
-    def _delete_files(self, files: Iterable[str], *, now: datetime) -> int:
-        keys = set(self._existing(files))
+    def erase_item(self, found: Personal, *, now: datetime) -> tuple[bool, int]:
+        """Any other personal item (sign-ups, tokens, unpublished messages, counters, packs):
+        owe its files' deletion, then delete it. (Whether it was there, its files.)"""
+        keys = set(self._existing(found.item.get("files", [])))
         if keys:
             self._owe_deletion(sorted(keys), [], [], now=now)
-        return len(keys)
+        return self.table.delete(found.item["pk"], found.item["sk"]) is not None, len(keys)
 
     def _owe_deletion(self, keys: list[str], prefixes: list[str], paths: list[str], *,
                       now: datetime) -> None:
@@ -121,18 +145,15 @@ class Eraser:
         outbox.commit(self.table, [], [owed], now=now)
 
     def _listed(self, prefix: str) -> list[str]:
-        keys: list[str] = []
-        paginator = self.s3.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-            keys.extend(obj["Key"] for obj in page.get("Contents", []))
-        return keys
+        return self.files.listed(prefix)
 
     def _existing(self, files: Iterable[str]) -> list[str]:
         return [key for key in files if key in self._listed(key)]
 
     # -- pledges -----------------------------------------------------------------------------
-    def _erase_pledge(self, item: Item) -> int:
+    def erase_pledge(self, found: Personal) -> int:
         """Delete the pledge and take it off the counters, together or not at all."""
+        item = found.item
         try:
             self.table.transact([
                 {"Delete": {"Key": {"pk": item["pk"], "sk": item["sk"]},
@@ -145,8 +166,9 @@ class Eraser:
             return 0  # already gone (a concurrent erasure counted it)
         return 1
 
-    def _erase_published(self, item: Item) -> int:
+    def erase_published(self, found: Personal) -> int:
         """A published message goes with its edition's `messages` count, together."""
+        item = found.item
         try:
             self.table.transact([
                 {"Delete": {"Key": {"pk": item["pk"], "sk": item["sk"]},
@@ -162,7 +184,9 @@ class Eraser:
         return 1
 
     # -- draw entries ------------------------------------------------------------------------
-    def _erase_entry(self, item: Item) -> int:
+    def erase_entry(self, found: Personal) -> int:
+        """An entry of a day still open goes; on a drawn day it stays as its pseudonym."""
+        item = found.item
         day = str(item["gsi3sk"]).split("#", 1)[1]
         try:
             self.table.transact([
@@ -185,7 +209,8 @@ class Eraser:
         )
         return 1
 
-    def _scrub_winners(self, person: str) -> None:
+    def scrub_winners(self, person: str) -> None:
+        """The person's name, school and photo leave every published draw they won."""
         for draw in self.table.query_all("gsi1pk = :d", {":d": "DRAWS"}, index="gsi1"):
             winners = draw.get("winners") or []
             if not any(w.get("entrant_id") == person and

@@ -1,0 +1,46 @@
+"""SES bounce and complaint feedback (SES → SNS → SQS): suppress the addresses concerned.
+
+Each SQS body is an SNS envelope whose `Message` is the SES notification, parsed once with
+Powertools' parser models (`functions/people/models.py`). Addresses are kept only as pseudonyms
+(`shared.mail.suppress`), and every later send to them is skipped. A record that fails on AWS
+is retried alone (partial batch response); one that cannot be parsed is dropped, since no
+retry would make it readable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from functions.people import logic
+from functions.people.models import SesFeedbackEnvelope
+from functions.people.ports import ports
+from shared.observability import logger
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def record_handler(record: SQSRecord) -> None:
+    try:
+        envelope = SesFeedbackEnvelope.model_validate_json(record.body)
+    except ValidationError as exc:  # the input is not echoed: it names addresses
+        logger.warning("email feedback unreadable: dropped", errors=exc.error_count())
+        return
+    suppressed = logic.suppress_feedback(ports(), envelope.Message)
+    logger.info("email feedback handled", suppressed=suppressed)
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    response: dict[str, Any] = dict(process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    ))
+    return response
