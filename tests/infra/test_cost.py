@@ -1,4 +1,4 @@
-"""The cost model (`make cost`, infra/cost.py): it reads the real template, its prices say where
+"""The cost model (`make cost`, infra/cost/): it reads the real template, its prices say where
 they come from, and it is honest about standing charges. The goals themselves are a report,
 not asserted here."""
 
@@ -23,7 +23,7 @@ def prices() -> cost.Prices:
 
 
 @pytest.fixture(scope="module")
-def usage() -> dict[str, Any]:
+def usage() -> cost.Usage:
     return cost.load_usage()
 
 
@@ -70,23 +70,23 @@ def test_every_price_has_a_unit_and_the_file_names_its_source_and_date(prices):
     assert prices.taken == "2026-11-22"
     assert "not verified live" in prices.caveat
     for key, item in prices.items.items():
-        assert isinstance(item["price"], int | float) and item["price"] >= 0, key
-        assert str(item["unit"]).startswith("USD per"), key
+        assert item.price >= 0, key
+        assert item.unit.startswith("USD per"), key
     for spec in prices.standing_by_type.values():
-        assert spec["price_key"] in prices.items
+        assert spec.price_key in prices.items
 
 
 def test_every_usage_operation_runs_on_a_function_of_the_template(usage, facts):
     names = {f.name for f in facts.functions.values()}
-    for op, spec in usage["operations"].items():
-        assert spec.get("function") is None or spec["function"] in names, op
+    for op, spec in usage.operations.items():
+        assert spec.function is None or spec.function in names, op
 
 
 @pytest.mark.parametrize("key", ["uploads", "api_calls", "image_views"])
 def test_more_usage_never_costs_less(key, facts, usage, prices):
     # Given the busy week, When one driver of usage doubles, Then the cost does not fall
-    busy = usage["scenarios"]["busy_week"]
-    doubled = {**busy, key: busy[key] * 2}
+    busy = usage.scenarios["busy_week"]
+    doubled = busy.model_copy(update={key: getattr(busy, key) * 2})
     before = _total(cost.estimate(facts, busy, usage, prices))
     after = _total(cost.estimate(facts, doubled, usage, prices))
     assert after > before
@@ -100,38 +100,38 @@ def test_rekognition_is_costed_per_call_the_prescreen_setting_makes(
     changed = json.loads(json.dumps(template_dict).replace(
         '"PRESCREEN_CHECKS": "faces"', f'"PRESCREEN_CHECKS": "{checks}"'))
     facts = cost.read_template(changed, prices)
-    busy = usage["scenarios"]["busy_week"]
+    busy = usage.scenarios["busy_week"]
     # When the busy week is costed, Then Rekognition is uploads x calls a photo
     rekognition = [line for line in cost.estimate(facts, busy, usage, prices)
                    if line.service == "Rekognition"]
     assert facts.prescreen_calls == calls
-    assert rekognition[0].quantity == busy["uploads"] * calls
-    assert rekognition[0].usd == pytest.approx(busy["uploads"] * calls * 0.00116)
+    assert rekognition[0].quantity == busy.uploads * calls
+    assert rekognition[0].usd == pytest.approx(busy.uploads * calls * 0.00116)
 
 
 def test_cached_public_reads_reach_no_function_and_every_api_call_goes_through_the_cdn(
     facts, usage, prices
 ):
     # Given the busy week on the template (the API behind the CDN, public reads cacheable)
-    busy = usage["scenarios"]["busy_week"]
+    busy = usage.scenarios["busy_week"]
     assert facts.api_behind_cdn and "GET /pledges/summary" in facts.cdn_cached_routes
     cached = cost.estimate(facts, busy, usage, prices)
-    uncached = cost.estimate(facts, {**busy, "cdn_cache": False}, usage, prices)
+    uncached = cost.estimate(facts, busy.model_copy(update={"cdn_cache": False}), usage, prices)
 
     def line(lines, service, start):
         return next(x for x in lines if x.service == service and x.item.startswith(start))
 
     # Then API Gateway sees fewer requests by the assumed hits, Lambda and DynamoDB cost less
-    hits = sum(n * usage["operations"][op].get("cdn_hit_ratio", 0)
+    hits = sum(n * usage.operations[op].cdn_hit_ratio
                for op, n in cost.operation_counts(busy, usage).items()
-               if usage["operations"][op].get("route") in facts.cdn_cached_routes)
+               if usage.operations[op].route in facts.cdn_cached_routes)
     assert hits > 50_000
     api_cached = line(cached, "API Gateway", "HTTP API").quantity
     assert api_cached == pytest.approx(line(uncached, "API Gateway", "HTTP API").quantity - hits)
     for service in ("Lambda", "DynamoDB"):
         assert _service(cached, service) < _service(uncached, service)
     # And CloudFront carries every API call and answer either way
-    assert line(cached, "CloudFront", "API requests").quantity == busy["api_calls"]
+    assert line(cached, "CloudFront", "API requests").quantity == busy.api_calls
     assert _total(cached) < _total(uncached)
 
 
@@ -140,7 +140,7 @@ def _service(lines: list[cost.Line], service: str) -> float:
 
 
 def test_the_idle_month_has_no_per_request_costs(facts, usage, prices):
-    idle = usage["scenarios"]["idle_month"]
+    idle = usage.scenarios["idle_month"]
     lines = cost.estimate(facts, idle, usage, prices, ["SomeMetric"])
     assert [line for line in lines if line.kind == "request" and line.usd] == []
     standing = {line.service for line in lines if line.kind == "standing" and line.usd}
@@ -148,7 +148,7 @@ def test_the_idle_month_has_no_per_request_costs(facts, usage, prices):
 
 
 def test_alarms_and_dashboards_are_priced_in_the_idle_month(facts, usage, prices):
-    idle = usage["scenarios"]["idle_month"]
+    idle = usage.scenarios["idle_month"]
     lines = {line.item: line for line in cost.estimate(facts, idle, usage, prices)}
     alarms = lines[f"alarms ({facts.alarms})"]
     assert alarms.usd == pytest.approx(facts.alarms * prices["cloudwatch_alarm"], rel=1e-3)
@@ -199,7 +199,7 @@ def test_provisioned_capacity_nat_gateway_and_friends_are_standing_costs(
     )
     assert found["Search"].monthly_usd is None  # no price in the file: still reported
     # And the idle month carries them (an unpriced one makes the total NaN: it cannot pass)
-    idle = usage["scenarios"]["idle_month"]
+    idle = usage.scenarios["idle_month"]
     lines = cost.estimate(facts, idle, usage, prices)
     standing = [line for line in lines if line.service == "STANDING"]
     assert len(standing) == 5
@@ -225,7 +225,7 @@ def test_the_report_prints_every_scenario_and_checks_the_busy_and_idle_goals(
     assert cost.main(argv) == 0
     out = capsys.readouterr().out
     # Then it shows the busy week per pre-screen setting, the idle month with monitoring on, off
-    titles = [scenario["title"] for scenario in usage["scenarios"].values()]
+    titles = [scenario.title for scenario in usage.scenarios.values()]
     assert len(titles) == 6
     assert all(f"## {title}" in out for title in titles)
     assert "## Busy week, monitoring on" in out
@@ -251,8 +251,9 @@ def test_an_unknown_scenario_name_for_a_template_is_refused(template_json):
         cost.main(["--template", f"no_such_scenario={template_json}"])
 
 
-def test_each_scenario_is_costed_on_the_template_of_its_own_settings():
+def test_each_scenario_is_costed_on_the_template_of_its_own_settings(usage):
     # Given scenarios with and without settings, and a synth that records what it was asked
+    scenario = usage.scenarios["busy_week"]
     asked: list[Any] = []
 
     def synth(settings):
@@ -260,10 +261,10 @@ def test_each_scenario_is_costed_on_the_template_of_its_own_settings():
         return {"Resources": {}, "settings": settings}
 
     scenarios = {
-        "busy": {},
-        "idle_on": {},
-        "idle_off": {"settings": {"monitoring": False}},
-        "idle_off_again": {"settings": {"monitoring": False}},
+        "busy": scenario,
+        "idle_on": scenario,
+        "idle_off": scenario.model_copy(update={"settings": {"monitoring": False}}),
+        "idle_off_again": scenario.model_copy(update={"settings": {"monitoring": False}}),
     }
     # When no template is given, Then each distinct setting is synthesized once
     chosen = cost.templates_for(scenarios, {}, synth)
@@ -284,8 +285,8 @@ def test_with_monitoring_off_the_idle_month_has_no_cloudwatch_standing_charge(
     facts, off_facts, usage, prices
 ):
     # Given the idle month on the event's template and on the monitoring-off template
-    on = cost.estimate(facts, usage["scenarios"]["idle_month"], usage, prices)
-    off_scenario = usage["scenarios"]["idle_month_monitoring_off"]
+    on = cost.estimate(facts, usage.scenarios["idle_month"], usage, prices)
+    off_scenario = usage.scenarios["idle_month_monitoring_off"]
     off = cost.estimate(off_facts, off_scenario, usage, prices)
 
     def cloudwatch(lines: list[cost.Line]) -> float:
@@ -296,7 +297,7 @@ def test_with_monitoring_off_the_idle_month_has_no_cloudwatch_standing_charge(
     assert cloudwatch(on) >= prices["cloudwatch_dashboard"]
     assert cloudwatch(off) == 0
     # And PITR and queue polling are off too, as deployed after the week
-    assert off_scenario["settings"] == {"monitoring": False, "point_in_time_recovery": False,
+    assert off_scenario.settings == {"monitoring": False, "point_in_time_recovery": False,
                                         "queue_polling": False}
     assert not any(line.item == "point-in-time recovery" for line in off)
     assert off_facts.sqs_mappings == 0
@@ -307,14 +308,15 @@ def test_the_sqs_polling_note_appears_only_when_polling_alone_breaks_the_goal(
     facts, usage, prices
 ):
     # Given an idle month on the event's template, whose mappings poll, and its polling cost
-    scenario = usage["scenarios"]["idle_month"]
+    scenario = usage.scenarios["idle_month"]
     lines = cost.estimate(facts, scenario, usage, prices)
     polling = sum(line.usd for line in lines if line.service == "SQS" and line.kind == "standing")
     counted = cost.verdict(lines, scenario).counted
     assert polling > 0
 
     def note(goal: float) -> str:
-        return "\n".join(cost.sqs_polling_note(lines, {**scenario, "goal_usd": goal}, usage))
+        over = scenario.model_copy(update={"goal_usd": goal})
+        return "\n".join(cost.sqs_polling_note(lines, over, usage))
 
     # When polling alone tips it over, Then the note says so, with the fix and the free tier
     text = note(counted - polling / 2)
