@@ -405,7 +405,7 @@ WIRING = Wiring(
         ),
         Function(
             name="prizedraw-nightly",
-            handler="functions.prizedraw.nightly.lambda_handler",
+            handler="functions.prizedraw.scheduled.lambda_handler",
             schedules=(Schedule("draw-hourly", minute=5),),
             table=Keys(
                 read=("DRAW#*", SEEDS, "DRAWS", "WINNERS", "AWAITING#*", "PHOTO#*", "PHOTOS#*",

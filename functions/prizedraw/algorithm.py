@@ -1,4 +1,6 @@
-"""The draw algorithm `sha256-mod-v1`, exactly as `API.md` publishes it. Standard library only.
+"""The draw algorithm `sha256-mod-v1`, exactly as `API.md` publishes it. Standard library only
+(and `shared/commitment.py`, which is too: the commitment is made before the draw, by whichever
+function records a day's first entry).
 
 Anyone can recompute a draw from the public record with these functions (see `verify.py`);
 the draw itself uses the very same ones, so the published record and the picks cannot drift.
@@ -10,16 +12,14 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-ALGORITHM = "sha256-mod-v1"
+from shared.commitment import ALGORITHM, commitment
+
+__all__ = ["ALGORITHM", "DrawState", "commitment", "draw", "entrants_hash", "pick", "replay"]
 
 
 def entrants_hash(entrant_ids: Iterable[str]) -> str:
     """sha256 of the sorted entrant ids joined by newlines, hex."""
     return hashlib.sha256("\n".join(sorted(entrant_ids)).encode()).hexdigest()
-
-
-def commitment(seed: bytes) -> str:
-    return hashlib.sha256(seed).hexdigest()
 
 
 def pick_index(seed: bytes, hash_hex: str, k: int, size: int) -> int:

@@ -1,7 +1,7 @@
 """Prize draw API: the public, verifiable record of each day's draw, and the organisers' triggers.
 
-Thin: each route parses, makes one domain call (`logic`) and maps the result; errors become
-problem+json in `shared.http`.
+Thin: each route parses, makes one domain call (`logic`, over the cold start's `ports()`) and
+maps the result; errors become problem+json in `shared.http`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.prizedraw import logic
-from functions.prizedraw.deps import calendar, notifier, settings, store
 from functions.prizedraw.models import (
     DrawList,
     DrawRecord,
@@ -24,6 +23,7 @@ from functions.prizedraw.models import (
     PrizeRequest,
     RedrawRequest,
 )
+from functions.prizedraw.ports import ports
 from shared.edition_query import EditionParam
 from shared.http import create_app, documented, organiser
 from shared.observability import logger
@@ -37,19 +37,19 @@ DayPath = Annotated[Day, Path(description="YYYY-MM-DD in the event's time zone")
 @app.get("/draws", summary="Every event day's draw: commitment, status and winners (an "
                            "edition's; default: the current one)")
 def list_draws(edition: EditionParam = None) -> DrawList:
-    return logic.list_draws(store(), calendar(), utc_now(), edition)
+    return logic.list_draws(ports(), utc_now(), edition)
 
 
 @app.get("/draws/<day>", summary="A day's audit record (enough to recompute the draw)",
          responses=documented(200, DrawRecord, "The day's audit record", 400, 404, 422))
 def get_draw(day: DayPath) -> DrawRecord:
-    return logic.get_draw(store(), calendar(), day, utc_now())
+    return logic.get_draw(ports(), day, utc_now())
 
 
 @app.get("/draws/<day>/entrants", summary="A day's entrant ids, sorted ascending",
          responses=documented(200, Entrants, "The day's entrant ids", 400, 404, 422))
 def get_entrants(day: DayPath) -> Entrants:
-    return logic.get_entrants(store(), calendar(), settings(), day, utc_now())
+    return logic.get_entrants(ports(), day, utc_now())
 
 
 @app.post("/admin/draws", summary="Draw a day now (organisers)",
@@ -57,11 +57,8 @@ def get_entrants(day: DayPath) -> Entrants:
                                400, 401, 403, 409, 413, 422))
 def create_draw(body: DrawRequest) -> Response[DrawRecord]:
     actor = organiser(app)
-    table_store = store()
-    record = logic.run_draw(
-        table_store, notifier(table_store), settings(), calendar(), body.day,
-        trigger="organiser", force=body.force, actor=actor, now=utc_now(),
-    )
+    record = logic.run_draw(ports(), body.day, trigger="organiser", force=body.force,
+                            actor=actor, now=utc_now())
     return Response(status_code=201, content_type="application/json", body=record)
 
 
@@ -70,11 +67,8 @@ def create_draw(body: DrawRequest) -> Response[DrawRecord]:
                                400, 401, 403, 404, 409, 413, 422))
 def redraw(day: DayPath, body: RedrawRequest) -> DrawRecord:
     actor = organiser(app)
-    table_store = store()
-    return logic.redraw(
-        table_store, notifier(table_store), calendar(), day,
-        position=body.position, reason=body.reason, actor=actor, now=utc_now(),
-    )
+    return logic.redraw(ports(), day, position=body.position, reason=body.reason, actor=actor,
+                        now=utc_now())
 
 
 @app.put("/admin/draws/<day>/prize", summary="Name a day's prize and sponsor (organisers)",
@@ -82,7 +76,7 @@ def redraw(day: DayPath, body: RedrawRequest) -> DrawRecord:
                               400, 401, 403, 404, 409, 413, 422))
 def put_prize(day: DayPath, body: PrizeRequest) -> Prize:
     actor = organiser(app)
-    return logic.set_prize(store(), calendar(), day, body, actor=actor, now=utc_now())
+    return logic.set_prize(ports(), day, body, actor=actor, now=utc_now())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -1,17 +1,21 @@
 """The prize draw's domain: list and show draws, draw a day exactly once, redraw a position.
 
-No boto3 here: storage and email come in through the `Store` and `Notifier` ports (`store.py`,
-`notify.py`). The organiser route and the hourly schedule both call `run_draw`. Emails are
+No boto3 and no adapter here: storage and email come in through the `Store` and `Notifier`
+ports (`store.py`, `notify.py`), bundled with the settings in `Ports` (built once per cold start
+by `ports.py`). The organiser route and the hourly schedule both call `run_draw`. Emails are
 effects (`shared.outbox`) the draw's own commit writes, so a made draw always owes them.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 from functions.prizedraw import algorithm
+from functions.prizedraw.errors import PrizeFrozen, StaleRecord, WinnerTaken
 from functions.prizedraw.models import (
     DrawList,
     DrawRecord,
@@ -19,52 +23,59 @@ from functions.prizedraw.models import (
     Entrants,
     Prize,
     PrizeRequest,
+    PublicWinner,
+    Redraw,
+    Winner,
 )
-from functions.prizedraw.store import PrizeFrozen, StaleRecord, WinnerTaken
 from shared import outbox
 from shared.calendar import EventCalendar
 from shared.editions import edition_of
+from shared.entries import Entry, RedrawMark, StoredDraw, StoredPrize, StoredRedraw, StoredWinner
 from shared.errors import Conflict, Invalid, NotFound
 from shared.observability import logger
 from shared.types import iso
 
-Item = dict[str, Any]
 Trigger = Literal["schedule", "organiser"]
+Outcome = Literal["drawn", "waiting", "already"]
 MAX_ATTEMPTS = 5  # re-reads after losing a race to a new entry or another day's winner
 # Re-reads after a prize rename or contention landed on the record: renames are human-paced,
 # and such a retry only re-reads the record, so a draw gets through between them.
 MAX_RECORD_RETRIES = 30
+# The redraw route's body has no idempotency key (API.md): the same organiser asking again for
+# the same position with the same reason this soon after it was redrawn is a retry (of an
+# answer lost or a 503), answered with the record as it stands, not a second redraw.
+REDRAW_RETRY_WINDOW = timedelta(minutes=5)
+BUSY = "The draw record is busy: try again in a moment."
+T = TypeVar("T")
 
 
 class Store(Protocol):
-    def ensure(self, day: str, now: datetime) -> Item: ...
-    def record(self, day: str) -> Item | None: ...
-    def records(self) -> list[Item]: ...
+    def ensure(self, day: str, now: datetime) -> StoredDraw: ...
+    def record(self, day: str) -> StoredDraw | None: ...
+    def records(self) -> list[StoredDraw]: ...
     def seed(self, day: str) -> bytes: ...
     def entrant_ids(self, day: str) -> list[str]: ...
-    def entry(self, day: str, entrant_id: str) -> Item | None: ...
+    def entry(self, day: str, entrant_id: str) -> Entry | None: ...
     def winners(self) -> dict[str, str]: ...
     def awaiting(self, day: str) -> int: ...
+    def backlog_age(self, now: datetime) -> int: ...
     def saved_entrants(self, day: str, entrants_hash: str) -> list[str]: ...
     def save_entrants(self, day: str, entrants_hash: str, entrant_ids: list[str]) -> int: ...
-    def commit_draw(self, day: str, *, seen_seq: int | None, prize_rev: int | None,
-                    fields: dict[str, Any], winners: list[tuple[str, int]], actor: str,
-                    now: datetime, at: str, effects: list[outbox.Effect]) -> None: ...
-    def commit_redraw(self, day: str, *, version: int, fields: dict[str, Any],
-                      released: str | None, chosen: str, position: int, actor: str,
-                      now: datetime, at: str, reason: str,
+    def commit_draw(self, read: StoredDraw, drawn: StoredDraw, *, actor: str, now: datetime,
+                    effects: list[outbox.Effect]) -> None: ...
+    def commit_redraw(self, read: StoredDraw, redrawn: StoredDraw, *, position: int,
+                      reason: str, actor: str, now: datetime,
                       effects: list[outbox.Effect]) -> None: ...
     def claim_waiting_notice(self, day: str, at: str, effects: list[outbox.Effect], *,
                              now: datetime) -> bool: ...
-    def set_prize(self, day: str, prize: dict[str, str], *, actor: str,
-                  now: datetime) -> None: ...
+    def set_prize(self, day: str, prize: StoredPrize, *, actor: str, now: datetime) -> None: ...
 
 
 class Notifier(Protocol):
     """The emails each change owes, as effects for its commit (nothing is sent here)."""
 
-    def drawn(self, record: Item) -> list[outbox.Effect]: ...
-    def redrawn(self, record: Item, position: int) -> list[outbox.Effect]: ...
+    def drawn(self, record: StoredDraw) -> list[outbox.Effect]: ...
+    def redrawn(self, record: StoredDraw, position: int) -> list[outbox.Effect]: ...
     def waiting(self, day: str, pending: int, deadline: datetime) -> list[outbox.Effect]: ...
 
 
@@ -75,52 +86,51 @@ class Settings:
     deadline_hours: int = 36
 
 
+@dataclass(frozen=True)
+class Ports:
+    """What both entry points hand the domain: the draw's storage, its emails, its settings."""
+
+    draws: Store
+    notifier: Notifier
+    settings: Settings
+    calendar: EventCalendar
+
+
 class AlreadyDrawn(Conflict):
     pass
 
 
 # -- shapes -------------------------------------------------------------------------------------
-def _drawn(item: Item) -> bool:
-    return item.get("status") == "drawn"
-
-
-def to_prize(item: Item) -> Prize | None:
-    prize = item.get("prize")
-    if not prize:
+def to_prize(prize: StoredPrize | None) -> Prize | None:
+    if prize is None:
         return None
-    return Prize(title=prize["title"], sponsor=prize.get("sponsor"),
-                 description=prize.get("description"))
+    return Prize(title=prize.title, sponsor=prize.sponsor, description=prize.description)
 
 
-def to_record(item: Item) -> DrawRecord:
-    drawn = _drawn(item)
-    return DrawRecord.model_validate({
-        "day": item["day"],
-        "status": item["status"],
-        "commitment": item["commitment"],
-        "seed": item.get("seed") if drawn else None,  # never before the draw
-        "entrants_hash": item.get("entrants_hash") if drawn else None,
-        "entrant_count": item.get("entrant_count") if drawn else None,
-        "winners": item.get("winners", []) if drawn else [],
-        "redraws": item.get("redraws", []) if drawn else [],
-        "drawn_at": item.get("drawn_at") if drawn else None,
-        "trigger": item.get("trigger") if drawn else None,
-        "pending_at_draw": item.get("pending_at_draw") if drawn else None,
-        "prize": to_prize(item),
-    })
+def to_record(draw: StoredDraw) -> DrawRecord:
+    """The public audit record: nothing of the drawn state before the draw (no seed)."""
+    if not draw.drawn:
+        return DrawRecord(day=draw.day, status="open", commitment=draw.commitment, seed=None,
+                          entrants_hash=None, entrant_count=None, winners=[], redraws=[],
+                          drawn_at=None, trigger=None, prize=to_prize(draw.prize))
+    return DrawRecord(
+        day=draw.day, status="drawn", commitment=draw.commitment, seed=draw.seed,
+        entrants_hash=draw.entrants_hash, entrant_count=draw.entrant_count,
+        winners=[Winner.model_validate(w.model_dump()) for w in draw.winners],
+        redraws=[Redraw.model_validate(r.model_dump()) for r in draw.redraws],
+        drawn_at=draw.drawn_at, trigger=draw.trigger, pending_at_draw=draw.pending_at_draw,
+        prize=to_prize(draw.prize),
+    )
 
 
-def to_summary(item: Item) -> DrawSummary:
-    winners = item.get("winners", []) if _drawn(item) else []
-    return DrawSummary.model_validate({
-        "day": item["day"],
-        "status": item["status"],
-        "commitment": item["commitment"],
-        "winners": [
-            {k: w[k] for k in ("position", "display_name", "school", "photo_id")} for w in winners
-        ],
-        "prize": to_prize(item),
-    })
+def to_summary(draw: StoredDraw) -> DrawSummary:
+    winners = draw.winners if draw.drawn else ()
+    return DrawSummary(
+        day=draw.day, status=draw.status, commitment=draw.commitment,
+        winners=[PublicWinner.model_validate(w.model_dump(exclude={"entrant_id"}))
+                 for w in winners],
+        prize=to_prize(draw.prize),
+    )
 
 
 def _event_day(calendar: EventCalendar, day: str) -> bool:
@@ -132,38 +142,47 @@ def _public_day(calendar: EventCalendar, day: str) -> None:
         raise NotFound("There is no draw on that day: it is not a day of the event.")
 
 
+def _retrying(attempt: Callable[[], T | None], *, tries: int = MAX_ATTEMPTS) -> T:
+    """`attempt` until it returns something (None: it lost a race and reads again)."""
+    for _ in range(tries):
+        result = attempt()
+        if result is not None:
+            return result
+    raise Conflict(BUSY)
+
+
 # -- public reads --------------------------------------------------------------------------------
-def list_draws(store: Store, calendar: EventCalendar, now: datetime,
-               edition: str | None = None) -> DrawList:
+def list_draws(ports: Ports, now: datetime, edition: str | None = None) -> DrawList:
     """Every event day, each with its commitment (created here if new: public before entries).
 
     Another `edition` than the configured one is an archive: the draws recorded then, as they
     are (their public record has no TTL), never created now.
     """
+    store, calendar = ports.draws, ports.calendar
     if edition is not None and edition != edition_of(calendar.start):
         return DrawList(items=[to_summary(r) for r in sorted(store.records(), key=_day)
-                               if edition_of(r["day"]) == edition])
-    found = {r["day"]: r for r in store.records()}
+                               if edition_of(r.day) == edition])
+    found = {r.day: r for r in store.records()}
     items = []
     for d in calendar.days():
         day = d.isoformat()
-        item = found.get(day) or store.ensure(day, now)
-        items.append(to_summary(item))
+        items.append(to_summary(found.get(day) or store.ensure(day, now)))
     return DrawList(items=items)
 
 
-def get_draw(store: Store, calendar: EventCalendar, day: str, now: datetime) -> DrawRecord:
+def get_draw(ports: Ports, day: str, now: datetime) -> DrawRecord:
+    calendar = ports.calendar
     if not _event_day(calendar, day) and edition_of(day) != edition_of(calendar.start):
-        archived = store.record(day)  # an earlier edition's draw: its public record, if any
+        archived = ports.draws.record(day)  # an earlier edition's draw: its public record
         if archived is None:
             raise NotFound("There is no draw on that day: it is not a day of the event.")
         return to_record(archived)
     _public_day(calendar, day)
-    return to_record(store.ensure(day, now))
+    return to_record(ports.draws.ensure(day, now))
 
 
-def _day(record: Item) -> str:
-    return str(record["day"])
+def _day(record: StoredDraw) -> str:
+    return record.day
 
 
 def _eligible(
@@ -180,50 +199,45 @@ def _eligible(
     return sorted(ids - excluded), sorted(excluded)
 
 
-def get_entrants(
-    store: Store, calendar: EventCalendar, settings: Settings, day: str, now: datetime
-) -> Entrants:
+def get_entrants(ports: Ports, day: str, now: datetime) -> Entrants:
     """A drawn day: exactly the list its `entrants_hash` was computed over. An open day: the
     eligible entrants as they stand now."""
-    _public_day(calendar, day)
-    item = store.ensure(day, now)
-    if _drawn(item):
-        return Entrants(entrants=store.saved_entrants(day, item["entrants_hash"]))
-    eligible, _ = _eligible(store, settings, day, store.entrant_ids(day))
+    _public_day(ports.calendar, day)
+    store = ports.draws
+    record = store.ensure(day, now)
+    if record.drawn and record.entrants_hash:
+        return Entrants(entrants=store.saved_entrants(day, record.entrants_hash))
+    eligible, _ = _eligible(store, ports.settings, day, store.entrant_ids(day))
     return Entrants(entrants=eligible)
 
 
 # -- prizes ---------------------------------------------------------------------------------------
-def set_prize(
-    store: Store, calendar: EventCalendar, day: str, prize: PrizeRequest, *, actor: str,
-    now: datetime,
-) -> Prize:
+def set_prize(ports: Ports, day: str, prize: PrizeRequest, *, actor: str,
+              now: datetime) -> Prize:
     """Name (or rename) the day's prize; AlreadyDrawn once the draw has frozen it."""
-    _public_day(calendar, day)
-    store.ensure(day, now)  # the record the prize lives on, and the draw conditions on
-    stored = prize.model_dump(exclude_none=True)
-    for _attempt in range(MAX_ATTEMPTS):
+    _public_day(ports.calendar, day)
+    ports.draws.ensure(day, now)  # the record the prize lives on, and the draw conditions on
+    stored = StoredPrize(title=prize.title, sponsor=prize.sponsor, description=prize.description)
+
+    def attempt() -> Prize | None:
         try:
-            store.set_prize(day, stored, actor=actor, now=now)
+            ports.draws.set_prize(day, stored, actor=actor, now=now)
         except PrizeFrozen:
             raise AlreadyDrawn(
                 f"The draw for {day} has been made: its prize is final.") from None
         except StaleRecord:  # a draw or another edit was writing the record: try again
-            continue
+            return None
         logger.info("prize named", day=day)
-        return Prize(title=prize.title, sponsor=prize.sponsor, description=prize.description)
-    raise Conflict("The draw record is busy: try again in a moment.")
+        return to_prize(stored)
+
+    return _retrying(attempt)
 
 
 # -- drawing --------------------------------------------------------------------------------------
-def _winner(row: Item, position: int) -> Item:
-    return {
-        "position": position,
-        "entrant_id": row["entrant_id"],
-        "display_name": row["display_name"],
-        "school": row["school"],
-        "photo_id": row["photo_id"],
-    }
+def _winner(entry: Entry, position: int) -> StoredWinner:
+    return StoredWinner(position=position, entrant_id=entry.entrant_id,
+                        display_name=entry.display_name, school=entry.school,
+                        photo_id=entry.photo_id)
 
 
 @dataclass(frozen=True)
@@ -232,100 +246,128 @@ class _Plan:
 
     seen_seq: int | None
     state: algorithm.DrawState
-    winners: list[Item]
+    winners: tuple[StoredWinner, ...]
     excluded: list[str]
 
 
-def _plan(store: Store, settings: Settings, day: str, seed: bytes,
-          seen_seq: int | None) -> _Plan | None:
+def _plan(ports: Ports, day: str, seed: bytes, seen_seq: int | None) -> _Plan | None:
     """Draw over the current entries; None when a winner's entry is gone (erased meanwhile)."""
-    eligible, excluded = _eligible(store, settings, day, store.entrant_ids(day))
-    state = algorithm.draw(seed, eligible, settings.winners_per_day)
-    rows = [store.entry(day, e) for e in state.winners]  # details of the winners only
-    if any(r is None for r in rows):
+    store = ports.draws
+    eligible, excluded = _eligible(store, ports.settings, day, store.entrant_ids(day))
+    state = algorithm.draw(seed, eligible, ports.settings.winners_per_day)
+    found = [store.entry(day, e) for e in state.winners]  # details of the winners only
+    rows = [r for r in found if r is not None]
+    if len(rows) != len(found):
         return None
     store.save_entrants(day, state.hash_hex, state.entrants)
-    winners = [_winner(r, n) for n, r in enumerate(rows, start=1) if r is not None]
+    winners = tuple(_winner(r, n) for n, r in enumerate(rows, start=1))
     return _Plan(seen_seq=seen_seq, state=state, winners=winners, excluded=excluded)
 
 
-def run_draw(
-    store: Store,
-    notifier: Notifier,
-    settings: Settings,
-    calendar: EventCalendar,
-    day: str,
-    *,
-    trigger: Trigger,
-    force: bool,
-    actor: str,
-    now: datetime,
-) -> DrawRecord:
-    """Draw `day` once. AlreadyDrawn (409) for every trigger but the one that commits."""
-    if not _event_day(calendar, day):
+@dataclass
+class _Attempts:
+    """What a draw may spend re-reading: races (a new entry, a winner taken or erased) and
+    record retries (a prize rename or contention)."""
+
+    races: int = 0
+    retries: int = 0
+
+    @property
+    def started(self) -> bool:
+        return bool(self.races or self.retries)
+
+    @property
+    def spent(self) -> bool:
+        return self.races >= MAX_ATTEMPTS or self.retries >= MAX_RECORD_RETRIES
+
+
+def _undrawn(store: Store, day: str) -> StoredDraw:
+    record = store.record(day)
+    assert record is not None, "a day read before has its record"
+    if record.drawn:
+        raise AlreadyDrawn(f"The draw for {day} has already been made.")
+    return record
+
+
+def _checked_draw(ports: Ports, day: str, *, force: bool,
+                  now: datetime) -> tuple[StoredDraw, int]:
+    """The record of a day that may be drawn now, and the number of its photos still pending."""
+    if not _event_day(ports.calendar, day):
         raise Invalid("That day is not a day of the event.",
                       errors=[{"loc": ["body", "day"], "msg": "not a day of the event"}])
-    item = store.ensure(day, now)
-    if _drawn(item):
+    record = ports.draws.ensure(day, now)
+    if record.drawn:
         raise AlreadyDrawn(f"The draw for {day} has already been made.")
-    pending = store.awaiting(day)
+    pending = ports.draws.awaiting(day)
     if pending and not force:
         raise Conflict(
             f"{pending} photo(s) of {day} still await moderation: decide them first, "
             "or draw with force."
         )
-    seed = store.seed(day)
-    at = iso(now)
-    plan: _Plan | None = None
-    races = retries = 0
-    while races < MAX_ATTEMPTS and retries < MAX_RECORD_RETRIES:
-        if races or retries:
-            fresh = store.record(day)
-            assert fresh is not None
-            item = fresh
-            if _drawn(item):
-                raise AlreadyDrawn(f"The draw for {day} has already been made.")
-        if plan is None or plan.seen_seq != item.get("entry_seq"):
-            if plan is not None:  # lost to a new entry: draw again over the new list
-                logger.info("draw lost a race, re-reading", day=day, attempt=races)
-                races, plan = races + 1, None
-                continue
-            plan = _plan(store, settings, day, seed, item.get("entry_seq"))
-            if plan is None:  # an entry was erased since the ids were read: read again
-                races += 1
-                continue
-        fields: dict[str, Any] = {
-            "status": "drawn",
-            "seed": seed.hex(),
-            "entrants_hash": plan.state.hash_hex,
-            "entrant_count": len(plan.state.entrants),
-            "winners": plan.winners,
-            "picked": list(plan.state.picked),
-            "disqualified": [],
-            "redraws": [],
-            "next_k": plan.state.next_k,
-            "version": 1,
-            "excluded": plan.excluded,
-            "drawn_at": at,
-            "trigger": trigger,
-            "drawn_by": actor,
-            "pending_at_draw": pending,
-        }
-        # The commit is conditioned on the prize_rev read with `item`: the emails it owes name
-        # the prize it freezes.
-        drawn = {**item, **fields}
+    return record, pending
+
+
+def _current_plan(ports: Ports, record: StoredDraw, seed: bytes, plan: _Plan | None,
+                  attempts: _Attempts) -> _Plan | None:
+    """`plan` if it still covers every entry; else a new one (None: read again)."""
+    if plan is not None and plan.seen_seq == record.entry_seq:
+        return plan
+    if plan is not None:  # lost to a new entry: draw again over the new list
+        logger.info("draw lost a race, re-reading", day=record.day, attempt=attempts.races)
+        attempts.races += 1
+        return None
+    fresh = _plan(ports, record.day, seed, record.entry_seq)
+    if fresh is None:  # an entry was erased since the ids were read: read again
+        attempts.races += 1
+    return fresh
+
+
+def _drawn(record: StoredDraw, plan: _Plan, seed: bytes, *, trigger: Trigger, actor: str,
+           pending: int, at: str) -> StoredDraw:
+    return record.model_copy(update={
+        "status": "drawn",
+        "seed": seed.hex(),
+        "entrants_hash": plan.state.hash_hex,
+        "entrant_count": len(plan.state.entrants),
+        "winners": plan.winners,
+        "picked": tuple(plan.state.picked),
+        "disqualified": (),
+        "redraws": (),
+        "next_k": plan.state.next_k,
+        "version": 1,
+        "excluded": tuple(plan.excluded),
+        "drawn_at": at,
+        "trigger": trigger,
+        "drawn_by": actor,
+        "pending_at_draw": pending,
+    })
+
+
+def run_draw(ports: Ports, day: str, *, trigger: Trigger, force: bool, actor: str,
+             now: datetime) -> DrawRecord:
+    """Draw `day` once. AlreadyDrawn (409) for every trigger but the one that commits."""
+    record, pending = _checked_draw(ports, day, force=force, now=now)
+    seed = ports.draws.seed(day)
+    attempts, plan = _Attempts(), None
+    while not attempts.spent:
+        # The commit is conditioned on the `entry_seq` and `prize_rev` read with `record`: the
+        # emails it owes name the prize it freezes.
+        if attempts.started:
+            record = _undrawn(ports.draws, day)
+        plan = _current_plan(ports, record, seed, plan, attempts)
+        if plan is None:
+            continue
+        drawn = _drawn(record, plan, seed, trigger=trigger, actor=actor, pending=pending,
+                       at=iso(now))
         try:
-            store.commit_draw(
-                day, seen_seq=plan.seen_seq, prize_rev=item.get("prize_rev"), fields=fields,
-                winners=[(w["entrant_id"], w["position"]) for w in plan.winners],
-                actor=actor, now=now, at=at, effects=notifier.drawn(drawn),
-            )
+            ports.draws.commit_draw(record, drawn, actor=actor, now=now,
+                                    effects=ports.notifier.drawn(drawn))
         except WinnerTaken:  # someone picked won another day meanwhile: draw again
-            logger.info("draw lost a race, re-reading", day=day, attempt=races)
-            races, plan = races + 1, None
+            logger.info("draw lost a race, re-reading", day=day, attempt=attempts.races)
+            attempts.races, plan = attempts.races + 1, None
             continue
         except StaleRecord:  # a new entry (counted above), a prize rename or contention
-            retries += 1
+            attempts.retries += 1
             continue
         logger.info("day drawn", day=day, trigger=trigger, entrants=len(plan.state.entrants),
                     winners=len(plan.winners), pending=pending)
@@ -333,111 +375,135 @@ def run_draw(
     raise Conflict("The draw is busy (entries are still arriving): try again in a moment.")
 
 
-def redraw(
-    store: Store,
-    notifier: Notifier,
-    calendar: EventCalendar,
-    day: str,
-    *,
-    position: int,
-    reason: str,
-    actor: str,
-    now: datetime,
-) -> DrawRecord:
-    """Replace the holder of `position` with the next unused k; the record keeps why."""
-    _public_day(calendar, day)
-    at = iso(now)
-    for _attempt in range(MAX_ATTEMPTS):
-        item = store.record(day)
-        if item is None or not _drawn(item):
-            raise Conflict(f"The draw for {day} has not been made yet.")
-        winners: list[Item] = [dict(w) for w in item["winners"]]
-        if position > len(winners):
-            raise Invalid(f"The draw for {day} has no position {position}.",
-                          errors=[{"loc": ["body", "position"], "msg": "no such position"}])
-        state = algorithm.DrawState(
-            entrants=store.saved_entrants(day, item["entrants_hash"]),
-            hash_hex=item["entrants_hash"],
-            seed=bytes.fromhex(item["seed"]),
-            winners=[w["entrant_id"] for w in winners],
-            picked=list(item.get("picked", [])),
-            disqualified=list(item.get("disqualified", [])),
-            next_k=int(item["next_k"]),
-        )
-        released = state.winners[position - 1]
-        holders = store.winners()
-        added: list[Item] = []
-        why = reason
-        while True:
-            try:
-                replaced, chosen = state.redraw(position)
-            except ValueError:
-                raise Conflict(f"No entrant of {day} is left to draw.") from None
-            added.append({"position": position, "replaced_entrant_id": replaced,
-                          "reason": why, "at": at})
-            row = store.entry(day, chosen)
-            # Published like any redraw, so the record still replays: a person holds one prize,
-            # and an erased entry cannot be contacted.
-            if chosen in holders and holders[chosen] != day:
-                why = "already holds a prize from another day"
-            elif row is None:
-                why = "entry withdrawn"
-            else:
-                break
-        winners[position - 1] = _winner(row, position)
-        fields: dict[str, Any] = {
-            "winners": winners,
-            "picked": state.picked,
-            "disqualified": state.disqualified,
-            "redraws": list(item.get("redraws", [])) + added,
-            "next_k": state.next_k,
-        }
-        updated = {**item, **fields, "version": int(item["version"]) + 1}
+# -- redraws --------------------------------------------------------------------------------------
+def _redraw_request(actor: str, position: int, reason: str) -> str:
+    """Who asked to redraw which position, and why: what a retry of the request repeats."""
+    return hashlib.sha256(f"{actor}\n{position}\n{reason}".encode()).hexdigest()[:32]
+
+
+def _redrawable(store: Store, day: str, position: int) -> StoredDraw:
+    record = store.record(day)
+    if record is None or not record.drawn:
+        raise Conflict(f"The draw for {day} has not been made yet.")
+    if position > len(record.winners):
+        raise Invalid(f"The draw for {day} has no position {position}.",
+                      errors=[{"loc": ["body", "position"], "msg": "no such position"}])
+    return record
+
+
+def _answered_already(record: StoredDraw, request: str, now: datetime) -> bool:
+    """The same request was the record's last redraw, a moment ago: it is being retried."""
+    mark = record.last_redraw
+    return (mark is not None and mark.request == request
+            and now - datetime.fromisoformat(mark.at) < REDRAW_RETRY_WINDOW)
+
+
+def _next_holder(store: Store, state: algorithm.DrawState, day: str, position: int,
+                 reason: str, at: str) -> tuple[list[StoredRedraw], Entry]:
+    """Redraw `position` until its pick can hold it; every pick is published (so the record
+    still replays): a person holds one prize, and an erased entry cannot be contacted."""
+    holders = store.winners()
+    added: list[StoredRedraw] = []
+    why = reason
+    while True:
         try:
-            store.commit_redraw(
-                day, version=int(item["version"]), fields=fields, released=released,
-                chosen=chosen, position=position, actor=actor, now=now, at=at, reason=reason,
-                effects=notifier.redrawn(updated, position),
-            )
+            replaced, chosen = state.redraw(position)
+        except ValueError:
+            raise Conflict(f"No entrant of {day} is left to draw.") from None
+        added.append(StoredRedraw(position=position, replaced_entrant_id=replaced, reason=why,
+                                  at=at))
+        entry = store.entry(day, chosen)
+        if chosen in holders and holders[chosen] != day:
+            why = "already holds a prize from another day"
+        elif entry is None:
+            why = "entry withdrawn"
+        else:
+            return added, entry
+
+
+def _redrawn(store: Store, record: StoredDraw, position: int, reason: str, *, request: str,
+             at: str) -> StoredDraw:
+    """The record with `position` held by the next unused k's pick."""
+    # A drawn record has all of these (`_drawn`); the asserts tell the type checker.
+    assert record.seed is not None
+    assert record.entrants_hash is not None
+    assert record.next_k is not None
+    assert record.version is not None
+    state = algorithm.DrawState(
+        entrants=store.saved_entrants(record.day, record.entrants_hash),
+        hash_hex=record.entrants_hash,
+        seed=bytes.fromhex(record.seed),
+        winners=[w.entrant_id for w in record.winners],
+        picked=list(record.picked),
+        disqualified=list(record.disqualified),
+        next_k=record.next_k,
+    )
+    added, entry = _next_holder(store, state, record.day, position, reason, at)
+    winners = list(record.winners)
+    winners[position - 1] = _winner(entry, position)
+    return record.model_copy(update={
+        "winners": tuple(winners),
+        "picked": tuple(state.picked),
+        "disqualified": tuple(state.disqualified),
+        "redraws": (*record.redraws, *added),
+        "next_k": state.next_k,
+        "version": record.version + 1,
+        "last_redraw": RedrawMark(request=request, at=at),
+    })
+
+
+def redraw(ports: Ports, day: str, *, position: int, reason: str, actor: str,
+           now: datetime) -> DrawRecord:
+    """Replace the holder of `position` with the next unused k; the record keeps why. The same
+    request retried within `REDRAW_RETRY_WINDOW` answers the record it made."""
+    _public_day(ports.calendar, day)
+    request = _redraw_request(actor, position, reason)
+
+    def attempt() -> DrawRecord | None:
+        record = _redrawable(ports.draws, day, position)
+        if _answered_already(record, request, now):
+            logger.info("redraw retried: already made", day=day, position=position)
+            return to_record(record)
+        redrawn = _redrawn(ports.draws, record, position, reason, request=request, at=iso(now))
+        try:
+            ports.draws.commit_redraw(record, redrawn, position=position, reason=reason,
+                                      actor=actor, now=now,
+                                      effects=ports.notifier.redrawn(redrawn, position))
         except (StaleRecord, WinnerTaken):
-            continue
+            return None
         logger.info("position redrawn", day=day, position=position)
-        return to_record(updated)
-    raise Conflict("The draw record is busy: try again in a moment.")
+        return to_record(redrawn)
+
+    return _retrying(attempt)
 
 
 # -- the hourly schedule --------------------------------------------------------------------------
-def scheduled(
-    store: Store,
-    notifier: Notifier,
-    settings: Settings,
-    calendar: EventCalendar,
-    now: datetime,
-) -> dict[str, list[str]]:
+def _scheduled_day(ports: Ports, d: date, now: datetime) -> Outcome:
+    """Draw an ended, undrawn day, unless its photos still wait and its deadline has not
+    passed (organisers are told once)."""
+    day = d.isoformat()
+    pending = ports.draws.awaiting(day)
+    deadline = ports.calendar.day_ends_at(d) + timedelta(hours=ports.settings.deadline_hours)
+    if pending and now < deadline:
+        ports.draws.claim_waiting_notice(
+            day, iso(now), ports.notifier.waiting(day, pending, deadline), now=now)
+        return "waiting"
+    try:
+        run_draw(ports, day, trigger="schedule", force=True, actor="schedule", now=now)
+    except AlreadyDrawn:  # a duplicate delivery or an organiser got there first
+        return "already"
+    except Conflict:  # busy: the next hour tries again
+        return "waiting"
+    return "drawn"
+
+
+def scheduled(ports: Ports, now: datetime) -> dict[str, list[str]]:
     """Draw every ended, undrawn event day whose moderation queue is empty or whose deadline has
-    passed; the others wait for a later hour (organisers are told once)."""
-    found = {r["day"]: r for r in store.records()}
+    passed; the others wait for a later hour."""
+    found = {r.day: r for r in ports.draws.records()}
     result: dict[str, list[str]] = {"drawn": [], "waiting": [], "already": []}
-    for d in calendar.ended_days(now):
-        day = d.isoformat()
-        known = found.get(day)
-        if known and _drawn(known):
-            result["already"].append(day)
-            continue
-        pending = store.awaiting(day)
-        deadline = calendar.day_ends_at(d) + timedelta(hours=settings.deadline_hours)
-        if pending and now < deadline:
-            result["waiting"].append(day)
-            store.claim_waiting_notice(day, iso(now), notifier.waiting(day, pending, deadline),
-                                       now=now)
-            continue
-        try:
-            run_draw(store, notifier, settings, calendar, day, trigger="schedule", force=True,
-                     actor="schedule", now=now)
-        except AlreadyDrawn:  # a duplicate delivery or an organiser got there first
-            result["already"].append(day)
-        except Conflict:  # busy: the next hour tries again
-            result["waiting"].append(day)
-        else:
-            result["drawn"].append(day)
+    for d in ports.calendar.ended_days(now):
+        known = found.get(d.isoformat())
+        outcome = "already" if known and known.drawn else _scheduled_day(ports, d, now)
+        result[outcome].append(d.isoformat())
     return result

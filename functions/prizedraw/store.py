@@ -14,28 +14,23 @@ carries always name the prize that commit froze.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from functions.prizedraw.errors import PrizeFrozen, StaleRecord, WinnerTaken
 from shared import entries as entries_mod
 from shared import outbox
 from shared.audit import audit_item
 from shared.dynamo import Item, Table, TransactionConflict, assignments
+from shared.entries import Entry, StoredDraw, StoredPrize
 
 WINNERS = "WINNERS"
-
-
-class StaleRecord(Exception):
-    """The draw record changed since it was read (drawn, new entry, or a concurrent redraw)."""
-
-
-class WinnerTaken(Exception):
-    """A picked person won on another day meanwhile."""
-
-
-class PrizeFrozen(Exception):
-    """The day is drawn: its prize is what the draw recorded."""
+# What a draw's commit writes on the record, and what a redraw's changes (besides `version`).
+DRAWN_FIELDS = ("status", "seed", "entrants_hash", "entrant_count", "winners", "picked",
+                "disqualified", "redraws", "next_k", "version", "excluded", "drawn_at",
+                "trigger", "drawn_by", "pending_at_draw")
+REDRAWN_FIELDS = ("winners", "picked", "disqualified", "redraws", "next_k", "last_redraw")
 
 
 def _raise_for(exc: TransactionConflict) -> None:
@@ -59,19 +54,42 @@ def winner_item(entrant_id: str, day: str, position: int, now: str) -> Item:
     }
 
 
+def _new_winner(entrant_id: str, day: str, position: int, at: str) -> dict[str, Any]:
+    """The prize item of a new holder, as one operation: nobody holds two prizes."""
+    return {"Put": {"Item": winner_item(entrant_id, day, position, at),
+                    "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def _record_update(day: str, fields: dict[str, Any], *, condition: str, names: dict[str, str],
+                   values: dict[str, Any], also: Sequence[str] = ()) -> dict[str, Any]:
+    """The draw record's conditional update, as one operation: SET `fields` (and `also`)."""
+    update = assignments(fields)
+    update.sets.extend(also)
+    return {"Update": {
+        "Key": entries_mod.draw_key(day),
+        "UpdateExpression": update.expression,
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": {**update.names, **names},
+        "ExpressionAttributeValues": {**update.values, **values},
+    }}
+
+
 class TableStore:
+    """The draw's repository: the day's record, its entries and the prize items, as typed
+    records (`shared.entries`); items exist only in here and there."""
+
     def __init__(self, table: Table) -> None:
         self.table = table
 
     # -- reads --------------------------------------------------------------------------------
-    def ensure(self, day: str, now: datetime) -> Item:
+    def ensure(self, day: str, now: datetime) -> StoredDraw:
         return entries_mod.ensure_commitment(self.table, day, now=now)
 
-    def record(self, day: str) -> Item | None:
-        return self.table.get(entries_mod.day_pk(day), "DRAW", consistent=True)
+    def record(self, day: str) -> StoredDraw | None:
+        return entries_mod.get_draw(self.table, day)
 
-    def records(self) -> list[Item]:
-        return self.table.query_all("gsi1pk = :p", {":p": "DRAWS"}, index="gsi1")
+    def records(self) -> list[StoredDraw]:
+        return entries_mod.all_draws(self.table)
 
     def seed(self, day: str) -> bytes:
         item = self.table.get(*entries_mod.seed_key(day), consistent=True)
@@ -81,7 +99,7 @@ class TableStore:
     def entrant_ids(self, day: str) -> list[str]:
         return entries_mod.entrant_ids(self.table, day)
 
-    def entry(self, day: str, entrant_id: str) -> Item | None:
+    def entry(self, day: str, entrant_id: str) -> Entry | None:
         return entries_mod.entry(self.table, day, entrant_id)
 
     def winners(self) -> dict[str, str]:
@@ -93,6 +111,12 @@ class TableStore:
         from shared.photos import awaiting_moderation
 
         return awaiting_moderation(self.table, day)
+
+    def backlog_age(self, now: datetime) -> int:
+        """Seconds the oldest photo has waited for an organiser (0 when none waits)."""
+        from shared.photos import oldest_waiting
+
+        return oldest_waiting(self.table, now)
 
     def saved_entrants(self, day: str, entrants_hash: str) -> list[str]:
         return entries_mod.saved_entrants(self.table, day, entrants_hash)
@@ -107,115 +131,80 @@ class TableStore:
     def save_entrants(self, day: str, entrants_hash: str, entrant_ids: list[str]) -> int:
         return entries_mod.save_entrants(self.table, day, entrants_hash, entrant_ids)
 
-    def commit_draw(
-        self,
-        day: str,
-        *,
-        seen_seq: int | None,
-        prize_rev: int | None,
-        fields: Mapping[str, Any],
-        winners: list[tuple[str, int]],
-        actor: str,
-        now: datetime,
-        at: str,
-        effects: Sequence[outbox.Effect],
-    ) -> None:
-        """open → drawn, if still open at `seen_seq` and `prize_rev`, with the winner items and
-        the owed `effects`, all or nothing (a lost answer is settled by `outbox.commit`)."""
-        update = assignments(fields)
-        names = {**update.names, "#status": "status", "#seq": "entry_seq", "#rev": "prize_rev"}
-        values: dict[str, Any] = {**update.values, ":open": "open"}
+    def _commit(self, day: str, operations: list[dict[str, Any]], *, actor: str, action: str,
+                detail: str, now: datetime, effects: Sequence[outbox.Effect]) -> None:
+        """`operations`, the audit line and the owed `effects` in one transaction (a lost
+        answer is settled by `outbox.commit`)."""
+        audit = {"Put": {"Item": audit_item(f"DRAW#{day}", at=now, actor=actor, action=action,
+                                            detail=detail)}}
+        try:
+            outbox.transact(self.table, [*operations, audit], effects, now=now)
+        except TransactionConflict as exc:
+            _raise_for(exc)
+
+    def commit_draw(self, read: StoredDraw, drawn: StoredDraw, *, actor: str, now: datetime,
+                    effects: Sequence[outbox.Effect]) -> None:
+        """open → drawn, if still open at the `entry_seq` and `prize_rev` of `read`, with the
+        winner items and the owed `effects`, all or nothing."""
+        names = {"#status": "status", "#seq": "entry_seq", "#rev": "prize_rev"}
+        values: dict[str, Any] = {":open": "open"}
         conditions = ["#status = :open"]
-        for name, seen in (("#seq", seen_seq), ("#rev", prize_rev)):
+        for name, seen in (("#seq", read.entry_seq), ("#rev", read.prize_rev)):
             if seen is None:
                 conditions.append(f"attribute_not_exists({name})")
             else:
                 conditions.append(f"{name} = :{name[1:]}")
                 values[f":{name[1:]}"] = seen
-        operations: list[dict[str, Any]] = [{"Update": {
-            "Key": {"pk": entries_mod.day_pk(day), "sk": "DRAW"},
-            "UpdateExpression": update.expression,
-            "ConditionExpression": " AND ".join(conditions),
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }}]
-        for entrant_id, position in winners:
-            operations.append({"Put": {
-                "Item": winner_item(entrant_id, day, position, at),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }})
-        operations.append({"Put": {"Item": audit_item(
-            f"DRAW#{day}", at=now, actor=actor, action="drawn",
-            detail=f"{len(winners)} winner(s)",
-        )}})
-        try:
-            outbox.transact(self.table, operations, effects, now=now)
-        except TransactionConflict as exc:
-            _raise_for(exc)
+        at = str(drawn.drawn_at)
+        operations = [
+            _record_update(drawn.day, entries_mod.stored(drawn, DRAWN_FIELDS),
+                           condition=" AND ".join(conditions), names=names, values=values),
+            *(_new_winner(w.entrant_id, drawn.day, w.position, at) for w in drawn.winners),
+        ]
+        self._commit(drawn.day, operations, actor=actor, action="drawn",
+                     detail=f"{len(drawn.winners)} winner(s)", now=now, effects=effects)
 
-    def commit_redraw(
-        self,
-        day: str,
-        *,
-        version: int,
-        fields: Mapping[str, Any],
-        released: str | None,
-        chosen: str,
-        position: int,
-        actor: str,
-        now: datetime,
-        at: str,
-        reason: str,
-        effects: Sequence[outbox.Effect],
-    ) -> None:
-        """Replace a position on the record at `version` (optimistic lock), with the prize items
-        and the owed `effects`."""
-        update = assignments(fields)
-        update.sets.append("#version = #version + :one")
-        names = {**update.names, "#status": "status", "#version": "version"}
-        values: dict[str, Any] = {**update.values, ":drawn": "drawn", ":v": version, ":one": 1}
-        operations: list[dict[str, Any]] = [{"Update": {
-            "Key": {"pk": entries_mod.day_pk(day), "sk": "DRAW"},
-            "UpdateExpression": update.expression,
-            "ConditionExpression": "#status = :drawn AND #version = :v",
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }}]
-        if released is not None:  # the replaced holder no longer holds a prize
-            operations.append({"Delete": {
+    def commit_redraw(self, read: StoredDraw, redrawn: StoredDraw, *, position: int,
+                      reason: str, actor: str, now: datetime,
+                      effects: Sequence[outbox.Effect]) -> None:
+        """Replace a position on the record at `read.version` (optimistic lock), with the prize
+        items and the owed `effects`."""
+        day = redrawn.day
+        released = read.winners[position - 1].entrant_id
+        chosen = redrawn.winners[position - 1].entrant_id
+        operations = [
+            _record_update(day, entries_mod.stored(redrawn, REDRAWN_FIELDS),
+                           condition="#status = :drawn AND #version = :v",
+                           names={"#status": "status", "#version": "version"},
+                           values={":drawn": "drawn", ":v": read.version, ":one": 1},
+                           also=["#version = #version + :one"]),
+            # the replaced holder no longer holds a prize
+            {"Delete": {
                 "Key": {"pk": f"WINNER#{released}", "sk": "WIN"},
                 "ConditionExpression": "attribute_not_exists(pk) OR #d = :day",
                 "ExpressionAttributeNames": {"#d": "day"},
                 "ExpressionAttributeValues": {":day": day},
-            }})
-        operations.append({"Put": {
-            "Item": winner_item(chosen, day, position, at),
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }})
-        operations.append({"Put": {"Item": audit_item(
-            f"DRAW#{day}", at=now, actor=actor, action="redraw",
-            detail=f"position {position}: {reason}",
-        )}})
-        try:
-            outbox.transact(self.table, operations, effects, now=now)
-        except TransactionConflict as exc:
-            _raise_for(exc)
+            }},
+            _new_winner(chosen, day, position, redrawn.redraws[-1].at),
+        ]
+        self._commit(day, operations, actor=actor, action="redraw",
+                     detail=f"position {position}: {reason}", now=now, effects=effects)
 
-    def set_prize(self, day: str, prize: Mapping[str, str], *, actor: str, now: datetime) -> None:
+    def set_prize(self, day: str, prize: StoredPrize, *, actor: str, now: datetime) -> None:
         """Name the day's prize on its record while the record is open, with the audit line.
         PrizeFrozen once drawn: the draw's commit and this write are serialised on that one
         item, so the prize on a drawn record is the last one written before the draw. `prize_rev`
         moves with it: a draw that read the record before this write fails its condition."""
         operations: list[dict[str, Any]] = [{"Update": {
-            "Key": {"pk": entries_mod.day_pk(day), "sk": "DRAW"},
+            "Key": entries_mod.draw_key(day),
             "UpdateExpression": "SET #prize = :prize ADD #rev :one",
             "ConditionExpression": "#status = :open",
             "ExpressionAttributeNames": {"#prize": "prize", "#status": "status",
                                          "#rev": "prize_rev"},
-            "ExpressionAttributeValues": {":prize": dict(prize), ":open": "open", ":one": 1},
+            "ExpressionAttributeValues": {":prize": prize.model_dump(exclude_none=True),
+                                          ":open": "open", ":one": 1},
         }}, {"Put": {"Item": audit_item(
-            f"DRAW#{day}", at=now, actor=actor, action="prize",
-            detail=str(prize.get("title", "")),
+            f"DRAW#{day}", at=now, actor=actor, action="prize", detail=prize.title,
         )}}]
         try:
             self.table.transact(operations)
@@ -229,7 +218,7 @@ class TableStore:
         """True once per day: this run claimed the "draw is waiting" notice, and its commit owes
         the organisers' `effects`."""
         operations = [{"Update": {
-            "Key": {"pk": entries_mod.day_pk(day), "sk": "DRAW"},
+            "Key": entries_mod.draw_key(day),
             "UpdateExpression": "SET #w = :at",
             "ConditionExpression": "attribute_not_exists(#w) AND #s = :open",
             "ExpressionAttributeNames": {"#w": "waiting_notice_at", "#s": "status"},

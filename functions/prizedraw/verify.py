@@ -29,12 +29,9 @@ def fetch_json(url: str) -> Any:
         return json.loads(response.read())
 
 
-def check(record: dict[str, Any], entrants: list[str]) -> list[str]:
-    """Every way in which `record` differs from what the algorithm gives (empty: a match)."""
+def _input_problems(record: dict[str, Any], entrants: list[str], seed: bytes) -> list[str]:
+    """How the seed and the entrant list differ from what the record publishes about them."""
     problems: list[str] = []
-    if record.get("algorithm") != algorithm.ALGORITHM:
-        return [f"unknown algorithm {record.get('algorithm')!r}"]
-    seed = bytes.fromhex(record["seed"])
     if algorithm.commitment(seed) != record["commitment"]:
         problems.append("sha256(seed) is not the published commitment")
     if entrants != sorted(set(entrants)):
@@ -43,6 +40,28 @@ def check(record: dict[str, Any], entrants: list[str]) -> list[str]:
         problems.append("the entrant list does not hash to entrants_hash")
     if len(entrants) != record["entrant_count"]:
         problems.append("entrant_count is not the number of entrants")
+    return problems
+
+
+def _winner_problems(winners: list[dict[str, Any]], entrants: list[str],
+                     state: algorithm.DrawState) -> list[str]:
+    """How the published winners differ from the recomputed ones."""
+    problems: list[str] = []
+    if len(winners) != min(len(entrants), len(winners)) or (entrants and not winners):
+        problems.append("there are entrants but no winners")
+    for w, expected in zip(winners, state.winners, strict=True):
+        if w["entrant_id"] != expected:
+            problems.append(f"position {w['position']}: published {w['entrant_id']}, "
+                            f"recomputed {expected}")
+    return problems
+
+
+def check(record: dict[str, Any], entrants: list[str]) -> list[str]:
+    """Every way in which `record` differs from what the algorithm gives (empty: a match)."""
+    if record.get("algorithm") != algorithm.ALGORITHM:
+        return [f"unknown algorithm {record.get('algorithm')!r}"]
+    seed = bytes.fromhex(record["seed"])
+    problems = _input_problems(record, entrants, seed)
     winners = sorted(record["winners"], key=lambda w: w["position"])
     if [w["position"] for w in winners] != list(range(1, len(winners) + 1)):
         return [*problems, "positions are not 1..n"]
@@ -53,13 +72,7 @@ def check(record: dict[str, Any], entrants: list[str]) -> list[str]:
         )
     except ValueError as exc:
         return [*problems, str(exc)]
-    if len(winners) != min(len(entrants), len(winners)) or (entrants and not winners):
-        problems.append("there are entrants but no winners")
-    for w, expected in zip(winners, state.winners, strict=True):
-        if w["entrant_id"] != expected:
-            problems.append(f"position {w['position']}: published {w['entrant_id']}, "
-                            f"recomputed {expected}")
-    return problems
+    return problems + _winner_problems(winners, entrants, state)
 
 
 def verify_draw(api: str, day: str, *, out: Callable[[str], None] = print,

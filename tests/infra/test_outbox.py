@@ -71,7 +71,7 @@ def test_ops_hear_of_outbox_dead_letters_and_of_an_effect_owed_too_long(resource
     "functions.pledge.handler.lambda_handler",
     "functions.campaign.handler.lambda_handler",
     "functions.prizedraw.handler.lambda_handler",
-    "functions.prizedraw.nightly.lambda_handler",
+    "functions.prizedraw.scheduled.lambda_handler",
 ])
 def test_the_api_sends_no_email_and_deletes_no_file_itself(resources, handler):
     # Pledges, packs and draws owe their emails (and erasure its deletions) in their commits;

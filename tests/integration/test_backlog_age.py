@@ -73,16 +73,16 @@ def test_the_hourly_run_emits_the_backlog_age_metric(
 ):
     # Given a photo waiting 4 hours, and the hourly run at NOW
     queue("waiting", Status.PENDING_MODERATION, uploaded_h_ago=4)
-    from functions.prizedraw import nightly
+    from functions.prizedraw import scheduled
 
-    monkeypatch.setattr(nightly, "utc_now", lambda: NOW)
+    monkeypatch.setattr(scheduled, "utc_now", lambda: NOW)
     emitted: list[tuple[str, Any, float]] = []
     monkeypatch.setattr(
         metrics, "add_metric",
         lambda name, unit, value, **_: emitted.append((name, unit, value)),
     )
     # When the schedule fires (nothing else to emit: no draw is due)
-    nightly.lambda_handler({"source": "schedule", "schedule": "draw-hourly"}, lambda_context)
+    scheduled.lambda_handler({"source": "schedule", "schedule": "draw-hourly"}, lambda_context)
     # Then the age of the oldest waiting photo is reported, in seconds
     assert ("ModerationBacklogAgeSeconds", MetricUnit.Seconds, 4 * HOUR) in emitted
 

@@ -10,9 +10,16 @@ from typing import Any
 import pytest
 
 from functions.prizedraw.verify import check
-from shared.config import load
-from tests.events import MEMBER_CLAIMS, ORGANISER_CLAIMS, body_of, http_event
-from tests.integration.test_draw_support import NOW, emails_to, enter, entrant, table
+from tests.events import MEMBER_CLAIMS
+from tests.integration.test_draw_support import (
+    draw_api,
+    draw_now,
+    draw_ports,
+    emails_to,
+    enter,
+    entrant,
+    table,
+)
 from tests.integration.test_text_fields import INJECTIONS
 
 DAY = "2027-03-09"
@@ -22,16 +29,7 @@ MICROSCOPE = {"title": "A USB microscope", "sponsor": "Gratnells",
 
 @pytest.fixture
 def call(aws_env: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("ORGANISER_EMAILS", "boss@organisers.test")
-    load.cache_clear()
-    from functions.prizedraw import handler
-
-    def _call(method: str, path: str, body: Any = None, claims: Any = ORGANISER_CLAIMS):
-        response = handler.lambda_handler(
-            http_event(method, path, body=body, claims=claims), lambda_context)
-        return response["statusCode"], body_of(response)
-
-    return _call
+    return draw_api(lambda_context, monkeypatch, "boss@organisers.test")
 
 
 def shown(call: Any, day: str = DAY) -> tuple[Any, Any]:
@@ -116,7 +114,6 @@ def test_prize_title_and_sponsor_are_single_line(call, field):
 
 def test_a_rename_landing_while_the_draw_reads_is_what_the_draw_names(call):
     # Given a prize, and a rename committed between the draw's read and its commit
-    from functions.prizedraw import deps, logic
     from functions.prizedraw.store import TableStore
 
     enter(DAY, 1, 2)
@@ -126,16 +123,15 @@ def test_a_rename_landing_while_the_draw_reads_is_what_the_draw_names(call):
     class Racing(TableStore):
         raced = False
 
-        def commit_draw(self, day: str, **kwargs: Any) -> None:
+        def commit_draw(self, read: Any, drawn: Any, **kwargs: Any) -> None:
             if not Racing.raced:
                 Racing.raced = True
                 assert call("PUT", f"/admin/draws/{DAY}/prize", goggles)[0] == 200
-            super().commit_draw(day, **kwargs)
+            super().commit_draw(read, drawn, **kwargs)
 
     store = Racing(table())
     # When the day is drawn
-    record = logic.run_draw(store, deps.notifier(store), deps.settings(), deps.calendar(), DAY,
-                            trigger="organiser", force=False, actor="org", now=NOW)
+    record = draw_now(DAY, store=store)
     # Then its answer, the stored record and the email all name the prize the commit froze
     assert record.prize is not None and record.prize.model_dump() == goggles
     assert shown(call) == (goggles, goggles)
@@ -145,9 +141,8 @@ def test_a_rename_landing_while_the_draw_reads_is_what_the_draw_names(call):
 
 def test_renames_racing_a_draw_never_leave_a_drawn_day_with_another_prize(call, atomic_dynamodb):
     # Given entrants, an organiser renaming the prize over and over, and a draw at the same time
-    from functions.prizedraw import deps, logic
-
     enter(DAY, *range(1, 11))
+    draw_ports()  # assembled once, as a warm function would have it
     start = threading.Barrier(2)
     statuses: list[tuple[int, str]] = []
     drawn: list[Any] = []
@@ -159,11 +154,8 @@ def test_renames_racing_a_draw_never_leave_a_drawn_day_with_another_prize(call, 
             statuses.append((call("PUT", f"/admin/draws/{DAY}/prize", {"title": title})[0], title))
 
     def draw() -> None:
-        store = deps.store()
         start.wait()
-        drawn.append(logic.run_draw(store, deps.notifier(store), deps.settings(),
-                                    deps.calendar(), DAY, trigger="organiser", force=False,
-                                    actor="org", now=NOW))
+        drawn.append(draw_now(DAY))
 
     threads = [threading.Thread(target=rename), threading.Thread(target=draw)]
     for t in threads:

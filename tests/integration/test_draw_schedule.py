@@ -11,6 +11,7 @@ from shared.config import load
 from tests.integration.test_draw_support import (
     await_moderation,
     decide,
+    draw_now,
     emails_to,
     enter,
     table,
@@ -25,12 +26,12 @@ def fire(aws_env: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch):
     """Deliver the schedule's event at a given UTC instant."""
     monkeypatch.setenv("ORGANISER_EMAILS", BOSS)
     load.cache_clear()
-    from functions.prizedraw import nightly
+    from functions.prizedraw import scheduled
 
     def _fire(at: datetime) -> dict[str, list[str]]:
-        monkeypatch.setattr(nightly, "utc_now", lambda: at)
+        monkeypatch.setattr(scheduled, "utc_now", lambda: at)
         event = {"source": "schedule", "schedule": "draw-hourly"}
-        result: dict[str, list[str]] = nightly.lambda_handler(event, lambda_context)
+        result: dict[str, list[str]] = scheduled.lambda_handler(event, lambda_context)
         return result
 
     return _fire
@@ -107,12 +108,8 @@ def test_the_deadline_ends_the_wait_and_the_record_says_how_many_were_pending(fi
 
 
 def test_an_organiser_draw_first_leaves_the_schedule_nothing_to_do(fire):
-    from functions.prizedraw import deps, logic
-
     enter(DAY, 1)
-    store = deps.store()
-    logic.run_draw(store, deps.notifier(store), deps.settings(), deps.calendar(), DAY,
-                   trigger="organiser", force=False, actor="org", now=at(8, 20))
+    draw_now(DAY, at=at(8, 20))
     result = fire(at(9, 0))
     assert result["drawn"] == [] and result["already"] == [DAY]
     assert record()["trigger"] == "organiser"

@@ -1,14 +1,20 @@
-"""Helpers for the prize-draw integration tests (no tests here): entries, pending photos,
-emails sent through moto (by the outbox), and a DynamoDB backend made atomic for thread races."""
+"""Helpers for the prize-draw integration tests (no tests here): the API as an organiser calls
+it, the draw's ports (with a store of a test's own), entries, pending photos, and emails sent
+through moto (by the outbox)."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+
+import pytest
 
 from shared.dynamo import Table
 from shared.entries import Entry, record_entry
 from shared.photos import awaiting_key
+from tests.events import ORGANISER_CLAIMS, body_of, http_event
 
 NOW = datetime(2027, 3, 15, 12, 0, tzinfo=UTC)  # after the test event (8-14 March 2027)
 TTL = 1900000000
@@ -18,6 +24,42 @@ def table() -> Table:
     from shared.config import ApiConfig, load
 
     return Table(load(ApiConfig).table_name)
+
+
+def draw_api(lambda_context: Any, monkeypatch: pytest.MonkeyPatch,
+             organisers: str) -> Callable[..., tuple[int, Any]]:
+    """Call the draw API (as an organiser unless `claims` says otherwise), with `organisers`
+    (comma-separated) told about draws."""
+    from shared.config import load
+
+    monkeypatch.setenv("ORGANISER_EMAILS", organisers)
+    load.cache_clear()
+    from functions.prizedraw import handler
+
+    def _call(method: str, path: str, body: Any = None,
+              claims: Any = ORGANISER_CLAIMS) -> tuple[int, Any]:
+        response = handler.lambda_handler(
+            http_event(method, path, body=body, claims=claims), lambda_context)
+        return response["statusCode"], body_of(response)
+
+    return _call
+
+
+def draw_ports(store: Any = None) -> Any:
+    """The draw's ports as its entry points build them, with `store` instead of the table's
+    own adapter if given (a subclass of `TableStore` that races the commit)."""
+    from functions.prizedraw.ports import ports
+
+    built = ports()
+    return built if store is None else dataclasses.replace(built, draws=store)
+
+
+def draw_now(day: str, *, store: Any = None, at: datetime = NOW) -> Any:
+    """An organiser's draw of `day` straight through the domain (for threads and races)."""
+    from functions.prizedraw import logic
+
+    return logic.run_draw(draw_ports(store), day, trigger="organiser", force=False, actor="org",
+                          now=at)
 
 
 def entrant(n: int) -> str:

@@ -1,4 +1,4 @@
-"""Fault injection on the draw, the redraw, the nightly run and pack requests (issue 17).
+"""Fault injection on the draw, the redraw, the scheduled run and pack requests (issue 17).
 
 The same botocore hook as `test_outbox_faults.py` fails chosen calls: "lost" (applied by moto,
 then the answer times out) or "refused" (never reaches moto). The end state is counted in moto's
@@ -9,6 +9,7 @@ requester mailed exactly once, whatever the organiser or the school saw and retr
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,14 +56,12 @@ def touches_outbox(params: dict[str, Any]) -> bool:
     return "OUTBOX#" in str(params.get("body"))
 
 
-@pytest.mark.usefixtures("organisers")
-@pytest.mark.parametrize("settled", [True, False], ids=["answer-settled", "fate-unknown"])
-def test_a_draw_whose_commit_answer_is_lost_tells_the_winner_once(
-        faults, lambda_context, settled):  # noqa: F811 - the imported fixture
-    # Given entrants, and every answer to the draw's commit lost (moto applied it); when
-    # `settled` is False, reading the commit's outbox item back fails too, so nobody can tell
-    enter(DAY, 1, 2, 3)
+Rule = Callable[[str, dict[str, Any]], str | None]
 
+
+def commits_lost(*, settled: bool = True) -> Rule:
+    """Every answer to a commit (a transaction writing outbox items) lost, moto having applied
+    it; unless `settled`, reading the commit's outbox item back fails too, so nobody can tell."""
     def rule(operation: str, params: dict[str, Any]) -> str | None:
         if operation == "TransactWriteItems" and touches_outbox(params):
             return "lost"
@@ -70,20 +69,54 @@ def test_a_draw_whose_commit_answer_is_lost_tells_the_winner_once(
             return "refused"
         return None
 
-    faults.rule = rule
+    return rule
+
+
+def first_sends_refused(times: int, *, each_email: bool = True) -> Rule:
+    """SES refuses the first `times` tries of each email (or of all sends together)."""
+    tries: Counter[str] = Counter()
+
+    def rule(operation: str, params: dict[str, Any]) -> str | None:
+        if operation != "SendEmail":
+            return None
+        sent = str(params["body"]) if each_email else "send"
+        tries[sent] += 1
+        return "refused" if tries[sent] <= times else None
+
+    return rule
+
+
+def no_faults(_operation: str, _params: dict[str, Any]) -> None:
+    return None
+
+
+def told_once_each(*also: str, day: str = DAY) -> None:
+    """Once the outbox has run (twice: a redelivery sends nothing more), the day's winner and
+    the organiser (and `also`) were each told exactly once."""
+    drain()
+    drain()
+    (winner,) = winner_addresses(day)
+    assert sent_to() == Counter({winner: 1, BOSS: 1}) + Counter(also)
+
+
+@pytest.mark.usefixtures("organisers")
+@pytest.mark.parametrize("settled", [True, False], ids=["answer-settled", "fate-unknown"])
+def test_a_draw_whose_commit_answer_is_lost_tells_the_winner_once(
+        faults, lambda_context, settled):  # noqa: F811 - the imported fixture
+    # Given entrants, and every answer to the draw's commit lost (moto applied it); when
+    # `settled` is False, reading the commit's outbox item back fails too, so nobody can tell
+    enter(DAY, 1, 2, 3)
+    faults.rule = commits_lost(settled=settled)
     # When the organiser draws, then (the faults gone) presses again
     first, _ = draw(lambda_context)
-    faults.rule = lambda _op, _p: None
+    faults.rule = no_faults
     again, problem = draw(lambda_context)
-    drain()
-    drain()  # a redelivery sends nothing more
     # Then the first press answered the commit (201) or a clean 503, the retry "already drawn",
     assert faults.injected["lost"] >= 1
     assert first == (201 if settled else 503)
     assert (again, problem["status"]) == (409, 409)
     # and the winner and the organiser were each told exactly once
-    (winner,) = winner_addresses()
-    assert sent_to() == Counter({winner: 1, BOSS: 1})
+    told_once_each()
 
 
 @pytest.mark.usefixtures("organisers")
@@ -92,24 +125,13 @@ def test_the_draws_emails_go_once_each_when_sendemail_fails_its_first_tries(
     # Given SES refuses each draw email's first six tries (more than the SDK's retries: an
     # inline send would give up)
     enter(DAY, 1, 2, 3)
-    tries: Counter[str] = Counter()
-
-    def first_sends_fail(operation: str, params: dict[str, Any]) -> str | None:
-        if operation != "SendEmail":
-            return None
-        tries[str(params["body"])] += 1
-        return "refused" if tries[str(params["body"])] <= 6 else None
-
-    faults.rule = first_sends_fail
+    faults.rule = first_sends_refused(6)
     # When the organiser draws and the outbox runs
     status, _ = draw(lambda_context)
-    drain()
-    drain()
     # Then the draw answered at once, and each email went exactly once after its failures
     assert status == 201
+    told_once_each()
     assert faults.injected["refused"] == 12
-    (winner,) = winner_addresses()
-    assert sent_to() == Counter({winner: 1, BOSS: 1})
 
 
 @pytest.mark.usefixtures("organisers")
@@ -121,10 +143,10 @@ def test_a_redraw_whose_commit_answer_is_lost_tells_the_new_winner_once(
     drain()
     (first_winner,) = winner_addresses()
     # When a redraw's commit is applied but its answers are lost
-    faults.rule = lambda op, p: "lost" if op == "TransactWriteItems" and touches_outbox(p) else None
+    faults.rule = commits_lost()
     status, record = draw(lambda_context, f"/admin/draws/{DAY}/redraw",
                           {"position": 1, "reason": "unreachable"})
-    faults.rule = lambda _op, _p: None
+    faults.rule = no_faults
     drain()
     drain()
     # Then the redraw answered its commit, and the new winner and the organiser (twice in all:
@@ -137,32 +159,57 @@ def test_a_redraw_whose_commit_answer_is_lost_tells_the_new_winner_once(
 
 
 @pytest.mark.usefixtures("organisers")
-def test_the_nightly_draw_failing_after_its_commit_still_tells_everyone_once(
+def test_a_redraw_retried_after_its_commit_answer_was_lost_redraws_once(
+        faults, lambda_context):  # noqa: F811 - the imported fixture
+    # Given a drawn day whose emails went out
+    enter(DAY, 1, 2, 3)
+    status, made = draw(lambda_context)
+    assert status == 201
+    drain()
+    (first_winner,) = winner_addresses()
+    path, body = f"/admin/draws/{DAY}/redraw", {"position": 1, "reason": "unreachable"}
+    # When a redraw's commit is applied but its answer is lost and nobody can tell (503),
+    faults.rule = commits_lost(settled=False)
+    first, problem = draw(lambda_context, path, body)
+    faults.rule = no_faults
+    # and the organiser presses redraw again, the same position for the same reason
+    again, record = draw(lambda_context, path, body)
+    # Then the first press answered a clean 503, and the retry the one redraw that was made
+    assert faults.injected["lost"] >= 1
+    assert (first, problem["status"]) == (503, 503)
+    assert again == 200, record
+    assert [(r["replaced_entrant_id"], r["reason"]) for r in record["redraws"]] == [
+        (made["winners"][0]["entrant_id"], "unreachable")]
+    (new_winner,) = winner_addresses()
+    assert new_winner != first_winner
+    assert record["winners"][0]["entrant_id"] == table().get(
+        f"DRAW#{DAY}", "DRAW", consistent=True)["winners"][0]["entrant_id"]
+    # and the new winner and the organiser (for the draw and the one redraw) were told once
+    told_once_each(first_winner, BOSS)
+    # And another redraw, for another reason, is a new request: it is made
+    status, later = draw(lambda_context, path, {"position": 1, "reason": "declined"})
+    assert status == 200 and len(later["redraws"]) == 2
+
+
+@pytest.mark.usefixtures("organisers")
+def test_the_scheduled_draw_failing_after_its_commit_still_tells_everyone_once(
         faults, lambda_context, monkeypatch):  # noqa: F811 - the imported fixture
-    # Given the 8th (the first day) ended with entrants, and the nightly commit's answer lost
-    # for good (its fate unknown)
-    from functions.prizedraw import nightly
+    # Given the 8th (the first day) ended with entrants, and the scheduled run's commit answer
+    # lost for good (its fate unknown)
+    from functions.prizedraw import scheduled
 
     enter(FIRST_DAY, 1, 2, 3)
-    monkeypatch.setattr(nightly, "utc_now", lambda: datetime(2027, 3, 9, 0, 5, tzinfo=UTC))
-
-    def rule(operation: str, params: dict[str, Any]) -> str | None:
-        if operation == "TransactWriteItems" and touches_outbox(params):
-            return "lost"
-        return "refused" if operation == "GetItem" and touches_outbox(params) else None
-
-    faults.rule = rule
+    monkeypatch.setattr(scheduled, "utc_now", lambda: datetime(2027, 3, 9, 0, 5, tzinfo=UTC))
+    faults.rule = commits_lost(settled=False)
     event = {"source": "schedule", "schedule": "draw-hourly"}
     # When the run fails (Scheduler retries it), and the retry finds the day drawn
     with pytest.raises(Exception):  # noqa: B017, PT011 - whatever the SDK raised last
-        nightly.lambda_handler(event, lambda_context)
-    faults.rule = lambda _op, _p: None
-    retried = nightly.lambda_handler(event, lambda_context)
-    drain()
+        scheduled.lambda_handler(event, lambda_context)
+    faults.rule = no_faults
+    retried = scheduled.lambda_handler(event, lambda_context)
     # Then the day was drawn once, and its winner and the organiser told once each
     assert retried["already"] == [FIRST_DAY]
-    (winner,) = winner_addresses(FIRST_DAY)
-    assert sent_to() == Counter({winner: 1, BOSS: 1})
+    told_once_each(day=FIRST_DAY)
 
 
 @pytest.fixture
@@ -184,10 +231,10 @@ def order(lambda_context: Any) -> int:
 def test_a_pack_request_whose_commit_answer_is_lost_answers_202_and_mails_once(
         faults, lambda_context):  # noqa: F811 - the imported fixture
     # Given the pack's transaction applied but every answer to it lost
-    faults.rule = lambda op, p: "lost" if op == "TransactWriteItems" and touches_outbox(p) else None
+    faults.rule = commits_lost()
     # When a school asks for a pack, and asks again once the faults are gone
     first = order(lambda_context)
-    faults.rule = lambda _op, _p: None
+    faults.rule = no_faults
     again = order(lambda_context)
     drain()
     drain()
@@ -201,15 +248,7 @@ def test_a_pack_request_whose_commit_answer_is_lost_answers_202_and_mails_once(
 @pytest.mark.usefixtures("pack_clock")
 def test_a_pack_email_goes_once_when_sendemail_fails_its_first_tries(
         faults, lambda_context):  # noqa: F811 - the imported fixture
-    tries: Counter[str] = Counter()
-
-    def first_sends_fail(operation: str, params: dict[str, Any]) -> str | None:
-        if operation != "SendEmail":
-            return None
-        tries["send"] += 1
-        return "refused" if tries["send"] <= 6 else None
-
-    faults.rule = first_sends_fail
+    faults.rule = first_sends_refused(6, each_email=False)
     status = order(lambda_context)
     drain()
     drain()

@@ -4,7 +4,6 @@ froze."""
 
 from __future__ import annotations
 
-import copy
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -12,10 +11,11 @@ import pytest
 from pydantic import ValidationError
 
 from functions.prizedraw import logic
+from functions.prizedraw.errors import PrizeFrozen, StaleRecord
 from functions.prizedraw.models import PrizeRequest
 from functions.prizedraw.notify import winner_email
-from functions.prizedraw.store import PrizeFrozen, StaleRecord
 from shared.calendar import EventCalendar
+from shared.entries import Entry, StoredDraw, StoredPrize
 from shared.errors import NotFound
 
 DAY = "2027-03-09"
@@ -29,23 +29,23 @@ class FakeStore:
     """Only what the draw and the prize use; each write checks what the table's condition does."""
 
     def __init__(self) -> None:
-        self.items: dict[str, dict[str, Any]] = {}
-        self.entries = {f"{n:064x}": {"entrant_id": f"{n:064x}", "display_name": f"Tech {n}",
-                                      "school": "School", "photo_id": f"p{n}"} for n in (1, 2, 3)}
+        self.items: dict[str, StoredDraw] = {}
+        self.entries = {f"{n:064x}": Entry(day=DAY, entrant_id=f"{n:064x}",
+                                           display_name=f"Tech {n}", school="School",
+                                           photo_id=f"p{n}") for n in (1, 2, 3)}
         self.busy = 0  # contention to report before a write goes through
         self.before_commit: list[Any] = []  # called once each, just before the draw commits
         self.committed: list[Any] = []  # the effects each successful commit carried
 
-    def ensure(self, day: str, now: datetime) -> dict[str, Any]:
-        item = self.items.setdefault(day, {"day": day, "status": "open", "commitment": "c" * 64,
-                                           "entry_seq": len(self.entries)})
-        return copy.deepcopy(item)
+    def ensure(self, day: str, now: datetime) -> StoredDraw:
+        return self.items.setdefault(day, StoredDraw(day=day, commitment="c" * 64,
+                                                     entry_seq=len(self.entries)))
 
-    def record(self, day: str) -> dict[str, Any] | None:
-        return copy.deepcopy(self.items.get(day))
+    def record(self, day: str) -> StoredDraw | None:
+        return self.items.get(day)
 
-    def records(self) -> list[dict[str, Any]]:
-        return [copy.deepcopy(i) for i in self.items.values()]
+    def records(self) -> list[StoredDraw]:
+        return list(self.items.values())
 
     def seed(self, day: str) -> bytes:
         return b"\x01" * 32
@@ -53,7 +53,7 @@ class FakeStore:
     def entrant_ids(self, day: str) -> list[str]:
         return sorted(self.entries)
 
-    def entry(self, day: str, entrant_id: str) -> dict[str, Any] | None:
+    def entry(self, day: str, entrant_id: str) -> Entry | None:
         return self.entries.get(entrant_id)
 
     def winners(self) -> dict[str, str]:
@@ -62,22 +62,24 @@ class FakeStore:
     def awaiting(self, day: str) -> int:
         return 0
 
+    def backlog_age(self, now: datetime) -> int:
+        return 0
+
     def saved_entrants(self, day: str, entrants_hash: str) -> list[str]:
         return sorted(self.entries)
 
     def save_entrants(self, day: str, entrants_hash: str, entrant_ids: list[str]) -> int:
         return 1
 
-    def commit_draw(self, day: str, *, seen_seq: int | None, prize_rev: int | None,
-                    fields: dict[str, Any], winners: list[tuple[str, int]], actor: str,
-                    now: datetime, at: str, effects: list[Any]) -> None:
+    def commit_draw(self, read: StoredDraw, drawn: StoredDraw, *, actor: str, now: datetime,
+                    effects: list[Any]) -> None:
         while self.before_commit:
             self.before_commit.pop(0)()
-        item = self.items[day]
-        if (item["status"] != "open" or item.get("entry_seq") != seen_seq
-                or item.get("prize_rev") != prize_rev):
+        item = self.items[read.day]
+        if (item.status != "open" or item.entry_seq != read.entry_seq
+                or item.prize_rev != read.prize_rev):
             raise StaleRecord()
-        item.update(copy.deepcopy(fields))
+        self.items[read.day] = drawn
         self.committed.append(effects)
 
     def commit_redraw(self, *args: Any, **kwargs: Any) -> None:
@@ -87,58 +89,63 @@ class FakeStore:
                              now: datetime) -> bool:
         return False
 
-    def set_prize(self, day: str, prize: dict[str, str], *, actor: str, now: datetime) -> None:
+    def set_prize(self, day: str, prize: StoredPrize, *, actor: str, now: datetime) -> None:
         if self.busy:
             self.busy -= 1
             raise StaleRecord()
         item = self.items[day]
-        if item["status"] != "open":
+        if item.status != "open":
             raise PrizeFrozen()
-        item["prize"] = dict(prize)
-        item["prize_rev"] = item.get("prize_rev", 0) + 1
+        self.items[day] = item.model_copy(update={"prize": prize,
+                                                  "prize_rev": (item.prize_rev or 0) + 1})
 
 
 class Told:
     """Owes one stand-in effect per call: the prize the record it was given names."""
 
-    def drawn(self, record: dict[str, Any]) -> list[Any]:
-        return [("drawn", copy.deepcopy(record.get("prize")))]
+    def drawn(self, record: StoredDraw) -> list[Any]:
+        return [("drawn", record.prize.model_dump(exclude_none=True) if record.prize else None)]
 
-    def redrawn(self, record: dict[str, Any], position: int) -> list[Any]:
+    def redrawn(self, record: StoredDraw, position: int) -> list[Any]:
         return []
 
     def waiting(self, day: str, pending: int, deadline: datetime) -> list[Any]:
         return []
 
 
+def ports(store: FakeStore, told: Told | None = None) -> logic.Ports:
+    return logic.Ports(draws=store, notifier=told or Told(), settings=logic.Settings(),
+                       calendar=CALENDAR)
+
+
 def draw(store: FakeStore, told: Told) -> Any:
-    return logic.run_draw(store, told, logic.Settings(), CALENDAR, DAY, trigger="organiser",
-                          force=False, actor="org", now=NOW)
+    return logic.run_draw(ports(store, told), DAY, trigger="organiser", force=False,
+                          actor="org", now=NOW)
 
 
 def test_a_prize_is_shown_on_the_open_day_and_can_be_renamed():
     store = FakeStore()
     # When an organiser names the prize, then renames it without a sponsor
-    first = logic.set_prize(store, CALENDAR, DAY, MICROSCOPE, actor="org", now=NOW)
-    logic.set_prize(store, CALENDAR, DAY, PrizeRequest(title="Goggles"), actor="org", now=NOW)
+    first = logic.set_prize(ports(store), DAY, MICROSCOPE, actor="org", now=NOW)
+    logic.set_prize(ports(store), DAY, PrizeRequest(title="Goggles"), actor="org", now=NOW)
     # Then the answer is the prize, and the public record and listing show the latest one
     assert first.model_dump() == {"title": "A USB microscope", "sponsor": "Gratnells",
                                   "description": "For the prep room."}
     expected = {"title": "Goggles", "sponsor": None, "description": None}
-    assert logic.get_draw(store, CALENDAR, DAY, NOW).model_dump()["prize"] == expected
-    listing = logic.list_draws(store, CALENDAR, NOW).model_dump()["items"]
+    assert logic.get_draw(ports(store), DAY, NOW).model_dump()["prize"] == expected
+    listing = logic.list_draws(ports(store), NOW).model_dump()["items"]
     assert [i["prize"] for i in listing if i["day"] == DAY] == [expected]
     assert all(i["prize"] is None for i in listing if i["day"] != DAY)
 
 
 def test_a_drawn_day_keeps_its_prize_and_refuses_a_new_one():
     store, told = FakeStore(), Told()
-    logic.set_prize(store, CALENDAR, DAY, MICROSCOPE, actor="org", now=NOW)
+    logic.set_prize(ports(store), DAY, MICROSCOPE, actor="org", now=NOW)
     record = draw(store, told)
     with pytest.raises(logic.AlreadyDrawn):
-        logic.set_prize(store, CALENDAR, DAY, PrizeRequest(title="Other"), actor="org", now=NOW)
+        logic.set_prize(ports(store), DAY, PrizeRequest(title="Other"), actor="org", now=NOW)
     assert record.prize is not None and record.prize.title == "A USB microscope"
-    assert logic.get_draw(store, CALENDAR, DAY, NOW).prize == record.prize
+    assert logic.get_draw(ports(store), DAY, NOW).prize == record.prize
     assert store.committed == [[("drawn", {"title": "A USB microscope", "sponsor": "Gratnells",
                                            "description": "For the prep room."})]]
 
@@ -146,9 +153,9 @@ def test_a_drawn_day_keeps_its_prize_and_refuses_a_new_one():
 def test_a_prize_renamed_while_the_draw_reads_is_the_one_the_draw_names():
     # Given a prize, and a rename that lands between the draw's read and its commit
     store, told = FakeStore(), Told()
-    logic.set_prize(store, CALENDAR, DAY, MICROSCOPE, actor="org", now=NOW)
+    logic.set_prize(ports(store), DAY, MICROSCOPE, actor="org", now=NOW)
     store.before_commit.append(lambda: logic.set_prize(
-        store, CALENDAR, DAY, PrizeRequest(title="Lab coat", sponsor="UNISON"),
+        ports(store), DAY, PrizeRequest(title="Lab coat", sponsor="UNISON"),
         actor="org2", now=NOW))
     # When the day is drawn
     record = draw(store, told)
@@ -156,16 +163,16 @@ def test_a_prize_renamed_while_the_draw_reads_is_the_one_the_draw_names():
     # was frozen (the commit that read the old prize failed its condition)
     assert record.prize is not None and record.prize.title == "Lab coat"
     assert store.committed == [[("drawn", {"title": "Lab coat", "sponsor": "UNISON"})]]
-    assert store.items[DAY]["prize"]["title"] == "Lab coat"
+    assert store.items[DAY].prize == StoredPrize(title="Lab coat", sponsor="UNISON")
 
 
 def test_contention_is_retried_and_days_outside_the_event_are_not_found():
     store = FakeStore()
     store.ensure(DAY, NOW)
     store.busy = 2
-    assert logic.set_prize(store, CALENDAR, DAY, MICROSCOPE, actor="o", now=NOW).title
+    assert logic.set_prize(ports(store), DAY, MICROSCOPE, actor="o", now=NOW).title
     with pytest.raises(NotFound):
-        logic.set_prize(store, CALENDAR, "2027-04-01", MICROSCOPE, actor="o", now=NOW)
+        logic.set_prize(ports(store), "2027-04-01", MICROSCOPE, actor="o", now=NOW)
 
 
 @pytest.mark.parametrize("body", [
@@ -192,8 +199,8 @@ def test_prize_text_is_trimmed_and_a_description_may_have_lines():
 
 def test_the_winner_email_names_the_prize_and_sponsor_or_says_nothing_of_one():
     named = winner_email(to="a@b.test", display_name="Sam", day=DAY,
-                         prize={"title": "A USB microscope", "sponsor": "Gratnells",
-                                "description": "For the prep room."},
+                         prize=StoredPrize(title="A USB microscope", sponsor="Gratnells",
+                                           description="For the prep room."),
                          site_url="https://techognition.org.uk/")
     plain = winner_email(to="a@b.test", display_name="Sam", day=DAY, prize=None,
                          site_url="https://techognition.org.uk")

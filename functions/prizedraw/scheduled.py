@@ -15,9 +15,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.prizedraw import logic
-from functions.prizedraw.deps import calendar, notifier, settings, store
+from functions.prizedraw.ports import ports
 from shared.observability import logger, metrics
-from shared.photos import oldest_waiting
 from shared.types import utc_now
 
 
@@ -25,10 +24,9 @@ from shared.types import utc_now
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, list[str]]:
     logger.info("draw schedule fired", schedule=str(event.get("schedule", "")))
-    table_store = store()
-    now = utc_now()
-    result = logic.scheduled(table_store, notifier(table_store), settings(), calendar(), now)
-    backlog = oldest_waiting(table_store.table, now)
+    bundle, now = ports(), utc_now()
+    result = logic.scheduled(bundle, now)
+    backlog = bundle.draws.backlog_age(now)
     metrics.add_metric(name="ModerationBacklogAgeSeconds", unit=MetricUnit.Seconds, value=backlog)
     logger.info("draw schedule done", drawn=result["drawn"], waiting=result["waiting"],
                 already=len(result["already"]), backlog_age_s=backlog)
