@@ -26,7 +26,7 @@ from shared.aws import client
 from shared.cdn import paths as cdn_paths
 from shared.dynamo import Item, Table, TransactionConflict
 from shared.editions import counter_op, photo_ops
-from shared.entries import day_pk
+from shared.entries import still_open
 from shared.mail import suppress
 from shared.observability import logger
 from shared.photos import PUBLIC_SK
@@ -190,12 +190,7 @@ class PeopleStore:
         day = str(item["gsi3sk"]).split("#", 1)[1]
         try:
             self.table.transact([
-                {"ConditionCheck": {
-                    "Key": {"pk": day_pk(day), "sk": "DRAW"},
-                    "ConditionExpression": "#s = :open",
-                    "ExpressionAttributeNames": {"#s": "status"},
-                    "ExpressionAttributeValues": {":open": "open"},
-                }},
+                still_open(day),
                 {"Delete": {"Key": {"pk": item["pk"], "sk": item["sk"]},
                             "ConditionExpression": "attribute_exists(pk)"}},
             ])
