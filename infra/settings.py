@@ -31,10 +31,15 @@ _SITE_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d+)?$")
 _CDN_CERTIFICATE = re.compile(r"^arn:aws:acm:us-east-1:\d{12}:certificate/[A-Za-z0-9-]+$")
 
 
-def _email(value: str) -> str:
-    if not _EMAIL.match(value):
-        raise ValueError(f"{value!r} does not look like an email address")
-    return value
+def _matching(pattern: re.Pattern[str], problem: str) -> AfterValidator:
+    """A check that the whole value matches `pattern`; else `'<value>' <problem>`."""
+
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            raise ValueError(f"{value!r} {problem}")
+        return value
+
+    return AfterValidator(check)
 
 
 def _tz(value: str) -> str:
@@ -42,24 +47,6 @@ def _tz(value: str) -> str:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError(f"{value!r} is not an IANA time zone (e.g. 'Europe/London')") from exc
-    return value
-
-
-def _site_url(value: str) -> str:
-    if not _SITE_URL.match(value):
-        raise ValueError(
-            f"{value!r} must be an https origin without path or trailing slash, "
-            "e.g. 'https://techognition.org.uk'"
-        )
-    return value
-
-
-def _certificate(value: str) -> str:
-    if not _CDN_CERTIFICATE.match(value):
-        raise ValueError(
-            f"{value!r} is not an ACM certificate ARN in us-east-1 (CloudFront only uses "
-            "certificates from us-east-1), e.g. 'arn:aws:acm:us-east-1:123456789012:certificate/…'"
-        )
     return value
 
 
@@ -71,7 +58,22 @@ def _log_retention(value: int) -> int:
     return value
 
 
-Email = Annotated[str, AfterValidator(_email)]
+Email = Annotated[str, _matching(_EMAIL, "does not look like an email address")]
+SiteUrl = Annotated[
+    str,
+    _matching(
+        _SITE_URL,
+        "must be an https origin without path or trailing slash, e.g. 'https://techognition.org.uk'",
+    ),
+]
+CdnCertificate = Annotated[
+    str,
+    _matching(
+        _CDN_CERTIFICATE,
+        "is not an ACM certificate ARN in us-east-1 (CloudFront only uses certificates from "
+        "us-east-1), e.g. 'arn:aws:acm:us-east-1:123456789012:certificate/…'",
+    ),
+]
 
 
 TRANSACTION_ITEMS = 100  # DynamoDB's limit on the items of one TransactWriteItems
@@ -88,7 +90,7 @@ class EventSettings(BaseModel):
     event_end: date
     event_tz: Annotated[str, AfterValidator(_tz)]
     winners_per_day: Annotated[int, Field(ge=1, le=50)]
-    site_url: Annotated[str, AfterValidator(_site_url)]
+    site_url: SiteUrl
     sender_email: Email
     ops_email: Email
     organiser_emails: tuple[Email, ...] = ()
@@ -113,7 +115,7 @@ class EventSettings(BaseModel):
     prescreen: Literal["all", "faces", "off"] = "faces"
     # ACM certificate (us-east-1) for site_url's host: CloudFront then answers on that domain.
     # Without one, site_url must be the distribution's own https://<id>.cloudfront.net.
-    site_certificate_arn: Annotated[str, AfterValidator(_certificate)] | None = None
+    site_certificate_arn: CdnCertificate | None = None
     # The account's Lambda concurrent-executions quota, as `make preflight` reports it. Synth
     # refuses reserved concurrency that this quota cannot give (new accounts have 10).
     lambda_concurrency_quota: Annotated[int, Field(ge=NEW_ACCOUNT_QUOTA)] = NEW_ACCOUNT_QUOTA

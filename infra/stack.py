@@ -75,12 +75,8 @@ class TechognitionStack(Stack):
             "Storage",
             buckets=wiring.buckets,
             queues=messaging.queues,
-            site_url=settings.site_url,
-            log_retention_days=settings.log_retention_days,
             media_bucket=MEDIA_BUCKET,
-            personal_files_days=settings.personal_files_days,
-            site_domain=settings.site_domain,
-            certificate_arn=settings.site_certificate_arn,
+            settings=settings,
         )
         email = Email(
             self,
@@ -150,9 +146,7 @@ class TechognitionStack(Stack):
             "Schedules",
             functions=wiring.functions,
             targets=dict(functions.functions),
-            event_start=settings.event_start,
-            event_end=settings.event_end,
-            event_tz=settings.event_tz,
+            settings=settings,
         )
         if settings.monitoring:  # off outside the event: nothing with a standing CloudWatch charge
             Observability(

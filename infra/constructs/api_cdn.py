@@ -19,6 +19,8 @@ from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from constructs import Construct
 
+from infra.constructs.edge import viewer_request
+
 API_PREFIX = "/api"  # the pages call `/api/photos`; the API itself serves `/photos`
 # Share pages (GET /p/{photo_id}) on the site's own address, under their own path: a shared
 # link names the site, not the API. No prefix to strip.
@@ -55,25 +57,12 @@ class ApiThroughCdn(Construct):
         http_api: apigw.HttpApi,
     ) -> None:
         super().__init__(scope, construct_id)
-        paths = cloudfront.Function(
-            self,
-            "ApiPaths",
-            comment="/api/x -> /x; X-Viewer-Ip from the viewer's address",
-            runtime=cloudfront.FunctionRuntime.JS_2_0,
-            code=cloudfront.FunctionCode.from_inline(API_PATHS_FUNCTION),
-        )
-        self.cache_policy = cloudfront.CachePolicy(
+        self.cache_policy = _cache_policy(
             self,
             "ApiReads",
             comment="techognition API: cached only as long as an answer's s-maxage says",
-            default_ttl=Duration.seconds(0),
-            min_ttl=Duration.seconds(0),
-            max_ttl=Duration.seconds(MAX_CACHE_S),
-            header_behavior=cloudfront.CacheHeaderBehavior.allow_list("Authorization"),
-            query_string_behavior=cloudfront.CacheQueryStringBehavior.all(),
-            cookie_behavior=cloudfront.CacheCookieBehavior.none(),
-            enable_accept_encoding_gzip=True,
-            enable_accept_encoding_brotli=True,
+            headers=cloudfront.CacheHeaderBehavior.allow_list("Authorization"),
+            query_strings=cloudfront.CacheQueryStringBehavior.all(),
         )
         origin = origins.HttpOrigin(
             f"{http_api.api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}",
@@ -82,18 +71,12 @@ class ApiThroughCdn(Construct):
         )
         # Share pages take no query string and no token: links that networks decorate
         # (?fbclid=...) share one cached copy, which a takedown's exact path invalidates.
-        self.share_cache_policy = cloudfront.CachePolicy(
+        self.share_cache_policy = _cache_policy(
             self,
             "SharePages",
             comment="techognition share pages: one copy per path, for the answer's s-maxage",
-            default_ttl=Duration.seconds(0),
-            min_ttl=Duration.seconds(0),
-            max_ttl=Duration.seconds(MAX_CACHE_S),
-            header_behavior=cloudfront.CacheHeaderBehavior.none(),
-            query_string_behavior=cloudfront.CacheQueryStringBehavior.none(),
-            cookie_behavior=cloudfront.CacheCookieBehavior.none(),
-            enable_accept_encoding_gzip=True,
-            enable_accept_encoding_brotli=True,
+            headers=cloudfront.CacheHeaderBehavior.none(),
+            query_strings=cloudfront.CacheQueryStringBehavior.none(),
         )
         distribution.add_behavior(
             SHARE_PATTERN,
@@ -113,9 +96,35 @@ class ApiThroughCdn(Construct):
             cached_methods=cloudfront.CachedMethods.CACHE_GET_HEAD,
             cache_policy=self.cache_policy,
             origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
-            function_associations=[
-                cloudfront.FunctionAssociation(
-                    function=paths, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST
-                )
-            ],
+            function_associations=viewer_request(
+                self,
+                "ApiPaths",
+                comment="/api/x -> /x; X-Viewer-Ip from the viewer's address",
+                code=API_PATHS_FUNCTION,
+            ),
         )
+
+
+def _cache_policy(
+    scope: Construct,
+    construct_id: str,
+    *,
+    comment: str,
+    headers: cloudfront.CacheHeaderBehavior,
+    query_strings: cloudfront.CacheQueryStringBehavior,
+) -> cloudfront.CachePolicy:
+    """Nothing cached unless the answer says `s-maxage` (at most MAX_CACHE_S); no cookies in the
+    key; compressed copies kept apart."""
+    return cloudfront.CachePolicy(
+        scope,
+        construct_id,
+        comment=comment,
+        default_ttl=Duration.seconds(0),
+        min_ttl=Duration.seconds(0),
+        max_ttl=Duration.seconds(MAX_CACHE_S),
+        header_behavior=headers,
+        query_string_behavior=query_strings,
+        cookie_behavior=cloudfront.CacheCookieBehavior.none(),
+        enable_accept_encoding_gzip=True,
+        enable_accept_encoding_brotli=True,
+    )

@@ -16,6 +16,7 @@ from infra.constants import (
     SCHEDULE_MAX_EVENT_AGE_S,
     SCHEDULE_RETRY_ATTEMPTS,
 )
+from infra.settings import EventSettings
 from infra.wiring import Function
 
 
@@ -41,12 +42,11 @@ class Schedules(Construct):
         *,
         functions: tuple[Function, ...],
         targets: dict[str, lambda_.IFunction],
-        event_start: date,
-        event_end: date,
-        event_tz: str,
+        settings: EventSettings,
     ) -> None:
         super().__init__(scope, construct_id)
-        start_date, end_date = schedule_window(event_start, event_end, event_tz)
+        event_tz = settings.event_tz
+        start_date, end_date = schedule_window(settings.event_start, settings.event_end, event_tz)
         self.schedules: list[scheduler.CfnSchedule] = []
         for spec in functions:
             if not spec.schedules:

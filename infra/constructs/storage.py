@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Annotations, Aws, Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
@@ -19,8 +21,10 @@ from infra.constants import (
     MULTIPART_ABORT_DAYS,
     PUBLIC_PREFIX,
 )
+from infra.constructs.edge import viewer_request
 from infra.constructs.nag import acknowledge
 from infra.constructs.site import media_headers_policy, site_headers_policy
+from infra.settings import EventSettings
 from infra.wiring import Bucket
 
 # CloudFront Function (viewer request, cloudfront-js-2.0) for the site: pages are `<name>.html`
@@ -50,6 +54,20 @@ def _stack_suffix() -> str:
     return Fn.select(4, Fn.split("-", Fn.select(2, Fn.split("/", Aws.STACK_ID))))
 
 
+def _private_bucket(scope: Construct, construct_id: str, **props: Any) -> s3.Bucket:
+    """A bucket nobody reads directly: no public access, encrypted, TLS only, each object owned
+    by the bucket (unless `props` say otherwise)."""
+    props.setdefault("object_ownership", s3.ObjectOwnership.BUCKET_OWNER_ENFORCED)
+    return s3.Bucket(
+        scope,
+        construct_id,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        enforce_ssl=True,
+        **props,
+    )
+
+
 class Storage(Construct):
     """Private buckets (the wiring's, the site's, access logs) and the one CloudFront
     distribution: the site at its root and approved media under `public/*`, both through OAC."""
@@ -61,25 +79,20 @@ class Storage(Construct):
         *,
         buckets: tuple[Bucket, ...],
         queues: dict[str, sqs.Queue],
-        site_url: str,
-        log_retention_days: int,
         media_bucket: str,
-        personal_files_days: int,
-        site_domain: str | None = None,
-        certificate_arn: str | None = None,
+        settings: EventSettings,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.log_bucket = s3.Bucket(
+        site_url, site_domain = settings.site_url, settings.site_domain
+        certificate_arn = settings.site_certificate_arn
+        self.log_bucket = _private_bucket(
             self,
             "AccessLogs",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
             # CloudFront standard logging writes with ACLs; S3 server access logs use the policy.
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
             lifecycle_rules=[
                 s3.LifecycleRule(
-                    expiration=Duration.days(log_retention_days),
+                    expiration=Duration.days(settings.log_retention_days),
                     abort_incomplete_multipart_upload_after=Duration.days(MULTIPART_ABORT_DAYS),
                 )
             ],
@@ -87,14 +100,10 @@ class Storage(Construct):
         )
         self.buckets: dict[str, s3.Bucket] = {}
         for spec in buckets:
-            self.buckets[spec.name] = self._bucket(spec, queues, personal_files_days)
-        self.site_bucket = s3.Bucket(
+            self.buckets[spec.name] = self._bucket(spec, queues, settings.personal_files_days)
+        self.site_bucket = _private_bucket(
             self,
             "Site",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
             server_access_logs_bucket=self.log_bucket,
             server_access_logs_prefix=f"{ACCESS_LOG_PREFIX_S3}site/",
             # Only deployed copies of site/: the deployment empties it on `cdk destroy`.
@@ -178,14 +187,10 @@ class Storage(Construct):
                 for prefix in spec.personal_prefixes
             ),
         ]
-        bucket = s3.Bucket(
+        bucket = _private_bucket(
             self,
             f"Bucket-{spec.name}",
             bucket_name=self.bucket_name(spec.name),
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
             server_access_logs_bucket=self.log_bucket,
             server_access_logs_prefix=f"{ACCESS_LOG_PREFIX_S3}{spec.name}/",
             lifecycle_rules=rules,
@@ -231,13 +236,6 @@ class Storage(Construct):
     ) -> cloudfront.Distribution:
         """The site at the root (extension-less paths map to .html) and `public/*` of the
         media bucket; incoming/ and private/ can never be read through it."""
-        pages = cloudfront.Function(
-            self,
-            "SitePaths",
-            comment="/ -> /index.html, /signup/confirm -> /signup/confirm.html",
-            runtime=cloudfront.FunctionRuntime.JS_2_0,
-            code=cloudfront.FunctionCode.from_inline(SITE_PATHS_FUNCTION),
-        )
         media_origin = origins.S3BucketOrigin.with_origin_access_control(
             media_by_name, origin_access_levels=[cloudfront.AccessLevel.READ]
         )
@@ -261,11 +259,12 @@ class Storage(Construct):
                 response_headers_policy=site_headers_policy(
                     self, upload_bucket=media_by_name.bucket_name, site_url=site_url
                 ),
-                function_associations=[
-                    cloudfront.FunctionAssociation(
-                        function=pages, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST
-                    )
-                ],
+                function_associations=viewer_request(
+                    self,
+                    "SitePaths",
+                    comment="/ -> /index.html, /signup/confirm -> /signup/confirm.html",
+                    code=SITE_PATHS_FUNCTION,
+                ),
             ),
             additional_behaviors={
                 f"{PUBLIC_PREFIX}*": cloudfront.BehaviorOptions(
