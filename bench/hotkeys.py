@@ -17,7 +17,6 @@ Goal: no partition key above 10% of DynamoDB's 1,000 WCU per-partition limit (10
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import re
@@ -226,7 +225,11 @@ def workloads(fake: FakeDynamo, rng: random.Random) -> list[Workload]:
 
     try:
         from functions.upload import logic as upload
+        from functions.upload import processing
+        from functions.upload.events import S3Object
         from functions.upload.models import UploadIn
+        from functions.upload.settings import ProcessorSettings
+        from shared.media import incoming_key
 
         class Media:
             def presigned_post(self, key: str, **_: Any) -> tuple[str, dict[str, str]]:
@@ -255,19 +258,16 @@ def workloads(fake: FakeDynamo, rng: random.Random) -> list[Workload]:
             pending[second + PROCESS_LAG_S].append(created.photo_id)
 
         def process(second: int, _n: int) -> None:
+            ports = processing.Ports(
+                table=db, media=Media(), settings=load(ProcessorSettings),
+                process_image=lambda _data: processed,
+                prescreen=lambda _i, _c: {"status": "clear", "flags": []},
+                clock=lambda: START + timedelta(seconds=second),
+            )
             for photo_id in pending.pop(second, []):
-                body = json.dumps({"Records": [{
-                    "eventName": "ObjectCreated:Post",
-                    "s3": {"bucket": {"name": config.media_bucket},
-                           "object": {"key": f"incoming/{photo_id}", "eTag": "e",
-                                      "sequencer": "01", "size": 3_500_000}}}]})
-                for obj in upload.s3_objects(body):
-                    upload.process_upload(
-                        db, Media(), config, obj,  # type: ignore[arg-type]
-                        process_image=lambda _data: processed,
-                        prescreen=lambda _i, _c: {"status": "clear", "flags": []},
-                        now=lambda: START + timedelta(seconds=second),
-                    )
+                obj = S3Object(bucket=config.media_bucket, key=incoming_key(photo_id), etag="e",
+                               sequencer="01", size=3_500_000)
+                processing.process_upload(ports, obj)
 
         found.append(Workload("upload reservations", UPLOADS_PER_S, reserve))
         found.append(Workload(f"upload processing (+{PROCESS_LAG_S} s)", 1, process))

@@ -25,6 +25,7 @@ from functions.upload.models import (
     UploadIn,
     UploadState,
 )
+from functions.upload.settings import UploadApiSettings
 from shared.cdn import cdn
 from shared.config import ApiConfig, load
 from shared.dynamo import Table
@@ -44,17 +45,16 @@ class Health(BaseModel):
     status: str
 
 
-def _config() -> ApiConfig:
-    config: ApiConfig = load(ApiConfig)  # validated once per cold start (load caches)
-    return config
+def _ports() -> logic.Ports:
+    return _assemble(load(UploadApiSettings))  # validated once per cold start (load caches)
 
 
-def _table() -> Table:
-    return Table(_config().table_name)
-
-
-def _media() -> S3Media:
-    return S3Media(_config().media_bucket)
+@cache
+def _assemble(settings: UploadApiSettings) -> logic.Ports:
+    """The ports, built once per settings (per cold start): no boto3 client until a request
+    needs one (`shared.aws`)."""
+    return logic.Ports(table=Table(settings.table_name), media=S3Media(settings.media_bucket),
+                       settings=settings)
 
 
 @cache
@@ -79,7 +79,8 @@ def openapi() -> Response[str]:
           responses=documented(201, UploadCreated, "Reserved: POST the file to upload.url",
                                400, 413, 422, 429))
 def create_upload(body: UploadIn) -> Response[UploadCreated]:
-    created = logic.reserve(_table(), _media(), _config(), body, ip=source_ip(app),
+    ports = _ports()
+    created = logic.reserve(ports.table, ports.media, ports.settings, body, ip=source_ip(app),
                             now=utc_now())
     return Response(status_code=201, content_type="application/json", body=created)
 
@@ -87,7 +88,7 @@ def create_upload(body: UploadIn) -> Response[UploadCreated]:
 @app.get("/uploads/<photo_id>", summary="Where an upload is: its status, and why if it failed",
          responses=documented(200, UploadState, "The upload's status", 404))
 def get_upload(photo_id: str) -> UploadState:
-    return logic.upload_state(_table(), photo_id)
+    return logic.upload_state(_ports().table, photo_id)
 
 
 # -- the gallery -------------------------------------------------------------------------------
@@ -96,15 +97,16 @@ def get_upload(photo_id: str) -> UploadState:
          responses=documented(200, ListPage[GalleryPhoto], "A page of the gallery", 400))
 def list_photos(limit: Limit = 20, cursor: Cursor = None,
                 edition: EditionParam = None) -> ListPage[GalleryPhoto]:
-    config = _config()
-    return logic.gallery(_table(), config, limit=limit, cursor=cursor,
-                         edition=chosen(config, edition))
+    ports = _ports()
+    return logic.gallery(ports.table, ports.settings, limit=limit, cursor=cursor,
+                         edition=chosen(ports.settings, edition))
 
 
 @app.get("/photos/<photo_id>", summary="One approved photo",
          responses=documented(200, GalleryPhoto, "The photo", 404))
 def get_photo(photo_id: str) -> GalleryPhoto:
-    return logic.gallery_photo(_table(), _config(), photo_id)
+    ports = _ports()
+    return logic.gallery_photo(ports.table, ports.settings, photo_id)
 
 
 @app.post("/photos/<photo_id>/reports",
@@ -112,9 +114,9 @@ def get_photo(photo_id: str) -> GalleryPhoto:
                   "organiser has approved it after a report, it stays and is flagged to them)",
           responses=documented(202, ReportAccepted, "Received", 400, 404, 413, 422, 429))
 def report_photo(photo_id: str, body: ReportIn) -> Response[ReportAccepted]:
-    config = _config()
-    logic.report(_table(), _media(), config, photo_id, body.reason, ip=source_ip(app),
-                 now=utc_now(),
+    ports, config = _ports(), load(ApiConfig)  # the CDN's settings: report's, being reworked
+    logic.report(ports.table, ports.media, ports.settings, photo_id, body.reason,
+                 ip=source_ip(app), now=utc_now(),
                  cdn=cdn(config.cdn_distribution_id, config.cdn_invalidations_queue_url))
     return Response(status_code=202, content_type="application/json", body=ReportAccepted())
 
@@ -130,9 +132,10 @@ def _html(description: str) -> OpenAPIResponse:
                  "tags, and plain share links (an HTML 404 unless approved)",
          responses={200: _html("The share page"), 404: _html("Not in the gallery")})
 def share_page(photo_id: str) -> Response[str]:
-    config = _config()
+    ports = _ports()
+    config = ports.settings
     try:
-        photo = logic.gallery_photo(_table(), config, photo_id)
+        photo = logic.gallery_photo(ports.table, config, photo_id)
     except NotFound:  # a person follows this link: a page, not problem+json
         return Response(status_code=404, content_type=share.CONTENT_TYPE,
                         body=share.not_found_page(), headers=share.headers(config.media_base_url))

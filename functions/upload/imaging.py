@@ -96,36 +96,50 @@ def sniff(data: bytes) -> str | None:
 
 def _jpeg_end(data: bytes, start: int) -> int:
     """Offset just past the EOI of the JPEG stream starting at `start`."""
-    n = len(data)
     i = start + 2  # after SOI
     while True:
-        if i >= n:
-            raise ImageRefused(Reason.TRUNCATED)
-        if data[i] != 0xFF:
-            raise ImageRefused(Reason.CORRUPT)
-        while i < n and data[i] == 0xFF:  # fill bytes
-            i += 1
-        if i >= n:
-            raise ImageRefused(Reason.TRUNCATED)
-        marker = data[i]
-        i += 1
+        marker, i = _jpeg_marker(data, i)
         if marker == 0xD9:  # EOI
             return i
         if marker == 0x01 or 0xD0 <= marker <= 0xD7:  # no length
             continue
-        if i + 2 > n:
-            raise ImageRefused(Reason.TRUNCATED)
-        length = int.from_bytes(data[i : i + 2], "big")
-        if length < 2:
-            raise ImageRefused(Reason.CORRUPT)
-        i += length
-        if i > n:
-            raise ImageRefused(Reason.TRUNCATED)
+        i = _jpeg_segment_end(data, i)
         if marker == 0xDA:  # SOS: skip the entropy-coded scan up to the next real marker
-            found = _JPEG_MARKER.search(data, i)
-            if found is None:
-                raise ImageRefused(Reason.TRUNCATED)
-            i = found.start()
+            i = _jpeg_scan_end(data, i)
+
+
+def _jpeg_marker(data: bytes, i: int) -> tuple[int, int]:
+    """The marker at `i` (after any fill bytes), and the offset just past it."""
+    n = len(data)
+    if i >= n:
+        raise ImageRefused(Reason.TRUNCATED)
+    if data[i] != 0xFF:
+        raise ImageRefused(Reason.CORRUPT)
+    while i < n and data[i] == 0xFF:  # fill bytes
+        i += 1
+    if i >= n:
+        raise ImageRefused(Reason.TRUNCATED)
+    return data[i], i + 1
+
+
+def _jpeg_segment_end(data: bytes, i: int) -> int:
+    """Offset just past the marker segment whose two-byte length is at `i`."""
+    if i + 2 > len(data):
+        raise ImageRefused(Reason.TRUNCATED)
+    length = int.from_bytes(data[i : i + 2], "big")
+    if length < 2:
+        raise ImageRefused(Reason.CORRUPT)
+    if i + length > len(data):
+        raise ImageRefused(Reason.TRUNCATED)
+    return i + length
+
+
+def _jpeg_scan_end(data: bytes, i: int) -> int:
+    """Offset of the first real marker after the entropy-coded data starting at `i`."""
+    found = _JPEG_MARKER.search(data, i)
+    if found is None:
+        raise ImageRefused(Reason.TRUNCATED)
+    return found.start()
 
 
 def _phone_trailer(rest: bytes) -> bool:
@@ -181,26 +195,31 @@ def _check_webp(data: bytes) -> int:
 
 def _check_heif(data: bytes) -> int:
     """Top-level ISO-BMFF boxes must tile the file exactly."""
-    n, i = len(data), 0
-    while i < n:
-        if i + 8 > n:
-            raise ImageRefused(Reason.POLYGLOT)
-        size = int.from_bytes(data[i : i + 4], "big")
-        kind = data[i + 4 : i + 8]
-        if not _BOX_TYPE.match(kind):
-            raise ImageRefused(Reason.POLYGLOT)
-        if size == 1:
-            if i + 16 > n:
-                raise ImageRefused(Reason.TRUNCATED)
-            size = int.from_bytes(data[i + 8 : i + 16], "big")
-        elif size == 0:  # "to the end of the file"
-            size = n - i
-        if size < 8:
-            raise ImageRefused(Reason.CORRUPT)
-        if i + size > n:
+    i = 0
+    while i < len(data):
+        i += _box_size(data, i)
+    return len(data)  # libheif finds the primary image itself, from the `meta` box
+
+
+def _box_size(data: bytes, i: int) -> int:
+    """The size of the top-level box at `i`, once it is known to fit in the file."""
+    n = len(data)
+    if i + 8 > n:
+        raise ImageRefused(Reason.POLYGLOT)
+    size = int.from_bytes(data[i : i + 4], "big")
+    if not _BOX_TYPE.match(data[i + 4 : i + 8]):  # its type: four lower-case letters/digits
+        raise ImageRefused(Reason.POLYGLOT)
+    if size == 1:  # a 64-bit size follows the type
+        if i + 16 > n:
             raise ImageRefused(Reason.TRUNCATED)
-        i += size
-    return n  # libheif finds the primary image itself, from the `meta` box
+        size = int.from_bytes(data[i + 8 : i + 16], "big")
+    elif size == 0:  # "to the end of the file"
+        size = n - i
+    if size < 8:
+        raise ImageRefused(Reason.CORRUPT)
+    if i + size > n:
+        raise ImageRefused(Reason.TRUNCATED)
+    return size
 
 
 _STRUCTURE = {"JPEG": _check_jpeg, "PNG": _check_png, "WEBP": _check_webp, "HEIF": _check_heif}
@@ -338,13 +357,31 @@ def process(data: bytes) -> Derivatives:
     fmt, primary = _checked(data)
     image = _open(data[:primary] if primary < len(data) else data, fmt)
     _check_size(image)
-    # Only PNG (APNG) and WebP frames are animations. A HEIF's other images (an iPhone XS's
-    # second one, a spatial photo's other eye, a burst) are left undecoded: pillow-heif opens
-    # the primary image, which is the photo.
+    _refuse_animation(image, fmt)
+    display = _display(image)
+    display_jpeg, thumb_jpeg = _encode_both(display, image)
+    return Derivatives(
+        display=display_jpeg,
+        thumbnail=thumb_jpeg,
+        width=display.width,
+        height=display.height,
+        source_format=fmt,
+    )
+
+
+def _refuse_animation(image: Image.Image, fmt: str) -> None:
+    """Only PNG (APNG) and WebP frames are animations. A HEIF's other images (an iPhone XS's
+    second one, a spatial photo's other eye, a burst) are left undecoded: pillow-heif opens
+    the primary image, which is the photo."""
     if fmt in ("PNG", "WEBP") and (
         getattr(image, "n_frames", 1) > 1 or getattr(image, "is_animated", False)
     ):
         raise ImageRefused(Reason.ANIMATED)
+
+
+def _display(image: Image.Image) -> Image.Image:
+    """The display image: decoded once at (about) its size, upright, in sRGB (or still YCbCr,
+    the JPEG fast path)."""
     target = _fit(image.size, DISPLAY_EDGE)
     icc = image.info.get("icc_profile")  # read from the header: no decoding yet
     icc = icc if isinstance(icc, bytes) and icc else None
@@ -352,6 +389,17 @@ def process(data: bytes) -> Derivatives:
     # to the encoder: two colour conversions of every pixel saved, the same picture out.
     fast = isinstance(image, JpegImagePlugin.JpegImageFile) and image.mode == "RGB" \
         and (icc is None or _is_srgb(icc))
+    display, orientation = _decode_resized(image, target, fast=fast)
+    for step in _ORIENT.get(orientation, ()):
+        display = display.transpose(step)
+    if display.mode != "YCbCr":
+        display = _to_srgb(display, icc)
+    return display
+
+
+def _decode_resized(image: Image.Image, target: tuple[int, int], *,
+                    fast: bool) -> tuple[Image.Image, int]:
+    """The decoded picture at `target` size, and its EXIF orientation."""
     try:
         if isinstance(image, JpegImagePlugin.JpegImageFile):
             # DCT scaling while decoding: only works with an aspect-preserving size (TOOLCHAIN)
@@ -367,27 +415,21 @@ def process(data: bytes) -> Derivatives:
         raise ImageRefused(Reason.CORRUPT) from None
     except Image.DecompressionBombError:
         raise ImageRefused(Reason.TOO_MANY_PIXELS) from None
-    for step in _ORIENT.get(orientation, ()):
-        display = display.transpose(step)
-    if display.mode != "YCbCr":
-        display = _to_srgb(display, icc)
+    return display, orientation
+
+
+def _encode_both(display: Image.Image, source: Image.Image) -> tuple[bytes, bytes]:
+    """The display image and its thumbnail as clean JPEGs."""
     thumb_size = _fit(display.size, THUMB_EDGE)
     # Pillow releases the GIL while encoding: the display image encodes beside the thumbnail.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        display_jpeg = pool.submit(_encode, display.copy() if display is image else display)
+        display_jpeg = pool.submit(_encode, display.copy() if display is source else display)
         # reducing_gap=1: box-average down to the nearest whole factor first (an area average,
         # the ideal antialias for it), Lanczos only for what remains.
         thumb = display.resize(thumb_size, Image.Resampling.LANCZOS, reducing_gap=1.0) \
             if display.size != thumb_size else display.copy()
         thumb_jpeg = _encode(thumb)
-        display_bytes = display_jpeg.result()
-    return Derivatives(
-        display=display_bytes,
-        thumbnail=thumb_jpeg,
-        width=display.width,
-        height=display.height,
-        source_format=fmt,
-    )
+        return display_jpeg.result(), thumb_jpeg
 
 
 __all__ = ["MAX_PIXELS", "Derivatives", "ImageRefused", "identify", "process", "sniff"]

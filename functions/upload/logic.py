@@ -1,38 +1,28 @@
-"""The upload domain: reservations, statuses, the gallery, reports, and processing an upload.
+"""The upload API's domain: reservations, statuses, the gallery and reports.
 
-Plain functions. Storage comes in as the table (shared.photos speaks to it with conditional
-writes) and `Media` (the bucket, a port); image decoding and pre-screening come in as callables,
-so this module never imports boto3 or Pillow. Every state change is a write conditioned on the
-state it leaves: duplicate, late and replayed events change nothing.
+Processing an upload is the other half of the domain (`processing.py`). Plain functions.
+Storage comes in as the table (shared.photos speaks to it with conditional writes) and `Media`
+(the bucket, a port), so this module never imports boto3. Every state change is a write
+conditioned on the state it leaves: duplicate, late and replayed events change nothing.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any, Protocol
-from urllib.parse import unquote_plus
+from typing import Any
 
 from functions.upload.models import GalleryPhoto, UploadCreated, UploadForm, UploadIn, UploadState
-from functions.upload.reasons import ImageRefused, Reason, explain
+from functions.upload.reasons import Reason, explain
+from functions.upload.settings import UploadApiSettings
 from shared import audit, photos
 from shared.cdn import Cdn
-from shared.config import ApiConfig
 from shared.dynamo import ConditionFailed, Item, Table, decode_cursor, encode_cursor
 from shared.edition_query import current_edition
 from shared.errors import NotFound, RateLimited, TooLarge
 from shared.http import ListPage
-from shared.media import (
-    DERIVATIVE_CONTENT_TYPE,
-    Missing,
-    TooBig,
-    derivative_keys,
-    incoming_key,
-    photo_id_of,
-)
 from shared.media import UploadMedia as Media
+from shared.media import derivative_keys, incoming_key
 from shared.observability import logger
 from shared.people import calendar_of, person_id, retention_ttl
 from shared.photos import Status
@@ -45,12 +35,23 @@ DAY = 86400
 # An abandoned reservation disappears a day after its form expired (the TTL is lazy anyway);
 # processing replaces this TTL with the retention horizon.
 RESERVATION_GRACE_S = DAY
-SIZE_SLACK = 0  # the form's content-length-range is exact; S3 enforces it in the cloud
 MAX_REPORTS_KEPT = 50
 MAX_ATTEMPTS = 5
 GALLERY_SCOPE = "gallery"
-SYSTEM = "system"
 DEFAULT_REJECTION = "An organiser decided not to publish this photo."
+
+
+@dataclass(frozen=True)
+class Ports:
+    """What the API's domain works with, built once per cold start (`handler.py`)."""
+
+    table: Table
+    media: Media
+    settings: UploadApiSettings
+
+
+# The API's own settings, under the name `report` still uses (it is being reworked meanwhile).
+ApiConfig = UploadApiSettings
 
 
 def _subject(photo_id: str) -> str:
@@ -62,14 +63,14 @@ def _epoch(instant: datetime) -> int:
 
 
 # -- rate limits -------------------------------------------------------------------------------
-def limit_ip(table: Table, config: ApiConfig, ip: str, now: datetime) -> str:
+def limit_ip(table: Table, config: UploadApiSettings, ip: str, now: datetime) -> str:
     """Count one write for this client IP (shared with every write route); its pseudonym."""
     key = ip_key(config, ip)
     hit(table, key, config.writes_per_ip_per_hour, HOUR, now)
     return key.removeprefix("IP#")
 
 
-def limit_person_day(table: Table, config: ApiConfig, person: str, day: str,
+def limit_person_day(table: Table, config: UploadApiSettings, person: str, day: str,
                      now: datetime) -> None:
     """At most `uploads_per_email_per_day` reservations per person and event day.
 
@@ -91,7 +92,7 @@ def limit_person_day(table: Table, config: ApiConfig, person: str, day: str,
 
 # -- reservations ------------------------------------------------------------------------------
 def reserve(
-    table: Table, media: Media, config: ApiConfig, body: UploadIn, *, ip: str, now: datetime
+    table: Table, media: Media, config: UploadApiSettings, body: UploadIn, *, ip: str, now: datetime
 ) -> UploadCreated:
     """Store the photo `awaiting_upload` and hand back a single-use upload form.
 
@@ -146,11 +147,11 @@ def upload_state(table: Table, photo_id: str) -> UploadState:
 
 
 # -- the gallery -------------------------------------------------------------------------------
-def media_url(config: ApiConfig, key: str) -> str:
+def media_url(config: UploadApiSettings, key: str) -> str:
     return config.media_base_url.rstrip("/") + "/" + key
 
 
-def gallery_item(config: ApiConfig, item: Item) -> GalleryPhoto:
+def gallery_item(config: UploadApiSettings, item: Item) -> GalleryPhoto:
     keys = derivative_keys(item["photo_id"], "public")
     return GalleryPhoto(
         photo_id=item["photo_id"], caption=item["caption"], display_name=item["display_name"],
@@ -161,7 +162,7 @@ def gallery_item(config: ApiConfig, item: Item) -> GalleryPhoto:
     )
 
 
-def gallery(table: Table, config: ApiConfig, *, limit: int, cursor: str | None,
+def gallery(table: Table, config: UploadApiSettings, *, limit: int, cursor: str | None,
             edition: str) -> ListPage[GalleryPhoto]:
     """An edition's approved photos, newest upload first: one Query per page, a signed cursor
     (scoped to the edition: a cursor of one year's gallery can't page through another's)."""
@@ -175,7 +176,7 @@ def gallery(table: Table, config: ApiConfig, *, limit: int, cursor: str | None,
     )
 
 
-def gallery_photo(table: Table, config: ApiConfig, photo_id: str) -> GalleryPhoto:
+def gallery_photo(table: Table, config: UploadApiSettings, photo_id: str) -> GalleryPhoto:
     # The public archive item: there while approved, also after the record's retention ended.
     item = photos.get_public(table, photo_id) if is_id(photo_id) else None
     if item is None:
@@ -184,7 +185,7 @@ def gallery_photo(table: Table, config: ApiConfig, photo_id: str) -> GalleryPhot
 
 
 # -- reports -----------------------------------------------------------------------------------
-def limit_reports(table: Table, config: ApiConfig, ip: str, now: datetime) -> None:
+def limit_reports(table: Table, config: UploadApiSettings, ip: str, now: datetime) -> None:
     """Reports hide photos, so they have a tighter per-IP limit of their own."""
     try:
         hit(table, ip_key(config, ip, "REPORTS"), config.reports_per_ip_per_hour, HOUR, now)
@@ -246,197 +247,3 @@ def report(
     cdn.invalidate(photo_id)
     logger.info("photo reported", photo_id=photo_id)
     return "hidden"
-
-
-# -- processing --------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class S3Object:
-    bucket: str
-    key: str  # already URL-decoded
-    etag: str
-    sequencer: str
-    size: int
-
-    @property
-    def claim(self) -> str:
-        return f"{self.etag}#{self.sequencer}"
-
-
-class Processed(Protocol):
-    @property
-    def display(self) -> bytes: ...
-    @property
-    def thumbnail(self) -> bytes: ...
-    @property
-    def width(self) -> int: ...
-    @property
-    def height(self) -> int: ...
-    @property
-    def source_format(self) -> str: ...
-
-
-ImageProcessor = Callable[[bytes], Processed]
-Prescreen = Callable[[bytes, str], dict[str, Any]]
-
-
-def s3_objects(body: str) -> list[S3Object]:
-    """The created objects an SQS body announces (none for a test event or anything else)."""
-    try:
-        event = json.loads(body)
-    except ValueError:
-        logger.warning("message body is not JSON: dropped")
-        return []
-    if not isinstance(event, dict) or event.get("Event") == "s3:TestEvent":
-        return []
-    found = []
-    for record in event.get("Records") or []:
-        if not str(record.get("eventName", "")).startswith("ObjectCreated"):
-            continue
-        s3 = record.get("s3") or {}
-        obj = s3.get("object") or {}
-        found.append(S3Object(
-            bucket=str((s3.get("bucket") or {}).get("name", "")),
-            key=unquote_plus(str(obj.get("key", ""))),  # S3 event keys are URL-encoded
-            etag=str(obj.get("eTag", "")),
-            sequencer=str(obj.get("sequencer", "")),
-            size=int(obj.get("size", 0) or 0),
-        ))
-    return found
-
-
-def process_upload(
-    table: Table, media: Media, config: ApiConfig, obj: S3Object, *,
-    process_image: ImageProcessor, prescreen: Prescreen, now: Callable[[], datetime],
-) -> str:
-    """Turn one uploaded object into derivatives and a photo awaiting moderation, once.
-
-    Returns what happened (for logs and tests). Raises for anything that is not the file's
-    fault, so the queue retries; the dead-letter queue ends such an upload as `failed`.
-    """
-    photo_id = photo_id_of(obj.key)
-    if photo_id is None:
-        logger.warning("object outside the upload layout ignored")
-        return "ignored"
-    item, outcome = _claim(table, media, config, photo_id, obj)
-    if item is None:
-        return outcome
-    result = _derive(table, media, config, item, obj, process_image, now)
-    if result is None:
-        return "failed"
-
-    keys = derivative_keys(photo_id, "private")
-    media.write(keys["display"], result.display, content_type=DERIVATIVE_CONTENT_TYPE)
-    media.write(keys["thumb"], result.thumbnail, content_type=DERIVATIVE_CONTENT_TYPE)
-    screened = prescreen(result.display, str(item.get("caption", "")))
-    flagged = photos.is_flagged({"prescreen": screened})
-    at = now()
-    subject = _subject(photo_id)
-    try:
-        photos.move_with(
-            table, item, leaving=(Status.PROCESSING,), to=Status.PENDING_MODERATION,
-            set_fields={
-                "width": result.width, "height": result.height,
-                "files": [keys["display"], keys["thumb"]], "prescreen": screened,
-                "source_format": result.source_format, "processed_at": iso(at),
-            },
-            remove=("claim",), flagged=flagged,
-            puts=[
-                audit.audit_item(subject, at=at, actor=SYSTEM, action="processed",
-                                 detail=f"{result.source_format} → {result.width}x{result.height}",
-                                 ttl=retention_ttl(config)),
-                audit.audit_item(subject, at=at + timedelta(microseconds=1), actor=SYSTEM,
-                                 action="prescreened",
-                                 detail=f"{screened.get('status')}: "
-                                        + "; ".join(screened.get("flags", [])),
-                                 ttl=retention_ttl(config)),
-            ],
-        )
-    except ConditionFailed:
-        # A duplicate of this same event finished first: the derivatives are the same bytes.
-        logger.info("processing finished by another delivery", photo_id=photo_id)
-        return "raced"
-    media.delete([obj.key])  # data minimisation: only the re-encoded derivatives remain
-    logger.info("upload processed", photo_id=photo_id, flagged=flagged)
-    return "processed"
-
-
-def _claim(table: Table, media: Media, config: ApiConfig, photo_id: str, obj: S3Object
-           ) -> tuple[Item | None, str]:
-    """The photo, claimed for processing this object; or None and why not."""
-    item = photos.get_photo(table, photo_id, consistent=True)
-    if item is None:  # its reservation expired: nothing may ever be made of it
-        media.delete([obj.key])
-        return None, "unknown"
-    try:
-        return photos.claim_processing(table, item, claim=obj.claim,
-                                       ttl=retention_ttl(config)), "claimed"
-    except ConditionFailed as exc:
-        current = exc.item or item
-    if current.get("status") == Status.PROCESSING:
-        logger.info("upload already being processed", photo_id=photo_id)
-        return None, "busy"
-    # Past processing: a duplicate or late event, or a form used twice. What was made from the
-    # first upload stays as it is (derivatives are never touched); the new object is a stray.
-    media.delete([obj.key])
-    logger.info("event for a photo past processing", photo_id=photo_id,
-                status=current.get("status"))
-    return None, "stale"
-
-
-def _derive(
-    table: Table, media: Media, config: ApiConfig, item: Item, obj: S3Object,
-    process_image: ImageProcessor, now: Callable[[], datetime],
-) -> Processed | None:
-    """The derivatives of the claimed object, or None once the photo is marked failed."""
-    max_bytes = int(item.get("size_bytes", config.max_upload_bytes)) + SIZE_SLACK
-    try:
-        try:
-            data = media.read(obj.key, max_bytes=max_bytes)
-        except TooBig:
-            raise ImageRefused(Reason.TOO_LARGE) from None
-        except Missing:
-            # Gone while we held the claim (the lifecycle rule, or a racing duplicate that
-            # finished): if the photo is still ours, it can't be made any more.
-            raise ImageRefused(Reason.NOT_PROCESSED) from None
-        return process_image(data)
-    except ImageRefused as refused:
-        _fail(table, media, item, refused.reason, obj.key, now())
-        return None
-
-
-def _fail(table: Table, media: Media, item: Item, reason: Reason, key: str,
-          at: datetime) -> None:
-    try:
-        photos.move_with(
-            table, item, leaving=(Status.PROCESSING,), to=Status.FAILED,
-            set_fields={"reason": explain(reason), "reason_code": reason.value, "files": []},
-            remove=("claim",),
-            puts=[audit.audit_item(_subject(item["photo_id"]), at=at, actor=SYSTEM,
-                                   action="failed", detail=reason.value, ttl=item.get("ttl"))],
-        )
-    except ConditionFailed:
-        logger.info("failure already recorded", photo_id=item["photo_id"])
-        return
-    # the original, and anything an earlier, crashed attempt may have written
-    media.delete([key, *derivative_keys(item["photo_id"], "private").values()])
-    logger.info("upload failed", photo_id=item["photo_id"], reason=reason.value)
-
-
-def fail_dead_letter(table: Table, photo_id: str, *, now: datetime) -> bool:
-    """A message ran out of retries: end its photo `failed` unless it already moved on."""
-    item = photos.get_photo(table, photo_id, consistent=True)
-    if item is None:
-        return False
-    reason = Reason.NOT_PROCESSED
-    try:
-        photos.move_with(
-            table, item, leaving=(Status.AWAITING_UPLOAD, Status.PROCESSING), to=Status.FAILED,
-            set_fields={"reason": explain(reason), "reason_code": reason.value},
-            remove=("claim",),
-            puts=[audit.audit_item(_subject(photo_id), at=now, actor=SYSTEM, action="failed",
-                                   detail="retries exhausted (dead-letter queue)")],
-        )
-    except ConditionFailed:
-        return False
-    logger.warning("upload failed after retries", photo_id=photo_id)
-    return True

@@ -7,7 +7,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from functions.upload.logic import s3_objects
+from functions.upload.events import S3Object, UploadNotice, created_objects
 from functions.upload.models import UploadIn
 from functions.upload.reasons import TEXT, Reason
 from shared.media import photo_id_of
@@ -33,11 +33,45 @@ def test_invalid_upload_requests_are_refused(change) -> None:
         UploadIn.model_validate({**VALID, **change})
 
 
+def _objects(body: str) -> list[S3Object]:
+    """The created objects of one SQS record carrying `body`, as the batch processor parses it."""
+    record = {
+        "messageId": "m1", "receiptHandle": "r", "body": body, "md5OfBody": "x",
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1773000000000",
+                       "SenderId": "AIDAEXAMPLE", "ApproximateFirstReceiveTimestamp":
+                       "1773000000001"},
+        "messageAttributes": {}, "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:eu-west-2:123456789012:photo-uploads",
+        "awsRegion": "eu-west-2",
+    }
+    return created_objects(UploadNotice.model_validate(record).body)
+
+
+def _created(key: str, **object_fields: object) -> str:
+    """An S3 notification as the embedded S3 (moto) sends it: no userIdentity, no sequencer."""
+    return json.dumps({"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "eu-west-2",
+        "eventTime": "2027-03-08T10:00:00.000Z", "eventName": "ObjectCreated:Post",
+        "s3": {"s3SchemaVersion": "1.0", "configurationId": "uploads",
+               "bucket": {"name": "media", "arn": "arn:aws:s3:::media"},
+               "object": {"key": key, "size": 3, "eTag": "e", **object_fields}},
+    }]})
+
+
 def test_s3_test_event_and_non_created_records_yield_nothing() -> None:
-    assert s3_objects(json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent"})) == []
-    assert s3_objects(json.dumps({"Records": [{"eventName": "ObjectRemoved:Delete"}]})) == []
-    assert s3_objects("[]") == []
-    assert s3_objects("{broken") == []
+    assert _objects(json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent"})) == []
+    assert _objects(json.dumps({"Records": [{"eventName": "ObjectRemoved:Delete"}]})) == []
+    assert _objects("[]") == []
+    assert _objects("{broken") == []
+
+
+def test_created_objects_are_read_from_the_notification_with_their_keys_decoded() -> None:
+    (obj,) = _objects(_created("incoming/a%2Bb+c", sequencer="0A"))
+    assert obj == S3Object(bucket="media", key="incoming/a+b c", etag="e", sequencer="0A",
+                           size=3)
+    assert obj.claim == "e#0A"
+    (unsequenced,) = _objects(_created("incoming/x"))  # moto's events carry no sequencer
+    assert unsequenced.claim == "e#"
 
 
 def test_keys_outside_incoming_or_with_odd_ids_are_not_photos() -> None:
