@@ -298,21 +298,30 @@ def check(form: Form, *, bucket: str, now: datetime, secrets: Mapping[str, str],
     expiration, conditions = parse_policy(values["policy"])
     if now >= expiration:
         raise _policy_failed("Policy expired.")
-    size = len(form.file)
     for condition in conditions:
         if condition.op == "content-length-range":
-            if size < condition.low:
-                raise Refused(400, "EntityTooSmall",
-                              "Your proposed upload is smaller than the minimum allowed size",
-                              {"ProposedSize": str(size), "MinSizeAllowed": str(condition.low)})
-            if size > condition.high:
-                raise Refused(400, "EntityTooLarge",
-                              "Your proposed upload exceeds the maximum allowed size",
-                              {"ProposedSize": str(size), "MaxSizeAllowed": str(condition.high)})
+            _check_size(condition, len(form.file))
             continue
         actual = bucket if condition.name == "bucket" else values.get(condition.name)
         if not _holds(condition, actual):
             raise _policy_failed(f"Policy Condition failed: {condition.text}")
+    _check_no_extra_fields(form, conditions)
+
+
+def _check_size(condition: Condition, size: int) -> None:
+    """The file's size within the policy's content-length-range."""
+    if size < condition.low:
+        raise Refused(400, "EntityTooSmall",
+                      "Your proposed upload is smaller than the minimum allowed size",
+                      {"ProposedSize": str(size), "MinSizeAllowed": str(condition.low)})
+    if size > condition.high:
+        raise Refused(400, "EntityTooLarge",
+                      "Your proposed upload exceeds the maximum allowed size",
+                      {"ProposedSize": str(size), "MaxSizeAllowed": str(condition.high)})
+
+
+def _check_no_extra_fields(form: Form, conditions: list[Condition]) -> None:
+    """Every field of the form is one the policy names (or one S3 never asks a policy about)."""
     named = {c.name for c in conditions}
     for name, _ in form.fields:
         lowered = name.lower()

@@ -59,6 +59,18 @@ def allow_browser_uploads(s3: Any, bucket: str, origin: str) -> None:
     }]})
 
 
+def _local_user(role: str) -> User:
+    """A user with a fresh password (the pool's policy: upper, lower, digit, symbol)."""
+    password = f"{role.capitalize()}-{secrets.token_urlsafe(9)}1!"
+    return User(role, password, f"{role}@techognition.local")
+
+
+def _credentials(user: User, provisioned: Provisioned) -> dict[str, str]:
+    """How a test or a person signs in as `user`: password and authenticator secret."""
+    return {"username": user.username, "password": user.password,
+            "totp_secret": provisioned.totp_secrets[user.username]}
+
+
 @dataclass
 class LocalStack:
     wiring: Wiring = WIRING
@@ -81,13 +93,46 @@ class LocalStack:
         import logging
 
         from local.moto_patches import serialise_dynamodb
-        from local.s3_post_guard import GuardedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per AWS call otherwise
         serialise_dynamodb()  # the gateway runs functions concurrently, as Lambda would
+        self._start_aws()
+        import boto3
 
-        # moto behind S3's checks of browser POST uploads (moto alone stores any form); the
-        # checks know the one key pair the functions sign their forms with
+        session = boto3.session.Session(region_name=REGION)
+        organiser, member = _local_user("organiser"), _local_user("member")
+        invoker = Invoker()
+        # The gateway needs its port before the environment is final (SITE_URL), and the
+        # environment must be final before any handler module is imported.
+        verifier = JwtVerifier("", "", "")
+        gateway = self._start_gateway(invoker, verifier)
+        tz = self.overrides.get("EVENT_TZ", "Europe/London")
+        settings = default_settings(datetime.now(ZoneInfo(tz)).date(), self.api_url)
+        settings.update(self.overrides)
+        provisioned = self._provision(session, settings, (organiser, member), verifier)
+        self._s3 = session.client("s3")
+        self._start_sources(session, invoker, tz)
+        self._serve_site(gateway, provisioned, session)
+        info = {
+            "api_url": self.api_url,
+            "aws_endpoint_url": self.aws_endpoint_url,
+            "region": REGION,
+            "user_pool_id": provisioned.user_pool_id,
+            "user_pool_client_id": provisioned.user_pool_client_id,
+            "organiser": _credentials(organiser, provisioned),
+            "member": _credentials(member, provisioned),
+            "event_start": settings["EVENT_START"],
+            "event_end": settings["EVENT_END"],
+        }
+        self._write_state(info)
+        return info
+
+    def _start_aws(self) -> None:
+        """moto behind S3's checks of browser POST uploads (moto alone stores any form); the
+        checks know the one key pair the functions sign their forms with. The process's AWS
+        environment then points at it."""
+        from local.s3_post_guard import GuardedMotoServer
+
         self._moto = GuardedMotoServer(self.host, self.aws_port,
                                        credentials={ACCESS_KEY: SECRET_KEY}, region=REGION)
         self._moto.start()
@@ -102,75 +147,63 @@ class LocalStack:
             # Cognito checks authenticator codes, as the cloud pool (MFA required) does
             "MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP": "true",
         })
-        import boto3
 
-        session = boto3.session.Session(region_name=REGION)
-        organiser = User("organiser", "Organiser-" + secrets.token_urlsafe(9) + "1!",
-                         "organiser@techognition.local")
-        member = User("member", "Member-" + secrets.token_urlsafe(9) + "1!",
-                      "member@techognition.local")
-
-        invoker = Invoker()
-        # The gateway needs its port before the environment is final (SITE_URL), and the
-        # environment must be final before any handler module is imported.
-        verifier = JwtVerifier("", "", "")
-        self._gateway = Gateway(self.wiring, invoker, verifier,
-                                site_dir=build_site(self.state_dir / "site"),  # pages rendered
-                                extra=self._local_hook)
-        port = self._gateway.serve(self.host, self.api_port)
+    def _start_gateway(self, invoker: Invoker, verifier: JwtVerifier) -> Gateway:
+        self._gateway = gateway = Gateway(
+            self.wiring, invoker, verifier,
+            site_dir=build_site(self.state_dir / "site"),  # pages rendered
+            extra=self._local_hook)
+        port = gateway.serve(self.host, self.api_port)
         self.api_url = f"http://{self.host}:{port}"
+        return gateway
 
-        tz = self.overrides.get("EVENT_TZ", "Europe/London")
-        settings = default_settings(datetime.now(ZoneInfo(tz)).date(), self.api_url)
-        settings.update(self.overrides)
-        self.provisioned = provision(self.wiring, session, sender_email=settings["SENDER_EMAIL"])
-        provision_users(session.client("cognito-idp"), self.provisioned,
+    def _provision(
+        self,
+        session: Any,
+        settings: dict[str, str],
+        users: tuple[User, User],
+        verifier: JwtVerifier,
+    ) -> Provisioned:
+        """The wiring's resources and the two users in moto; the gateway's JWT checks name the
+        pool; the functions' environment is final (before any handler module is imported)."""
+        organiser, member = users
+        provisioned = provision(self.wiring, session, sender_email=settings["SENDER_EMAIL"])
+        self.provisioned = provisioned
+        provision_users(session.client("cognito-idp"), provisioned,
                         organiser=organiser, member=member)
-        pool_id = self.provisioned.user_pool_id
+        pool_id = provisioned.user_pool_id
         verifier.jwks_url = f"{self.aws_endpoint_url}/{pool_id}/.well-known/jwks.json"
         verifier.issuer = f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}"
-        verifier.audience = self.provisioned.user_pool_client_id
-
+        verifier.audience = provisioned.user_pool_client_id
         os.environ.update(environment(
-            table_name=self.provisioned.table_name,
-            media_bucket=self.provisioned.bucket_names["media"],
+            table_name=provisioned.table_name,
+            media_bucket=provisioned.bucket_names["media"],
             media_base_url=f"{self.api_url}{MEDIA_PATH}",
-            settings={"SES_CONFIGURATION_SET": self.provisioned.ses_configuration_set,
-                      **settings},
-            queue_urls=self.provisioned.queue_urls,
+            settings={"SES_CONFIGURATION_SET": provisioned.ses_configuration_set, **settings},
+            queue_urls=provisioned.queue_urls,
         ))
-        self._s3 = session.client("s3")
-        self._start_sources(session, invoker, tz)
-        # site: /config.js for the pages, and the bucket CORS the cloud sets for browser POSTs
-        self._gateway.generated["/config.js"] = ("text/javascript", site_config(
-            self.aws_endpoint_url, REGION, self.provisioned.user_pool_client_id))
+        return provisioned
+
+    def _serve_site(self, gateway: Gateway, provisioned: Provisioned, session: Any) -> None:
+        """/config.js for the pages, their CSP, and the bucket CORS the cloud sets for browser
+        POSTs."""
+        gateway.generated["/config.js"] = ("text/javascript", site_config(
+            self.aws_endpoint_url, REGION, provisioned.user_pool_client_id))
         # Cognito, the bucket's presigned POSTs and the console's presigned GETs of private
         # photos are all the embedded AWS endpoint here.
-        self._gateway.content_security_policy = content_security_policy(
+        gateway.content_security_policy = content_security_policy(
             connect=(self.aws_endpoint_url,), images=(self.aws_endpoint_url,))
-        allow_browser_uploads(session.client("s3"), self.provisioned.bucket_names["media"],
+        allow_browser_uploads(session.client("s3"), provisioned.bucket_names["media"],
                               self.api_url)
 
-        info = {
-            "api_url": self.api_url,
-            "aws_endpoint_url": self.aws_endpoint_url,
-            "region": REGION,
-            "user_pool_id": pool_id,
-            "user_pool_client_id": self.provisioned.user_pool_client_id,
-            "organiser": {"username": organiser.username, "password": organiser.password,
-                          "totp_secret": self.provisioned.totp_secrets[organiser.username]},
-            "member": {"username": member.username, "password": member.password,
-                       "totp_secret": self.provisioned.totp_secrets[member.username]},
-            "event_start": settings["EVENT_START"],
-            "event_end": settings["EVENT_END"],
-        }
+    def _write_state(self, info: dict[str, Any]) -> None:
+        """`.local/stack.json`, written whole, then renamed: whoever waits for the file never
+        reads half of it."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        # Written whole, then renamed: whoever waits for the file never reads half of it.
         partial = self.state_dir / "stack.json.partial"
         partial.write_text(json.dumps(info, indent=2) + "\n")
         partial.chmod(0o600)  # it holds local passwords
         partial.replace(self.state_dir / "stack.json")
-        return info
 
     def _start_sources(self, session: Any, invoker: Invoker, tz: str) -> None:
         assert self.provisioned is not None
