@@ -8,11 +8,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.types import Day, bounded
 
-Reason = Annotated[str, bounded(500)]
-PrizeTitle = Annotated[str, bounded(120)]
-Sponsor = Annotated[str, bounded(80)]
-PrizeDescription = Annotated[str, bounded(500, multiline=True)]
-
 
 class DrawRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -23,11 +18,21 @@ class DrawRequest(BaseModel):
     )
 
 
+Reason = Annotated[str, bounded(500)]
+
+
+# The same request again within minutes is taken for a retry (of an answer lost or a 503) and
+# answered with the record as it stands (`logic.redraw`): the route's body has no idempotency key.
 class RedrawRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     position: int = Field(ge=1, le=1000)
-    reason: Reason  # type: ignore[valid-type]
+    reason: Reason
+
+
+PrizeTitle = Annotated[str, bounded(120)]
+Sponsor = Annotated[str, bounded(80)]
+PrizeDescription = Annotated[str, bounded(500, multiline=True)]
 
 
 class PrizeRequest(BaseModel):

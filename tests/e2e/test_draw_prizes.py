@@ -15,15 +15,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
+from tests.e2e import site_helpers as site
 from tests.e2e.conftest import running_stack, sent_emails, sign_in, wait_for
-from tests.e2e.site_helpers import (
-    approve,
-    chromium,
-    page_of,
-    screenshot,
-    sign_in_to_console,
-    upload_photo,
-)
 
 pytestmark = pytest.mark.e2e
 
@@ -65,7 +58,8 @@ def test_a_named_prize_is_frozen_by_the_draw_and_named_to_the_winner(stack, toda
     assert named.status_code == 200, named.text
     assert named.json() == PRIZE
     email = f"{uuid.uuid4().hex[:8]}@school.example"
-    approve(stack, upload_photo(api, caption="Titration kit, ready for Year 11", email=email))
+    photo_id = site.upload_photo(api, caption="Titration kit, ready for Year 11", email=email)
+    site.approve(stack, photo_id)
     made = requests.post(f"{api}/admin/draws", json={"day": today, "force": True},
                          headers={"Authorization": f"Bearer {organiser}"}, timeout=30)
     assert made.status_code == 201, made.text
@@ -87,9 +81,9 @@ def test_a_named_prize_is_frozen_by_the_draw_and_named_to_the_winner(stack, toda
 
 def test_the_console_names_a_prize_and_the_draw_page_shows_it(stack, today):
     tomorrow = (date.fromisoformat(today) + timedelta(days=1)).isoformat()
-    with chromium() as browser, page_of(browser) as page:
+    with site.chromium() as browser, site.page_of(browser) as page:
         # When an organiser names tomorrow's prize in the console's Draws tab
-        sign_in_to_console(page, stack)
+        site.sign_in_to_console(page, stack)
         page.get_by_role("tab", name="Draws").click()
         form = page.locator(f'#prizes form[data-day="{tomorrow}"]')
         form.get_by_label("Prize").fill("Safety goggles for the prep room")
@@ -97,7 +91,7 @@ def test_the_console_names_a_prize_and_the_draw_page_shows_it(stack, today):
         form.get_by_role("button", name="Name the prize").click()
         form.locator(".status.ok").wait_for()
         assert "Saved: Safety goggles for the prep room, given by UNISON" in form.inner_text()
-        screenshot(page, "admin-prizes", at="#prizes-section")
+        site.screenshot(page, "admin-prizes", at="#prizes-section")
         # And a drawn day (today, if the other test drew it) offers no form
         drawn = requests.get(f"{stack['api_url']}/draws/{today}", timeout=10).json()
         if drawn["status"] == "drawn":
@@ -119,7 +113,7 @@ def test_the_console_names_a_prize_and_the_draw_page_shows_it(stack, today):
             assert text.startswith(f"Prize: {prize['title']}"), (item["day"], text)
             assert (f"given by {prize['sponsor']}" in text) == bool(prize["sponsor"])
         assert sum(1 for i in listing if i["prize"]) >= 1
-        screenshot(page, "draws-prizes", at="#draws")
+        site.screenshot(page, "draws-prizes", at="#draws")
         assert page.errors == []
     assert requests.get(f"{stack['api_url']}/draws/{tomorrow}", timeout=10).json()["prize"] == {
         "title": "Safety goggles for the prep room", "sponsor": "UNISON", "description": None}

@@ -11,15 +11,8 @@ import pytest
 
 from functions.prizedraw.verify import check
 from tests.events import MEMBER_CLAIMS
-from tests.integration.test_draw_support import (
-    draw_api,
-    draw_now,
-    draw_ports,
-    emails_to,
-    enter,
-    entrant,
-    table,
-)
+from tests.integration import test_draw_support as support
+from tests.integration.test_draw_support import emails_to, enter, entrant, table
 from tests.integration.test_text_fields import INJECTIONS
 
 DAY = "2027-03-09"
@@ -29,7 +22,7 @@ MICROSCOPE = {"title": "A USB microscope", "sponsor": "Gratnells",
 
 @pytest.fixture
 def call(aws_env: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch):
-    return draw_api(lambda_context, monkeypatch, "boss@organisers.test")
+    return support.draw_api(lambda_context, monkeypatch, "boss@organisers.test")
 
 
 def shown(call: Any, day: str = DAY) -> tuple[Any, Any]:
@@ -131,7 +124,7 @@ def test_a_rename_landing_while_the_draw_reads_is_what_the_draw_names(call):
 
     store = Racing(table())
     # When the day is drawn
-    record = draw_now(DAY, store=store)
+    record = support.draw_now(DAY, store=store)
     # Then its answer, the stored record and the email all name the prize the commit froze
     assert record.prize is not None and record.prize.model_dump() == goggles
     assert shown(call) == (goggles, goggles)
@@ -142,7 +135,7 @@ def test_a_rename_landing_while_the_draw_reads_is_what_the_draw_names(call):
 def test_renames_racing_a_draw_never_leave_a_drawn_day_with_another_prize(call, atomic_dynamodb):
     # Given entrants, an organiser renaming the prize over and over, and a draw at the same time
     enter(DAY, *range(1, 11))
-    draw_ports()  # assembled once, as a warm function would have it
+    support.draw_ports()  # assembled once, as a warm function would have it
     start = threading.Barrier(2)
     statuses: list[tuple[int, str]] = []
     drawn: list[Any] = []
@@ -155,7 +148,7 @@ def test_renames_racing_a_draw_never_leave_a_drawn_day_with_another_prize(call, 
 
     def draw() -> None:
         start.wait()
-        drawn.append(draw_now(DAY))
+        drawn.append(support.draw_now(DAY))
 
     threads = [threading.Thread(target=rename), threading.Thread(target=draw)]
     for t in threads:
