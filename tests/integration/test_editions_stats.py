@@ -283,22 +283,12 @@ def test_an_unknown_edition_is_empty_and_a_malformed_one_a_problem(aws_env, lamb
 
 
 def test_stats_are_one_read_and_editions_one_query(aws_env, lambda_context):
-    from shared.aws import client, set_client
+    from tests.spy import aws_calls
 
-    real, calls = client("dynamodb"), list[str]()
-
-    class Spy:
-        def __getattr__(self, name: str) -> Any:
-            calls.append(name)
-            return getattr(real, name)
-
-    set_client("dynamodb", Spy())
-    try:
+    with aws_calls("dynamodb") as calls:
         campaign("/stats", lambda_context)
         stats_calls = list(calls)
         calls.clear()
         campaign("/editions", lambda_context)
-    finally:
-        set_client("dynamodb", None)
     assert stats_calls == ["get_item"]
     assert calls == ["query"]

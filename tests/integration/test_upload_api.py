@@ -158,30 +158,19 @@ def test_unknown_or_malformed_upload_ids_are_404(aws_env, lambda_context, photo_
 def test_gallery_lists_approved_photos_newest_first_one_query_per_page(
     aws_env, lambda_context
 ) -> None:
-    from shared.aws import client, set_client
+    from tests.spy import aws_calls
 
     # Given two approved photos and one still awaiting moderation
     first = _published(aws_env, lambda_context, caption="First")
     time.sleep(1.01)  # uploaded_at has a resolution of one second
     second = _published(aws_env, lambda_context, caption="Second")
     reserve(lambda_context, caption="Not yet")
-    calls: list[str] = []
-    real = client("dynamodb")
-
-    class Spy:
-        def __getattr__(self, name: str) -> Any:
-            calls.append(name)
-            return getattr(real, name)
-
-    set_client("dynamodb", Spy())
-    try:
-        # When the gallery is read one photo per page
+    # When the gallery is read one photo per page
+    with aws_calls("dynamodb") as calls:
         page1 = body_of(api("GET", "/photos", lambda_context, query={"limit": "1"}))
         pages_calls = [c for c in calls if c in ("query", "scan")]
         page2 = body_of(api("GET", "/photos", lambda_context,
                             query={"limit": "1", "cursor": page1["next_cursor"]}))
-    finally:
-        set_client("dynamodb", None)
     # Then it is newest first, paginated, and one Query (never a Scan) per page
     assert [i["photo_id"] for i in page1["items"] + page2["items"]] == [second, first]
     assert pages_calls == ["query"]
