@@ -125,16 +125,6 @@ class ApiConfig(BaseConfig, MailConfig, CdnConfig, DrawConfig, PrescreenConfig, 
     cdn_invalidations_queue_url: str | None = None
 
 
-class CampaignConfig(BaseConfig, MailConfig, WriteLimitConfig):
-    """The campaign API: free event packs (infra/settings.py has the cloud's values)."""
-
-    # Packs promised at most in one edition; requests are taken from the first day to the last
-    # (both in the event's zone, inclusive). Unset: open now, and until the event's last day.
-    pack_stock: int = Field(default=1000, ge=0)
-    packs_open: date | None = None
-    packs_close: date | None = None
-
-
 class HttpConfig(BaseModel):
     """What the shared HTTP layer reads (shared/http.py), whatever the function."""
 

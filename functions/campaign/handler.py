@@ -1,12 +1,13 @@
 """Campaign API: free event packs for schools (availability, requests, and for organisers the
-list, the dispatch CSV and "mark dispatched").
+list, the dispatch CSV and "mark dispatched"), and the editions' live numbers.
 
-Thin: each route parses, checks limits, makes one domain call and maps the result; errors
-become problem+json in `shared.http`.
+Thin: each route counts the write, makes one domain call over the assembled `Ports` and maps the
+result; errors become problem+json in `shared.http`.
 """
 
 from __future__ import annotations
 
+from functools import cache, partial
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -16,56 +17,63 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.campaign import logic, stats
 from functions.campaign.models import AdminPack, Availability, PackIn, PackRequested
-from functions.campaign.store import PackStore
-from shared.config import CampaignConfig, load
-from shared.dynamo import Item, Table, decode_cursor, encode_cursor
+from functions.campaign.settings import CampaignSettings, settings
 from shared.edition_query import EditionParam, chosen, current_edition
-from shared.http import Cursor, Limit, ListPage, create_app, documented, organiser, source_ip
+from shared.http import (
+    Cursor,
+    Limit,
+    ListPage,
+    create_app,
+    csv_documented,
+    csv_response,
+    documented,
+    organiser,
+    organiser_page,
+)
 from shared.observability import logger
-from shared.people import person_id, retention_ttl
-from shared.pseudonym import subkey
-from shared.ratelimit import hit, ip_key
-from shared.secret import cursor_key, server_secret
 from shared.types import ObjectId, utc_now
 
 app = create_app()
 
-HOUR_S = 3600
+
+def ports() -> logic.Ports:
+    return _ports(settings())
 
 
-def _config() -> CampaignConfig:
-    config: CampaignConfig = load(CampaignConfig)  # validated once per cold start (load caches)
-    return config
+@cache
+def _ports(config: CampaignSettings) -> logic.Ports:
+    """Built once per cold start (and again only if the settings change: tests)."""
+    from functions.campaign.store import PackStore
+    from shared.dynamo import Table
+    from shared.http import Cursors, WriteLimit
+    from shared.people import person_id, retention_ttl
+    from shared.pseudonym import subkey
+    from shared.secret import server_secret
 
-
-def _table() -> Table:
-    return Table(_config().table_name)
-
-
-def _store() -> PackStore:
-    return PackStore(_table())
-
-
-def _settings() -> logic.PackSettings:
-    config = _config()
-    return logic.PackSettings.of(
-        edition=str(config.event_start.year),  # an edition is named by its year
-        stock=config.pack_stock, opens=config.packs_open,
-        closes=config.packs_close or config.event_end,  # no packs promised after the week
-        tz=config.event_tz, site_url=config.site_url,
+    table = Table(config.table_name)
+    return logic.Ports(
+        store=PackStore(table),
+        cursors=Cursors(config.table_name),
+        writes=WriteLimit(table, config, config.writes_per_ip_per_hour),
+        packs=logic.PackSettings.of(
+            edition=current_edition(config),  # an edition is named by its year
+            stock=config.pack_stock, opens=config.packs_open,
+            closes=config.packs_close or config.event_end,  # no packs promised after the week
+            tz=config.event_tz, site_url=config.site_url,
+        ),
+        person=partial(person_id, config),
+        pack_secret=lambda: subkey(server_secret(config.table_name), "pack"),
+        retention_ttl=retention_ttl(config),
+        table=table,
     )
-
-
-def _scope() -> str:
-    return f"admin-packs:{_settings().edition}"
 
 
 # -- editions and live numbers ------------------------------------------------------------------
 @app.get("/editions", summary="Every edition (one year's week): newest first, the current one "
                               "marked")
 def list_editions() -> stats.EditionList:
-    config = _config()
-    return stats.list_editions(_table(), current=current_edition(config),
+    config = settings()
+    return stats.list_editions(ports().table, current=current_edition(config),
                                start=config.event_start, end=config.event_end)
 
 
@@ -73,13 +81,13 @@ def list_editions() -> stats.EditionList:
                            "pledges, published messages (default: the current edition)",
          responses=documented(200, stats.Stats, "The numbers", 400, 422))
 def get_stats(edition: EditionParam = None) -> stats.Stats:
-    config = _config()
-    return stats.stats(_table(), chosen(config, edition))
+    return stats.stats(ports().table, chosen(settings(), edition))
 
 
 @app.get("/packs/availability", summary="Whether a free event pack can be requested now")
 def pack_availability() -> Availability:
-    return logic.availability(_store(), _settings(), utc_now())
+    p = ports()
+    return logic.availability(p.store, p.packs, utc_now())
 
 
 @app.post("/packs", summary="Request a free event pack for a school (one per school)",
@@ -91,14 +99,11 @@ def pack_availability() -> Availability:
                     "content": {"application/json": {"model": PackRequested}}},
           })
 def request_pack(body: PackIn) -> Response[PackRequested]:
-    config = _config()
-    table = _table()
-    hit(table, ip_key(config, source_ip(app)), config.writes_per_ip_per_hour, HOUR_S, utc_now())
-    claim = logic.request_pack(
-        PackStore(table), body, person=person_id(config, body.email),
-        secret=subkey(server_secret(config.table_name), "pack"), settings=_settings(),
-        now=utc_now(), ttl=retention_ttl(config),
-    )
+    p = ports()
+    p.writes.count(app, utc_now())
+    claim = logic.request_pack(p.store, body, person=p.person(body.email),
+                               secret=p.pack_secret(), settings=p.packs, now=utc_now(),
+                               ttl=p.retention_ttl)
     logger.info("pack request", outcome=claim.value)
     new = claim is logic.Claim.REQUESTED
     return Response(status_code=202 if new else 200, content_type="application/json",
@@ -106,46 +111,30 @@ def request_pack(body: PackIn) -> Response[PackRequested]:
 
 
 # -- organisers --------------------------------------------------------------------------------
-def _start(cursor: str | None) -> Item | None:
-    return decode_cursor(cursor, secret=cursor_key(_config().table_name), scope=_scope())
-
-
-def _next(last: Item | None) -> str | None:
-    return encode_cursor(last, secret=cursor_key(_config().table_name), scope=_scope())
-
-
 @app.get("/admin/packs", summary="Pack requests of this edition, newest first",
          responses=documented(200, ListPage[AdminPack], "A page of requests", 400))
 def admin_packs(limit: Limit = 20, cursor: Cursor = None) -> ListPage[AdminPack]:
-    organiser(app)
-    page = _store().page(_settings().edition, limit, _start(cursor))
-    return ListPage[AdminPack](items=[logic.admin_pack(i) for i in page.items],
-                               next_cursor=_next(page.last_key))
+    return organiser_page(app, ListPage[AdminPack],
+                          lambda: logic.admin_packs(ports(), limit, cursor))
 
 
 @app.get("/admin/packs/export", summary="CSV of this edition's pack requests, for the dispatch",
-         responses={200: {"description": "CSV with a header row, oldest request first",
-                          "content": {"text/csv": {"schema": {"type": "string"}}}}})
+         responses=csv_documented("CSV with a header row, oldest request first"))
 def export_packs() -> Response[str]:
     organiser(app)
-    items = _store().every(_settings().edition)
-    logger.info("packs exported", rows=len(items))
-    return Response(
-        status_code=200,
-        content_type="text/csv; charset=utf-8",
-        body=logic.export_csv(items),
-        headers={"Content-Disposition": 'attachment; filename="packs.csv"',
-                 "Cache-Control": "no-store"},
-    )
+    p = ports()
+    rows = logic.export_rows(p.store.every(p.packs.edition))
+    logger.info("packs exported", rows=len(rows))
+    return csv_response(logic.EXPORT_COLUMNS, rows, filename="packs.csv")
 
 
 @app.post("/admin/packs/<pack_id>/dispatched", summary="Mark a pack as posted (idempotent)",
           responses=documented(200, AdminPack, "The pack, with when it was first marked", 404))
 def pack_dispatched(pack_id: Annotated[ObjectId, Path()]) -> AdminPack:
     actor = organiser(app)
-    item = _store().mark_dispatched(pack_id, actor=actor, now=utc_now())
+    record = ports().store.mark_dispatched(pack_id, actor=actor, now=utc_now())
     logger.info("pack dispatched", pack_id=pack_id)
-    return logic.admin_pack(item)
+    return logic.admin_pack(record)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

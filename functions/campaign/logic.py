@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import html
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import Enum
@@ -20,11 +20,11 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from functions.campaign.models import AdminPack, Availability, PackIn
+from functions.campaign.records import PackRecord
 from shared import outbox
-from shared.csvsafe import csv_text
+from shared.dynamo import Item
 from shared.errors import Conflict
 from shared.mail import Email
-from shared.people import person_keys
 from shared.types import iso
 
 
@@ -37,10 +37,31 @@ class Claim(Enum):
 class PackPort(Protocol):
     def promised(self, edition: str) -> int: ...
 
-    def claim(self, item: dict[str, Any], *, edition: str, stock: int, owed: outbox.Effect,
+    def claim(self, record: PackRecord, *, stock: int, owed: outbox.Effect,
               now: datetime) -> Claim:
         """REQUESTED: the pack is promised and `owed` committed with it; else nothing written."""
         ...
+
+    def page(self, edition: str, limit: int, start: Item | None
+             ) -> tuple[list[PackRecord], Item | None]: ...
+
+    def every(self, edition: str) -> list[PackRecord]: ...
+
+    def mark_dispatched(self, pack_id: str, *, actor: str, now: datetime) -> PackRecord: ...
+
+
+class CursorPort(Protocol):
+    """Signs a list's last key into an opaque cursor and reads it back (`shared.http.Cursors`)."""
+
+    def start(self, cursor: str | None, scope: str) -> Item | None: ...
+
+    def next(self, last: Item | None, scope: str) -> str | None: ...
+
+
+class WritePort(Protocol):
+    """Counts one public write of the calling client (429 beyond its allowance)."""
+
+    def count(self, app: Any, now: datetime) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -72,6 +93,20 @@ class PackSettings:
                 and (self.closes_at is None or now < self.closes_at))
 
 
+@dataclass(frozen=True)
+class Ports:
+    """What the campaign API is assembled from, once per cold start (`handler.ports`)."""
+
+    store: PackPort
+    cursors: CursorPort
+    writes: WritePort
+    packs: PackSettings
+    person: Callable[[str], str]  # the keyed pseudonym of a normalised email
+    pack_secret: Callable[[], bytes]  # keys pack ids (read from the table when first needed)
+    retention_ttl: int  # when personal data is forgotten (epoch seconds)
+    table: Any  # the editions' reads (functions/campaign/stats.py)
+
+
 # -- identity ----------------------------------------------------------------------------------
 def school_key(school: str, postcode: str) -> str:
     """One school, however its name is typed: trimmed, case-folded, spaces collapsed (NFKC
@@ -93,33 +128,15 @@ def availability(store: PackPort, settings: PackSettings, now: datetime) -> Avai
     return Availability(open=settings.window_open(now) and remaining > 0, remaining=remaining)
 
 
-def pack_item(body: PackIn, *, pack_id: str, person: str, edition: str, now: datetime,
-              ttl: int) -> dict[str, Any]:
-    """The stored request: private (never on a public list), on the organisers' list of its
-    edition (gsi2), found by erasure (gsi3) and forgotten with the event's personal data."""
-    requested = iso(now)
-    return {
-        "pk": f"PACK#{pack_id}",
-        "sk": "PACK",
-        "pack_id": pack_id,
-        "edition": edition,
-        "school": body.school,
-        "contact_name": body.contact_name,
-        "email": body.email,
-        "address_line1": body.address_line1,
-        "address_line2": body.address_line2 or None,
-        "town": body.town,
-        "postcode": body.postcode,
-        "requested_at": requested,
-        "ttl": ttl,
-        "gsi2pk": packs_list(edition),
-        "gsi2sk": f"{requested}#{pack_id}",
-        **person_keys(person, "PACK", pack_id),
-    }
-
-
-def packs_list(edition: str) -> str:
-    return f"PACKS#{edition}"
+def pack_record(body: PackIn, *, pack_id: str, person: str, edition: str, now: datetime,
+                ttl: int) -> PackRecord:
+    """The request as stored: forgotten with the event's personal data."""
+    return PackRecord(
+        pack_id=pack_id, edition=edition, person=person,
+        **body.model_dump(include={"school", "contact_name", "email", "address_line1", "town",
+                                   "postcode"}),
+        address_line2=body.address_line2 or None, requested_at=iso(now), ttl=ttl,
+    )
 
 
 def pack_email(to: str, *, site_url: str) -> Email:
@@ -158,25 +175,28 @@ def request_pack(store: PackPort, body: PackIn, *, person: str, secret: bytes,
     if not settings.window_open(now):
         raise Conflict("Pack requests are closed at the moment.")
     pack_id = pack_id_of(secret, settings.edition, body.school, body.postcode)
-    item = pack_item(body, pack_id=pack_id, person=person, edition=settings.edition, now=now,
-                     ttl=ttl)
+    record = pack_record(body, pack_id=pack_id, person=person, edition=settings.edition,
+                         now=now, ttl=ttl)
     owed = outbox.email(pack_email(body.email, site_url=settings.site_url),
                         purpose="pack-confirmation", person=person)
-    claim = store.claim(item, edition=settings.edition, stock=settings.stock, owed=owed,
-                        now=now)
+    claim = store.claim(record, stock=settings.stock, owed=owed, now=now)
     if claim is Claim.SOLD_OUT:
         raise Conflict("All the free packs have been promised: there are none left.")
     return claim
 
 
 # -- organisers --------------------------------------------------------------------------------
-def admin_pack(item: Mapping[str, Any]) -> AdminPack:
-    return AdminPack(
-        pack_id=item["pack_id"], school=item["school"], contact_name=item["contact_name"],
-        email=item["email"], address_line1=item["address_line1"],
-        address_line2=item.get("address_line2"), town=item["town"], postcode=item["postcode"],
-        requested_at=item["requested_at"], dispatched_at=item.get("dispatched_at"),
-    )
+def admin_pack(record: PackRecord) -> AdminPack:
+    return AdminPack(**record.model_dump(include=set(AdminPack.model_fields)))
+
+
+def admin_packs(ports: Ports, limit: int, cursor: str | None
+                ) -> tuple[list[AdminPack], str | None]:
+    """A page of this edition's requests, newest first."""
+    scope = f"admin-packs:{ports.packs.edition}"
+    records, last = ports.store.page(ports.packs.edition, limit,
+                                     ports.cursors.start(cursor, scope))
+    return [admin_pack(r) for r in records], ports.cursors.next(last, scope)
 
 
 # Column names a mail merge or a courier's bulk upload maps directly.
@@ -184,7 +204,8 @@ EXPORT_COLUMNS = ("pack_id", "contact_name", "school", "address_line1", "address
                   "postcode", "email", "requested_at", "dispatched_at")
 
 
-def export_csv(items: Iterable[Mapping[str, Any]]) -> str:
-    """The dispatch list, oldest request first; every cell neutralised against formulas."""
-    ordered = sorted(items, key=lambda i: (str(i["requested_at"]), str(i["pack_id"])))
-    return csv_text(EXPORT_COLUMNS, ordered)
+def export_rows(records: Iterable[PackRecord]) -> list[dict[str, Any]]:
+    """The dispatch list, oldest request first (`shared.http.csv_response` neutralises every
+    cell against formulas)."""
+    ordered = sorted(records, key=lambda r: (r.requested_at, r.pack_id))
+    return [r.model_dump(include=set(EXPORT_COLUMNS)) for r in ordered]

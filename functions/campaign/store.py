@@ -7,6 +7,9 @@ Layout (one table):
 - `PACK#<pack_id> / PACK`: a request; `pack_id` is keyed by edition, school name and postcode
   (functions/campaign/logic.py), so a second request of one school finds the first.
   `gsi2pk = "PACKS#<edition>"` (the organisers' list, by request time), `gsi3pk` the person.
+
+Requests are `PackRecord`s (functions/campaign/records.py) everywhere else: this module alone
+turns them into items and back.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from __future__ import annotations
 import random
 import time
 from datetime import datetime
-from typing import Any
 
-from functions.campaign.logic import Claim, packs_list
+from functions.campaign.logic import Claim
+from functions.campaign.records import PackRecord
 from shared import outbox
-from shared.dynamo import ConditionFailed, Item, Page, Table, TransactionConflict
+from shared.dynamo import ConditionFailed, Item, Table, TransactionConflict
 from shared.errors import NotFound, RateLimited
+from shared.people import person_keys
 from shared.types import iso
 
 _ATTEMPTS = 8
@@ -34,6 +38,27 @@ def pack_key(pack_id: str) -> dict[str, str]:
     return {"pk": f"PACK#{pack_id}", "sk": "PACK"}
 
 
+def packs_list(edition: str) -> str:
+    return f"PACKS#{edition}"
+
+
+def pack_item(record: PackRecord) -> Item:
+    """The stored request: on the organisers' list of its edition (gsi2), found by erasure
+    (gsi3), never on a public list."""
+    return {**pack_key(record.pack_id),
+            **record.model_dump(exclude={"person"}, exclude_none=True),
+            "gsi2pk": packs_list(record.edition),
+            "gsi2sk": f"{record.requested_at}#{record.pack_id}",
+            **person_keys(record.person, "PACK", record.pack_id)}
+
+
+def pack_of(item: Item) -> PackRecord:
+    fields = {name: item[name] for name in PackRecord.model_fields
+              if item.get(name) is not None}
+    return PackRecord.model_validate(
+        {**fields, "person": str(item["gsi3pk"]).removeprefix("PERSON#")})
+
+
 class PackStore:
     def __init__(self, table: Table) -> None:
         self.table = table
@@ -43,7 +68,7 @@ class PackStore:
         found = self.table.get(key["pk"], key["sk"])
         return int(found.get("promised", 0)) if found else 0
 
-    def claim(self, item: dict[str, Any], *, edition: str, stock: int, owed: outbox.Effect,
+    def claim(self, record: PackRecord, *, stock: int, owed: outbox.Effect,
               now: datetime) -> Claim:
         """Count one more pack against the stock, store the request and owe its email, together
         or not at all.
@@ -57,13 +82,14 @@ class PackStore:
             try:
                 outbox.commit(self.table, [
                     {"Update": {
-                        "Key": stock_key(edition),
+                        "Key": stock_key(record.edition),
                         "UpdateExpression": "ADD promised :one",
                         "ConditionExpression": "attribute_not_exists(promised) OR "
                                                "promised < :stock",
                         "ExpressionAttributeValues": {":one": 1, ":stock": stock},
                     }},
-                    {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
+                    {"Put": {"Item": pack_item(record),
+                             "ConditionExpression": "attribute_not_exists(pk)"}},
                 ], [owed], now=now)
                 return Claim.REQUESTED
             except TransactionConflict as exc:
@@ -78,25 +104,28 @@ class PackStore:
         raise RateLimited("Many pack requests are arriving at once: please try again.",
                           retry_after_s=1)
 
-    def page(self, edition: str, limit: int, start: Item | None) -> Page:
+    def page(self, edition: str, limit: int, start: Item | None
+             ) -> tuple[list[PackRecord], Item | None]:
         """The organisers' list of one edition, newest request first."""
-        return self.table.query("gsi2pk = :p", {":p": packs_list(edition)}, index="gsi2",
+        page = self.table.query("gsi2pk = :p", {":p": packs_list(edition)}, index="gsi2",
                                 limit=limit, start_key=start, forward=False)
+        return [pack_of(i) for i in page.items], page.last_key
 
-    def every(self, edition: str) -> list[Item]:
-        return self.table.query_all("gsi2pk = :p", {":p": packs_list(edition)}, index="gsi2")
+    def every(self, edition: str) -> list[PackRecord]:
+        return [pack_of(i) for i in
+                self.table.query_all("gsi2pk = :p", {":p": packs_list(edition)}, index="gsi2")]
 
-    def mark_dispatched(self, pack_id: str, *, actor: str, now: datetime) -> Item:
+    def mark_dispatched(self, pack_id: str, *, actor: str, now: datetime) -> PackRecord:
         """Stamp the first dispatch (a repeat keeps it: the same answer again); 404 when the
         request does not exist (or was erased)."""
         key = pack_key(pack_id)
         try:
-            return self.table.update(
+            return pack_of(self.table.update(
                 key["pk"], key["sk"],
                 "SET dispatched_at = if_not_exists(dispatched_at, :at), "
                 "dispatched_by = if_not_exists(dispatched_by, :by)",
                 values={":at": iso(now), ":by": actor},
                 condition="attribute_exists(pk)",
-            )
+            ))
         except ConditionFailed:
             raise NotFound("No such pack request.") from None

@@ -108,8 +108,10 @@ class FakeStore:
     def promised(self, edition: str) -> int:
         return self.count
 
-    def claim(self, item: dict[str, Any], *, edition: str, stock: int, owed: outbox.Effect,
-              now: datetime) -> Claim:
+    def claim(self, record: Any, *, stock: int, owed: outbox.Effect, now: datetime) -> Claim:
+        from functions.campaign.store import pack_item
+
+        item = pack_item(record)  # as the repository stores it
         if item["pk"] in self.items:
             return Claim.ALREADY_REQUESTED
         if self.count >= stock:
@@ -182,16 +184,21 @@ def test_availability_is_closed_when_the_stock_is_gone_or_outside_the_window():
 
 
 def test_the_dispatch_csv_neutralises_formulas_and_lists_the_oldest_first():
-    def item(pack_id: str, at: str, **extra: Any) -> dict[str, Any]:
-        return {"pack_id": pack_id, "school": "Hilltop", "contact_name": "Sam",
-                "email": "sam@x.test", "address_line1": "1 Lane", "address_line2": None,
-                "town": "Leeds", "postcode": "LS1 4AP", "requested_at": at, **extra}
+    from functions.campaign.records import PackRecord
+    from shared.http import csv_response
 
-    text = logic.export_csv([
+    def item(pack_id: str, at: str, **extra: Any) -> PackRecord:
+        return PackRecord(**{"pack_id": pack_id, "edition": "2027", "person": "p1",
+                             "school": "Hilltop", "contact_name": "Sam", "email": "sam@x.test",
+                             "address_line1": "1 Lane", "address_line2": None, "town": "Leeds",
+                             "postcode": "LS1 4AP", "requested_at": at, "ttl": 9, **extra})
+
+    rows = logic.export_rows([
         item("b", "2027-02-02T10:00:00Z", contact_name="=HYPERLINK(\"http://x\")",
              dispatched_at="2027-02-03T09:00:00Z"),
         item("a", "2027-02-01T10:00:00Z", school="+44 Academy", address_line2="@home"),
     ])
+    text = csv_response(logic.EXPORT_COLUMNS, rows, filename="packs.csv").body
     assert text.endswith("\r\n")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["pack_id"] for r in rows] == ["a", "b"]
