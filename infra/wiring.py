@@ -211,7 +211,6 @@ def organiser(method: str, path: str) -> Route:
 MEDIA_BUCKET = "media"
 PHOTO_UPLOADS = "photo-uploads"
 EMAIL_FEEDBACK = "email-feedback"
-CDN_INVALIDATIONS = "cdn-invalidations"  # takedowns' CDN invalidations, retried until accepted
 OUTBOX = "OUTBOX#"  # shared/outbox.py: effects owed by committed changes
 OUTBOX_DEAD_LETTERS = "outbox-dead-letters"  # stream positions of effects that kept failing
 # Partition of the server secret (shared/secret.py): only functions that key pseudonyms or sign
@@ -236,15 +235,14 @@ WIRING = Wiring(
                 # the share page, on the site's own address (the CDN routes /p/* here)
                 public("GET", "/p/{photo_id}", cdn_cache_s=PUBLIC_READ_CACHE_S),
             ),
-            # EDITION#*: a report's takedown moves the edition's counters
-            table=Keys(read=("PHOTO#*", "GALLERY#*", "EDITION#*", SECRET_PARTITION),
-                       write=("PHOTO#*", "AUDIT#PHOTO#*", "RATE#*", "EDITION#*",
+            # EDITION#*: a report's takedown moves the edition's counters; OUTBOX#: it owes
+            # the takedown's copies and CDN paths in its own transaction (the outbox does them)
+            table=Keys(read=("PHOTO#*", "GALLERY#*", "EDITION#*", f"{OUTBOX}*",
+                             SECRET_PARTITION),
+                       write=("PHOTO#*", "AUDIT#PHOTO#*", "RATE#*", "EDITION#*", f"{OUTBOX}*",
                               SECRET_PARTITION)),
-            # the upload form's key (presigned POST), and a report's takedown
-            buckets=((MEDIA_BUCKET, "write", INCOMING_PREFIX),
-                     (MEDIA_BUCKET, "delete", PUBLIC_PREFIX)),
-            queues_send=(CDN_INVALIDATIONS,),  # a report takes the photo down at once
-            invalidates_cdn=True,  # directly, when the queue can't be reached
+            # the upload form's key (presigned POST)
+            buckets=((MEDIA_BUCKET, "write", INCOMING_PREFIX),),
         ),
         Function(
             name="upload-processor",
@@ -277,20 +275,16 @@ WIRING = Wiring(
                 organiser("POST", "/admin/photos/{photo_id}/decision"),
                 organiser("GET", "/admin/photos/{photo_id}/audit"),
             ),
+            # A decision commits the photo, its audit, the edition's counters and the settle
+            # effect it owes (OUTBOX#); copies, CDN, draw entry and email are the outbox's.
             table=Keys(
-                read=("PHOTO#*", "PHOTOS#*", "AUDIT#PHOTO#*", "PERSON#*", "DRAW#*",
-                      "SUPPRESSED#*", "EDITION#*", SECRET_PARTITION),
-                write=("PHOTO#*", "AUDIT#PHOTO#*", "DRAW#*", SEEDS, "EDITION#*",
+                read=("PHOTO#*", "PHOTOS#*", "AUDIT#PHOTO#*", "EDITION#*", f"{OUTBOX}*",
+                      SECRET_PARTITION),
+                write=("PHOTO#*", "AUDIT#PHOTO#*", "EDITION#*", f"{OUTBOX}*",
                        SECRET_PARTITION),
             ),
-            # publishing copies private/ to public/; a takedown lists and deletes public/
-            buckets=((MEDIA_BUCKET, "read", PRIVATE_PREFIX),
-                     (MEDIA_BUCKET, "write", PUBLIC_PREFIX),
-                     (MEDIA_BUCKET, "delete", PUBLIC_PREFIX),
-                     (MEDIA_BUCKET, "list", PUBLIC_PREFIX)),
-            sends_email=True,
-            queues_send=(CDN_INVALIDATIONS,),  # takedowns
-            invalidates_cdn=True,  # directly, when the queue can't be reached
+            # organisers see undecided photos by signed URL
+            buckets=((MEDIA_BUCKET, "read", PRIVATE_PREFIX),),
         ),
         Function(
             name="pledge-api",
@@ -340,23 +334,22 @@ WIRING = Wiring(
                           for prefix in (INCOMING_PREFIX, PRIVATE_PREFIX, PUBLIC_PREFIX)),
         ),
         Function(
-            name="cdn-invalidations",
-            handler="functions.moderation.invalidations.lambda_handler",
-            queue_sources=(QueueSource(CDN_INVALIDATIONS),),
-            table=None,
-            invalidates_cdn=True,
-        ),
-        Function(
             # Performs what committed changes owe (shared/outbox.py): emails, file deletions,
             # CDN invalidations. Fed by the table's stream, new outbox items only.
             name="outbox",
             handler="functions.effects.handler.lambda_handler",
             stream_sources=(StreamSource(OUTBOX, dead_letter=OUTBOX_DEAD_LETTERS),),
             timeout_s=60,
-            table=Keys(read=(f"{OUTBOX}*", "SUPPRESSED#*"), write=(f"{OUTBOX}*",)),
-            # erasure's files: a person's photos, wherever they are
-            buckets=tuple((MEDIA_BUCKET, access, prefix) for access in ("list", "delete")
-                          for prefix in (INCOMING_PREFIX, PRIVATE_PREFIX, PUBLIC_PREFIX)),
+            # Settling a photo (functions/effects/settle.py): reads the photo, lists its archive
+            # item in the gallery (PHOTO#), owes the uploader's email (OUTBOX#), enters or
+            # withdraws the draw entry (DRAW#, the day's commitment: SEED#, EDITION#; another
+            # approved photo of the person: PERSON# on gsi3).
+            table=Keys(read=(f"{OUTBOX}*", "SUPPRESSED#*", "PHOTO#*", "PERSON#*", "DRAW#*"),
+                       write=(f"{OUTBOX}*", "PHOTO#*", "DRAW#*", SEEDS, "EDITION#*")),
+            # erasure's files: a person's photos, wherever they are; an approval's public copies
+            buckets=((MEDIA_BUCKET, "read", PRIVATE_PREFIX), (MEDIA_BUCKET, "write", PUBLIC_PREFIX),
+                     *((MEDIA_BUCKET, access, prefix) for access in ("list", "delete")
+                       for prefix in (INCOMING_PREFIX, PRIVATE_PREFIX, PUBLIC_PREFIX))),
             sends_email=True,
             invalidates_cdn=True,
         ),
@@ -421,9 +414,6 @@ WIRING = Wiring(
     queues=(
         Queue(PHOTO_UPLOADS, visibility_timeout_s=360, max_receive_count=3),
         Queue(EMAIL_FEEDBACK, visibility_timeout_s=60),
-        # A refused invalidation comes back every 2 minutes for about a day before it parks in
-        # the dead-letter queue (and its alarm calls ops).
-        Queue(CDN_INVALIDATIONS, visibility_timeout_s=120, max_receive_count=720),
         # Where the outbox's stream mapping parks the position of an effect that kept failing.
         Queue(OUTBOX_DEAD_LETTERS, dead_letter=False),
     ),
@@ -442,7 +432,7 @@ WIRING = Wiring(
 
 
 def queue_url_variable(queue: str) -> str:
-    """The variable of a queue's URL: `cdn-invalidations` → `CDN_INVALIDATIONS_QUEUE_URL`."""
+    """The variable of a queue's URL: `photo-uploads` → `PHOTO_UPLOADS_QUEUE_URL`."""
     return queue.upper().replace("-", "_") + "_QUEUE_URL"
 
 

@@ -121,9 +121,6 @@ class ApiConfig(BaseConfig, MailConfig, CdnConfig, DrawConfig, PrescreenConfig, 
                 SignupConfig):
     """Everything at once: being replaced by each function's own model (issue 15)."""
 
-    # The queue that retries takedowns' CDN invalidations (infra/wiring.py, CDN_INVALIDATIONS).
-    cdn_invalidations_queue_url: str | None = None
-
 
 class HttpConfig(BaseModel):
     """What the shared HTTP layer reads (shared/http.py), whatever the function."""

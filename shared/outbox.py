@@ -32,7 +32,7 @@ OWED = "OUTBOX#owed"  # gsi2pk of effects not yet performed
 # Longer than the stream's 24 hours: an effect that failed for a day can still be redriven.
 KEEP_S = 14 * 86400
 
-Kind = Literal["email", "delete_files"]
+Kind = Literal["email", "delete_files", "settle_photo"]
 
 
 class Effect(BaseModel):
@@ -42,6 +42,11 @@ class Effect(BaseModel):
       pseudonym (suppressed addresses are skipped; erasure drops the effect).
     - `delete_files`: payload `{keys: [...], prefixes: [...], invalidate: [paths]}`: the objects
       (and everything under the prefixes) are deleted, then the exact CDN paths invalidated.
+    - `settle_photo`: payload `{photo_id, version, announce}`: the photo's public copies, its CDN
+      paths, its gallery listing and its draw entry are made to match its CURRENT state (a
+      decision, a report's takedown); `announce` (an email's fields, or absent) is owed to the
+      uploader only if the photo is still at `version`, the decision that stood. The consumer
+      owes it as an `email` effect of its own, `derived(effect_id, "email")`, put once.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -61,6 +66,27 @@ def email(message: Email, *, purpose: str, person: str | None) -> Effect:
     address skip it and an erasure drop it."""
     return effect("email", {"purpose": purpose, "to": message.to, "subject": message.subject,
                             "text": message.text, "html": message.html}, person=person)
+
+
+def settle_photo(photo_id: str, *, version: int, announce: Email | None = None,
+                 person: str | None = None) -> Effect:
+    """What a photo's change owes: its outside world made to match it (see `Effect`).
+
+    `version` is the photo's version the change wrote; `announce` the uploader's email, owed
+    only if that version is still current when the effect is performed; `person` (the
+    uploader's pseudonym) lets an erasure drop the effect with the photo it is about.
+    """
+    payload: dict[str, Any] = {"photo_id": photo_id, "version": version}
+    if announce is not None:
+        payload["announce"] = {"to": announce.to, "subject": announce.subject,
+                               "text": announce.text, "html": announce.html}
+    return effect("settle_photo", payload, person=person)
+
+
+def derived(effect_id: str, suffix: str) -> str:
+    """The id of an effect that performing `effect_id` owes: the same on every retry, so the
+    conditional put of `put` writes it once (a retried settle never sends twice)."""
+    return f"{effect_id}-{suffix}"
 
 
 def key(effect_id: str) -> dict[str, str]:

@@ -20,8 +20,11 @@ While approved, a photo also has its public archive item, sk `PUBLIC` in the sam
 WITHOUT TTL: only the public fields, gsi1 `GALLERY#<edition>` / `<uploaded_at>#<id>` (that
 year's gallery) and gsi3 `PERSON#<uploader>` / `PHOTO#<id>#PUBLIC` (erasure finds it after the
 record expired). It is put or deleted in the same transaction as every move in or out of
-`approved`, with the edition's counters (shared/editions.py), so the gallery, the archive and
-the live numbers never disagree.
+`approved`, with the edition's counters (shared/editions.py), so the archive and the live
+numbers never disagree. What the public sees never runs ahead of the files it points at: an
+approval puts the archive item WITHOUT its gsi1 keys (not listed, `get_public` answers None),
+and the outbox's settle effect (functions/effects/) lists it (`go_live`) only once the public
+copies exist, conditioned on the photo still being approved at the version it read.
 """
 
 from __future__ import annotations
@@ -276,6 +279,29 @@ def move_with(
     Raises ConditionFailed when the photo was not in `leaving` (or not at `expected_version`),
     or when a concurrent transaction touched it: either way, re-read and decide again.
     """
+    operations = move_ops(table, item, leaving=leaving, to=to, puts=puts,
+                          set_fields=set_fields, remove=remove, flagged=flagged,
+                          expected_version=expected_version)
+    try:
+        table.transact(operations)
+    except TransactionConflict as exc:
+        raise ConditionFailed(None) from exc
+
+
+def move_ops(
+    table: Table,
+    item: Item,
+    *,
+    leaving: tuple[Status, ...],
+    to: Status,
+    puts: Sequence[Item] = (),
+    set_fields: dict[str, Any] | None = None,
+    remove: tuple[str, ...] = (),
+    flagged: bool = False,
+    expected_version: int | None = None,
+) -> list[dict[str, Any]]:
+    """The operations of `move_with`, for a caller that adds its own (an outbox effect, written
+    with `shared.outbox.commit`)."""
     keys, drop = listing_keys(item, to, flagged=flagged)
     expression, names, values, condition = _update_parts(
         leaving=leaving, to=to, set_fields=set_fields,
@@ -289,12 +315,9 @@ def move_with(
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": values,
     }
-    try:
-        table.transact([{"Update": update}, *({"Put": {"Item": put}} for put in puts),
-                        *_archive_ops(table, item, leaving=leaving, to=to,
-                                      set_fields=set_fields, pinned=expected_version is not None)])
-    except TransactionConflict as exc:
-        raise ConditionFailed(None) from exc
+    return [{"Update": update}, *({"Put": {"Item": put}} for put in puts),
+            *_archive_ops(table, item, leaving=leaving, to=to, set_fields=set_fields,
+                          pinned=expected_version is not None)]
 
 
 def photo_edition(item: Item) -> str:
@@ -305,19 +328,53 @@ def public_gallery_key(edition: str) -> str:
     return f"{GALLERY}#{edition}"
 
 
-def public_item(item: Item) -> Item:
-    """The approved photo's public archive item (no TTL: it is that year's gallery)."""
+def gallery_keys(item: Item) -> dict[str, str]:
+    """Where the public archive item is listed once live: its edition's gallery (gsi1)."""
+    return {"gsi1pk": public_gallery_key(photo_edition(item)),
+            "gsi1sk": f"{item['uploaded_at']}#{item['photo_id']}"}
+
+
+def public_item(item: Item, *, live: bool = True) -> Item:
+    """The approved photo's public archive item (no TTL: it is that year's gallery); not `live`
+    (as an approval writes it, before its public copies exist) it is kept but not listed."""
     kept = {k: item[k] for k in PUBLIC_FIELDS if item.get(k) is not None}
     return {
         **kept,
         "pk": photo_pk(item["photo_id"]),
         "sk": PUBLIC_SK,
         "edition": photo_edition(item),
-        "gsi1pk": public_gallery_key(photo_edition(item)),
-        "gsi1sk": f"{item['uploaded_at']}#{item['photo_id']}",
+        **(gallery_keys(item) if live else {}),
         "gsi3pk": f"PERSON#{item['person']}",
         "gsi3sk": f"PHOTO#{item['photo_id']}#{PUBLIC_SK}",
     }
+
+
+def go_live(table: Table, photo: Item) -> None:
+    """List the approved photo's archive item in its gallery (its public copies exist now).
+
+    Conditioned on the photo still being approved at the version read: a takedown or another
+    decision meanwhile raises ConditionFailed (re-read and settle again). Idempotent.
+    """
+    photo_id = photo["photo_id"]
+    keys = gallery_keys(photo)
+    try:
+        table.transact([
+            {"ConditionCheck": {
+                "Key": {"pk": photo_pk(photo_id), "sk": PHOTO_SK},
+                "ConditionExpression": "#s = :approved AND #v = :v",
+                "ExpressionAttributeNames": {"#s": "status", "#v": "version"},
+                "ExpressionAttributeValues": {":approved": Status.APPROVED.value,
+                                              ":v": int(photo["version"])},
+            }},
+            {"Update": {
+                "Key": {"pk": photo_pk(photo_id), "sk": PUBLIC_SK},
+                "UpdateExpression": "SET gsi1pk = :g, gsi1sk = :gs",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": {":g": keys["gsi1pk"], ":gs": keys["gsi1sk"]},
+            }},
+        ])
+    except TransactionConflict as exc:
+        raise ConditionFailed(None) from exc
 
 
 def _archive_ops(
@@ -334,8 +391,11 @@ def _archive_ops(
         raise ValueError("a move that may leave 'approved' must be pinned to a version")
     ops: list[dict[str, Any]] = []
     if to == Status.APPROVED:
-        ops.append({"Put": {"Item": public_item({**item, **(set_fields or {})})}})
+        # Still approved (a flag, a decision answering it): the archive item stays as it is.
         if not was:
+            # Kept, not listed: the settle effect lists it once its public copies exist.
+            ops.append({"Put": {"Item": public_item({**item, **(set_fields or {})},
+                                                    live=False)}})
             ops += photo_ops(table, item, +1)
     elif was:
         ops.append({"Delete": {"Key": {"pk": photo_pk(item["photo_id"]), "sk": PUBLIC_SK}}})
@@ -344,8 +404,10 @@ def _archive_ops(
 
 
 def get_public(table: Table, photo_id: str) -> Item | None:
-    """An approved photo's public archive item (this year's or an earlier edition's)."""
-    return table.get(photo_pk(photo_id), PUBLIC_SK)
+    """An approved photo's public archive item (this year's or an earlier edition's), once it is
+    live: an approval whose public copies are not there yet answers None, as the gallery does."""
+    found = table.get(photo_pk(photo_id), PUBLIC_SK)
+    return found if found is not None and "gsi1pk" in found else None
 
 
 def is_flagged(item: Item) -> bool:
@@ -452,13 +514,16 @@ __all__ = [
     "awaiting_moderation",
     "claim_processing",
     "derivative_keys",
+    "gallery_keys",
     "gallery_page",
     "get_photo",
     "get_public",
+    "go_live",
     "incoming_key",
     "is_flagged",
     "listing_keys",
     "move",
+    "move_ops",
     "move_with",
     "new_photo_item",
     "photo_pk",

@@ -57,7 +57,12 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     with mock_aws():
         import boto3
 
+        from local.moto_patches import serialise_dynamodb
         from local.provision import provision
+
+        # The table's stream as DynamoDB keeps it: a cancelled transaction (a lost race, an
+        # entry already there) shows no record and the stream goes on (the outbox reads it).
+        serialise_dynamodb(monkeypatch.setattr)
 
         session = boto3.session.Session(region_name=REGION)
         provisioned = provision(WIRING, session, sender_email=TEST_SETTINGS["SENDER_EMAIL"])

@@ -24,11 +24,13 @@ from shared import outbox
 from shared.config import BaseConfig, CdnConfig, MailConfig, load
 from shared.dynamo import Table
 from shared.observability import logger
+from shared.people import retention_ttl
 from shared.types import utc_now
 
 
 class EffectsConfig(BaseConfig, MailConfig, CdnConfig):
-    """The outbox consumer sends email, deletes files and invalidates CDN paths."""
+    """The outbox consumer sends email, copies and deletes files, invalidates CDN paths and
+    enters approved photos in the draw (their entries expire with personal data)."""
 
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams,
@@ -40,7 +42,7 @@ def performer() -> Performer:
     return Performer(Table(config.table_name), Settings(
         bucket=config.media_bucket, sender=config.sender_email,
         configuration_set=config.ses_configuration_set,
-        distribution_id=config.cdn_distribution_id,
+        distribution_id=config.cdn_distribution_id, entry_ttl=retention_ttl(config),
     ))
 
 

@@ -14,22 +14,28 @@ costs, and each kind chooses:
 - `delete_files`: deleting is idempotent and CloudFront treats an invalidation with the same
   CallerReference (`outbox-<effect id>`) as the same one, so perform, then mark; a retry
   repeats it harmlessly.
+- `settle_photo` (`settle.py`): copies, gallery listing, CDN and draw entry are made to match
+  the photo's current state, each step idempotent, then the uploader's email is owed as an
+  effect of its own with a derived id (put once), then marked: a retry converges again and
+  owes nothing twice.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from functions.effects import settle
+from functions.effects.store import CloudFrontPaths, S3Copies, TableDraw, TableOwed, TablePhotos
 from shared import mail, outbox
 from shared.aws import client, transient
 from shared.dynamo import ConditionFailed, Table
 from shared.observability import logger
-from shared.types import iso
+from shared.types import iso, utc_now
 
 _MARK_TRIES = 6
 DONE = "done"
@@ -43,11 +49,24 @@ class Settings:
     sender: str
     configuration_set: str | None
     distribution_id: str | None  # None locally: no CDN to invalidate
+    entry_ttl: int = 0  # when a draw entry made by settling an approval expires (retention)
 
 
 class Performer:
     def __init__(self, table: Table, settings: Settings) -> None:
         self.table, self.settings = table, settings
+        self.kinds: dict[str, Callable[[outbox.Effect], str]] = {
+            "email": self._email, "delete_files": self._delete_files,
+            "settle_photo": self._settle_photo,
+        }
+
+    def settle_ports(self) -> settle.Ports:
+        return settle.Ports(
+            photos=TablePhotos(self.table), copies=S3Copies(self.settings.bucket),
+            cdn=CloudFrontPaths(self.settings.distribution_id),
+            draw=TableDraw(self.table, ttl=self.settings.entry_ttl, clock=utc_now),
+            owed=TableOwed(self.table, clock=utc_now),
+        )
 
     def perform(self, effect_id: str, *, now: datetime) -> str | None:
         """Perform the effect if still owed; its outcome, or None when there was nothing to do."""
@@ -56,12 +75,10 @@ class Performer:
         if found is None or "done_at" in found:
             return None  # done before (a redelivery), erased, or expired
         owed = outbox.of(found)
-        if owed.kind == "email":
-            outcome = self._email(owed)
-        elif owed.kind == "delete_files":
-            outcome = self._delete_files(owed)
-        else:  # a kind this code does not know: a newer writer; retried until deployed
+        kind = self.kinds.get(owed.kind)
+        if kind is None:  # a kind this code does not know: a newer writer; retried until deployed
             raise ValueError(f"unknown effect kind {owed.kind!r}")
+        outcome = kind(owed)
         self._mark(owed, outcome, now=now)
         logger.info("effect performed", effect_id=effect_id, kind=owed.kind, outcome=outcome)
         return outcome
@@ -111,6 +128,9 @@ class Performer:
                                    "CallerReference": f"outbox-{owed.effect_id}"},
             )
         return DONE
+
+    def _settle_photo(self, owed: outbox.Effect) -> str:
+        return settle.settle(self.settle_ports(), owed)
 
     # -- the done mark -----------------------------------------------------------------------
     def _mark(self, owed: outbox.Effect, outcome: str, *, now: datetime) -> None:

@@ -20,7 +20,8 @@ from functions.moderation.models import (
     PhotoDecisionIn,
     QueueStatus,
 )
-from shared.config import ApiConfig, load
+from functions.moderation.settings import ModerationSettings
+from shared.config import load
 from shared.errors import NotFound
 from shared.http import (
     Cursor,
@@ -40,22 +41,17 @@ PhotoId = Annotated[str, Path(max_length=64, description="The photo's id")]
 
 @cache
 def _ports() -> logic.Ports:
-    from functions.moderation.store import DynamoPhotoStore, S3Media, TableDraw, mailer
-    from shared.cdn import cdn
+    """The ports, built once per cold start (imports here: the adapters' boto3 stays out of
+    module import, which the OpenAPI build and the unit tests do)."""
+    from functions.moderation.store import DynamoPhotoStore, S3Media
     from shared.dynamo import Table
-    from shared.people import retention_ttl
     from shared.secret import cursor_key
 
-    config = load(ApiConfig)
-    table = Table(config.table_name)
+    settings = load(ModerationSettings)
     return logic.Ports(
-        store=DynamoPhotoStore(table, cursor_key(config.table_name)),
-        media=S3Media(config.media_bucket, config.media_base_url),
-        draw=TableDraw(table, ttl=retention_ttl(config), clock=utc_now),
-        cdn=cdn(config.cdn_distribution_id, config.cdn_invalidations_queue_url),
-        mail=mailer(table, sender=config.sender_email,
-                    configuration_set=config.ses_configuration_set),
-        site_url=config.site_url,
+        store=DynamoPhotoStore(Table(settings.table_name), cursor_key(settings.table_name)),
+        media=S3Media(settings.media_bucket, settings.media_base_url),
+        site_url=settings.site_url,
     )
 
 

@@ -4,10 +4,14 @@ Plain functions over ports, no boto3. The rules:
 - a decision is a conditional write from a decidable state at the version the organiser's request
   read; when another decision got there first, re-read and write again, so the LAST decision wins
   and every decision is audited, in the same transaction as the state change (no lost update);
-- what a decision implies outside the record (public copies of the images, the CDN, the draw
-  entry) is then made to match the photo's *current* state, re-checked until it stops changing,
-  so two racing decisions can never leave a rejected photo's images public;
-- the uploader's email goes out only for the decision that stood.
+- the same transaction owes a `settle_photo` effect (the transactional outbox, shared/outbox.py):
+  the outbox consumer (functions/effects/settle.py) makes the public copies, the gallery listing,
+  the CDN and the draw entry match the photo's *current* state, and tells the uploader only if
+  this decision still stands then. The request answers as soon as the change committed (a lost
+  commit answer is settled by `outbox.commit`), so no fault after the commit loses an effect;
+- pressing the same decision again (a retry after a lost answer, a double click) records nothing:
+  the photo already says it. A decision that changes something (another reason, answering the
+  reports flagged since) is recorded and audited.
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ from typing import Any, Protocol
 from functions.moderation import emails
 from functions.moderation.models import AdminPhoto, PhotoDecisionIn, QueueStatus
 from shared.audit import audit_item
-from shared.cdn import Cdn
 from shared.dynamo import ConditionFailed, Item
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.mail import Email
@@ -31,6 +34,8 @@ from shared.photos import DECIDABLE, Status, is_flagged
 from shared.types import iso
 
 MAX_ATTEMPTS = 5  # decisions racing on one photo: each retry follows another organiser's write
+# What a decision stamps whoever presses it: not a change of the decision itself.
+_STAMPS = ("decided_by", "decided_at")
 
 
 # -- ports -------------------------------------------------------------------------------------
@@ -39,10 +44,11 @@ class PhotoStore(Protocol):
 
     def decide(
         self, photo: Item, to: Status, *, set_fields: dict[str, Any], remove: tuple[str, ...],
-        flagged: bool, audit: Item,
+        flagged: bool, audit: Item, announce: Email | None, now: datetime,
     ) -> None:
-        """Move the photo from its read version to `to` and put `audit`, atomically;
-        ConditionFailed if it changed since it was read."""
+        """Move the photo from its read version to `to`, put `audit` and owe the photo's
+        settle effect (with `announce`, the uploader's email), atomically; ConditionFailed if
+        it changed since it was read."""
         ...
 
     def page(
@@ -53,39 +59,15 @@ class PhotoStore(Protocol):
 
 
 class Media(Protocol):
-    def publish(self, photo_id: str) -> None:
-        """Copy the private derivatives to public/ (idempotent)."""
-        ...
-
-    def unpublish(self, photo_id: str) -> bool:
-        """Delete the public copies; whether there were any."""
-        ...
-
     def urls(self, photo: Item) -> tuple[str | None, str | None]:
         """(image_url, thumbnail_url) for organisers: public if approved, else signed."""
         ...
-
-
-class Draw(Protocol):
-    def enter(self, photo: Item) -> bool:
-        """Enter the uploader in the photo's day once; False if already in or drawn."""
-        ...
-
-    def withdraw(self, photo: Item) -> None:
-        """Take back an entry that rests on this photo (or move it to another approved one)."""
-        ...
-
-
-Mailer = Callable[[str, Email], bool]  # (person, email) -> sent?
 
 
 @dataclass(frozen=True)
 class Ports:
     store: PhotoStore
     media: Media
-    draw: Draw
-    cdn: Cdn
-    mail: Mailer
     site_url: str
 
 
@@ -181,90 +163,82 @@ def decide(
     to = Status.APPROVED if body.decision == "approve" else Status.REJECTED
     detail = _organiser_detail(body)
     fields, remove = _decision_fields(body, to, actor=actor, detail=detail)
-
-    for _attempt in range(MAX_ATTEMPTS):
-        photo = ports.store.get(photo_id)
-        if photo is None:
-            raise NotFound("No such photo.")
-        if photo["status"] not in DECIDABLE:
-            raise Conflict(f"This photo is {photo['status']}: it can't be decided yet.")
-        if _same_person(photo.get("email"), actor_email):
-            raise Forbidden("Organisers can't decide on their own photos: ask another organiser.")
-        # Stamped per attempt, after the read: a retry follows the write it lost to, so the
-        # trail's order is the order in which decisions took effect.
-        now = clock()
-        fields["decided_at"] = iso(now)
-        written = dict(fields)
-        if to == Status.APPROVED and int(photo.get("report_count", 0)) > 0:
-            # Approved after a report: later reports flag it for organisers but can't hide it.
-            written["cleared_after_report"] = True
-        # The audit keeps the photo's retention horizon (its own TTL, set when processed).
-        audit = audit_item(f"PHOTO#{photo_id}", at=now, actor=actor, action=to.value,
-                           detail=detail, ttl=photo.get("ttl"))
-        try:
-            ports.store.decide(photo, to, set_fields=written, remove=remove,
-                               flagged=is_flagged(photo), audit=audit)
-        except ConditionFailed:
-            # Another decision, or approvals of the same school moving its count at once.
-            logger.info("decision raced another, retrying", photo_id=photo_id)
-            time.sleep(random.uniform(0, 0.02 * 2**_attempt))  # noqa: S311 - jitter only
-            continue
-        break
-    else:
-        raise Conflict("Other organisers are deciding on this photo right now: try again.")
-
-    mine = int(photo["version"]) + 1
-    logger.info("photo decided", photo_id=photo_id, decision=to.value, version=mine)
-    current = settle(ports, photo_id)
-    if current is None:
-        raise NotFound("The photo was erased meanwhile.")
-    if int(current["version"]) != mine:
-        logger.info("decision superseded before it was announced", photo_id=photo_id)
-    elif photo["status"] == to:
-        logger.info("decision unchanged: uploader already told", photo_id=photo_id)
-    else:
-        _tell_uploader(ports, current)
-    return admin_view(current, ports.media)
+    for attempt in range(MAX_ATTEMPTS):
+        photo = _decidable(ports, photo_id, actor_email)
+        written = _written(photo, to, fields)
+        if _stands(photo, to, written, remove):
+            logger.info("decision already stands: nothing recorded", photo_id=photo_id)
+            return admin_view(photo, ports.media)
+        decided = _record(ports, photo, to, written, remove, detail=detail, actor=actor,
+                          now=clock())
+        if decided is not None:
+            return admin_view(decided, ports.media)
+        # Another decision, or approvals of the same school moving its count at once.
+        logger.info("decision raced another, retrying", photo_id=photo_id)
+        time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter only
+    raise Conflict("Other organisers are deciding on this photo right now: try again.")
 
 
-def settle(ports: Ports, photo_id: str) -> Item | None:
-    """Make the images, CDN and draw entry match the photo's current state, until it holds."""
-    current = ports.store.get(photo_id)
-    for _ in range(MAX_ATTEMPTS):
-        if current is None:
-            return None
-        _apply(ports, current)
-        again = ports.store.get(photo_id)
-        if again is None or again["version"] == current["version"]:
-            return again
-        current = again
-    return current
+def _decidable(ports: Ports, photo_id: str, actor_email: str | None) -> Item:
+    photo = ports.store.get(photo_id)
+    if photo is None:
+        raise NotFound("No such photo.")
+    if photo["status"] not in DECIDABLE:
+        raise Conflict(f"This photo is {photo['status']}: it can't be decided yet.")
+    if _same_person(photo.get("email"), actor_email):
+        raise Forbidden("Organisers can't decide on their own photos: ask another organiser.")
+    return photo
 
 
-def _apply(ports: Ports, photo: Item) -> None:
+def _written(photo: Item, to: Status, fields: dict[str, Any]) -> dict[str, Any]:
+    written = dict(fields)
+    if to == Status.APPROVED and int(photo.get("report_count", 0)) > 0:
+        # Approved after a report: later reports flag it for organisers but can't hide it.
+        written["cleared_after_report"] = True
+    return written
+
+
+def _stands(photo: Item, to: Status, written: dict[str, Any], remove: tuple[str, ...]) -> bool:
+    """Whether the photo already says what this decision would write (nothing to record)."""
+    return (photo["status"] == to
+            and all(photo.get(k) == v for k, v in written.items() if k not in _STAMPS)
+            and not any(photo.get(k) for k in remove))
+
+
+def _record(
+    ports: Ports, photo: Item, to: Status, written: dict[str, Any], remove: tuple[str, ...], *,
+    detail: str, actor: str, now: datetime,
+) -> Item | None:
+    """Commit the decision with its audit and its settle effect; the photo as decided, or None
+    when it changed since it was read."""
     photo_id = photo["photo_id"]
-    if photo["status"] == Status.APPROVED:
-        ports.media.publish(photo_id)
-        if not ports.draw.enter(photo):
-            logger.info("no new draw entry (already entered, or the day is drawn)",
-                        photo_id=photo_id, day=photo.get("day"))
-        return
-    # Not public (any more): whenever it ever was, the CDN forgets its paths again, whoever
-    # deleted the copies (a report, an earlier attempt): invalidations are cheap and idempotent.
-    was_public = photo.get("published") or int(photo.get("report_count", 0)) > 0
-    if ports.media.unpublish(photo_id) or was_public:
-        ports.cdn.invalidate(photo_id)
-    if photo["status"] == Status.REJECTED:
-        ports.draw.withdraw(photo)
+    # Stamped per attempt, after the read: a retry follows the write it lost to, so the trail's
+    # order is the order in which decisions took effect.
+    stamped = {**written, "decided_at": iso(now)}
+    # The audit keeps the photo's retention horizon (its own TTL, set when processed).
+    audit = audit_item(f"PHOTO#{photo_id}", at=now, actor=actor, action=to.value,
+                       detail=detail, ttl=photo.get("ttl"))
+    decided = {k: v for k, v in photo.items() if k not in remove}
+    decided.update(stamped, status=to.value, version=int(photo["version"]) + 1)
+    # The uploader hears of a change of state only (a new reason or answered flags: no email).
+    announce = _announcement(ports, decided) if photo["status"] != to else None
+    try:
+        ports.store.decide(photo, to, set_fields=stamped, remove=remove,
+                           flagged=is_flagged(photo), audit=audit, announce=announce, now=now)
+    except ConditionFailed:
+        return None
+    logger.info("photo decided", photo_id=photo_id, decision=to.value,
+                version=decided["version"])
+    return decided
 
 
-def _tell_uploader(ports: Ports, photo: Item) -> None:
-    common = {"to": photo["email"], "display_name": photo.get("display_name", ""),
-              "caption": photo.get("caption", "")}
+def _announcement(ports: Ports, photo: Item) -> Email:
+    """The uploader's email about `photo` as decided (sent only if the decision still stands
+    when the outbox settles it)."""
     if photo["status"] == Status.APPROVED:
-        email = emails.approved(**common, site_url=ports.site_url, photo_id=photo["photo_id"])
-    else:
-        # The organiser's own words go to the uploader here, and only here.
-        reason = emails.technician_reason(photo.get("reason_code"), photo.get("reason_note"))
-        email = emails.rejected(to=photo["email"], reason=reason, site_url=ports.site_url)
-    ports.mail(photo["person"], email)
+        return emails.approved(to=photo["email"], display_name=photo.get("display_name", ""),
+                               caption=photo.get("caption", ""), site_url=ports.site_url,
+                               photo_id=photo["photo_id"])
+    # The organiser's own words go to the uploader here, and only here.
+    reason = emails.technician_reason(photo.get("reason_code"), photo.get("reason_note"))
+    return emails.rejected(to=photo["email"], reason=reason, site_url=ports.site_url)

@@ -26,8 +26,7 @@ from functions.upload.models import (
     UploadState,
 )
 from functions.upload.settings import UploadApiSettings
-from shared.cdn import cdn
-from shared.config import ApiConfig, load
+from shared.config import load
 from shared.dynamo import Table
 from shared.edition_query import EditionParam, chosen
 from shared.errors import NotFound
@@ -114,10 +113,9 @@ def get_photo(photo_id: str) -> GalleryPhoto:
                   "organiser has approved it after a report, it stays and is flagged to them)",
           responses=documented(202, ReportAccepted, "Received", 400, 404, 413, 422, 429))
 def report_photo(photo_id: str, body: ReportIn) -> Response[ReportAccepted]:
-    ports, config = _ports(), load(ApiConfig)  # the CDN's settings: report's, being reworked
-    logic.report(ports.table, ports.media, ports.settings, photo_id, body.reason,
-                 ip=source_ip(app), now=utc_now(),
-                 cdn=cdn(config.cdn_distribution_id, config.cdn_invalidations_queue_url))
+    ports = _ports()
+    logic.report(ports.table, ports.settings, photo_id, body.reason, ip=source_ip(app),
+                 now=utc_now())
     return Response(status_code=202, content_type="application/json", body=ReportAccepted())
 
 

@@ -143,6 +143,9 @@ def approve(stack: dict[str, Any], photo_id: str) -> None:
                            json={"decision": "approve"},
                            headers={"Authorization": f"Bearer {token}"}, timeout=10)
     assert answer.status_code == 200, answer.text
+    # The outbox copies it to public/ and then lists it (the stack's stream poller runs it).
+    wait_for(lambda: requests.get(f"{stack['api_url']}/photos/{photo_id}",
+                                  timeout=5).status_code == 200, timeout_s=30)
 
 
 def sign_in_to_console(page: Any, stack: dict[str, Any]) -> None:

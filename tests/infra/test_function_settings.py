@@ -89,9 +89,9 @@ def test_only_the_functions_that_take_photos_down_may_invalidate_the_cdn(resourc
             (grant,) = grants
             assert grant["Action"] == "cloudfront:CreateInvalidation"
             assert grant["Resource"]["Fn::Join"][1][-1] == {"Ref": distribution}
-    # the invalidation queue's consumer, and the takedown APIs when the queue can't be reached
-    # (erasure's invalidations are the outbox's: shared/outbox.py)
-    assert invalidating == {"upload-api", "moderation-api", "outbox", "cdn-invalidations"}
+    # only the outbox's consumer: every takedown (a decision, a report, an erasure) owes its
+    # invalidation in its own transaction (shared/outbox.py)
+    assert invalidating == {"outbox"}
     assert invalidating == {fn.name for fn in WIRING.functions if fn.invalidates_cdn}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -68,14 +69,16 @@ def test_ops_hear_of_outbox_dead_letters_and_of_an_effect_owed_too_long(resource
 
 
 @pytest.mark.parametrize("handler", [
+    "functions.moderation.handler.lambda_handler",
+    "functions.upload.handler.lambda_handler",
     "functions.pledge.handler.lambda_handler",
     "functions.campaign.handler.lambda_handler",
     "functions.prizedraw.handler.lambda_handler",
     "functions.prizedraw.scheduled.lambda_handler",
 ])
 def test_the_api_sends_no_email_and_deletes_no_file_itself(resources, handler):
-    # Pledges, packs and draws owe their emails (and erasure its deletions) in their commits;
-    # the outbox performs them.
+    # Decisions, reports, pledges, packs and draws owe their emails, copies, deletions and
+    # invalidations in their commits; the outbox performs them.
     api = _policy_text(resources, _logical_id(resources, handler))
     for action in ("ses:SendEmail", "s3:DeleteObject", "cloudfront:CreateInvalidation"):
         assert action not in api, action
@@ -83,3 +86,38 @@ def test_the_api_sends_no_email_and_deletes_no_file_itself(resources, handler):
                                                    "functions.effects.handler.lambda_handler"))
     for action in ("ses:SendEmail", "s3:DeleteObject", "cloudfront:CreateInvalidation"):
         assert action in consumer, action
+
+
+def _object_grants(resources: dict[str, Any], handler: str) -> set[tuple[str, str]]:
+    """(action, key prefix) of each S3 object grant of a function's role."""
+    role = resources[_logical_id(resources, handler)]["Properties"]["Role"]["Fn::GetAtt"][0]
+    grants = set()
+    for policy in of_type(resources, "AWS::IAM::Policy").values():
+        if {"Ref": role} not in policy["Properties"]["Roles"]:
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [
+                statement["Action"]]
+            prefixes = re.findall(r'"/(\w+)/\*"', json.dumps(statement["Resource"]))
+            grants.update((action, prefix) for action in actions if action.startswith("s3:")
+                          for prefix in prefixes)
+    return grants
+
+
+def test_only_the_outbox_copies_approved_photos_to_public(resources):
+    # Settling an approval copies private/ to public/ (GetObject on the source, PutObject on the
+    # copy); the decision's function only signs organisers' URLs of private/.
+    consumer = _object_grants(resources, "functions.effects.handler.lambda_handler")
+    assert {("s3:GetObject", "private"), ("s3:PutObject", "public")} <= consumer
+    assert ("s3:PutObject", "private") not in consumer
+    moderation = _object_grants(resources, "functions.moderation.handler.lambda_handler")
+    assert moderation == {("s3:GetObject", "private")}
+    upload = _object_grants(resources, "functions.upload.handler.lambda_handler")
+    assert upload == {("s3:PutObject", "incoming")}
+
+
+def test_no_queue_carries_invalidations_any_more(resources):
+    names = json.dumps(of_type(resources, "AWS::SQS::Queue"))
+    assert "invalidation" not in names.lower()
+    assert all(not fn.queues_send or "invalidation" not in str(fn.queues_send)
+               for fn in WIRING.functions)

@@ -232,8 +232,8 @@ def test_one_errors_and_one_throttles_alarm_cover_every_function(resources):
         assert alarm["Threshold"] == 1
         assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
     # And the whole set stays small: dead letters, functions (2), API 5xx, moderation backlog.
-    # Seven since takedowns' CDN invalidations park in a dead-letter queue that ops must hear of;
-    # nine with the outbox's dead letters and the age of its oldest owed effect.
+    # With the outbox's dead letters and the age of its oldest owed effect (takedowns' CDN
+    # invalidations are owed effects too: no queue of their own).
     dead_letter_queues = sum(q.dead_letter for q in WIRING.queues)
     outbox = sum(2 for fn in WIRING.functions for _ in fn.stream_sources)
     assert len(alarms) == dead_letter_queues + outbox + 4 <= 9

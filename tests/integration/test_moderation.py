@@ -1,4 +1,8 @@
-"""Moderation through its handler against moto: the queue, decisions, takedowns, audit, emails."""
+"""Moderation through its handler against moto: the queue, decisions, takedowns, audit, emails.
+
+A decision owes its public copies, CDN invalidation, draw entry and email to the outbox
+(shared/outbox.py): `decide` runs the outbox's consumer after each decision (`tests.outbox`),
+as the table's stream does in the cloud."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tests.events import MEMBER_CLAIMS, ORGANISER_CLAIMS, body_of, http_event
+from tests.outbox import drain
 
 DAY = "2027-03-09"
 UPLOADED = datetime(2027, 3, 9, 10, 0, tzinfo=UTC)
@@ -84,9 +89,13 @@ def call(event: dict[str, Any], lambda_context: Any) -> tuple[int, Any]:
 
 
 def decide(photo_id: str, body: dict[str, Any], ctx: Any,
-           claims: dict[str, Any] | None = None) -> tuple[int, Any]:
-    return call(http_event("POST", f"/admin/photos/{photo_id}/decision", body=body,
-                           claims=claims or ORGANISER_CLAIMS), ctx)
+           claims: dict[str, Any] | None = None, *, settled: bool = True) -> tuple[int, Any]:
+    """The organiser's request, then (unless not `settled`) the outbox performs what it owes."""
+    answer = call(http_event("POST", f"/admin/photos/{photo_id}/decision", body=body,
+                             claims=claims or ORGANISER_CLAIMS), ctx)
+    if settled:
+        drain()
+    return answer
 
 
 def photo(photo_id: str) -> dict[str, Any]:
@@ -212,12 +221,17 @@ def test_approval_publishes_enters_the_draw_audits_and_emails(aws_env, lambda_co
     # Given a pending photo
     photo_id = make_photo()
     # When an organiser approves it
-    status, body = decide(photo_id, {"decision": "approve"}, lambda_context)
-    # Then it is approved and public, with public URLs
+    status, body = decide(photo_id, {"decision": "approve"}, lambda_context, settled=False)
+    # Then the answer is the committed decision, while the public sees nothing yet
     assert status == 200
     assert body["status"] == "approved"
     assert body["decided_by"] == "org-ann"
     assert body["image_url"] == f"https://media.test/public/{photo_id}/display.jpg"
+    assert gallery_ids() == []
+    assert public_keys() == []
+    assert sent() == []
+    # And once the outbox performed what the decision owes, it is public, with public URLs
+    drain()
     assert gallery_ids() == [photo_id]
     assert public_keys() == [f"public/{photo_id}/display.jpg", f"public/{photo_id}/thumb.jpg"]
     head = _s3().head_object(Bucket=_config().media_bucket, Key=f"public/{photo_id}/display.jpg")
@@ -404,8 +418,7 @@ def test_concurrent_decisions_on_one_photo_last_wins_and_both_are_audited(atomic
                 both_read.wait()
             return item
 
-    ports = logic.Ports(store=RacingStore(), media=real.media, draw=real.draw, cdn=real.cdn,
-                        mail=real.mail, site_url=real.site_url)
+    ports = logic.Ports(store=RacingStore(), media=real.media, site_url=real.site_url)
 
     def run(body: dict[str, Any], actor: str) -> str:
         result = logic.decide(ports, photo_id, PhotoDecisionIn(**body), actor=actor,
@@ -419,6 +432,7 @@ def test_concurrent_decisions_on_one_photo_last_wins_and_both_are_audited(atomic
         rejecting.result(timeout=20)
 
     set_client("dynamodb", None)
+    drain()  # the outbox settles both decisions, in any order
     final = photo(photo_id)
     trail = logic.audit_trail(ports, photo_id)
     # Both decisions are audited, the version moved twice, and the last audited one stands
@@ -434,3 +448,24 @@ def test_concurrent_decisions_on_one_photo_last_wins_and_both_are_audited(atomic
         assert gallery_ids() == []
         assert public_keys() == []
         assert draw_entries() == []
+    # and the uploader heard only of the decision that stood
+    assert [m.subject for m in sent()] == [
+        "Your photo is live on the #TECHOGNITION gallery" if final["status"] == "approved"
+        else "Your #TECHOGNITION photo wasn't published"]
+
+
+# -- pressing again ----------------------------------------------------------------------------
+def test_pressing_approve_again_records_no_second_decision(aws_env, lambda_context):
+    # Given an approved photo
+    photo_id = make_photo()
+    decide(photo_id, {"decision": "approve"}, lambda_context)
+    version = photo(photo_id)["version"]
+    # When the organiser presses approve again (a lost answer, a double click)
+    status, body = decide(photo_id, {"decision": "approve"}, lambda_context)
+    # Then it answers the photo as it stands, and nothing is recorded or sent again
+    assert (status, body["status"]) == (200, "approved")
+    assert photo(photo_id)["version"] == version
+    _, trail = call(http_event("GET", f"/admin/photos/{photo_id}/audit",
+                               claims=ORGANISER_CLAIMS), lambda_context)
+    assert [i["action"] for i in trail["items"]] == ["approved"]
+    assert len(sent()) == 1

@@ -1,5 +1,6 @@
 """Takedowns against moto, through the handlers: reports that hide or flag, their own rate limit,
-invalidations retried through their queue, public rejection reasons, audit TTLs, opaque cursors."""
+invalidations owed through the outbox and retried until CloudFront accepts them, public rejection
+reasons, audit TTLs, opaque cursors."""
 
 from __future__ import annotations
 
@@ -11,22 +12,21 @@ from tests.integration.test_upload_flow_support import (
     api,
     photo_item,
     process_pending,
-    receive,
     reserve,
-    run,
     upload,
 )
+from tests.outbox import drain, poller
 from tests.unit import test_imaging_corpus as corpus
-
-INVALIDATIONS = "cdn-invalidations"
 
 
 def _moderate(photo_id: str, body: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    """An organiser's decision, and what the outbox performs for it."""
     from functions.moderation.handler import lambda_handler
 
     response = lambda_handler(http_event("POST", f"/admin/photos/{photo_id}/decision",
                                          body=body, claims=ORGANISER_CLAIMS), ctx)
     assert response["statusCode"] == 200, response
+    drain()
     decided: dict[str, Any] = body_of(response)
     return decided
 
@@ -48,8 +48,18 @@ def _processed(aws_env: Any, ctx: Any, **overrides: Any) -> str:
 
 
 def _report(photo_id: str, ctx: Any, ip: str = "203.0.113.7") -> dict[str, Any]:
-    return api("POST", f"/photos/{photo_id}/reports", ctx, body={"reason": "I don't like it"},
-               source_ip=ip)
+    answer = api("POST", f"/photos/{photo_id}/reports", ctx, body={"reason": "I don't like it"},
+                 source_ip=ip)
+    drain()
+    return answer
+
+
+def _public_copies(aws_env: Any, photo_id: str) -> list[str]:
+    from tests.integration.test_upload_flow_support import s3
+
+    listed = s3().list_objects_v2(Bucket=aws_env.bucket_names["media"],
+                                  Prefix=f"public/{photo_id}/")
+    return sorted(o["Key"] for o in listed.get("Contents", []))
 
 
 def _gallery(ctx: Any) -> list[str]:
@@ -60,19 +70,23 @@ def _gallery(ctx: Any) -> list[str]:
 def test_after_an_organiser_restores_a_reported_photo_reports_flag_it_without_hiding_it(
     aws_env, lambda_context
 ):
-    # Given a photo reported once (hidden), then approved again by an organiser
+    # Given a photo reported once (hidden, its copies gone), then approved again
     photo_id = _processed(aws_env, lambda_context)
     _moderate(photo_id, {"decision": "approve"}, lambda_context)
     assert _report(photo_id, lambda_context)["statusCode"] == 202
     assert _gallery(lambda_context) == []
+    assert _public_copies(aws_env, photo_id) == []
     _moderate(photo_id, {"decision": "approve"}, lambda_context)
-    receive(aws_env, INVALIDATIONS)  # the first takedown's
+    copies = _public_copies(aws_env, photo_id)
+    assert len(copies) == 2
+    owed = _owed_settles()
     # When it is reported again, from anywhere
     for ip in ("198.51.100.1", "198.51.100.2"):
         assert _report(photo_id, lambda_context, ip)["statusCode"] == 202
-    # Then it stays public: in the gallery, its copies and CDN paths untouched
+    # Then it stays public: in the gallery, its copies there, no takedown owed
     assert _gallery(lambda_context) == [photo_id]
-    assert receive(aws_env, INVALIDATIONS) == []
+    assert _public_copies(aws_env, photo_id) == copies
+    assert _owed_settles() == owed
     # and organisers see it flagged, first among approved photos
     other = _processed(aws_env, lambda_context, caption="Another")
     _moderate(other, {"decision": "approve"}, lambda_context)
@@ -88,18 +102,17 @@ def test_after_an_organiser_restores_a_reported_photo_reports_flag_it_without_hi
 
 
 def test_a_report_on_a_rejected_photo_changes_nothing(aws_env, lambda_context):
-    # Given a photo approved, then rejected (its invalidation queued)
+    # Given a photo approved, then rejected (its takedown performed)
     photo_id = _processed(aws_env, lambda_context)
     _moderate(photo_id, {"decision": "approve"}, lambda_context)
     _moderate(photo_id, {"decision": "reject", "reason_code": "duplicate"}, lambda_context)
-    receive(aws_env, INVALIDATIONS)
-    before = photo_item(aws_env, photo_id)
+    before, owed = photo_item(aws_env, photo_id), _owed_settles()
     # When someone reports it (a copy still in their browser)
     response = _report(photo_id, lambda_context)
-    # Then it is received, and nothing changes: no new state, report or invalidation
+    # Then it is received, and nothing changes: no new state, report or takedown
     assert response["statusCode"] == 202
     assert photo_item(aws_env, photo_id) == before
-    assert receive(aws_env, INVALIDATIONS) == []
+    assert _owed_settles() == owed
 
 
 def test_reports_have_their_own_tighter_limit_per_ip(aws_env, lambda_context):
@@ -121,7 +134,7 @@ def test_reports_have_their_own_tighter_limit_per_ip(aws_env, lambda_context):
     assert _report(photo_id, lambda_context, "198.51.100.9")["statusCode"] == 202
 
 
-# -- invalidations, retried until CloudFront accepts them ---------------------------------------
+# -- invalidations, owed through the outbox and retried until CloudFront accepts them -----------
 class FlakyCloudFront:
     """Refuses the first `failures` requests as CloudFront does when too many are in flight."""
 
@@ -149,98 +162,75 @@ def _with_cdn(monkeypatch: Any, cloudfront: Any) -> None:
     set_client("cloudfront", cloudfront)
 
 
+def _owed_settles() -> list[str]:
+    """The settle effects owed so far (performed or not), by id."""
+    from shared.config import ApiConfig, load
+    from shared.dynamo import Table
+
+    table = Table(load(ApiConfig).table_name)
+    items = [table.get(f"OUTBOX#{i}", "EFFECT", consistent=True) for i in _outbox_ids()]
+    return sorted(i["effect_id"] for i in items if i and i["kind"] == "settle_photo")
+
+
+def _outbox_ids() -> list[str]:
+    import boto3
+
+    ddb = boto3.client("dynamodb", region_name="eu-west-2")
+    from infra.wiring import WIRING
+
+    pages = ddb.get_paginator("scan").paginate(TableName=WIRING.table.name)
+    return [i["pk"]["S"].removeprefix("OUTBOX#") for page in pages for i in page["Items"]
+            if i["pk"]["S"].startswith("OUTBOX#")]
+
+
 def test_a_refused_invalidation_is_retried_until_cloudfront_accepts_it(
     aws_env, lambda_context, monkeypatch
 ):
-    import boto3
-
-    from functions.moderation.invalidations import lambda_handler as invalidate
-
-    # Given an approved photo behind a CDN that refuses the first invalidation
+    # Given an approved photo behind a CDN that refuses the first three invalidations
     photo_id = _processed(aws_env, lambda_context)
     _moderate(photo_id, {"decision": "approve"}, lambda_context)
-    cloudfront = FlakyCloudFront(failures=1)
+    cloudfront = FlakyCloudFront(failures=3)
     _with_cdn(monkeypatch, cloudfront)
-    # When an organiser takes it down
-    _moderate(photo_id, {"decision": "reject", "reason_code": "inappropriate"}, lambda_context)
-    sqs = boto3.client("sqs", region_name="eu-west-2")
-    url = aws_env.queue_urls[INVALIDATIONS]
-    first = [dict(m) for m in sqs.receive_message(
-        QueueUrl=url, AttributeNames=["All"], VisibilityTimeout=0)["Messages"]]
-    # Then the refused delivery fails back to the queue (not swallowed) ...
-    result = run(invalidate, aws_env, first, lambda_context, queue=INVALIDATIONS)
-    assert result["batchItemFailures"] == [{"itemIdentifier": first[0]["MessageId"]}]
-    # ... the queue brings it back, and the retry is accepted, under the same reference
-    again = receive(aws_env, INVALIDATIONS)
-    assert [m["MessageId"] for m in again] == [first[0]["MessageId"]]
-    assert run(invalidate, aws_env, again, lambda_context, queue=INVALIDATIONS) == {
-        "batchItemFailures": []}
+    # When an organiser takes it down, and the outbox performs what the takedown owes
+    from functions.moderation.handler import lambda_handler
+
+    answer = lambda_handler(http_event("POST", f"/admin/photos/{photo_id}/decision",
+                                       body={"decision": "reject", "reason_code": "inappropriate"},
+                                       claims=ORGANISER_CLAIMS), lambda_context)
+    assert answer["statusCode"] == 200
+    assert poller().drain() > 0
+    # Then each refusal failed the effect back to the stream (not swallowed), and the retry was
+    # accepted, under the same reference: CloudFront makes it once
     batches = [r["InvalidationBatch"] for r in cloudfront.requests]
-    assert len(batches) == 2 and batches[0] == batches[1]
+    assert len(batches) == 4 and all(b == batches[0] for b in batches)
+    assert batches[0]["CallerReference"].startswith("outbox-")
     assert batches[0]["Paths"]["Items"] == [f"/public/{photo_id}/display.jpg",
                                             f"/public/{photo_id}/thumb.jpg", f"/p/{photo_id}",
                                             f"/api/photos/{photo_id}", f"/photos/{photo_id}"]
+    assert _public_copies(aws_env, photo_id) == []
+    assert [r["DistributionId"] for r in cloudfront.requests] == ["E2TECHOGNITION"] * 4
 
 
-def test_the_invalidation_queue_redrives_to_a_dead_letter_queue_after_many_tries(aws_env):
-    import json
-
-    import boto3
-
-    from infra.wiring import WIRING
-
-    sqs = boto3.client("sqs", region_name="eu-west-2")
-    attributes = sqs.get_queue_attributes(QueueUrl=aws_env.queue_urls[INVALIDATIONS],
-                                          AttributeNames=["RedrivePolicy"])["Attributes"]
-    policy = json.loads(attributes["RedrivePolicy"])
-    assert policy["deadLetterTargetArn"] == aws_env.queue_arns[f"{INVALIDATIONS}-dlq"]
-    spec = WIRING.queue(INVALIDATIONS)
-    # about a day of retries, two minutes apart, before ops are told
-    assert spec.max_receive_count * spec.visibility_timeout_s >= 20 * 3600
-
-
-def test_an_unreadable_invalidation_message_is_dropped_not_retried(
-    aws_env, lambda_context, monkeypatch
-):
-    import boto3
-
-    from functions.moderation.invalidations import lambda_handler as invalidate
-
-    cloudfront = FlakyCloudFront(failures=0)
-    _with_cdn(monkeypatch, cloudfront)
-    sqs = boto3.client("sqs", region_name="eu-west-2")
-    for body in ("not json", '{"photo_id": "../*"}', '{"photo_id": "../*", "reference": "r"}'):
-        sqs.send_message(QueueUrl=aws_env.queue_urls[INVALIDATIONS], MessageBody=body)
-    messages = receive(aws_env, INVALIDATIONS)
-    assert run(invalidate, aws_env, messages, lambda_context, queue=INVALIDATIONS) == {
-        "batchItemFailures": []}
-    assert cloudfront.requests == []
-
-
-def test_without_the_queue_a_takedown_invalidates_directly(aws_env, lambda_context, monkeypatch):
-    from shared.aws import set_client
-
-    # Given the queue can't be reached
+def test_a_report_owes_its_takedown_in_its_own_transaction(aws_env, lambda_context,
+                                                           monkeypatch):
+    # Given a public photo behind a CDN
     photo_id = _processed(aws_env, lambda_context)
     _moderate(photo_id, {"decision": "approve"}, lambda_context)
     cloudfront = FlakyCloudFront(failures=0)
     _with_cdn(monkeypatch, cloudfront)
-
-    class DownSqs:
-        def send_message(self, **_: Any) -> None:
-            from botocore.exceptions import EndpointConnectionError
-
-            raise EndpointConnectionError(endpoint_url="https://sqs.test")
-
-    set_client("sqs", DownSqs())
-    try:
-        # When a report takes the photo down
-        response = _report(photo_id, lambda_context)
-    finally:
-        set_client("sqs", None)
-    # Then it still answers its success, and the CDN was told directly
-    assert response["statusCode"] == 202
-    assert [r["InvalidationBatch"]["Paths"]["Quantity"] for r in cloudfront.requests] == [5]
+    owed = _owed_settles()
+    # When it is reported (before the outbox runs)
+    answer = api("POST", f"/photos/{photo_id}/reports", lambda_context,
+                 body={"reason": "not ok"})
+    # Then the hide committed with one settle effect owed, and nothing public is listed
+    assert answer["statusCode"] == 202
+    assert len(_owed_settles()) == len(owed) + 1
+    assert _gallery(lambda_context) == []
+    # and once the outbox runs its copies are gone and the CDN forgets their exact paths
+    drain()
+    assert _public_copies(aws_env, photo_id) == []
+    (request,) = cloudfront.requests
+    assert request["InvalidationBatch"]["Paths"]["Quantity"] == 5
 
 
 # -- the public rejection reason ----------------------------------------------------------------

@@ -100,7 +100,7 @@ def keys(provisioned: Any) -> set[str]:
 def approve(provisioned: Any, photo_id: str) -> None:
     """What moderation's approval does to storage, for tests that must not depend on it."""
     from shared.dynamo import Table
-    from shared.photos import Status, derivative_keys, get_photo, move
+    from shared.photos import Status, derivative_keys, get_photo, go_live, move
 
     table = Table(provisioned.table_name)
     item = get_photo(table, photo_id, consistent=True)
@@ -110,7 +110,9 @@ def approve(provisioned: Any, photo_id: str) -> None:
     for name in private:
         s3().copy_object(Bucket=bucket, Key=public[name],
                          CopySource={"Bucket": bucket, "Key": private[name]})
-    move(table, item, leaving=(Status.PENDING_MODERATION, Status.REPORTED), to=Status.APPROVED)
+    moved = move(table, item, leaving=(Status.PENDING_MODERATION, Status.REPORTED),
+                 to=Status.APPROVED)
+    go_live(table, moved)  # the outbox lists it once its copies exist (as above)
 
 
 def trail(provisioned: Any, photo_id: str) -> list[str]:

@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from functions.effects import settle
 from functions.moderation import emails, logic
 from functions.moderation.models import REASON_CODES, PhotoDecisionIn
+from shared import outbox
 from shared.dynamo import ConditionFailed
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.mail import Email
@@ -25,12 +27,15 @@ def clock() -> datetime:
 
 
 class FakeStore:
-    """Photos and their audit in memory, with the same version and state conditions."""
+    """Photos, their audit and the effects decisions owe, in memory, with the same version and
+    state conditions."""
 
     def __init__(self, photo: dict[str, Any]) -> None:
         self.photos = {photo["photo_id"]: dict(photo)}
         self.audit: list[dict[str, Any]] = []
+        self.owed: list[outbox.Effect] = []
         self.before_write: Callable[[], None] | None = None  # to let a rival write first
+        self.live: set[str] = set()  # archive items listed in the gallery
         self.reads = 0
 
     def get(self, photo_id: str) -> dict[str, Any] | None:
@@ -38,23 +43,36 @@ class FakeStore:
         found = self.photos.get(photo_id)
         return dict(found) if found else None
 
-    def decide(self, photo, to, *, set_fields, remove, flagged, audit) -> None:
+    def decide(self, photo, to, *, set_fields, remove, flagged, audit, announce=None,
+               now=NOW) -> None:
         if self.before_write:
             hook, self.before_write = self.before_write, None
             hook()
         current = self.photos[photo["photo_id"]]
         if current["status"] not in DECIDABLE or current["version"] != photo["version"]:
             raise ConditionFailed(current)
+        if to != Status.APPROVED:
+            self.live.discard(photo["photo_id"])  # the archive item goes in the transaction
         current.update(set_fields, status=to.value, version=current["version"] + 1)
         for attr in remove:
             current.pop(attr, None)
         self.audit.append(audit)
+        self.owed.append(outbox.settle_photo(photo["photo_id"], version=current["version"],
+                                             announce=announce, person=photo.get("person")))
 
     def page(self, status, *, limit, cursor):
         return [p for p in self.photos.values() if p["status"] == status][:limit], None
 
     def trail(self, photo_id: str) -> list[dict[str, Any]]:
         return [{k: a[k] for k in ("at", "actor", "action", "detail")} for a in self.audit]
+
+    # what the outbox consumer's photo port does
+    def go_live(self, photo: dict[str, Any]) -> None:
+        current = self.photos.get(photo["photo_id"])
+        if current is None or current["status"] != "approved" or (
+                current["version"] != photo["version"]):
+            raise ConditionFailed(current)
+        self.live.add(photo["photo_id"])
 
 
 class FakeMedia:
@@ -96,9 +114,21 @@ class FakeDraw:
 class FakeCdn:
     def __init__(self) -> None:
         self.invalidated: list[str] = []
+        self.references: list[str] = []
 
-    def invalidate(self, photo_id: str) -> None:
+    def invalidate(self, photo_id: str, *, reference: str) -> None:
         self.invalidated.append(photo_id)
+        self.references.append(reference)
+
+
+class FakeOwed:
+    """The outbox items the consumer writes: one per id, however often it is put."""
+
+    def __init__(self) -> None:
+        self.effects: dict[str, outbox.Effect] = {}
+
+    def owe(self, effect: outbox.Effect) -> None:
+        self.effects.setdefault(effect.effect_id, effect)
 
 
 def a_photo(**overrides: Any) -> dict[str, Any]:
@@ -117,24 +147,48 @@ def world() -> Any:
         media = FakeMedia()
         draw = FakeDraw()
         cdn = FakeCdn()
-        mails: list[Email] = []
-
-        def mail(self, person: str, email: Email) -> bool:
-            self.mails.append(email)
-            return True
+        owed = FakeOwed()
+        performed = 0
 
         @property
         def ports(self) -> logic.Ports:
-            return logic.Ports(store=self.store, media=self.media, draw=self.draw, cdn=self.cdn,
-                               mail=self.mail, site_url="https://site.test")
+            return logic.Ports(store=self.store, media=self.media, site_url="https://site.test")
+
+        @property
+        def settle_ports(self) -> settle.Ports:
+            return settle.Ports(photos=self.store, copies=self.media, cdn=self.cdn,
+                                draw=self.draw, owed=self.owed)
+
+        def settle(self) -> None:
+            """What the outbox consumer does with the effects decisions owed (in order)."""
+            pending, self.performed = self.store.owed[self.performed:], len(self.store.owed)
+            for effect in pending:
+                settle.settle(self.settle_ports, effect)
+
+        @property
+        def mails(self) -> list[Email]:
+            return [Email(to=e.payload["to"], subject=e.payload["subject"],
+                          text=e.payload["text"], html=e.payload.get("html"))
+                    for e in self.owed.effects.values() if e.kind == "email"]
 
     return World()
 
 
 def decide(world: Any, body: dict[str, Any], *, actor: str = "org-ann",
-           actor_email: str | None = "ann@organisers.test") -> Any:
-    return logic.decide(world.ports, "p1", PhotoDecisionIn(**body), actor=actor,
+           actor_email: str | None = "ann@organisers.test", settled: bool = True) -> Any:
+    view = logic.decide(world.ports, "p1", PhotoDecisionIn(**body), actor=actor,
                         actor_email=actor_email, clock=clock)
+    if settled:
+        world.settle()
+    return view
+
+
+def rival_rejects(world: Any) -> None:
+    """Another organiser's rejection, written through the store."""
+    world.store.decide(world.store.get("p1"), Status.REJECTED,
+                       set_fields={"decided_by": "org-bob", "reason": "r"}, remove=(),
+                       flagged=False, audit={"at": "t0", "actor": "org-bob",
+                                             "action": "rejected", "detail": "r"})
 
 
 # -- the body --------------------------------------------------------------------------------
@@ -191,11 +245,17 @@ def test_a_rejection_echoes_none_of_the_uploaders_words():
 
 # -- decisions -------------------------------------------------------------------------------
 def test_approval_publishes_enters_and_emails_once(world):
-    view = decide(world, {"decision": "approve"})
+    view = decide(world, {"decision": "approve"}, settled=False)
     assert view.status == "approved"
     assert view.decided_by == "org-ann"
     assert view.decided_at == "2027-03-09T12:00:00Z"
+    # the decision only owes its effects: nothing public until the outbox settles it
+    (owed,) = world.store.owed
+    assert (owed.kind, owed.payload["version"], owed.person) == ("settle_photo", 4, "abcd")
+    assert world.media.public == set() and world.store.live == set()
+    world.settle()
     assert world.media.public == {"p1"}
+    assert world.store.live == {"p1"}
     assert world.draw.entries == {("2027-03-09", "abcd"): "p1"}
     assert [m.subject for m in world.mails] == ["Your photo is live on the #TECHOGNITION gallery"]
     assert [(a["actor"], a["action"]) for a in world.store.audit] == [("org-ann", "approved")]
@@ -213,11 +273,34 @@ def test_takedown_unpublishes_invalidates_the_cdn_and_withdraws_the_entry(world)
     assert [a["action"] for a in world.store.audit] == ["approved", "rejected"]
 
 
-def test_repeating_the_same_decision_is_audited_but_not_emailed_twice(world):
-    decide(world, {"decision": "approve"})
-    decide(world, {"decision": "approve"})
+def test_pressing_the_same_decision_again_records_nothing_and_answers_the_photo(world):
+    first = decide(world, {"decision": "approve"})
+    again = decide(world, {"decision": "approve"}, actor="org-bob")
+    assert (again.status, again.decided_by) == ("approved", first.decided_by)
     assert len(world.mails) == 1
-    assert [a["action"] for a in world.store.audit] == ["approved", "approved"]
+    assert [a["action"] for a in world.store.audit] == ["approved"]
+    assert len(world.store.owed) == 1
+    assert world.store.photos["p1"]["version"] == 4
+
+
+def test_the_same_rejection_again_records_nothing_but_another_reason_is_recorded(world):
+    decide(world, {"decision": "reject", "reason_code": "duplicate"})
+    decide(world, {"decision": "reject", "reason_code": "duplicate"})
+    assert [a["action"] for a in world.store.audit] == ["rejected"]
+    decide(world, {"decision": "reject", "reason_code": "poor_quality"})
+    assert [a["detail"] for a in world.store.audit] == ["duplicate", "poor_quality"]
+    assert world.store.photos["p1"]["reason_code"] == "poor_quality"
+    assert len(world.mails) == 1  # the state did not change: the uploader was told
+
+
+def test_approving_again_answers_the_reports_flagged_since(world):
+    world.store = FakeStore(a_photo(status="approved", report_count=1,
+                                    cleared_after_report=True, flagged_reports=2,
+                                    decision="approve", published=True))
+    decide(world, {"decision": "approve"})
+    assert [a["action"] for a in world.store.audit] == ["approved"]
+    assert "flagged_reports" not in world.store.photos["p1"]
+    assert world.mails == []
 
 
 def test_rejecting_a_never_published_photo_does_not_touch_the_cdn(world):
@@ -233,13 +316,7 @@ def test_rejecting_a_reported_photo_invalidates_the_cdn_the_report_could_not(wor
 
 def test_a_lost_race_rereads_and_the_last_decision_wins(world):
     # Given another organiser's rejection lands between our read and our write
-    def rival() -> None:
-        world.store.decide(world.store.get("p1"), Status.REJECTED,
-                           set_fields={"decided_by": "org-bob", "reason": "r"}, remove=(),
-                           flagged=False, audit={"at": "t0", "actor": "org-bob",
-                                                 "action": "rejected", "detail": "r"})
-
-    world.store.before_write = rival
+    world.store.before_write = lambda: rival_rejects(world)
     # When our approval is written
     view = decide(world, {"decision": "approve"})
     # Then it was retried on the new version: it stands, both are audited, version +2
@@ -261,24 +338,61 @@ def test_endless_races_end_in_a_409_not_a_lost_update(world):
 
 
 def test_effects_follow_the_state_that_stands_when_superseded_meanwhile(world):
-    # Given our approval is written, but a rejection lands while we publish
+    # Given our approval is written, but a rejection lands while the outbox publishes it
     original_publish = world.media.publish
 
     def publish_then_rival(photo_id: str) -> None:
         original_publish(photo_id)
         if world.store.photos["p1"]["decided_by"] == "org-ann":
-            world.store.decide(world.store.get("p1"), Status.REJECTED,
-                               set_fields={"decided_by": "org-bob", "reason": "r"}, remove=(),
-                               flagged=False, audit={"at": "t9", "actor": "org-bob",
-                                                     "action": "rejected", "detail": "r"})
+            rival_rejects(world)
 
     world.media.publish = publish_then_rival
     view = decide(world, {"decision": "approve"})
-    # Then the images end up private, the entry withdrawn, and our (stale) email never sent
-    assert view.status == "rejected"
+    # Then our request saw its own decision; the images end up private, never listed, the
+    # entry withdrawn, and our (stale) email never owed: only the rejection's
+    assert view.status == "approved"
+    assert world.store.photos["p1"]["status"] == "rejected"
     assert world.media.public == set()
+    assert world.store.live == set()
     assert world.draw.entries == {}
     assert world.mails == []
+    world.settle()  # the rival's own settle
+    assert world.media.public == set()
+
+
+def test_a_settle_retried_after_a_fault_owes_the_email_once(world):
+    # Given an approval whose settle fails after owing its email (the done mark lost)
+    decide(world, {"decision": "approve"}, settled=False)
+    (effect,) = world.store.owed
+    settle.settle(world.settle_ports, effect)
+    # When the stream delivers it again
+    settle.settle(world.settle_ports, effect)
+    # Then one email effect exists, with an id derived from the settle's
+    assert list(world.owed.effects) == [f"{effect.effect_id}-email"]
+    assert world.owed.effects[f"{effect.effect_id}-email"].person == "abcd"
+    assert world.media.public == {"p1"}
+
+
+def test_a_settle_for_an_erased_photo_does_nothing(world):
+    decide(world, {"decision": "approve"}, settled=False)
+    world.store.photos.clear()
+    world.settle()
+    assert world.media.public == set()
+    assert world.mails == []
+
+
+def test_a_photo_that_keeps_changing_fails_its_settle_to_be_retried(world):
+    decide(world, {"decision": "approve"}, settled=False)
+    world.store.go_live = lambda photo: (_ for _ in ()).throw(ConditionFailed(None))
+    with pytest.raises(settle.Unsettled):
+        world.settle()
+    assert world.mails == []
+
+
+def test_a_takedown_invalidation_is_referenced_by_its_effect(world):
+    decide(world, {"decision": "approve"})
+    decide(world, {"decision": "reject", "reason_code": "inappropriate"})
+    assert world.cdn.references == [f"outbox-{world.store.owed[1].effect_id}"]
 
 
 @pytest.mark.parametrize("state", ["awaiting_upload", "processing", "failed"])

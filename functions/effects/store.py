@@ -1,0 +1,152 @@
+"""The adapters behind the settle effect's ports (`settle.py`): the table, S3, CloudFront."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from shared import entries, outbox, photos
+from shared.aws import client
+from shared.cdn import paths
+from shared.dynamo import ConditionFailed, Item, Table, TransactionConflict
+from shared.observability import logger
+from shared.photos import Status
+
+
+class TablePhotos:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def get(self, photo_id: str) -> Item | None:
+        return photos.get_photo(self.table, photo_id, consistent=True)
+
+    def go_live(self, photo: Item) -> None:
+        photos.go_live(self.table, photo)
+
+
+class S3Copies:
+    """Approved copies under public/ (behind the CDN), copied from private/."""
+
+    def __init__(self, bucket: str) -> None:
+        self.bucket = bucket
+
+    def publish(self, photo_id: str) -> None:
+        s3 = client("s3")
+        private = photos.derivative_keys(photo_id)
+        public = photos.derivative_keys(photo_id, "public")
+        for kind, key in private.items():
+            # REPLACE: the private derivative's year-long immutable Cache-Control must not reach
+            # browsers, as a takedown could never take back what they hold.
+            s3.copy_object(Bucket=self.bucket, Key=public[kind],
+                           CopySource={"Bucket": self.bucket, "Key": key},
+                           MetadataDirective="REPLACE",
+                           ContentType=photos.DERIVATIVE_CONTENT_TYPE,
+                           CacheControl=photos.PUBLIC_CACHE_CONTROL)
+
+    def unpublish(self, photo_id: str) -> bool:
+        s3 = client("s3")
+        listed = s3.list_objects_v2(Bucket=self.bucket, Prefix=f"public/{photo_id}/")
+        keys = [obj["Key"] for obj in listed.get("Contents", [])]
+        if not keys:
+            return False
+        answer = s3.delete_objects(Bucket=self.bucket, Delete={
+            "Objects": [{"Key": key} for key in keys], "Quiet": True,
+        })
+        if answer.get("Errors"):  # per-key failures come back in a 200
+            raise RuntimeError(f"{len(answer['Errors'])} public copies not deleted: retried")
+        return True
+
+
+class CloudFrontPaths:
+    """The exact paths of a photo (`shared.cdn.paths`); none locally (no distribution)."""
+
+    def __init__(self, distribution_id: str | None) -> None:
+        self.distribution_id = distribution_id
+
+    def invalidate(self, photo_id: str, *, reference: str) -> None:
+        if not self.distribution_id:
+            return
+        items = paths(photo_id)
+        # Any refusal (throttled, too many in flight) fails the effect and is retried: a
+        # takedown the CDN keeps serving is no takedown. The same reference is the same request.
+        client("cloudfront").create_invalidation(
+            DistributionId=self.distribution_id,
+            InvalidationBatch={"Paths": {"Quantity": len(items), "Items": items},
+                               "CallerReference": reference},
+        )
+        logger.info("cdn invalidated", photo_id=photo_id)
+
+
+class TableOwed:
+    """Effects owed by performing another: put once (`attribute_not_exists`)."""
+
+    def __init__(self, table: Table, *, clock: Callable[[], datetime]) -> None:
+        self.table, self.clock = table, clock
+
+    def owe(self, effect: outbox.Effect) -> None:
+        try:
+            self.table.put(outbox.item(effect, now=self.clock()),
+                           condition="attribute_not_exists(pk)")
+        except ConditionFailed:  # owed by an earlier try of the same settle (maybe sent since)
+            logger.info("effect already owed", effect_id=effect.effect_id)
+
+
+class TableDraw:
+    """Draw entries through `shared.entries`: one per person per day, only while the day is open."""
+
+    def __init__(self, table: Table, *, ttl: int, clock: Callable[[], datetime]) -> None:
+        self.table, self.ttl, self.clock = table, ttl, clock
+
+    def enter(self, photo: Item) -> bool:
+        return entries.record_entry(self.table, entries.Entry(
+            day=photo["day"], entrant_id=photo["person"], display_name=photo["display_name"],
+            school=photo["school"], photo_id=photo["photo_id"],
+        ), now=self.clock(), ttl=self.ttl)
+
+    def withdraw(self, photo: Item) -> None:
+        """An entry resting on a rejected photo moves to another approved photo of the same
+        person and day, or goes; never once the day is drawn (its entrants are published)."""
+        day, photo_id = photo["day"], photo["photo_id"]
+        still_open = {"ConditionCheck": {
+            "Key": {"pk": entries.day_pk(day), "sk": "DRAW"},
+            "ConditionExpression": "#s = :open",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":open": "open"},
+        }}
+        others = self._other_approved(photo)
+        try:
+            self.table.transact([still_open, _moved_or_gone(photo, others[0] if others else None)])
+        except TransactionConflict as exc:
+            # No entry on this photo (nothing to take back), or the day is already drawn.
+            logger.info("draw entry kept", photo_id=photo_id, reasons=exc.reasons)
+            return
+        logger.info("draw entry withdrawn", photo_id=photo_id, moved=bool(others))
+
+    def _other_approved(self, photo: Item) -> list[Item]:
+        return [
+            p for p in self.table.query_all(
+                "gsi3pk = :p AND begins_with(gsi3sk, :kind)",
+                {":p": f"PERSON#{photo['person']}", ":kind": "PHOTO#"}, index="gsi3",
+            )
+            if p.get("sk") == photos.PHOTO_SK and p.get("status") == Status.APPROVED
+            and p.get("day") == photo["day"] and p.get("photo_id") != photo["photo_id"]
+        ]
+
+
+def _moved_or_gone(photo: Item, other: Item | None) -> dict[str, Any]:
+    key = {"pk": entries.day_pk(photo["day"]), "sk": f"ENTRY#{photo['person']}"}
+    if other is not None:
+        return {"Update": {
+            "Key": key,
+            "UpdateExpression": "SET photo_id = :new, display_name = :n, school = :s",
+            "ConditionExpression": "photo_id = :old",
+            "ExpressionAttributeValues": {":new": other["photo_id"], ":old": photo["photo_id"],
+                                          ":n": other["display_name"], ":s": other["school"]},
+        }}
+    return {"Delete": {
+        "Key": key,
+        "ConditionExpression": "photo_id = :old",
+        "ExpressionAttributeValues": {":old": photo["photo_id"]},
+    }}
+
