@@ -14,15 +14,11 @@ from typing import Any
 
 from functions.upload.models import GalleryPhoto, UploadCreated, UploadForm, UploadIn, UploadState
 from functions.upload.reasons import Reason, explain
+from functions.upload.records import PhotoRecord, PublicPhotoRecord
 from functions.upload.settings import UploadApiSettings
-from shared import audit, outbox, photos
-from shared.dynamo import (
-    Item,
-    Table,
-    TransactionConflict,
-    decode_cursor,
-    encode_cursor,
-)
+from shared import audit, photos
+from shared.cdn import Cdn
+from shared.dynamo import ConditionFailed, Item, Table, decode_cursor, encode_cursor
 from shared.edition_query import current_edition
 from shared.errors import NotFound, RateLimited, TooLarge
 from shared.http import ListPage
@@ -140,15 +136,17 @@ def upload_state(table: Table, photo_id: str) -> UploadState:
     item = photos.get_photo(table, photo_id) if is_id(photo_id) else None
     if item is None:
         raise NotFound("No such upload.")
-    status = Status(item["status"])
+    photo = PhotoRecord.of(item)
+    status = photo.status
     if status == Status.REPORTED:  # the uploader sees a photo under review, not why
         status = Status.PENDING_MODERATION
     reason = None
     if status == Status.FAILED:
-        reason = item.get("reason") or explain(Reason.NOT_PROCESSED)
+        reason = photo.reason or explain(Reason.NOT_PROCESSED)
     elif status == Status.REJECTED:
-        reason = item.get("reason") or DEFAULT_REJECTION
-    return UploadState(photo_id=photo_id, status=status.value, reason=reason)  # type: ignore[arg-type]
+        reason = photo.reason or DEFAULT_REJECTION
+    return UploadState.model_validate(
+        {"photo_id": photo.photo_id, "status": status.value, "reason": reason})
 
 
 # -- the gallery -------------------------------------------------------------------------------
@@ -157,13 +155,14 @@ def media_url(config: UploadApiSettings, key: str) -> str:
 
 
 def gallery_item(config: UploadApiSettings, item: Item) -> GalleryPhoto:
-    keys = derivative_keys(item["photo_id"], "public")
+    photo = PublicPhotoRecord.of(item)
+    keys = derivative_keys(photo.photo_id, "public")
     return GalleryPhoto(
-        photo_id=item["photo_id"], caption=item["caption"], display_name=item["display_name"],
-        school=item["school"], uploaded_at=item["uploaded_at"],
+        photo_id=photo.photo_id, caption=photo.caption, display_name=photo.display_name,
+        school=photo.school, uploaded_at=photo.uploaded_at,
         image_url=media_url(config, keys["display"]),
         thumbnail_url=media_url(config, keys["thumb"]),
-        width=int(item.get("width") or 0), height=int(item.get("height") or 0),
+        width=photo.width, height=photo.height,
     )
 
 
@@ -202,14 +201,12 @@ def limit_reports(table: Table, config: UploadApiSettings, ip: str, now: datetim
 
 
 def report(
-    table: Table, config: ApiConfig, photo_id: str, reason: str, *, ip: str, now: datetime,
+    table: Table, media: Media, config: ApiConfig, photo_id: str, reason: str, *,
+    ip: str, now: datetime, cdn: Cdn,
 ) -> str:
     """Take a reported photo down at once, or flag it; returns what happened.
 
-    - `hidden`: a public photo leaves the gallery at once (its archive item goes in the hide's
-      transaction), first in the organisers' queue; the same transaction owes its settle effect
-      (shared/outbox.py), by which the outbox deletes its public copies and makes the CDN
-      forget their exact paths, retried until done;
+    - `hidden`: a public photo leaves the gallery and the CDN, first in the organisers' queue;
     - `flagged`: once an organiser approved it after a report, a report puts it first in the
       approved queue (`flagged_reports`) and it stays public, so nobody can keep the gallery
       empty by reporting;
@@ -232,20 +229,16 @@ def report(
         }
         if cleared:
             fields["flagged_reports"] = int(item.get("flagged_reports", 0)) + 1
-        operations = photos.move_ops(
-            table, item, leaving=(Status.APPROVED,),
-            to=Status.APPROVED if cleared else Status.REPORTED,
-            set_fields=fields, flagged=cleared, expected_version=int(item["version"]),
-            puts=[audit.audit_item(_subject(photo_id), at=now, actor="public",
-                                   action="flagged" if cleared else "reported",
-                                   detail=reason, ttl=retention_ttl(config))],
-        )
-        # Takedown: the outbox deletes the public copies and invalidates their CDN paths.
-        owed = [] if cleared else [outbox.settle_photo(
-            photo_id, version=int(item["version"]) + 1, person=item.get("person"))]
         try:
-            outbox.transact(table, operations, owed, now=now)
-        except TransactionConflict:
+            photos.move_with(
+                table, item, leaving=(Status.APPROVED,),
+                to=Status.APPROVED if cleared else Status.REPORTED,
+                set_fields=fields, flagged=cleared, expected_version=int(item["version"]),
+                puts=[audit.audit_item(_subject(photo_id), at=now, actor="public",
+                                       action="flagged" if cleared else "reported",
+                                       detail=reason, ttl=retention_ttl(config))],
+            )
+        except ConditionFailed:
             continue  # another report or a decision got there first: read again
         break
     else:
@@ -253,5 +246,8 @@ def report(
     if cleared:
         logger.info("approved photo flagged by a report", photo_id=photo_id)
         return "flagged"
+    # Takedown: the public copies go now and the CDN forgets them, so the URLs stop working.
+    media.delete(photos.derivative_keys(photo_id, "public").values())
+    cdn.invalidate(photo_id)
     logger.info("photo reported", photo_id=photo_id)
     return "hidden"

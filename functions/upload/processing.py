@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from functions.upload.events import S3Object
 from functions.upload.reasons import ImageRefused, Reason, explain
+from functions.upload.records import PhotoRecord
 from functions.upload.settings import ProcessorSettings
 from shared import audit, photos
 from shared.dynamo import ConditionFailed, Item, Table
@@ -78,14 +79,15 @@ def process_upload(ports: Ports, obj: S3Object) -> str:
     item, outcome = _claim(ports, photo_id, obj)
     if item is None:
         return outcome
-    result = _derive(ports, item, obj)
+    photo = PhotoRecord.of(item)
+    result = _derive(ports, item, photo, obj)
     if result is None:
         return "failed"
 
     keys = derivative_keys(photo_id, "private")
     ports.media.write(keys["display"], result.display, content_type=DERIVATIVE_CONTENT_TYPE)
     ports.media.write(keys["thumb"], result.thumbnail, content_type=DERIVATIVE_CONTENT_TYPE)
-    screened = ports.prescreen(result.display, str(item.get("caption", "")))
+    screened = ports.prescreen(result.display, photo.caption)
     flagged = photos.is_flagged({"prescreen": screened})
     try:
         _await_moderation(ports, item, result, keys, screened, flagged)
@@ -148,9 +150,10 @@ def _claim(ports: Ports, photo_id: str, obj: S3Object) -> tuple[Item | None, str
     return None, "stale"
 
 
-def _derive(ports: Ports, item: Item, obj: S3Object) -> Processed | None:
+def _derive(ports: Ports, item: Item, photo: PhotoRecord, obj: S3Object) -> Processed | None:
     """The derivatives of the claimed object, or None once the photo is marked failed."""
-    max_bytes = int(item.get("size_bytes", ports.settings.max_upload_bytes)) + SIZE_SLACK
+    reserved = photo.size_bytes
+    max_bytes = (ports.settings.max_upload_bytes if reserved is None else reserved) + SIZE_SLACK
     try:
         try:
             data = ports.media.read(obj.key, max_bytes=max_bytes)

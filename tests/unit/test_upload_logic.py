@@ -83,3 +83,25 @@ def test_keys_outside_incoming_or_with_odd_ids_are_not_photos() -> None:
 def test_every_reason_has_plain_words() -> None:
     assert set(TEXT) == set(Reason)
     assert all(text.endswith(".") and "error" not in text.casefold() for text in TEXT.values())
+
+
+def test_stored_photos_are_read_as_typed_records() -> None:
+    # Given items as DynamoDB returns them (numbers as Decimal, attributes no reader needs)
+    from decimal import Decimal
+
+    from functions.upload.records import PhotoRecord, PublicPhotoRecord
+    from shared.photos import Status
+
+    record = PhotoRecord.of({"pk": "PHOTO#p1", "sk": "PHOTO", "photo_id": "p1",
+                             "status": "failed", "size_bytes": Decimal(5_000_000),
+                             "email": "tech@school.test", "reason": "Too big."})
+    public = PublicPhotoRecord.of({"photo_id": "p1", "caption": "Rig", "display_name": "Sam",
+                                   "school": "Crieff", "uploaded_at": "2027-03-08T10:00:00Z",
+                                   "width": Decimal(1600), "gsi1pk": "GALLERY#2027"})
+    # Then they read as typed values, and what a reader does not name stays out
+    assert (record.status, record.size_bytes, record.reason, record.caption) == (
+        Status.FAILED, 5_000_000, "Too big.", "")
+    assert not hasattr(record, "email")
+    assert (public.width, public.height) == (1600, 0)  # an unknown height reads as 0, as before
+    with pytest.raises(ValidationError):
+        PhotoRecord.of({"photo_id": "p1", "status": "lost"})
