@@ -16,9 +16,14 @@ from functions.upload.models import GalleryPhoto, UploadCreated, UploadForm, Upl
 from functions.upload.reasons import Reason, explain
 from functions.upload.records import PhotoRecord, PublicPhotoRecord
 from functions.upload.settings import UploadApiSettings
-from shared import audit, photos
-from shared.cdn import Cdn
-from shared.dynamo import ConditionFailed, Item, Table, decode_cursor, encode_cursor
+from shared import audit, outbox, photos
+from shared.dynamo import (
+    Item,
+    Table,
+    TransactionConflict,
+    decode_cursor,
+    encode_cursor,
+)
 from shared.edition_query import current_edition
 from shared.errors import NotFound, RateLimited, TooLarge
 from shared.http import ListPage
@@ -201,12 +206,14 @@ def limit_reports(table: Table, config: UploadApiSettings, ip: str, now: datetim
 
 
 def report(
-    table: Table, media: Media, config: ApiConfig, photo_id: str, reason: str, *,
-    ip: str, now: datetime, cdn: Cdn,
+    table: Table, config: ApiConfig, photo_id: str, reason: str, *, ip: str, now: datetime,
 ) -> str:
     """Take a reported photo down at once, or flag it; returns what happened.
 
-    - `hidden`: a public photo leaves the gallery and the CDN, first in the organisers' queue;
+    - `hidden`: a public photo leaves the gallery at once (its archive item goes in the hide's
+      transaction), first in the organisers' queue; the same transaction owes its settle effect
+      (shared/outbox.py), by which the outbox deletes its public copies and makes the CDN
+      forget their exact paths, retried until done;
     - `flagged`: once an organiser approved it after a report, a report puts it first in the
       approved queue (`flagged_reports`) and it stays public, so nobody can keep the gallery
       empty by reporting;
@@ -229,16 +236,20 @@ def report(
         }
         if cleared:
             fields["flagged_reports"] = int(item.get("flagged_reports", 0)) + 1
+        operations = photos.move_ops(
+            table, item, leaving=(Status.APPROVED,),
+            to=Status.APPROVED if cleared else Status.REPORTED,
+            set_fields=fields, flagged=cleared, expected_version=int(item["version"]),
+            puts=[audit.audit_item(_subject(photo_id), at=now, actor="public",
+                                   action="flagged" if cleared else "reported",
+                                   detail=reason, ttl=retention_ttl(config))],
+        )
+        # Takedown: the outbox deletes the public copies and invalidates their CDN paths.
+        owed = [] if cleared else [outbox.settle_photo(
+            photo_id, version=int(item["version"]) + 1, person=item.get("person"))]
         try:
-            photos.move_with(
-                table, item, leaving=(Status.APPROVED,),
-                to=Status.APPROVED if cleared else Status.REPORTED,
-                set_fields=fields, flagged=cleared, expected_version=int(item["version"]),
-                puts=[audit.audit_item(_subject(photo_id), at=now, actor="public",
-                                       action="flagged" if cleared else "reported",
-                                       detail=reason, ttl=retention_ttl(config))],
-            )
-        except ConditionFailed:
+            outbox.transact(table, operations, owed, now=now)
+        except TransactionConflict:
             continue  # another report or a decision got there first: read again
         break
     else:
@@ -246,8 +257,5 @@ def report(
     if cleared:
         logger.info("approved photo flagged by a report", photo_id=photo_id)
         return "flagged"
-    # Takedown: the public copies go now and the CDN forgets them, so the URLs stop working.
-    media.delete(photos.derivative_keys(photo_id, "public").values())
-    cdn.invalidate(photo_id)
     logger.info("photo reported", photo_id=photo_id)
     return "hidden"
