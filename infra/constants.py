@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
+from shared import media  # the bucket's key layout
+
 PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
 STACK_ID: Final = "TechognitionStack"
 CONTEXT_KEY: Final = "techognition"  # cdk.json context key holding the event configuration
@@ -35,7 +37,7 @@ API_THROTTLE_BURST: Final = 400
 # S3
 MULTIPART_ABORT_DAYS: Final = 1
 BROWSER_POST_CORS_MAX_AGE_S: Final = 3000
-PUBLIC_PREFIX: Final = "public/"  # the only prefix CloudFront may read (incoming/, private/ never)
+PUBLIC_PREFIX: Final = media.PUBLIC_PREFIX  # the only prefix CloudFront may read
 ACCESS_LOG_PREFIX_S3: Final = "s3/"
 ACCESS_LOG_PREFIX_CDN: Final = "cloudfront/"
 
