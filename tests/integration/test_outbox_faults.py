@@ -47,6 +47,8 @@ class Faults:
             body = request.body.decode() if isinstance(request.body, bytes) else request.body
             operation = next((p.split("=", 1)[1] for p in str(body or "").split("&")
                               if p.startswith("Action=")), "")
+        if not operation and request.headers.get("x-amz-copy-source"):  # S3 (REST): a copy
+            operation = "CopyObject"
         try:
             params = json.loads(request.body) if target else {}
         except (TypeError, ValueError):
