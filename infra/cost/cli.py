@@ -21,7 +21,9 @@ def _template_argument(value: str) -> tuple[str, Path]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description="Cost model (`make cost`)")
+    parser = argparse.ArgumentParser(
+        prog="python -m infra.cost", description="Cost model (`make cost`)"
+    )
     parser.add_argument(
         "--template",
         action="append",
