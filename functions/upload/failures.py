@@ -20,21 +20,21 @@ from shared.observability import logger
 from shared.types import utc_now
 
 
-def _table() -> Table:
+def _ports() -> processing.DeadLetterPorts:
     return _assemble(load(FailuresSettings))  # validated once per cold start (load caches)
 
 
 @cache
-def _assemble(settings: FailuresSettings) -> Table:
-    """The one port this consumer needs, built once per settings (per cold start)."""
-    return Table(settings.table_name)
+def _assemble(settings: FailuresSettings) -> processing.DeadLetterPorts:
+    """The ports, built once per settings (per cold start)."""
+    return processing.DeadLetterPorts(table=Table(settings.table_name), clock=utc_now)
 
 
 def fail(obj: S3Object, _notice: UploadNotice) -> None:
     photo_id = photo_id_of(obj.key)
     if photo_id is None:
         return
-    changed = processing.fail_dead_letter(_table(), photo_id, now=utc_now())
+    changed = processing.fail_dead_letter(_ports(), photo_id)
     logger.info("dead upload message handled", photo_id=photo_id, marked_failed=changed)
 
 

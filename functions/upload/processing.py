@@ -187,18 +187,27 @@ def _fail(ports: Ports, item: Item, reason: Reason, key: str) -> None:
     logger.info("upload failed", photo_id=item["photo_id"], reason=reason.value)
 
 
-def fail_dead_letter(table: Table, photo_id: str, *, now: datetime) -> bool:
+@dataclass(frozen=True)
+class DeadLetterPorts:
+    """What the dead-letter consumer works with, built once per cold start (`failures.py`)."""
+
+    table: Table
+    clock: Callable[[], datetime]
+
+
+def fail_dead_letter(ports: DeadLetterPorts, photo_id: str) -> bool:
     """A message ran out of retries: end its photo `failed` unless it already moved on."""
-    item = photos.get_photo(table, photo_id, consistent=True)
+    item = photos.get_photo(ports.table, photo_id, consistent=True)
     if item is None:
         return False
     reason = Reason.NOT_PROCESSED
     try:
         photos.move_with(
-            table, item, leaving=(Status.AWAITING_UPLOAD, Status.PROCESSING), to=Status.FAILED,
+            ports.table, item, leaving=(Status.AWAITING_UPLOAD, Status.PROCESSING),
+            to=Status.FAILED,
             set_fields={"reason": explain(reason), "reason_code": reason.value},
             remove=("claim",),
-            puts=[audit.audit_item(photos.photo_pk(photo_id), at=now, actor=SYSTEM,
+            puts=[audit.audit_item(photos.photo_pk(photo_id), at=ports.clock(), actor=SYSTEM,
                                    action="failed",
                                    detail="retries exhausted (dead-letter queue)")],
         )
