@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal, Protocol, TypeVar
 
@@ -82,8 +82,10 @@ class Notifier(Protocol):
 @dataclass(frozen=True)
 class Settings:
     winners_per_day: int = 1
-    excluded_ids: frozenset[str] = field(default_factory=frozenset)
     deadline_hours: int = 36
+    # Who may never win (organisers, configured exclusions), as pseudonyms: keyed with the server
+    # secret, so worked out when a draw asks (the secret is read once per cold start).
+    excluded_ids: Callable[[], frozenset[str]] = frozenset
 
 
 @dataclass(frozen=True)
@@ -190,12 +192,9 @@ def _eligible(
 ) -> tuple[list[str], list[str]]:
     """(eligible, excluded) entrant ids, each sorted: prize holders of other days and the
     configured exclusions (organisers) are out."""
-    holders = store.winners()
+    holders, never = store.winners(), settings.excluded_ids()
     ids = set(entrant_ids)
-    excluded = {
-        i for i in ids
-        if (i in holders and holders[i] != day) or i in settings.excluded_ids
-    }
+    excluded = {i for i in ids if (i in holders and holders[i] != day) or i in never}
     return sorted(ids - excluded), sorted(excluded)
 
 

@@ -7,7 +7,7 @@ is lost and the organiser's retry is told "already drawn". The outbox consumer s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -51,20 +51,21 @@ def winner_email(*, to: str, display_name: str, day: str, prize: StoredPrize | N
 class MailNotifier:
     """Builds the draw's emails as outbox effects; sends nothing itself.
 
-    `organisers` are (address, pseudonym) pairs: the pseudonym lets a suppressed address skip
-    its email and an erasure drop it.
+    `person` keys an address's pseudonym: it lets a suppressed organiser's address skip its
+    email and an erasure drop it.
     """
 
-    def __init__(self, contacts: Contacts, *, organisers: Sequence[tuple[str, str]],
-                 site_url: str) -> None:
+    def __init__(self, contacts: Contacts, *, organisers: Sequence[str],
+                 person: Callable[[str], str], site_url: str) -> None:
         self.contacts = contacts
         self.organisers = tuple(organisers)
+        self.person = person
         self.site_url = site_url
 
     def _organisers(self, subject: str, text: str) -> list[outbox.Effect]:
         return [outbox.email(mail.Email(to=address, subject=subject, text=text),
-                             purpose="draw-organisers", person=person)
-                for address, person in self.organisers]
+                             purpose="draw-organisers", person=self.person(address))
+                for address in self.organisers]
 
     def _winners(self, record: StoredDraw,
                  winners: Sequence[StoredWinner]) -> tuple[list[outbox.Effect], list[str]]:
