@@ -11,7 +11,7 @@ distribution; locally there is no CDN and nothing to invalidate.
 
 from __future__ import annotations
 
-from shared.photos import derivative_keys
+from shared.media import derivative_keys
 from shared.share import share_path
 
 API_PREFIX = "/api"  # the pages' path to the API through the CDN (infra/constructs/api_cdn.py)

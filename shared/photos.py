@@ -44,6 +44,7 @@ from shared.dynamo import (
     assignments,
 )
 from shared.editions import edition_of, photo_ops
+from shared.media import incoming_key
 from shared.people import person_keys
 from shared.prescreen import needs_attention
 from shared.types import iso
@@ -54,10 +55,6 @@ PUBLIC_SK = "PUBLIC"
 # What the archive keeps of an approved photo once its record expires: nothing personal.
 PUBLIC_FIELDS = ("photo_id", "caption", "display_name", "school", "uploaded_at", "day", "width",
                  "height")
-DERIVATIVE_CONTENT_TYPE = "image/jpeg"  # the processor re-encodes every upload as JPEG
-# Public copies: an hour in browsers (a takedown can't reach them), a day at the CDN (a takedown
-# invalidates their exact paths there). Never `immutable`: a takedown changes them.
-PUBLIC_CACHE_CONTROL = "public, max-age=3600, s-maxage=86400"
 
 
 class Status(StrEnum):
@@ -87,18 +84,6 @@ def awaiting_key(day: str, photo_id: str) -> str:
 
 def photo_pk(photo_id: str) -> str:
     return f"PHOTO#{photo_id}"
-
-
-def incoming_key(photo_id: str) -> str:
-    return f"incoming/{photo_id}"
-
-
-def derivative_keys(photo_id: str, visibility: str = "private") -> dict[str, str]:
-    """S3 keys of the display image and thumbnail, `private/…` or `public/…`."""
-    return {
-        "display": f"{visibility}/{photo_id}/display.jpg",
-        "thumb": f"{visibility}/{photo_id}/thumb.jpg",
-    }
 
 
 def _queue_keys(status: Status, item: Item, *, flagged: bool) -> dict[str, str]:
@@ -505,21 +490,17 @@ __all__ = [
     "AWAITING",
     "AWAITING_SHARDS",
     "DECIDABLE",
-    "DERIVATIVE_CONTENT_TYPE",
     "GALLERY",
-    "PUBLIC_CACHE_CONTROL",
     "ConditionFailed",
     "Status",
     "awaiting_key",
     "awaiting_moderation",
     "claim_processing",
-    "derivative_keys",
     "gallery_keys",
     "gallery_page",
     "get_photo",
     "get_public",
     "go_live",
-    "incoming_key",
     "is_flagged",
     "listing_keys",
     "move",

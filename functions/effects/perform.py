@@ -30,10 +30,11 @@ from datetime import datetime
 from typing import Any
 
 from functions.effects import settle
-from functions.effects.store import CloudFrontPaths, S3Copies, TableDraw, TableOwed, TablePhotos
+from functions.effects.store import CloudFrontPaths, TableDraw, TableOwed, TablePhotos
 from shared import mail, outbox
 from shared.aws import client, transient
 from shared.dynamo import ConditionFailed, Table
+from shared.media import S3Media
 from shared.observability import logger
 from shared.types import iso, utc_now
 
@@ -62,7 +63,7 @@ class Performer:
 
     def settle_ports(self) -> settle.Ports:
         return settle.Ports(
-            photos=TablePhotos(self.table), copies=S3Copies(self.settings.bucket),
+            photos=TablePhotos(self.table), copies=S3Media(self.settings.bucket),
             cdn=CloudFrontPaths(self.settings.distribution_id),
             draw=TableDraw(self.table, ttl=self.settings.entry_ttl, clock=utc_now),
             owed=TableOwed(self.table, clock=utc_now),

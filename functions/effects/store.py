@@ -1,4 +1,5 @@
-"""The adapters behind the settle effect's ports (`settle.py`): the table, S3, CloudFront."""
+"""The adapters behind the settle effect's ports (`settle.py`): the table and CloudFront (the
+public copies are `shared.media.S3Media`'s, the one adapter of the media bucket)."""
 
 from __future__ import annotations
 
@@ -23,39 +24,6 @@ class TablePhotos:
 
     def go_live(self, photo: Item) -> None:
         photos.go_live(self.table, photo)
-
-
-class S3Copies:
-    """Approved copies under public/ (behind the CDN), copied from private/."""
-
-    def __init__(self, bucket: str) -> None:
-        self.bucket = bucket
-
-    def publish(self, photo_id: str) -> None:
-        s3 = client("s3")
-        private = photos.derivative_keys(photo_id)
-        public = photos.derivative_keys(photo_id, "public")
-        for kind, key in private.items():
-            # REPLACE: the private derivative's year-long immutable Cache-Control must not reach
-            # browsers, as a takedown could never take back what they hold.
-            s3.copy_object(Bucket=self.bucket, Key=public[kind],
-                           CopySource={"Bucket": self.bucket, "Key": key},
-                           MetadataDirective="REPLACE",
-                           ContentType=photos.DERIVATIVE_CONTENT_TYPE,
-                           CacheControl=photos.PUBLIC_CACHE_CONTROL)
-
-    def unpublish(self, photo_id: str) -> bool:
-        s3 = client("s3")
-        listed = s3.list_objects_v2(Bucket=self.bucket, Prefix=f"public/{photo_id}/")
-        keys = [obj["Key"] for obj in listed.get("Contents", [])]
-        if not keys:
-            return False
-        answer = s3.delete_objects(Bucket=self.bucket, Delete={
-            "Objects": [{"Key": key} for key in keys], "Quiet": True,
-        })
-        if answer.get("Errors"):  # per-key failures come back in a 200
-            raise RuntimeError(f"{len(answer['Errors'])} public copies not deleted: retried")
-        return True
 
 
 class CloudFrontPaths:

@@ -43,8 +43,9 @@ PhotoId = Annotated[str, Path(max_length=64, description="The photo's id")]
 def _ports() -> logic.Ports:
     """The ports, built once per cold start (imports here: the adapters' boto3 stays out of
     module import, which the OpenAPI build and the unit tests do)."""
-    from functions.moderation.store import DynamoPhotoStore, S3Media
+    from functions.moderation.store import DynamoPhotoStore
     from shared.dynamo import Table
+    from shared.media import S3Media
     from shared.secret import cursor_key
 
     settings = load(ModerationSettings)

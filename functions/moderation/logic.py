@@ -59,8 +59,12 @@ class PhotoStore(Protocol):
 
 
 class Media(Protocol):
-    def urls(self, photo: Item) -> tuple[str | None, str | None]:
-        """(image_url, thumbnail_url) for organisers: public if approved, else signed."""
+    def public_urls(self, photo_id: str) -> tuple[str, str]:
+        """(display, thumbnail) URLs of the public copies (behind the CDN)."""
+        ...
+
+    def signed_urls(self, photo_id: str) -> tuple[str, str]:
+        """(display, thumbnail) signed GET URLs of the private derivatives."""
         ...
 
 
@@ -72,8 +76,18 @@ class Ports:
 
 
 # -- the queue ---------------------------------------------------------------------------------
+def _urls(photo: Item, media: Media) -> tuple[str | None, str | None]:
+    """Organisers' image URLs: the public copies once approved (the outbox copies them), the
+    private derivatives by signed URL before; none before processing made them (or ever)."""
+    if photo["status"] == Status.APPROVED:
+        return media.public_urls(photo["photo_id"])
+    if photo["status"] in (Status.AWAITING_UPLOAD, Status.PROCESSING, Status.FAILED):
+        return None, None
+    return media.signed_urls(photo["photo_id"])
+
+
 def admin_view(photo: Item, media: Media) -> AdminPhoto:
-    image_url, thumbnail_url = media.urls(photo)
+    image_url, thumbnail_url = _urls(photo, media)
     reports = [
         {"reason": str(r.get("reason", "")), "at": r.get("at")}
         for r in photo.get("reports", []) if isinstance(r, dict)

@@ -1,4 +1,6 @@
-"""The adapters behind moderation's ports: the table (photos, audit, the outbox), S3 URLs.
+"""The adapter behind moderation's store port: the table (photos, audit, the outbox).
+
+Images are `shared.media.S3Media`'s (the one adapter of the media bucket): organisers' URLs.
 
 A decision's side effects (public copies, CDN, draw entry, the uploader's email) are not done
 here: the decision owes them in its own transaction (`shared.outbox`), and the outbox consumer
@@ -12,7 +14,6 @@ from typing import Any
 
 from functions.moderation.models import QueueStatus
 from shared import audit, outbox, photos
-from shared.aws import client
 from shared.dynamo import (
     ConditionFailed,
     Item,
@@ -23,8 +24,6 @@ from shared.dynamo import (
 )
 from shared.mail import Email
 from shared.photos import Status
-
-SIGNED_URL_TTL_S = 15 * 60
 
 
 class DynamoPhotoStore:
@@ -62,30 +61,3 @@ class DynamoPhotoStore:
 
     def trail(self, photo_id: str) -> list[dict[str, Any]]:
         return audit.trail(self.table, f"PHOTO#{photo_id}")
-
-
-class S3Media:
-    """Organisers' image URLs: approved copies under public/ (behind the CDN, once the outbox
-    copied them), everything else only by signed URL."""
-
-    def __init__(self, bucket: str, base_url: str) -> None:
-        self.bucket = bucket
-        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
-
-    def urls(self, photo: Item) -> tuple[str | None, str | None]:
-        photo_id = photo["photo_id"]
-        if photo["status"] == Status.APPROVED:
-            public = photos.derivative_keys(photo_id, "public")
-            return self.base_url + public["display"], self.base_url + public["thumb"]
-        if photo["status"] in (Status.AWAITING_UPLOAD, Status.PROCESSING, Status.FAILED):
-            return None, None  # no derivatives yet (or ever)
-        private = photos.derivative_keys(photo_id)
-        s3 = client("s3")
-        signed = [
-            str(s3.generate_presigned_url(
-                "get_object", Params={"Bucket": self.bucket, "Key": private[kind]},
-                ExpiresIn=SIGNED_URL_TTL_S,
-            ))
-            for kind in ("display", "thumb")
-        ]
-        return signed[0], signed[1]

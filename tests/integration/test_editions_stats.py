@@ -32,6 +32,7 @@ def seed_pending(aws_env: Any, *, email: str, school: str, when: datetime = NOW,
     from shared import photos
     from shared.config import ApiConfig, load
     from shared.editions import edition_of
+    from shared.media import derivative_keys
     from shared.people import person_id
     from shared.types import new_id
 
@@ -44,7 +45,7 @@ def seed_pending(aws_env: Any, *, email: str, school: str, when: datetime = NOW,
         day=day, now=when, ttl=ttl, ip_hash="ip-pseudonym", edition=edition_of(day),
     )
     photos.reserve(table, item)
-    files = list(photos.derivative_keys(photo_id).values())
+    files = list(derivative_keys(photo_id).values())
     photos.move(table, item, leaving=(photos.Status.AWAITING_UPLOAD,),
                 to=photos.Status.PENDING_MODERATION,
                 set_fields={"width": 640, "height": 480, "files": files})

@@ -48,6 +48,7 @@ def make_photo(
 ) -> str:
     """A photo as the upload side leaves it: reserved, processed, derivatives in private/."""
     from shared import photos
+    from shared.media import derivative_keys
     from shared.people import person_id, retention_ttl
     from shared.types import new_id
 
@@ -69,7 +70,7 @@ def make_photo(
                 to=photos.Status.PROCESSING)
     if status == "processing":
         return photo_id
-    for kind, key in photos.derivative_keys(photo_id).items():
+    for kind, key in derivative_keys(photo_id).items():
         _s3().put_object(Bucket=config.media_bucket, Key=key, Body=f"{kind}-{photo_id}".encode(),
                          ContentType="image/jpeg",
                          CacheControl="public, max-age=31536000, immutable")

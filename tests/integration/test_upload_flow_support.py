@@ -100,7 +100,8 @@ def keys(provisioned: Any) -> set[str]:
 def approve(provisioned: Any, photo_id: str) -> None:
     """What moderation's approval does to storage, for tests that must not depend on it."""
     from shared.dynamo import Table
-    from shared.photos import Status, derivative_keys, get_photo, go_live, move
+    from shared.media import derivative_keys
+    from shared.photos import Status, get_photo, go_live, move
 
     table = Table(provisioned.table_name)
     item = get_photo(table, photo_id, consistent=True)

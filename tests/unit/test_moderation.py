@@ -90,8 +90,11 @@ class FakeMedia:
         self.public.discard(photo_id)
         return had
 
-    def urls(self, photo):
-        return f"u/{photo['photo_id']}", f"t/{photo['photo_id']}"
+    def public_urls(self, photo_id: str) -> tuple[str, str]:
+        return f"public/{photo_id}", f"public-thumb/{photo_id}"
+
+    def signed_urls(self, photo_id: str) -> tuple[str, str]:
+        return f"u/{photo_id}", f"t/{photo_id}"
 
 
 class FakeDraw:
