@@ -345,12 +345,22 @@ class WriteLimit:
         hit(self.table, ip_key(self.config, source_ip(app)), self.per_hour, HOUR_S, now)
 
 
+def accepted(body: BaseModel) -> Response[Any]:
+    """202: a write accepted (its effects, an email or moderation, come later)."""
+    return Response(status_code=202, content_type="application/json", body=body)
+
+
+def listed(page_type: type[P], page: tuple[Sequence[Any], str | None]) -> P:
+    """A list route's answer: `ListPage[Item]` of one page's (items, next cursor)."""
+    items, next_cursor = page
+    return page_type(items=list(items), next_cursor=next_cursor)
+
+
 def organiser_page(app: APIGatewayHttpResolver, page_type: type[P],
                    read: Callable[[], tuple[Sequence[Any], str | None]]) -> P:
-    """An organisers' list route: check the organiser, read one page, answer it."""
+    """An organisers' list route: check the organiser, then read one page and answer it."""
     organiser(app)
-    items, next_cursor = read()
-    return page_type(items=list(items), next_cursor=next_cursor)
+    return listed(page_type, read())
 
 
 def csv_response(columns: Sequence[str], rows: Iterable[Mapping[str, Any]], *,

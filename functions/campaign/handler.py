@@ -1,13 +1,13 @@
 """Campaign API: free event packs for schools (availability, requests, and for organisers the
 list, the dispatch CSV and "mark dispatched"), and the editions' live numbers.
 
-Thin: each route counts the write, makes one domain call over the assembled `Ports` and maps the
-result; errors become problem+json in `shared.http`.
+Every route is one domain call over `ports()` (assembled once per cold start); a request also
+counts against its client's write limit. Refusals become problem+json in `shared.http`.
 """
 
 from __future__ import annotations
 
-from functools import cache, partial
+from functools import partial
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -18,11 +18,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.campaign import logic, stats
 from functions.campaign.models import AdminPack, Availability, PackIn, PackRequested
 from functions.campaign.settings import CampaignSettings, settings
+from functions.campaign.store import PackStore
+from shared.assemble import assembled
+from shared.dynamo import Table
 from shared.edition_query import EditionParam, chosen, current_edition
 from shared.http import (
     Cursor,
+    Cursors,
     Limit,
     ListPage,
+    WriteLimit,
     create_app,
     csv_documented,
     csv_response,
@@ -31,25 +36,15 @@ from shared.http import (
     organiser_page,
 )
 from shared.observability import logger
+from shared.people import person_id, retention_ttl
+from shared.pseudonym import subkey
+from shared.secret import server_secret
 from shared.types import ObjectId, utc_now
 
 app = create_app()
 
 
-def ports() -> logic.Ports:
-    return _ports(settings())
-
-
-@cache
-def _ports(config: CampaignSettings) -> logic.Ports:
-    """Built once per cold start (and again only if the settings change: tests)."""
-    from functions.campaign.store import PackStore
-    from shared.dynamo import Table
-    from shared.http import Cursors, WriteLimit
-    from shared.people import person_id, retention_ttl
-    from shared.pseudonym import subkey
-    from shared.secret import server_secret
-
+def _build(config: CampaignSettings) -> logic.Ports:
     table = Table(config.table_name)
     return logic.Ports(
         store=PackStore(table),
@@ -66,6 +61,9 @@ def _ports(config: CampaignSettings) -> logic.Ports:
         retention_ttl=retention_ttl(config),
         table=table,
     )
+
+
+ports = assembled(settings, _build)  # one bundle per cold start
 
 
 # -- editions and live numbers ------------------------------------------------------------------

@@ -1,10 +1,12 @@
 """SES bounce and complaint feedback (SES → SNS → SQS): suppress the addresses concerned.
 
-Each SQS body is an SNS envelope whose `Message` is the SES notification, parsed once with
-Powertools' parser models (`functions/people/models.py`). Addresses are kept only as pseudonyms
-(`shared.mail.suppress`), and every later send to them is skipped. A record that fails on AWS
-is retried alone (partial batch response); one that cannot be parsed is dropped, since no
-retry would make it readable.
+Each SQS body is an SNS envelope whose `Message` is the SES notification, parsed once at the
+edge with Powertools' parser model of SNS notifications (`SesFeedbackEnvelope` in
+`functions/people/models.py`). Addresses are kept only as pseudonyms (`shared.mail.suppress`), and
+every later send to them is skipped. A record that fails on AWS is retried alone (partial batch
+response); one that cannot be parsed is dropped, since no retry would make it readable (so the
+body is parsed here rather than by `BatchProcessor(model=...)`, which would retry it into the
+dead-letter queue).
 """
 
 from __future__ import annotations

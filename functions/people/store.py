@@ -22,12 +22,12 @@ from datetime import datetime
 
 from shared import outbox
 from shared.audit import record
-from shared.aws import client
 from shared.cdn import paths as cdn_paths
 from shared.dynamo import Item, Table, TransactionConflict
 from shared.editions import counter_op, photo_ops
 from shared.entries import still_open
 from shared.mail import suppress
+from shared.media import S3Media, incoming_key, photo_prefixes
 from shared.observability import logger
 from shared.photos import PUBLIC_SK
 from shared.pledges import CONFIRMED_SIGNUPS, SignupRecord, counters_update
@@ -47,23 +47,10 @@ class Personal:
     item: Item
 
 
-class S3Files:
-    """The media bucket, listed only (to count a person's files; the outbox deletes them)."""
-
-    def __init__(self, bucket: str) -> None:
-        self.bucket = bucket
-
-    def listed(self, prefix: str) -> list[str]:
-        keys: list[str] = []
-        paginator = client("s3").get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-            keys.extend(obj["Key"] for obj in page.get("Contents", []))
-        return keys
-
-
 class PeopleStore:
-    def __init__(self, table: Table, files: S3Files) -> None:
-        self.table, self.files = table, files
+    def __init__(self, table: Table, media: S3Media) -> None:
+        # The media bucket is only listed here (to count a person's files): the outbox deletes.
+        self.table, self.media = table, media
 
     def personal(self, person: str) -> list[Personal]:
         """Everything the person index (gsi3) finds about `person`."""
@@ -95,12 +82,9 @@ class PeopleStore:
         partition (record, reports: off the gallery), the record last, and audit it. Counts
         its files."""
         item, photo_id = found.item, found.ident
-        prefixes = [f"private/{photo_id}/", f"public/{photo_id}/"]
-        keys = set(self._existing(item.get("files", [])))
-        for prefix in prefixes:
-            keys.update(self._listed(prefix))
-        raw = f"incoming/{photo_id}"
-        keys.update(k for k in self._listed(raw) if k == raw)
+        prefixes = photo_prefixes(photo_id)
+        keys = set(self._existing(item.get("files", []))) | set(self.media.photo_objects(photo_id))
+        raw = incoming_key(photo_id)
         # The prefixes too: a derivative written after this listing goes as well. Every CDN
         # path of the photo: its images, its share page and the cached API read of it.
         self._owe_deletion([*sorted(keys | set(item.get("files", []))), raw], prefixes,
@@ -144,11 +128,8 @@ class PeopleStore:
                                               "invalidate": paths})
         outbox.commit(self.table, [], [owed], now=now)
 
-    def _listed(self, prefix: str) -> list[str]:
-        return self.files.listed(prefix)
-
     def _existing(self, files: Iterable[str]) -> list[str]:
-        return [key for key in files if key in self._listed(key)]
+        return [key for key in files if key in self.media.listed(key)]
 
     # -- pledges -----------------------------------------------------------------------------
     def erase_pledge(self, found: Personal) -> int:

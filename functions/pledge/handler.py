@@ -8,7 +8,7 @@ result; errors become problem+json in `shared.http`.
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import cache, partial
+from functools import partial
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -35,37 +35,34 @@ from functions.pledge.models import (
     WallPledge,
 )
 from functions.pledge.settings import PledgeSettings, settings
+from functions.pledge.store import PledgeStore
+from shared.assemble import assembled
+from shared.dynamo import Table
+from shared.edition_query import current_edition
 from shared.http import (
     WHICH_QUEUE,
     Cursor,
+    Cursors,
     Limit,
     ListPage,
+    WriteLimit,
+    accepted,
     create_app,
     csv_documented,
     csv_response,
     documented,
+    listed,
     organiser,
     organiser_page,
 )
 from shared.observability import logger
+from shared.people import person_id, retention_ttl
 from shared.types import ObjectId, utc_now
 
 app = create_app()
 
 
-def ports() -> logic.Ports:
-    return _ports(settings())
-
-
-@cache
-def _ports(config: PledgeSettings) -> logic.Ports:
-    """Built once per cold start (and again only if the settings change: tests)."""
-    from functions.pledge.store import PledgeStore
-    from shared.dynamo import Table
-    from shared.edition_query import current_edition
-    from shared.http import Cursors, WriteLimit
-    from shared.people import person_id, retention_ttl
-
+def _build(config: PledgeSettings) -> logic.Ports:
     table = Table(config.table_name)
     return logic.Ports(
         store=PledgeStore(table, edition=current_edition(config)),
@@ -81,11 +78,14 @@ def _ports(config: PledgeSettings) -> logic.Ports:
     )
 
 
+ports = assembled(settings, _build)  # one bundle per cold start
+
+
 def _write() -> logic.Ports:
-    """The ports of a public write, once this client's write is counted (429 beyond it)."""
-    assembled = ports()
-    assembled.writes.count(app, utc_now())
-    return assembled
+    """The ports, once this client's public write is counted (429 beyond its allowance)."""
+    bundle = ports()
+    bundle.writes.count(app, utc_now())
+    return bundle
 
 
 # -- pledges -----------------------------------------------------------------------------------
@@ -98,7 +98,7 @@ def create_pledge(body: PledgeIn) -> Response[PledgeAccepted]:
     owed = logic.pledge(p.store, body, person=p.person(body.email), now=utc_now(),
                         settings=p.links)
     logger.info("pledge received", confirmation_owed=owed, role=body.role)
-    return Response(status_code=202, content_type="application/json", body=PledgeAccepted())
+    return accepted(PledgeAccepted())
 
 
 @app.post("/pledges/confirm", summary="Confirm a pledge with the emailed token",
@@ -118,8 +118,7 @@ def pledge_summary() -> PledgeSummary:
 @app.get("/pledges", summary="The pledge wall: pledges shown by choice, newest first",
          responses=documented(200, ListPage[WallPledge], "A page of the wall", 400))
 def pledge_wall(limit: Limit = 20, cursor: Cursor = None) -> ListPage[WallPledge]:
-    items, next_cursor = logic.wall(ports(), limit, cursor)
-    return ListPage[WallPledge](items=items, next_cursor=next_cursor)
+    return listed(ListPage[WallPledge], logic.wall(ports(), limit, cursor))
 
 
 # -- sign-ups ----------------------------------------------------------------------------------
@@ -131,7 +130,7 @@ def create_signup(body: SignupIn) -> Response[SignupAccepted]:
     owed = logic.sign_up(p.store, body, person=p.person(body.email), now=utc_now(),
                          settings=p.links, ttl=p.retention_ttl)
     logger.info("signup received", confirmation_owed=owed)
-    return Response(status_code=202, content_type="application/json", body=SignupAccepted())
+    return accepted(SignupAccepted())
 
 
 @app.post("/signups/confirm", summary="Confirm a sign-up with the emailed token",
@@ -157,15 +156,13 @@ def create_message(body: MessageIn) -> Response[MessageAccepted]:
     record = logic.new_message(body, now=utc_now(), ttl=p.retention_ttl)
     p.store.add_message(record)
     logger.info("message received", message_id=record.message_id)
-    return Response(status_code=202, content_type="application/json",
-                    body=MessageAccepted(message_id=record.message_id))
+    return accepted(MessageAccepted(message_id=record.message_id))
 
 
 @app.get("/messages", summary="Approved messages to government, newest first",
          responses=documented(200, ListPage[PublicMessage], "A page of approved messages", 400))
 def approved_messages(limit: Limit = 20, cursor: Cursor = None) -> ListPage[PublicMessage]:
-    items, next_cursor = logic.approved_messages(ports(), limit, cursor)
-    return ListPage[PublicMessage](items=items, next_cursor=next_cursor)
+    return listed(ListPage[PublicMessage], logic.approved_messages(ports(), limit, cursor))
 
 
 @app.get("/admin/messages", summary="Messages by status, for organisers",

@@ -3,10 +3,18 @@
 import json
 
 import pytest
+from aws_lambda_powertools.event_handler import Response
 from pydantic import BaseModel, Field
 
 from shared.errors import Conflict, RateLimited
-from shared.http import MAX_BODY_BYTES, create_app, organiser
+from shared.http import (
+    MAX_BODY_BYTES,
+    ListPage,
+    create_app,
+    csv_response,
+    organiser,
+    organiser_page,
+)
 from tests.events import MEMBER_CLAIMS, ORGANISER_CLAIMS
 
 
@@ -162,3 +170,49 @@ def test_one_json_object_still_passes_and_malformed_json_is_still_a_400():
     broken, _, _ = _call("POST", "/uploads", body='{"caption": ')
     assert ok == 200
     assert broken == 400
+
+
+# -- the helpers every API function assembles ------------------------------------------------------
+class _Row(BaseModel):
+    name: str
+
+
+@app.get("/admin/rows")
+def _rows() -> ListPage[_Row]:
+    return organiser_page(app, ListPage[_Row], lambda: ([_Row(name="a")], "next"))
+
+
+@app.get("/admin/rows/export")
+def _export() -> Response[str]:
+    organiser(app)
+    return csv_response(("name", "note"), [{"name": "=cmd()", "note": None}], filename="r.csv")
+
+
+def test_an_organiser_list_checks_the_organiser_before_reading_and_answers_one_page():
+    refused = app.resolve(_event("GET", "/admin/rows", claims=MEMBER_CLAIMS), None)
+    assert refused["statusCode"] == 403
+    page = app.resolve(_event("GET", "/admin/rows", claims=ORGANISER_CLAIMS), None)
+    assert (page["statusCode"], json.loads(page["body"])) == (
+        200, {"items": [{"name": "a"}], "next_cursor": "next"})
+
+
+def test_an_export_is_a_neutralised_csv_attachment_no_cache_keeps():
+    response = app.resolve(_event("GET", "/admin/rows/export", claims=ORGANISER_CLAIMS), None)
+    assert response["statusCode"] == 200
+    assert response["headers"]["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["headers"]["Content-Disposition"] == 'attachment; filename="r.csv"'
+    assert response["headers"]["Cache-Control"] == "no-store"
+    assert response["body"] == "name,note\r\n'=cmd(),\r\n"
+
+
+def test_cursors_are_signed_per_list(monkeypatch):
+    from shared import http
+    from shared.errors import BadRequest
+
+    monkeypatch.setattr(http, "cursor_key", lambda _table: b"k" * 32)
+    cursors = http.Cursors("table")
+    cursor = cursors.next({"pk": "WALL#PLEDGES", "sk": "x"}, "pledge-wall")
+    assert cursors.start(cursor, "pledge-wall") == {"pk": "WALL#PLEDGES", "sk": "x"}
+    assert cursors.next(None, "pledge-wall") is None
+    with pytest.raises(BadRequest):
+        cursors.start(cursor, "messages")
