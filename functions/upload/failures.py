@@ -8,26 +8,21 @@ The dead message's body is the original S3 event (the scaffold is the processor'
 
 from __future__ import annotations
 
-from functools import cache
-
 from functions.upload import processing
 from functions.upload.events import S3Object, UploadNotice, s3_notice_handler
-from functions.upload.settings import FailuresSettings
-from shared.config import load
+from functions.upload.settings import FailuresSettings, failures_settings
+from shared.assemble import assembled
 from shared.dynamo import Table
 from shared.media import photo_id_of
 from shared.observability import logger
 from shared.types import utc_now
 
 
-def _ports() -> processing.DeadLetterPorts:
-    return _assemble(load(FailuresSettings))  # validated once per cold start (load caches)
-
-
-@cache
-def _assemble(settings: FailuresSettings) -> processing.DeadLetterPorts:
-    """The ports, built once per settings (per cold start)."""
+def _build(settings: FailuresSettings) -> processing.DeadLetterPorts:
     return processing.DeadLetterPorts(table=Table(settings.table_name), clock=utc_now)
+
+
+_ports = assembled(failures_settings, _build)  # one bundle per cold start
 
 
 def fail(obj: S3Object, _notice: UploadNotice) -> None:

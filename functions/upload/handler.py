@@ -25,8 +25,8 @@ from functions.upload.models import (
     UploadIn,
     UploadState,
 )
-from functions.upload.settings import UploadApiSettings
-from shared.config import load
+from functions.upload.settings import UploadApiSettings, api_settings
+from shared.assemble import assembled
 from shared.dynamo import Table
 from shared.edition_query import EditionParam, chosen
 from shared.errors import NotFound
@@ -44,16 +44,13 @@ class Health(BaseModel):
     status: str
 
 
-def _ports() -> logic.Ports:
-    return _assemble(load(UploadApiSettings))  # validated once per cold start (load caches)
-
-
-@cache
-def _assemble(settings: UploadApiSettings) -> logic.Ports:
-    """The ports, built once per settings (per cold start): no boto3 client until a request
-    needs one (`shared.aws`)."""
+def _build(settings: UploadApiSettings) -> logic.Ports:
+    """No boto3 client is made here: the adapters make theirs when a request needs one."""
     return logic.Ports(table=Table(settings.table_name), media=S3Media(settings.media_bucket),
                        settings=settings)
+
+
+_ports = assembled(api_settings, _build)  # one bundle per cold start
 
 
 @cache

@@ -15,13 +15,12 @@ the job exactly once, and any other event changes nothing.
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from functions.upload import imaging, processing
 from functions.upload.events import S3Object, UploadNotice, s3_notice_handler
-from functions.upload.settings import ProcessorSettings
-from shared.config import load
+from functions.upload.settings import ProcessorSettings, processor_settings
+from shared.assemble import assembled
 from shared.dynamo import Table
 from shared.media import S3Media
 from shared.observability import logger
@@ -29,14 +28,7 @@ from shared.prescreen import prescreen
 from shared.types import utc_now
 
 
-def _ports() -> processing.Ports:
-    return _assemble(load(ProcessorSettings))  # validated once per cold start (load caches)
-
-
-@cache
-def _assemble(settings: ProcessorSettings) -> processing.Ports:
-    """The ports, built once per settings, i.e. per cold start."""
-
+def _build(settings: ProcessorSettings) -> processing.Ports:
     def screen(image: bytes, caption: str) -> dict[str, Any]:
         return prescreen(image, caption, mode=settings.prescreen,
                          min_confidence=settings.prescreen_min_confidence,
@@ -46,6 +38,9 @@ def _assemble(settings: ProcessorSettings) -> processing.Ports:
         table=Table(settings.table_name), media=S3Media(settings.media_bucket),
         settings=settings, process_image=imaging.process, prescreen=screen, clock=utc_now,
     )
+
+
+_ports = assembled(processor_settings, _build)  # one bundle per cold start
 
 
 def process(obj: S3Object, notice: UploadNotice) -> None:

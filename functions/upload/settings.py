@@ -11,7 +11,7 @@ the environment every function gets):
 
 from __future__ import annotations
 
-from shared.config import BaseConfig, PrescreenConfig, UploadConfig
+from shared.config import BaseConfig, PrescreenConfig, UploadConfig, load
 
 
 class UploadApiSettings(BaseConfig, UploadConfig):
@@ -24,3 +24,19 @@ class ProcessorSettings(BaseConfig, PrescreenConfig, UploadConfig):
 
 class FailuresSettings(BaseConfig):
     """The dead-letter consumer: it only marks photos failed."""
+
+
+# Each validated once per cold start (`load` caches): what `shared.assemble.assembled` reads.
+def api_settings() -> UploadApiSettings:
+    loaded: UploadApiSettings = load(UploadApiSettings)
+    return loaded
+
+
+def processor_settings() -> ProcessorSettings:
+    loaded: ProcessorSettings = load(ProcessorSettings)
+    return loaded
+
+
+def failures_settings() -> FailuresSettings:
+    loaded: FailuresSettings = load(FailuresSettings)
+    return loaded
