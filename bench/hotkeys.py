@@ -218,17 +218,20 @@ def workloads(fake: FakeDynamo, rng: random.Random) -> list[Workload]:
     from shared.config import ApiConfig, load
     from shared.dynamo import Table
 
-    config = load(ApiConfig)
-    db = Table(config.table_name)
-    found: list[Workload] = []
-    pending: dict[int, list[str]] = defaultdict(list)  # second -> photo ids to process then
+    db = Table(load(ApiConfig).table_name)
+    del fake
+    return [*_upload_workloads(db, rng), *_pledge_workloads(db, rng)]
 
+
+def _upload_workloads(db: Any, rng: random.Random) -> list[Workload]:
+    """Reservations at the peak, and each photo processed PROCESS_LAG_S later."""
+    pending: dict[int, list[str]] = defaultdict(list)  # second -> photo ids to process then
     try:
         from functions.upload import logic as upload
         from functions.upload import processing
         from functions.upload.events import S3Object
         from functions.upload.models import UploadIn
-        from functions.upload.settings import ProcessorSettings
+        from functions.upload.settings import api_settings, processor_settings
         from shared.media import incoming_key
 
         class Media:
@@ -252,28 +255,34 @@ def workloads(fake: FakeDynamo, rng: random.Random) -> list[Workload]:
                 "caption": "Titration rig ready for year 10 practicals", "display_name": "Sam",
                 "school": f"School {n}", "email": f"tech{rng.randrange(3000)}@school.test",
                 "content_type": "image/jpeg", "size_bytes": 3_500_000, "consent": True})
-            created = upload.reserve(db, Media(), config, body,  # type: ignore[arg-type]
+            created = upload.reserve(db, Media(), api_settings(), body,
                                      ip=f"10.{rng.randrange(8)}.{rng.randrange(250)}.1",
                                      now=START + timedelta(seconds=second))
             pending[second + PROCESS_LAG_S].append(created.photo_id)
 
         def process(second: int, _n: int) -> None:
             ports = processing.Ports(
-                table=db, media=Media(), settings=load(ProcessorSettings),
+                table=db, media=Media(), settings=processor_settings(),
                 process_image=lambda _data: processed,
                 prescreen=lambda _i, _c: {"status": "clear", "flags": []},
                 clock=lambda: START + timedelta(seconds=second),
             )
             for photo_id in pending.pop(second, []):
-                obj = S3Object(bucket=config.media_bucket, key=incoming_key(photo_id), etag="e",
-                               sequencer="01", size=3_500_000)
+                obj = S3Object(bucket=ports.settings.media_bucket, key=incoming_key(photo_id),
+                               etag="e", sequencer="01", size=3_500_000)
                 processing.process_upload(ports, obj)
 
-        found.append(Workload("upload reservations", UPLOADS_PER_S, reserve))
-        found.append(Workload(f"upload processing (+{PROCESS_LAG_S} s)", 1, process))
+        return [Workload("upload reservations", UPLOADS_PER_S, reserve),
+                Workload(f"upload processing (+{PROCESS_LAG_S} s)", 1, process)]
     except ImportError as exc:
-        found.append(Workload("uploads", UPLOADS_PER_S, lambda s, n: None, f"not built: {exc}"))
+        return [Workload("uploads", UPLOADS_PER_S, lambda s, n: None, f"not built: {exc}")]
 
+
+def _pledge_workloads(db: Any, rng: random.Random) -> list[Workload]:
+    """Pledges at the peak, each confirmed by its emailed link at once."""
+    from shared.config import ApiConfig, load
+
+    config = load(ApiConfig)
     try:
         from functions.pledge import logic as pledges
         from functions.pledge.models import ROLES, PledgeIn
@@ -307,11 +316,9 @@ def workloads(fake: FakeDynamo, rng: random.Random) -> list[Workload]:
                            settings=settings)
             pledges.confirm_pledge(store, store.links[0], now=now, ttl=retention_ttl(config))
 
-        found.append(Workload("pledges", PLEDGES_PER_S, pledge))
+        return [Workload("pledges", PLEDGES_PER_S, pledge)]
     except ImportError as exc:
-        found.append(Workload("pledges", PLEDGES_PER_S, lambda s, n: None, f"not built: {exc}"))
-    del fake
-    return found
+        return [Workload("pledges", PLEDGES_PER_S, lambda s, n: None, f"not built: {exc}")]
 
 
 @dataclass
