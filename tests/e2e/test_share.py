@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import sign_in, wait_for
 from tests.e2e.site_helpers import PHONE, approve, chromium, page_of, screenshot, upload_photo
 from tests.unit.test_share_page import Parsed
 
@@ -60,12 +60,14 @@ def test_a_shared_link_previews_the_photo_and_disappears_with_a_takedown(stack):
                                                              meta["og:image:height"])
     # When an organiser takes the photo down
     _take_down(stack, photo_id)
-    # Then the share page is an HTML 404 at once, and the image is gone too
+    # Then the share page is an HTML 404 at once, and the image is gone too (once the outbox
+    # performed the takedown the decision owes)
     gone = requests.get(f"{api}/p/{photo_id}", timeout=10)
     assert gone.status_code == 404
     assert gone.headers["content-type"].startswith("text/html")
     assert "og:image" not in Parsed(gone.text).meta
-    assert requests.get(meta["og:image"], timeout=10).status_code in (403, 404)
+    wait_for(lambda: requests.get(meta["og:image"], timeout=10).status_code in (403, 404),
+             timeout_s=30)
 
 
 def test_an_unknown_photo_has_an_html_404_share_page(stack):
