@@ -3,10 +3,11 @@
 A decision or a report's takedown commits the photo's new state together with a `settle_photo`
 effect (`shared.outbox.settle_photo`). Performing it, with the stream's retries behind it:
 
-- approved: the private derivatives are copied to `public/`, THEN the photo's public archive item
-  is listed in its gallery (`go_live`, conditioned on the photo still being approved at the
-  version read), THEN its uploader is entered in the day's draw. The public never sees a photo
-  whose images are not there yet;
+- approved: its uploader is entered in the day's draw (first: the draw must not miss an
+  approval whose copies are slow), the private derivatives are copied to `public/`, THEN the
+  photo's public archive item is listed in its gallery (`go_live`, conditioned on the photo
+  still being approved at the version read). The public never sees a photo whose images are not
+  there yet;
 - anything else: the public copies are deleted and, if the photo ever was public, its exact CDN
   paths invalidated (CallerReference `outbox-<effect id>`: a retry is the same invalidation);
   a rejected photo's draw entry is withdrawn;
@@ -127,6 +128,11 @@ def apply(ports: Ports, photo: Item, *, reference: str) -> bool:
     """Make the copies, gallery, CDN and draw match `photo`; False when it changed meanwhile."""
     photo_id = photo["photo_id"]
     if photo["status"] == Status.APPROVED:
+        # The entry first: it depends on nothing else, and the draw must not miss an approval
+        # whose copies are slow (a takedown meanwhile withdraws it in the next round).
+        if not ports.draw.enter(photo):
+            logger.info("no new draw entry (already entered, or the day is drawn)",
+                        photo_id=photo_id, day=photo.get("day"))
         ports.copies.publish(photo_id)
         try:
             ports.photos.go_live(photo)
@@ -134,9 +140,6 @@ def apply(ports: Ports, photo: Item, *, reference: str) -> bool:
             logger.info("photo changed while it was published: settling again",
                         photo_id=photo_id)
             return False
-        if not ports.draw.enter(photo):
-            logger.info("no new draw entry (already entered, or the day is drawn)",
-                        photo_id=photo_id, day=photo.get("day"))
         return True
     # Not public (any more): whenever it ever was, the CDN forgets its paths again, whoever
     # deleted the copies (an earlier try, a racing settle): invalidations are idempotent here.
