@@ -53,9 +53,10 @@ class Prize(BaseModel):
 
 class PublicWinner(BaseModel):
     position: int
-    display_name: str
-    school: str
-    photo_id: str
+    # null once the winner's data is erased: the win stays public, the person does not.
+    display_name: str | None
+    school: str | None
+    photo_id: str | None
 
 
 class Winner(PublicWinner):

@@ -444,7 +444,7 @@ $("messages-refresh").addEventListener("click", loadMessages);
 
 // -- draws -------------------------------------------------------------------------------------
 function drawSummary(record) {
-  const winners = (record.winners || []).map((w) => `${w.position}. ${w.display_name}, ${w.school}`).join("; ") || "no winners";
+  const winners = (record.winners || []).map((w) => `${w.position}. ${w.display_name === null ? "(details erased)" : `${w.display_name}, ${w.school}`}`).join("; ") || "no winners";
   return [`Draw of ${record.day}: ${record.entrant_count} entrant${record.entrant_count === 1 ? "" : "s"}, ${winners}. `,
     h("a", { href: `/verify.html?day=${record.day}` }, "Verify it")];
 }

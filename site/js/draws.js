@@ -32,7 +32,9 @@ async function show(edition) {
       d.status === "drawn"
         ? (d.winners.length
           ? h("ol", {}, d.winners.map((w) => h("li", {},
-            h("strong", {}, w.display_name), `, ${w.school} `,
+            // A winner whose data was erased keeps the win, not the name (null fields).
+            w.display_name === null ? "A winner who asked for their details to be removed" :
+              [h("strong", {}, w.display_name), `, ${w.school} `],
             w.photo_id ? h("a", { href: `/photo.html?id=${encodeURIComponent(w.photo_id)}` }, "(see the photo)") : null)))
           : h("p", {}, "Drawn: there were no entries this day."))
         : h("p", {}, "Not drawn yet."),

@@ -183,6 +183,11 @@ def test_a_past_win_stays_only_as_its_pseudonym(world, lambda_context):
     (winner,) = table.get("DRAW#2027-03-09", "DRAW", consistent=True)["winners"]
     assert winner == {"position": 1, "entrant_id": eve, "display_name": None, "school": None,
                       "photo_id": None}
+    # The public draw still answers, with the win and without the person
+    for path, query in (("/draws", {"edition": "2027"}), ("/draws/2027-03-09", None)):
+        answer = call("GET", path, lambda_context, query=query)
+        assert answer["statusCode"] == 200, answer["body"]
+        assert '"display_name":null' in answer["body"].replace(" ", "")
     # The open day forgets her entry entirely
     assert table.get("DRAW#2027-03-10", f"ENTRY#{eve}", consistent=True) is None
     assert table.get("DRAW#2027-03-10", f"ENTRY#{world['people'][OLI]}") is not None
