@@ -215,7 +215,8 @@ OUTBOX = "OUTBOX#"  # shared/outbox.py: effects owed by committed changes
 OUTBOX_DEAD_LETTERS = "outbox-dead-letters"  # stream positions of effects that kept failing
 # Partition of the server secret (shared/secret.py): only functions that key pseudonyms or sign
 # cursors list it. Draw seeds have their own partitions (SEED#<day>, shared/entries.py): only
-# the draw reads them; moderation creates a day's commitment, so it may write one, not read it.
+# the draw reads them; the outbox (entering an approval) creates a day's commitment, so it may
+# write one, not read it.
 SECRET_PARTITION = "CONFIG"  # noqa: S105 (a key prefix, not a secret)
 SEEDS = "SEED#*"
 

@@ -72,8 +72,9 @@ def test_the_draw_seeds_are_readable_only_by_the_draw(policies):
     context = {"dynamodb:LeadingKeys": [seed_key("2027-03-08")[0]]}
     assert who_may(policies, "dynamodb:GetItem", TABLE, context) == DRAW
     assert who_may(policies, "dynamodb:Query", TABLE, context) == DRAW
-    # moderation creates a day's commitment, so it may write a seed, never read one
-    assert who_may(policies, "dynamodb:PutItem", TABLE, context) == DRAW | {"moderation-api"}
+    # the outbox creates a day's commitment when it enters an approval (settle_photo), so it
+    # may write a seed, never read one
+    assert who_may(policies, "dynamodb:PutItem", TABLE, context) == DRAW | {"outbox"}
 
 
 def test_the_image_processor_reads_uploads_and_writes_private_derivatives_only(policies):
@@ -95,5 +96,4 @@ def test_listing_the_bucket_is_limited_to_the_granted_prefixes(policies):
     everything = {"s3:prefix": [""]}
     assert who_may(policies, "s3:ListBucket", MEDIA, everything) == set()
     public = {"s3:prefix": ["public/p1/"]}
-    assert who_may(policies, "s3:ListBucket", MEDIA, public) == {"moderation-api", "people-api",
-                                                                  "outbox"}
+    assert who_may(policies, "s3:ListBucket", MEDIA, public) == {"people-api", "outbox"}
