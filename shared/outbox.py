@@ -1,11 +1,12 @@
 """The transactional outbox: the side effects a change owes, committed with the change.
 
-A change that owes an email, file deletions or a CDN invalidation writes one `OUTBOX#<id>` item
-per effect in the SAME DynamoDB transaction as the change itself, so either both exist or
-neither does: no committed change without its effects, no effect of a change that never
-happened. The table's stream (keys only, new items only: `infra/wiring.py` filters on the key
-prefix) invokes the effects consumer (`functions/effects/`), which performs the effect and then
-marks the item done. The request answers as soon as the transaction committed.
+A change that owes an email, file deletions, a CDN invalidation or a photo's settling (its
+public copies, gallery listing, draw entry and CDN made to match a decision or a takedown)
+writes one `OUTBOX#<id>` item per effect in the SAME DynamoDB transaction as the change itself,
+so either both exist or neither does: no committed change without its effects, no effect of a
+change that never happened. The table's stream (keys only, new items only: `infra/wiring.py`
+filters on the key prefix) invokes the effects consumer (`functions/effects/`), which performs
+the effect and then marks the item done. The request answers as soon as the transaction committed.
 
 The item is its own state: it exists and has no `done_at` while the effect is owed (listed on
 gsi2 under `OUTBOX#owed`, oldest first, for ops), and once done it loses its payload (an email's
