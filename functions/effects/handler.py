@@ -20,30 +20,27 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.effects.perform import Performer, Settings
+from functions.effects.settings import EffectsSettings, settings
 from shared import outbox
-from shared.config import BaseConfig, CdnConfig, MailConfig, load
+from shared.assemble import assembled
 from shared.dynamo import Table
 from shared.observability import logger
 from shared.people import retention_ttl
 from shared.types import utc_now
 
-
-class EffectsConfig(BaseConfig, MailConfig, CdnConfig):
-    """The outbox consumer sends email, copies and deletes files, invalidates CDN paths and
-    enters approved photos in the draw (their entries expire with personal data)."""
-
-
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams,
                            raise_on_entire_batch_failure=False)
 
 
-def performer() -> Performer:
-    config: EffectsConfig = load(EffectsConfig)
-    return Performer(Table(config.table_name), Settings(
-        bucket=config.media_bucket, sender=config.sender_email,
-        configuration_set=config.ses_configuration_set,
-        distribution_id=config.cdn_distribution_id, entry_ttl=retention_ttl(config),
+def _build(settings: EffectsSettings) -> Performer:
+    return Performer(Table(settings.table_name), Settings(
+        bucket=settings.media_bucket, sender=settings.sender_email,
+        configuration_set=settings.ses_configuration_set,
+        distribution_id=settings.cdn_distribution_id, entry_ttl=retention_ttl(settings),
     ))
+
+
+performer = assembled(settings, _build)  # one per cold start (per settings: tests change them)
 
 
 def record_handler(record: DynamoDBRecord) -> None:

@@ -5,7 +5,6 @@ Every route sits behind the JWT authorizer AND checks the `organisers` group its
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -20,8 +19,8 @@ from functions.moderation.models import (
     PhotoDecisionIn,
     QueueStatus,
 )
-from functions.moderation.settings import ModerationSettings
-from shared.config import load
+from functions.moderation.settings import ModerationSettings, settings
+from shared.assemble import assembled
 from shared.errors import NotFound
 from shared.http import (
     Cursor,
@@ -39,21 +38,22 @@ app = create_app()
 PhotoId = Annotated[str, Path(max_length=64, description="The photo's id")]
 
 
-@cache
-def _ports() -> logic.Ports:
-    """The ports, built once per cold start (imports here: the adapters' boto3 stays out of
-    module import, which the OpenAPI build and the unit tests do)."""
+def _build(settings: ModerationSettings) -> logic.Ports:
+    """The ports (imports here: the adapters' boto3 stays out of module import, which the
+    OpenAPI build and the unit tests do)."""
     from functions.moderation.store import DynamoPhotoStore
     from shared.dynamo import Table
     from shared.media import S3Media
     from shared.secret import cursor_key
 
-    settings = load(ModerationSettings)
     return logic.Ports(
         store=DynamoPhotoStore(Table(settings.table_name), cursor_key(settings.table_name)),
         media=S3Media(settings.media_bucket, settings.media_base_url),
         site_url=settings.site_url,
     )
+
+
+_ports = assembled(settings, _build)  # one bundle per cold start
 
 
 def _photo_id(value: str) -> str:

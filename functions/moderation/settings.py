@@ -9,8 +9,13 @@ email links to the share page), all in `BaseConfig`.
 
 from __future__ import annotations
 
-from shared.config import BaseConfig
+from shared.config import BaseConfig, load
 
 
 class ModerationSettings(BaseConfig):
     """The moderation API (infra/settings.py builds the environment every function gets)."""
+
+
+def settings() -> ModerationSettings:
+    loaded: ModerationSettings = load(ModerationSettings)  # validated once (load caches)
+    return loaded
