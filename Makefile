@@ -41,6 +41,7 @@ unit: $(VENV_STAMP)
 	$(PY) -m pytest -q tests/unit
 
 lint: $(VENV_STAMP)
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy .
 

@@ -17,8 +17,16 @@ import time
 from bench.report import ROOT, write_section
 
 # Order matters only for reading: the quick ones first.
-MODULES = ("coldstart", "coldstart_bundled", "package_size", "calls", "hotkeys", "load", "images",
-           "draw")
+MODULES = (
+    "coldstart",
+    "coldstart_bundled",
+    "package_size",
+    "calls",
+    "hotkeys",
+    "load",
+    "images",
+    "draw",
+)
 
 
 def available() -> list[str]:
@@ -46,8 +54,11 @@ def main(argv: list[str]) -> int:
         print(f"\n=== bench {name} ===", flush=True)
         started = time.monotonic()
         done = subprocess.run([sys.executable, "-m", "bench", name], cwd=ROOT, check=False)
-        print(f"=== {name}: {'ok' if done.returncode == 0 else 'FAILED'} "
-              f"in {time.monotonic() - started:.0f} s ===", flush=True)
+        print(
+            f"=== {name}: {'ok' if done.returncode == 0 else 'FAILED'} "
+            f"in {time.monotonic() - started:.0f} s ===",
+            flush=True,
+        )
         if done.returncode:
             failed.append(name)
     missing = [n for n in MODULES if n not in available()]

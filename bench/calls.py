@@ -36,10 +36,15 @@ from bench.report import show, table
 
 REGION = "eu-west-2"
 SETTINGS = {
-    "EVENT_START": "2027-03-08", "EVENT_END": "2027-03-14", "EVENT_TZ": "Europe/London",
-    "SITE_URL": "https://site.test", "SENDER_EMAIL": "hello@techognition.test",
-    "PRESCREEN": "caption", "POWERTOOLS_METRICS_DISABLED": "true",
-    "POWERTOOLS_LOG_LEVEL": "ERROR", "WRITES_PER_IP_PER_HOUR": "100000",
+    "EVENT_START": "2027-03-08",
+    "EVENT_END": "2027-03-14",
+    "EVENT_TZ": "Europe/London",
+    "SITE_URL": "https://site.test",
+    "SENDER_EMAIL": "hello@techognition.test",
+    "PRESCREEN": "caption",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "ERROR",
+    "WRITES_PER_IP_PER_HOUR": "100000",
 }
 INDEXES = ("gsi1", "gsi2", "gsi3", "gsi4")
 WRITES = {"PutItem", "UpdateItem", "DeleteItem"}
@@ -185,13 +190,20 @@ class Counter_:
             return olds
         return []
 
-    def _record(self, service: str, operation: str, params: Mapping[str, Any],
-                result: Mapping[str, Any], olds: list[Any], *, failed: bool) -> None:
+    def _record(
+        self,
+        service: str,
+        operation: str,
+        params: Mapping[str, Any],
+        result: Mapping[str, Any],
+        olds: list[Any],
+        *,
+        failed: bool,
+    ) -> None:
         tally = self.tally
         assert tally is not None
         tally.calls[f"{service}:{operation}"] += 1
-        tally.trail.append(f"{operation}({_keys_of(service, params)})"
-                           + (" ✗" if failed else ""))
+        tally.trail.append(f"{operation}({_keys_of(service, params)})" + (" ✗" if failed else ""))
         if service != "dynamodb":
             return
         with self.quiet():
@@ -206,20 +218,31 @@ class Counter_:
                     name = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem"}[kind]
                     self._write(tally, name, body, old, failed=failed, factor=2)
             elif operation == "GetItem":
-                tally.rcu += rcu(item_size(result.get("Item")),
-                                 consistent=bool(params.get("ConsistentRead")))
+                tally.rcu += rcu(
+                    item_size(result.get("Item")), consistent=bool(params.get("ConsistentRead"))
+                )
             elif operation == "BatchGetItem":
                 for items in result.get("Responses", {}).values():
                     tally.rcu += sum(rcu(item_size(i), consistent=False) for i in items)
             elif operation == "TransactGetItems":
-                tally.rcu += sum(2 * rcu(item_size(r.get("Item")), consistent=True)
-                                 for r in result.get("Responses", []))
+                tally.rcu += sum(
+                    2 * rcu(item_size(r.get("Item")), consistent=True)
+                    for r in result.get("Responses", [])
+                )
             elif operation in ("Query", "Scan"):
                 tally.scans += operation == "Scan"
                 tally.rcu += self._read_cost(operation, params)
 
-    def _write(self, tally: Tally, operation: str, params: Mapping[str, Any], old: Any, *,
-               failed: bool, factor: int = 1) -> None:
+    def _write(
+        self,
+        tally: Tally,
+        operation: str,
+        params: Mapping[str, Any],
+        old: Any,
+        *,
+        failed: bool,
+        factor: int = 1,
+    ) -> None:
         if operation == "PutItem":
             new = params["Item"]
         elif operation == "DeleteItem":
@@ -234,15 +257,20 @@ class Counter_:
 
     def _read_cost(self, operation: str, params: Mapping[str, Any]) -> float:
         """What the read touched: the same request re-run quietly, items returned in full."""
-        again = {k: v for k, v in params.items() if k not in ("Select", "FilterExpression",
-                                                               "ProjectionExpression")}
+        again = {
+            k: v
+            for k, v in params.items()
+            if k not in ("Select", "FilterExpression", "ProjectionExpression")
+        }
         if "FilterExpression" in params and "ExpressionAttributeValues" in again:
             used = params.get("KeyConditionExpression", "")
             again["ExpressionAttributeValues"] = {
-                k: v for k, v in again["ExpressionAttributeValues"].items() if k in used}
+                k: v for k, v in again["ExpressionAttributeValues"].items() if k in used
+            }
             if "ExpressionAttributeNames" in again:
                 again["ExpressionAttributeNames"] = {
-                    k: v for k, v in again["ExpressionAttributeNames"].items() if k in used}
+                    k: v for k, v in again["ExpressionAttributeNames"].items() if k in used
+                }
                 if not again["ExpressionAttributeNames"]:
                     del again["ExpressionAttributeNames"]
         raw = getattr(self.raw(), "query" if operation == "Query" else "scan")(**again)
@@ -367,12 +395,17 @@ def run_operations(provisioned: Any) -> list[Result]:
     reserve = Run(Result("reserve an upload", "POST /uploads"))
     status = "not built yet"
     for n in range(2):
-        body = {"caption": "Titration rig ready for year 10", "display_name": "Sam",
-                "school": "Hilltop Academy", "email": person(n), "content_type": "image/jpeg",
-                "size_bytes": len(image), "consent": True}
+        body = {
+            "caption": "Titration rig ready for year 10",
+            "display_name": "Sam",
+            "school": "Hilltop Academy",
+            "email": person(n),
+            "content_type": "image/jpeg",
+            "size_bytes": len(image),
+            "consent": True,
+        }
         with reserve.measure():
-            response = _http(upload, "POST", "/uploads", body=body,
-                             source_ip=f"198.51.100.{n + 1}")
+            response = _http(upload, "POST", "/uploads", body=body, source_ip=f"198.51.100.{n + 1}")
         if not _built(response) or response is None:
             reserve.tallies.clear()
             break
@@ -396,8 +429,13 @@ def run_operations(provisioned: Any) -> list[Result]:
     status = "not built yet"
     for photo_id in photo_ids:
         with approve.measure():
-            response = _http(moderation, "POST", f"/admin/photos/{photo_id}/decision",
-                             body={"decision": "approve"}, claims=ORGANISER_CLAIMS)
+            response = _http(
+                moderation,
+                "POST",
+                f"/admin/photos/{photo_id}/decision",
+                body={"decision": "approve"},
+                claims=ORGANISER_CLAIMS,
+            )
         if not _built(response) or response is None:
             approve.tallies.clear()
             break
@@ -407,8 +445,12 @@ def run_operations(provisioned: Any) -> list[Result]:
 
     for name, how, module, path in (
         ("gallery page", "GET /photos?limit=20", upload, "/photos"),
-        ("upload status", "GET /uploads/{id}", upload,
-         f"/uploads/{photo_ids[0]}" if photo_ids else "/uploads/x"),
+        (
+            "upload status",
+            "GET /uploads/{id}",
+            upload,
+            f"/uploads/{photo_ids[0]}" if photo_ids else "/uploads/x",
+        ),
         ("pledge summary", "GET /pledges/summary", pledge, "/pledges/summary"),
         ("pledge wall page", "GET /pledges?limit=20", pledge, "/pledges"),
     ):
@@ -426,19 +468,33 @@ def run_operations(provisioned: Any) -> list[Result]:
         results.append(run.result)
 
     makers: tuple[tuple[str, str, str, Callable[[int], dict[str, Any]]], ...] = (
-        ("pledge", "POST /pledges", "/pledges",
-         lambda n: {"name": "Ada", "email": person(n), "role": "teacher",
-                    "organisation": "Hilltop Academy", "show_on_wall": True}),
-        ("sign-up", "POST /signups", "/signups",
-         lambda n: {"email": person(n), "name": "Ada", "consent": True}),
+        (
+            "pledge",
+            "POST /pledges",
+            "/pledges",
+            lambda n: {
+                "name": "Ada",
+                "email": person(n),
+                "role": "teacher",
+                "organisation": "Hilltop Academy",
+                "show_on_wall": True,
+            },
+        ),
+        (
+            "sign-up",
+            "POST /signups",
+            "/signups",
+            lambda n: {"email": person(n), "name": "Ada", "consent": True},
+        ),
     )
     for name, how, path, make in makers:
         run = Run(Result(name, how))
         status = "not built yet"
         for n in range(2):
             with run.measure():
-                response = _http(pledge, "POST", path, body=make(n),
-                                 source_ip=f"198.51.100.{n + 10}")
+                response = _http(
+                    pledge, "POST", path, body=make(n), source_ip=f"198.51.100.{n + 10}"
+                )
             if not _built(response) or response is None:
                 run.tallies.clear()
                 break
@@ -448,8 +504,9 @@ def run_operations(provisioned: Any) -> list[Result]:
     return results
 
 
-def _process(run: Run, processor: Callable[..., Any], provisioned: Any,
-             photo_ids: list[str], image: bytes) -> str:
+def _process(
+    run: Run, processor: Callable[..., Any], provisioned: Any, photo_ids: list[str], image: bytes
+) -> str:
     import boto3
 
     from infra.wiring import MEDIA_BUCKET, PHOTO_UPLOADS
@@ -464,20 +521,29 @@ def _process(run: Run, processor: Callable[..., Any], provisioned: Any,
     status = "no event"
     for photo_id in photo_ids:
         with COUNTER.quiet():
-            s3.put_object(Bucket=bucket, Key=f"incoming/{photo_id}", Body=image,
-                          ContentType="image/jpeg")
+            s3.put_object(
+                Bucket=bucket, Key=f"incoming/{photo_id}", Body=image, ContentType="image/jpeg"
+            )
             messages: list[Any] = []
             for _ in range(5):
-                got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
-                                          AttributeNames=["All"], WaitTimeSeconds=0)
+                got = sqs.receive_message(
+                    QueueUrl=queue_url,
+                    MaxNumberOfMessages=10,
+                    AttributeNames=["All"],
+                    WaitTimeSeconds=0,
+                )
                 messages = [m for m in got.get("Messages", []) if photo_id in m["Body"]]
                 if messages:
                     break
         if not messages:
             return "no S3 event delivered"
         with run.measure():
-            out = processor(sqs_event(messages[:1], queue_arn, REGION),
-                            LocalContext("bench", 1536, 60)) or {}
+            out = (
+                processor(
+                    sqs_event(messages[:1], queue_arn, REGION), LocalContext("bench", 1536, 60)
+                )
+                or {}
+            )
         status = "ok" if not out.get("batchItemFailures") else "failed"
     return status
 
@@ -487,8 +553,14 @@ def measure() -> list[Result]:
 
     for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         os.environ.pop(key, None)
-    os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION})
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+        }
+    )
     with mock_aws():
         import boto3
 
@@ -497,11 +569,14 @@ def measure() -> list[Result]:
 
         session = boto3.session.Session(region_name=REGION)
         provisioned = provision(WIRING, session, sender_email=SETTINGS["SENDER_EMAIL"])
-        os.environ.update(environment(
-            table_name=provisioned.table_name,
-            media_bucket=provisioned.bucket_names[MEDIA_BUCKET],
-            media_base_url="https://media.test/", settings=SETTINGS,
-        ))
+        os.environ.update(
+            environment(
+                table_name=provisioned.table_name,
+                media_bucket=provisioned.bucket_names[MEDIA_BUCKET],
+                media_base_url="https://media.test/",
+                settings=SETTINGS,
+            )
+        )
         COUNTER.install()
         return run_operations(provisioned)
 
@@ -514,16 +589,48 @@ def main() -> str:
         if t is None:
             rows.append([r.name, r.how, r.status, "", "", "", "", "", r.note])
             continue
-        rows.append([r.name, r.how, r.status, t.total(), t.breakdown(), f"{t.rcu:g}",
-                     f"{t.wcu:g}", f"{t.index_wcu:g}", r.cold_extra or "—"])
-    rows.append(["draw, 1,000 / 100,000 entrants", "POST /admin/draws", "see ## Prize draw",
-                 "", "bench/draw.py (prize-draw engineer) measures it", "", "", "", ""])
-    headers = ["operation", "request", "status", "AWS calls", "calls", "RCU (est.)",
-               "table WCU (est.)", "index WCU (est.)", "first call of a process adds"]
+        rows.append(
+            [
+                r.name,
+                r.how,
+                r.status,
+                t.total(),
+                t.breakdown(),
+                f"{t.rcu:g}",
+                f"{t.wcu:g}",
+                f"{t.index_wcu:g}",
+                r.cold_extra or "—",
+            ]
+        )
+    rows.append(
+        [
+            "draw, 1,000 / 100,000 entrants",
+            "POST /admin/draws",
+            "see ## Prize draw",
+            "",
+            "bench/draw.py (prize-draw engineer) measures it",
+            "",
+            "",
+            "",
+            "",
+        ]
+    )
+    headers = [
+        "operation",
+        "request",
+        "status",
+        "AWS calls",
+        "calls",
+        "RCU (est.)",
+        "table WCU (est.)",
+        "index WCU (est.)",
+        "first call of a process adds",
+    ]
     result = table(headers, rows)
     show("Calls per operation (warm; moto in-process)", result)
-    trails = "\n".join(f"- {r.name}: " + " → ".join(r.warm.trail)
-                       for r in results if r.warm is not None)
+    trails = "\n".join(
+        f"- {r.name}: " + " → ".join(r.warm.trail) for r in results if r.warm is not None
+    )
     print("\nWhat each call touched (warm run):\n" + trails)
     return f"""## Calls per operation
 

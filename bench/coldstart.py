@@ -31,7 +31,9 @@ BASELINE = "baseline"
 # The function's environment with placeholder values: importing a handler must not need AWS.
 ENV = {
     **environment(
-        table_name="techognition", media_bucket="media", media_base_url="https://x/",
+        table_name="techognition",
+        media_bucket="media",
+        media_base_url="https://x/",
         settings={"EVENT_START": "2027-03-08", "EVENT_END": "2027-03-14"},
     ),
     "AWS_DEFAULT_REGION": "eu-west-2",
@@ -69,15 +71,22 @@ class Target:
 
 
 def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "POWERTOOLS_")) and k != "PYTHONDONTWRITEBYTECODE"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "POWERTOOLS_")) and k != "PYTHONDONTWRITEBYTECODE"
+    }
     return {**env, **ENV}
 
 
 def sample(target: Target) -> None:
     out = subprocess.run(
         [sys.executable, "-c", _CHILD, target.module, target.attribute],
-        cwd=ROOT, env=_env(), capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if out.returncode:
         raise RuntimeError(f"{target.name}: import failed\n{out.stderr[-2000:]}")
@@ -96,8 +105,9 @@ def built(module: str) -> bool:
 
 def measure(runs: int = RUNS) -> tuple[Target, list[Target], list[str]]:
     baseline = Target(BASELINE, BASELINE, "-")
-    targets = [Target(fn.name, fn.module, fn.attribute) for fn in WIRING.functions
-               if built(fn.module)]
+    targets = [
+        Target(fn.name, fn.module, fn.attribute) for fn in WIRING.functions if built(fn.module)
+    ]
     missing = [fn.name for fn in WIRING.functions if not built(fn.module)]
     everyone = [baseline, *targets]
     for target in everyone:  # warm-up (bytecode caches, page cache), not counted
@@ -115,20 +125,41 @@ def measure(runs: int = RUNS) -> tuple[Target, list[Target], list[str]]:
 def main() -> str:
     baseline, targets, missing = measure()
     base = median(baseline.init)
-    rows: list[list[object]] = [[
-        "bare boto3 + 1 client (baseline)", f"{base * 1000:.0f}", "1.00", f"{base * 1000:.0f}",
-        "1.00", baseline.modules, "—",
-    ]]
+    rows: list[list[object]] = [
+        [
+            "bare boto3 + 1 client (baseline)",
+            f"{base * 1000:.0f}",
+            "1.00",
+            f"{base * 1000:.0f}",
+            "1.00",
+            baseline.modules,
+            "—",
+        ]
+    ]
     for t in targets:
         init, both = median(t.init), median(t.with_client)
         verdict = "meets" if init / base <= GOAL else "OVER"
-        rows.append([
-            f"{t.name} (`{t.module}`)", f"{init * 1000:.0f}", f"{init / base:.2f}",
-            f"{both * 1000:.0f}", f"{both / base:.2f}", t.modules, verdict,
-        ])
+        rows.append(
+            [
+                f"{t.name} (`{t.module}`)",
+                f"{init * 1000:.0f}",
+                f"{init / base:.2f}",
+                f"{both * 1000:.0f}",
+                f"{both / base:.2f}",
+                t.modules,
+                verdict,
+            ]
+        )
     rows.extend([name, "not built yet", "", "", "", "", ""] for name in missing)
-    headers = ["entry point", "import+init ms (median)", "x baseline",
-               "+ first boto3 client ms", "x baseline", "modules loaded", f"goal ≤ {GOAL}x"]
+    headers = [
+        "entry point",
+        "import+init ms (median)",
+        "x baseline",
+        "+ first boto3 client ms",
+        "x baseline",
+        "modules loaded",
+        f"goal ≤ {GOAL}x",
+    ]
     result = table(headers, rows)
     show(f"Cold start, median of {RUNS} fresh interpreters each (interleaved)", result)
     return f"""## Cold start

@@ -38,8 +38,9 @@ from infra.wiring import WIRING
 
 RUNS = int(os.environ.get("BENCH_BUNDLED_RUNS", "7"))
 CACHE = ROOT / "bench" / ".cache" / "lambda"
-HOST_PLATFORM = {"x86_64": "manylinux2014_x86_64",
-                 "aarch64": "manylinux2014_aarch64"}[platform.machine()]
+HOST_PLATFORM = {"x86_64": "manylinux2014_x86_64", "aarch64": "manylinux2014_aarch64"}[
+    platform.machine()
+]
 
 _CHILD = """
 import json, sys, time
@@ -81,9 +82,11 @@ def _built(directory: Path, build: object) -> Path:
 
 def runtime_dir() -> Path:
     """boto3 as the python3.13 runtime ships it: installed, and compiled for its Python."""
+
     def build(out: Path) -> None:
         subprocess.run(pip_command(str(out), ("boto3",), HOST_PLATFORM), check=True)
         compile_bytecode(out)
+
     return _built(CACHE / f"runtime-{HOST_PLATFORM}", build)
 
 
@@ -92,25 +95,37 @@ def assets() -> dict[str, tuple[Path, Path]]:
     found = {}
     for fn in WIRING.functions:
         name = f"{fn.name}-{asset_hash(fn)[:12]}-{HOST_PLATFORM}"
-        bundled = _built(CACHE / name, lambda out, fn=fn: LocalBundler(
-            fn, platform=HOST_PLATFORM).try_bundle(str(out), None))
+        bundled = _built(
+            CACHE / name,
+            lambda out, fn=fn: LocalBundler(fn, platform=HOST_PLATFORM).try_bundle(str(out), None),
+        )
 
         def strip(out: Path, source: Path = bundled) -> None:
             shutil.rmtree(out)
             shutil.copytree(source, out, copy_function=os.link)
             for cache in out.rglob("__pycache__"):
                 shutil.rmtree(cache)
+
         found[fn.name] = (bundled, _built(CACHE / f"{name}-source", strip))
     return found
 
 
 def sample(variant: Variant, python: list[str]) -> None:
-    env = {"PATH": os.environ.get("PATH", ""), **ENV, "PYTHONDONTWRITEBYTECODE": "1",
-           "PYTHONPATH": os.pathsep.join(str(p) for p in variant.path)}
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        **ENV,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPATH": os.pathsep.join(str(p) for p in variant.path),
+    }
     env.pop("POWERTOOLS_METRICS_DISABLED", None)
-    out = subprocess.run([*python, "-s", "-c", _CHILD, variant.module, variant.attribute],
-                         cwd=variant.path[0], env=env, capture_output=True, text=True,
-                         check=False)
+    out = subprocess.run(
+        [*python, "-s", "-c", _CHILD, variant.module, variant.attribute],
+        cwd=variant.path[0],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if out.returncode:
         raise RuntimeError(f"{variant.name}: import failed\n{out.stderr[-2000:]}")
     result = json.loads(out.stdout.strip().splitlines()[-1])
@@ -126,8 +141,13 @@ def main() -> str:
     rows_of: list[tuple[str, Variant, Variant]] = []
     for fn in WIRING.functions:
         bundled, source = built[fn.name]
-        rows_of.append((fn.name, Variant(fn.name, fn.module, fn.attribute, [bundled, runtime]),
-                        Variant(fn.name, fn.module, fn.attribute, [source, runtime])))
+        rows_of.append(
+            (
+                fn.name,
+                Variant(fn.name, fn.module, fn.attribute, [bundled, runtime]),
+                Variant(fn.name, fn.module, fn.attribute, [source, runtime]),
+            )
+        )
     everyone = [baseline, *[v for _, now, before in rows_of for v in (now, before)]]
     for variant in everyone:  # warm-up (page cache), not counted
         sample(variant, python)
@@ -138,20 +158,48 @@ def main() -> str:
             sample(variant, python)
 
     base = median(baseline.with_client)
-    rows: list[list[object]] = [["bare boto3 + 1 client (baseline)", f"{base * 1000:.0f}", "1.00",
-                                 "", "", baseline.modules, "—"]]
+    rows: list[list[object]] = [
+        [
+            "bare boto3 + 1 client (baseline)",
+            f"{base * 1000:.0f}",
+            "1.00",
+            "",
+            "",
+            baseline.modules,
+            "—",
+        ]
+    ]
     for name, as_bundled, from_source in rows_of:
         now, before = median(as_bundled.with_client), median(from_source.with_client)
-        rows.append([name, f"{now * 1000:.0f}", f"{now / base:.2f}", f"{before * 1000:.0f}",
-                     f"{before / base:.2f}", as_bundled.modules,
-                     "meets" if now / base <= GOAL else "OVER"])
-    headers = ["entry point", "as bundled ms (median)", "x baseline",
-               "without bytecode ms", "x baseline", "modules loaded", f"goal ≤ {GOAL}x"]
+        rows.append(
+            [
+                name,
+                f"{now * 1000:.0f}",
+                f"{now / base:.2f}",
+                f"{before * 1000:.0f}",
+                f"{before / base:.2f}",
+                as_bundled.modules,
+                "meets" if now / base <= GOAL else "OVER",
+            ]
+        )
+    headers = [
+        "entry point",
+        "as bundled ms (median)",
+        "x baseline",
+        "without bytecode ms",
+        "x baseline",
+        "modules loaded",
+        f"goal ≤ {GOAL}x",
+    ]
     result = table(headers, rows)
     show(f"Cold start as bundled (CPython 3.13, read-only, median of {RUNS})", result)
-    sizes = table(["asset", "MB unzipped", "files", ".pyc files"], [
-        [name, f"{_size(asset) / 1e6:.1f}", _count(asset, "*"), _count(asset, "*.pyc")]
-        for name, (asset, _) in built.items()])
+    sizes = table(
+        ["asset", "MB unzipped", "files", ".pyc files"],
+        [
+            [name, f"{_size(asset) / 1e6:.1f}", _count(asset, "*"), _count(asset, "*.pyc")]
+            for name, (asset, _) in built.items()
+        ],
+    )
     show("Asset sizes as bundled", sizes)
     return f"""## Cold start as bundled
 

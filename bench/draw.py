@@ -26,9 +26,13 @@ REGION = "eu-west-2"
 DAY = "2027-03-09"
 NOW = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
 SETTINGS = {
-    "EVENT_START": "2027-03-08", "EVENT_END": "2027-03-14", "EVENT_TZ": "Europe/London",
-    "SITE_URL": "https://site.test", "SENDER_EMAIL": "hello@techognition.test",
-    "PRESCREEN": "caption", "POWERTOOLS_METRICS_DISABLED": "true",
+    "EVENT_START": "2027-03-08",
+    "EVENT_END": "2027-03-14",
+    "EVENT_TZ": "Europe/London",
+    "SITE_URL": "https://site.test",
+    "SENDER_EMAIL": "hello@techognition.test",
+    "PRESCREEN": "caption",
+    "POWERTOOLS_METRICS_DISABLED": "true",
     "POWERTOOLS_LOG_LEVEL": "ERROR",
 }
 # 100,000 entrants take about 8 minutes in moto here (over the bench's 3-minute budget), so the
@@ -48,8 +52,14 @@ FULL_RUN = (
 
 def _environment() -> None:
     os.environ.pop("AWS_ENDPOINT_URL", None)
-    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                       "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION})
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+        }
+    )
 
 
 def _forget() -> None:
@@ -72,12 +82,27 @@ def _seed(n: int) -> list[str]:
     ids = [f"{i * 2654435761 % (1 << 64):016x}" for i in range(1, n + 1)]
     ddb = client("dynamodb")
     for start in range(0, n, 25):
-        batch = [{"PutRequest": {"Item": codec().dump({
-            "pk": f"DRAW#{DAY}", "sk": f"ENTRY#{e}", "entrant_id": e,
-            "display_name": f"Technician {e[:6]}", "school": "Some Academy Trust School",
-            "photo_id": f"photo{e}", "entered_at": "2027-03-09T10:00:00Z", "ttl": 1900000000,
-            "gsi3pk": f"PERSON#{e}", "gsi3sk": f"ENTRY#{DAY}",
-        })}} for e in ids[start:start + 25]]
+        batch = [
+            {
+                "PutRequest": {
+                    "Item": codec().dump(
+                        {
+                            "pk": f"DRAW#{DAY}",
+                            "sk": f"ENTRY#{e}",
+                            "entrant_id": e,
+                            "display_name": f"Technician {e[:6]}",
+                            "school": "Some Academy Trust School",
+                            "photo_id": f"photo{e}",
+                            "entered_at": "2027-03-09T10:00:00Z",
+                            "ttl": 1900000000,
+                            "gsi3pk": f"PERSON#{e}",
+                            "gsi3sk": f"ENTRY#{DAY}",
+                        }
+                    )
+                }
+            }
+            for e in ids[start : start + 25]
+        ]
         ddb.batch_write_item(RequestItems={table.name: batch})
     return ids
 
@@ -104,11 +129,17 @@ def measure(n: int) -> dict[str, Any]:
         from infra.wiring import WIRING, environment
         from local.provision import provision
 
-        provisioned = provision(WIRING, boto3.session.Session(region_name=REGION),
-                                sender_email=SETTINGS["SENDER_EMAIL"])
-        os.environ.update(environment(table_name=provisioned.table_name,
-                                      media_bucket=provisioned.bucket_names["media"],
-                                      media_base_url="https://media.test/", settings=SETTINGS))
+        provisioned = provision(
+            WIRING, boto3.session.Session(region_name=REGION), sender_email=SETTINGS["SENDER_EMAIL"]
+        )
+        os.environ.update(
+            environment(
+                table_name=provisioned.table_name,
+                media_bucket=provisioned.bucket_names["media"],
+                media_base_url="https://media.test/",
+                settings=SETTINGS,
+            )
+        )
         _forget()
         from functions.prizedraw import algorithm, logic
         from functions.prizedraw.ports import ports
@@ -125,8 +156,9 @@ def measure(n: int) -> dict[str, Any]:
         bundle.settings.excluded_ids()  # reads the server secret: a cold-start cost, not the draw's
         counts = _counted()
         started = time.perf_counter()
-        record = logic.run_draw(bundle, DAY, trigger="organiser", force=False, actor="bench",
-                                now=NOW)
+        record = logic.run_draw(
+            bundle, DAY, trigger="organiser", force=False, actor="bench", now=NOW
+        )
         draw_s = time.perf_counter() - started
         draw_calls = Counter(counts)
 
@@ -138,8 +170,15 @@ def measure(n: int) -> dict[str, Any]:
         assert record.entrant_count == n
         assert len(published.entrants) == n
     _forget()
-    return {"n": n, "seeding_s": seeding_s, "baseline_s": baseline_s, "draw_s": draw_s,
-            "draw_calls": draw_calls, "read_s": read_s, "read_calls": read_calls}
+    return {
+        "n": n,
+        "seeding_s": seeding_s,
+        "baseline_s": baseline_s,
+        "draw_s": draw_s,
+        "draw_calls": draw_calls,
+        "read_s": read_s,
+        "read_calls": read_calls,
+    }
 
 
 def _calls(counter: Counter[str]) -> str:
@@ -148,14 +187,24 @@ def _calls(counter: Counter[str]) -> str:
 
 def _extrapolated(small: dict[str, Any], large: dict[str, Any], width: int) -> list[str]:
     """A straight line through the two measured sizes, evaluated at 100,000 entrants."""
+
     def at_target(a: float, b: float) -> float:
         return float(a + (b - a) * (TARGET - small["n"]) / (large["n"] - small["n"]))
 
     calls = at_target(sum(small["draw_calls"].values()), sum(large["draw_calls"].values()))
     queries = at_target(small["draw_calls"]["Query"], large["draw_calls"]["Query"])
     draw_ms = at_target(small["draw_s"], large["draw_s"]) * 1000
-    row = [f"{TARGET:,} (extrapolated)", f"~{draw_ms:,.0f}", "", "", f"~{calls:.0f}",
-           f"~{queries:.0f} Query, the rest as above", "", "", ""]
+    row = [
+        f"{TARGET:,} (extrapolated)",
+        f"~{draw_ms:,.0f}",
+        "",
+        "",
+        f"~{calls:.0f}",
+        f"~{queries:.0f} Query, the rest as above",
+        "",
+        "",
+        "",
+    ]
     return row[:width]
 
 
@@ -165,15 +214,30 @@ def main() -> str:
         print(f"draw bench: {n:,} entrants ...", flush=True)
         results.append(measure(n))
     rows = [
-        [f"{r['n']:,}", f"{r['draw_s'] * 1000:,.0f}", f"{r['baseline_s'] * 1000:,.1f}",
-         f"{r['draw_s'] / r['baseline_s']:,.0f}", sum(r["draw_calls"].values()),
-         _calls(r["draw_calls"]), f"{r['read_s'] * 1000:,.0f}", _calls(r["read_calls"]),
-         f"{r['seeding_s']:,.0f}"]
+        [
+            f"{r['n']:,}",
+            f"{r['draw_s'] * 1000:,.0f}",
+            f"{r['baseline_s'] * 1000:,.1f}",
+            f"{r['draw_s'] / r['baseline_s']:,.0f}",
+            sum(r["draw_calls"].values()),
+            _calls(r["draw_calls"]),
+            f"{r['read_s'] * 1000:,.0f}",
+            _calls(r["read_calls"]),
+            f"{r['seeding_s']:,.0f}",
+        ]
         for r in results
     ]
-    headers = ["entrants", "draw ms (moto)", "baseline ms (algorithm alone)", "x baseline",
-               "draw DynamoDB calls", "draw calls by API", "entrants read ms",
-               "entrants read calls", "seeding s (not counted)"]
+    headers = [
+        "entrants",
+        "draw ms (moto)",
+        "baseline ms (algorithm alone)",
+        "x baseline",
+        "draw DynamoDB calls",
+        "draw calls by API",
+        "entrants read ms",
+        "entrants read calls",
+        "seeding s (not counted)",
+    ]
     if len(results) >= 2 and results[-1]["n"] < TARGET:
         rows.append(_extrapolated(results[0], results[-1], len(headers)))
     body = table(headers, rows)

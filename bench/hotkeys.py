@@ -72,12 +72,21 @@ class FakeDynamo:
         self._apply(self._key(Item), dict(Item), factor=1)
         return {}
 
-    def update_item(self, *, Key: Wire, UpdateExpression: str,
-                    ExpressionAttributeNames: Mapping[str, str] | None = None,
-                    ExpressionAttributeValues: Mapping[str, Wire] | None = None,
-                    **_: Any) -> Wire:
-        new = updated(self.items.get(self._key(Key)) or dict(Key), UpdateExpression,
-                      ExpressionAttributeNames or {}, ExpressionAttributeValues or {})
+    def update_item(
+        self,
+        *,
+        Key: Wire,
+        UpdateExpression: str,
+        ExpressionAttributeNames: Mapping[str, str] | None = None,
+        ExpressionAttributeValues: Mapping[str, Wire] | None = None,
+        **_: Any,
+    ) -> Wire:
+        new = updated(
+            self.items.get(self._key(Key)) or dict(Key),
+            UpdateExpression,
+            ExpressionAttributeNames or {},
+            ExpressionAttributeValues or {},
+        )
         self._apply(self._key(Key), new, factor=1)
         return {"Attributes": new}
 
@@ -93,9 +102,12 @@ class FakeDynamo:
                 self._apply(self._key(body["Item"]), dict(body["Item"]), factor=2)
             elif kind == "Update":
                 key = self._key(body["Key"])
-                new = updated(self.items.get(key) or dict(body["Key"]), body["UpdateExpression"],
-                              body.get("ExpressionAttributeNames", {}),
-                              body.get("ExpressionAttributeValues", {}))
+                new = updated(
+                    self.items.get(key) or dict(body["Key"]),
+                    body["UpdateExpression"],
+                    body.get("ExpressionAttributeNames", {}),
+                    body.get("ExpressionAttributeValues", {}),
+                )
                 self._apply(key, new, factor=2)
             elif kind == "Delete":
                 self._apply(self._key(body["Key"]), None, factor=2)
@@ -113,8 +125,9 @@ class FakeDynamo:
             self.items[key] = new
         if self.second < 0:
             return
-        self.units[(self.second, "table", key[0])] += factor * wcu(max(item_size(old),
-                                                                        item_size(new)))
+        self.units[(self.second, "table", key[0])] += factor * wcu(
+            max(item_size(old), item_size(new))
+        )
         for index in INDEXES:
             before, after = _index_pk(old, index), _index_pk(new, index)
             if before and after and before == after:
@@ -159,8 +172,9 @@ def _n(x: float) -> Wire:
     return {"N": str(int(x)) if x == int(x) else str(x)}
 
 
-def updated(item: Wire, expression: str, names: Mapping[str, str],
-            values: Mapping[str, Wire]) -> Wire:
+def updated(
+    item: Wire, expression: str, names: Mapping[str, str], values: Mapping[str, Wire]
+) -> Wire:
     """The item after an UpdateExpression (the forms our code writes: =, +, if_not_exists)."""
     new = dict(item)
 
@@ -205,13 +219,21 @@ class Workload:
 
 
 def _environment() -> None:
-    os.environ.update({
-        "TABLE_NAME": "techognition", "MEDIA_BUCKET": "media", "MEDIA_BASE_URL": "https://x/",
-        "EVENT_START": "2027-03-08", "EVENT_END": "2027-03-14", "AWS_DEFAULT_REGION": "eu-west-2",
-        "WRITES_PER_IP_PER_HOUR": "1000000", "UPLOADS_PER_EMAIL_PER_DAY": "1000000",
-        "PRESCREEN": "caption", "POWERTOOLS_LOG_LEVEL": "ERROR",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-    })
+    os.environ.update(
+        {
+            "TABLE_NAME": "techognition",
+            "MEDIA_BUCKET": "media",
+            "MEDIA_BASE_URL": "https://x/",
+            "EVENT_START": "2027-03-08",
+            "EVENT_END": "2027-03-14",
+            "AWS_DEFAULT_REGION": "eu-west-2",
+            "WRITES_PER_IP_PER_HOUR": "1000000",
+            "UPLOADS_PER_EMAIL_PER_DAY": "1000000",
+            "PRESCREEN": "caption",
+            "POWERTOOLS_LOG_LEVEL": "ERROR",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+        }
+    )
 
 
 def workloads(fake: FakeDynamo, rng: random.Random) -> list[Workload]:
@@ -247,33 +269,55 @@ def _upload_workloads(db: Any, rng: random.Random) -> list[Workload]:
             def delete(self, keys: Any) -> None:
                 pass
 
-        processed = SimpleNamespace(display=b"d" * 100, thumbnail=b"t" * 10, width=1600,
-                                    height=1200, source_format="JPEG")
+        processed = SimpleNamespace(
+            display=b"d" * 100, thumbnail=b"t" * 10, width=1600, height=1200, source_format="JPEG"
+        )
 
         def reserve(second: int, n: int) -> None:
-            body = UploadIn.model_validate({
-                "caption": "Titration rig ready for year 10 practicals", "display_name": "Sam",
-                "school": f"School {n}", "email": f"tech{rng.randrange(3000)}@school.test",
-                "content_type": "image/jpeg", "size_bytes": 3_500_000, "consent": True})
-            created = upload.reserve(db, Media(), api_settings(), body,
-                                     ip=f"10.{rng.randrange(8)}.{rng.randrange(250)}.1",
-                                     now=START + timedelta(seconds=second))
+            body = UploadIn.model_validate(
+                {
+                    "caption": "Titration rig ready for year 10 practicals",
+                    "display_name": "Sam",
+                    "school": f"School {n}",
+                    "email": f"tech{rng.randrange(3000)}@school.test",
+                    "content_type": "image/jpeg",
+                    "size_bytes": 3_500_000,
+                    "consent": True,
+                }
+            )
+            created = upload.reserve(
+                db,
+                Media(),
+                api_settings(),
+                body,
+                ip=f"10.{rng.randrange(8)}.{rng.randrange(250)}.1",
+                now=START + timedelta(seconds=second),
+            )
             pending[second + PROCESS_LAG_S].append(created.photo_id)
 
         def process(second: int, _n: int) -> None:
             ports = processing.Ports(
-                table=db, media=Media(), settings=processor_settings(),
+                table=db,
+                media=Media(),
+                settings=processor_settings(),
                 process_image=lambda _data: processed,
                 prescreen=lambda _i, _c: {"status": "clear", "flags": []},
                 clock=lambda: START + timedelta(seconds=second),
             )
             for photo_id in pending.pop(second, []):
-                obj = S3Object(bucket=ports.settings.media_bucket, key=incoming_key(photo_id),
-                               etag="e", sequencer="01", size=3_500_000)
+                obj = S3Object(
+                    bucket=ports.settings.media_bucket,
+                    key=incoming_key(photo_id),
+                    etag="e",
+                    sequencer="01",
+                    size=3_500_000,
+                )
                 processing.process_upload(ports, obj)
 
-        return [Workload("upload reservations", UPLOADS_PER_S, reserve),
-                Workload(f"upload processing (+{PROCESS_LAG_S} s)", 1, process)]
+        return [
+            Workload("upload reservations", UPLOADS_PER_S, reserve),
+            Workload(f"upload processing (+{PROCESS_LAG_S} s)", 1, process),
+        ]
     except ImportError as exc:
         return [Workload("uploads", UPLOADS_PER_S, lambda s, n: None, f"not built: {exc}")]
 
@@ -305,15 +349,21 @@ def _pledge_workloads(db: Any, rng: random.Random) -> list[Workload]:
             now = START + timedelta(seconds=second)
             ip = f"172.16.{rng.randrange(40)}.{rng.randrange(250)}"
             hit(db, ip_key(config, ip), config.writes_per_ip_per_hour, 3600, now)
-            body = PledgeIn.model_validate({
-                "name": "Ada Lovelace", "email": f"p{second}-{n}@school.test",
-                "role": rng.choice(ROLES), "organisation": "Hilltop Academy",
-                "show_on_wall": rng.random() < 0.5})  # half choose the wall (an assumption)
+            body = PledgeIn.model_validate(
+                {
+                    "name": "Ada Lovelace",
+                    "email": f"p{second}-{n}@school.test",
+                    "role": rng.choice(ROLES),
+                    "organisation": "Hilltop Academy",
+                    "show_on_wall": rng.random() < 0.5,
+                }
+            )  # half choose the wall (an assumption)
             # A pledge counts when its emailed link is confirmed: both writes, as people do.
             store = _LinkKeepingStore(db)
             settings = pledges.LinkSettings("https://site.test", timedelta(days=7), timedelta(0))
-            pledges.pledge(store, body, person=person_id(config, body.email), now=now,
-                           settings=settings)
+            pledges.pledge(
+                store, body, person=person_id(config, body.email), now=now, settings=settings
+            )
             pledges.confirm_pledge(store, store.links[0], now=now, ttl=retention_ttl(config))
 
         return [Workload("pledges", PLEDGES_PER_S, pledge)]
@@ -354,8 +404,10 @@ def simulate() -> tuple[list[Hot], list[Workload], int]:
     per_key: dict[tuple[str, str], dict[int, float]] = defaultdict(dict)
     for (second, target, key), units in fake.units.items():
         per_key[(target, key)][second] = units
-    hot = [Hot(target, _redact(key), max(by.values()), sum(by.values()) / SECONDS)
-           for (target, key), by in per_key.items()]
+    hot = [
+        Hot(target, _redact(key), max(by.values()), sum(by.values()) / SECONDS)
+        for (target, key), by in per_key.items()
+    ]
     hot.sort(key=lambda h: -h.peak)
     return hot, loads, len(per_key)
 
@@ -370,21 +422,42 @@ def _redact(key: str) -> str:
 
 def main() -> str:
     hot, loads, keys = simulate()
-    rows = [[h.target, f"`{h.key}`", f"{h.peak:g}", f"{h.mean:.1f}",
-             f"{h.peak / PARTITION_WCU:.1%}", "OVER" if h.peak > GOAL_WCU else "ok"]
-            for h in hot[:12]]
-    headers = ["table / index", "partition key", "peak WCU/s", "mean WCU/s",
-               "of 1,000 WCU", f"goal ≤ {GOAL_WCU}"]
+    rows = [
+        [
+            h.target,
+            f"`{h.key}`",
+            f"{h.peak:g}",
+            f"{h.mean:.1f}",
+            f"{h.peak / PARTITION_WCU:.1%}",
+            "OVER" if h.peak > GOAL_WCU else "ok",
+        ]
+        for h in hot[:12]
+    ]
+    headers = [
+        "table / index",
+        "partition key",
+        "peak WCU/s",
+        "mean WCU/s",
+        "of 1,000 WCU",
+        f"goal ≤ {GOAL_WCU}",
+    ]
     result = table(headers, rows)
     problems = [f"- {w.name}: {w.error}" for w in loads if w.error]
-    show(f"Hot keys at {UPLOADS_PER_S} uploads/s + {PLEDGES_PER_S} pledges/s for {SECONDS} s "
-         f"({keys} partition keys written)", result)
+    show(
+        f"Hot keys at {UPLOADS_PER_S} uploads/s + {PLEDGES_PER_S} pledges/s for {SECONDS} s "
+        f"({keys} partition keys written)",
+        result,
+    )
     if problems:
         print("\n".join(problems))
     over = [h for h in hot if h.peak > GOAL_WCU]
-    verdict = ("Every key is within the goal." if not over else
-               "Over the goal: " + ", ".join(f"`{h.key}` on {h.target} ({h.peak:g} WCU/s)"
-                                            for h in over) + ".")
+    verdict = (
+        "Every key is within the goal."
+        if not over
+        else "Over the goal: "
+        + ", ".join(f"`{h.key}` on {h.target} ({h.peak:g} WCU/s)" for h in over)
+        + "."
+    )
     return f"""## Hot keys
 
 Command: `.venv/bin/python -m bench hotkeys`. A minute at {UPLOADS_PER_S} upload reservations

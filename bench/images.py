@@ -38,10 +38,14 @@ def make_photo(path: Path) -> int:
     noise = Image.effect_noise(SIZE, 24)
     gradient = Image.linear_gradient("L").resize(SIZE)
     rotated = gradient.transpose(Image.Transpose.ROTATE_90).resize(SIZE)
-    image = Image.merge("RGB", (
-        Image.blend(noise, gradient, 0.6), Image.blend(noise, rotated, 0.5),
-        Image.blend(gradient, rotated, 0.5),
-    ))
+    image = Image.merge(
+        "RGB",
+        (
+            Image.blend(noise, gradient, 0.6),
+            Image.blend(noise, rotated, 0.5),
+            Image.blend(gradient, rotated, 0.5),
+        ),
+    )
     exif = Image.Exif()
     exif[0x010F], exif[0x0110], exif[0x0112] = "Apple", "iPhone 15", 1
     gps = exif.get_ifd(0x8825)
@@ -65,7 +69,8 @@ def _pyvips(data: bytes) -> tuple[int, int]:
     display = pyvips.Image.thumbnail_buffer(data, 1600).copy_memory()
     display_jpeg = display.write_to_buffer(".jpg", Q=82, interlace=True, strip=True)
     thumb_jpeg = display.thumbnail_image(400).write_to_buffer(
-        ".jpg", Q=82, interlace=True, strip=True)
+        ".jpg", Q=82, interlace=True, strip=True
+    )
     return len(display_jpeg), len(thumb_jpeg)
 
 
@@ -91,19 +96,40 @@ def worker(side: str, path: str, runs: int) -> None:
         run(data)
         times.append(time.perf_counter() - start)
     peak_kib = _peak_kib()
-    print(json.dumps({"median_s": statistics.median(times), "peak_mib": peak_kib / 1024,
-                      "display_bytes": sizes[0], "thumb_bytes": sizes[1]}))
+    print(
+        json.dumps(
+            {
+                "median_s": statistics.median(times),
+                "peak_mib": peak_kib / 1024,
+                "display_bytes": sizes[0],
+                "thumb_bytes": sizes[1],
+            }
+        )
+    )
 
 
 def _worker(side: str, path: Path, runs: int, one_core: bool) -> dict[str, float]:
-    command = [sys.executable, "-m", "bench.images", "--worker", side, str(path),
-               "--runs", str(runs)]
+    command = [
+        sys.executable,
+        "-m",
+        "bench.images",
+        "--worker",
+        side,
+        str(path),
+        "--runs",
+        str(runs),
+    ]
     env = dict(os.environ)
     if one_core:  # as on Lambda: 1,536 MB is about 0.9 of one vCPU, so no core to spare
         command = ["taskset", "-c", "0", *command]
         env["VIPS_CONCURRENCY"] = "1"
     out = subprocess.run(
-        command, cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+        command,
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
     return result
@@ -125,49 +151,59 @@ def measure(
     return summary(results["ours"]), summary(results["pyvips"])
 
 
-def table(ours: dict[str, float], vips: dict[str, float], photo_bytes: int, runs: int,
-          repeats: int, single: tuple[dict[str, float], dict[str, float]]) -> str:
+def table(
+    ours: dict[str, float],
+    vips: dict[str, float],
+    photo_bytes: int,
+    runs: int,
+    repeats: int,
+    single: tuple[dict[str, float], dict[str, float]],
+) -> str:
     time_ratio = ours["median_s"] / vips["median_s"]
     mem_ratio = ours["peak_mib"] / vips["peak_mib"]
     ours_1, vips_1 = single
     time_ratio_1 = ours_1["median_s"] / vips_1["median_s"]
-    return "\n".join([
-        SECTION,
-        "",
-        f"`python -m bench.images` on {platform.machine()}, Python {platform.python_version()}: "
-        f"a {SIZE[0]}x{SIZE[1]} (12 MP) JPEG of {photo_bytes / 1e6:.1f} MB with EXIF and GPS, "
-        "to a 1600 px display image and a 400 px thumbnail (progressive JPEG, q82, no "
-        f"metadata). Median of {runs} runs after a warm-up, in each of {repeats} fresh processes;"
-        " peak RSS is the whole process (interpreter and libraries included). Load average "
-        f"during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (pyvips uses every "
-        "core, our pipeline about 1.3; a loaded machine favours neither reliably).",
-        "",
-        "| pipeline | wall time (median) | peak RSS | display | thumbnail |",
-        "|---|---|---|---|---|",
-        f"| ours (Pillow, `functions/upload/imaging.py`) | {ours['median_s'] * 1000:.0f} ms | "
-        f"{ours['peak_mib']:.0f} MiB | {ours['display_bytes'] / 1000:.0f} kB | "
-        f"{ours['thumb_bytes'] / 1000:.0f} kB |",
-        f"| pyvips `thumbnail_buffer` | {vips['median_s'] * 1000:.0f} ms | "
-        f"{vips['peak_mib']:.0f} MiB | {vips['display_bytes'] / 1000:.0f} kB | "
-        f"{vips['thumb_bytes'] / 1000:.0f} kB |",
-        f"| **ratio ours / pyvips** | **{time_ratio:.2f}x** | **{mem_ratio:.2f}x** | | |",
-        "",
-        "The same, each pinned to one core (`taskset -c 0`, `VIPS_CONCURRENCY=1`), as in the "
-        "processor's Lambda (1,536 MB is about 0.9 of a vCPU, so pyvips has no second core):",
-        "",
-        "| pipeline, one core | wall time (median) | peak RSS |",
-        "|---|---|---|",
-        f"| ours | {ours_1['median_s'] * 1000:.0f} ms | {ours_1['peak_mib']:.0f} MiB |",
-        f"| pyvips | {vips_1['median_s'] * 1000:.0f} ms | {vips_1['peak_mib']:.0f} MiB |",
-        f"| **ratio ours / pyvips** | **{time_ratio_1:.2f}x** | "
-        f"**{ours_1['peak_mib'] / vips_1['peak_mib']:.2f}x** |",
-        "",
-        f"Goal: time <= 1.00x, memory <= 1.20x. All cores: time "
-        f"{'met' if time_ratio <= 1.0 else 'NOT met'}, memory "
-        f"{'met' if mem_ratio <= 1.2 else 'NOT met'}. One core, as in Lambda: time "
-        f"{'met' if time_ratio_1 <= 1.0 else 'NOT met'}.",
-        "",
-    ])
+    return "\n".join(
+        [
+            SECTION,
+            "",
+            f"`python -m bench.images` on {platform.machine()}, "
+            f"Python {platform.python_version()}: "
+            f"a {SIZE[0]}x{SIZE[1]} (12 MP) JPEG of {photo_bytes / 1e6:.1f} MB with EXIF and GPS, "
+            "to a 1600 px display image and a 400 px thumbnail (progressive JPEG, q82, no "
+            f"metadata). Median of {runs} runs after a warm-up, in each of {repeats} fresh "
+            "processes; peak RSS is the whole process (interpreter and libraries included). "
+            f"Load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
+            "(pyvips uses every "
+            "core, our pipeline about 1.3; a loaded machine favours neither reliably).",
+            "",
+            "| pipeline | wall time (median) | peak RSS | display | thumbnail |",
+            "|---|---|---|---|---|",
+            f"| ours (Pillow, `functions/upload/imaging.py`) | {ours['median_s'] * 1000:.0f} ms | "
+            f"{ours['peak_mib']:.0f} MiB | {ours['display_bytes'] / 1000:.0f} kB | "
+            f"{ours['thumb_bytes'] / 1000:.0f} kB |",
+            f"| pyvips `thumbnail_buffer` | {vips['median_s'] * 1000:.0f} ms | "
+            f"{vips['peak_mib']:.0f} MiB | {vips['display_bytes'] / 1000:.0f} kB | "
+            f"{vips['thumb_bytes'] / 1000:.0f} kB |",
+            f"| **ratio ours / pyvips** | **{time_ratio:.2f}x** | **{mem_ratio:.2f}x** | | |",
+            "",
+            "The same, each pinned to one core (`taskset -c 0`, `VIPS_CONCURRENCY=1`), as in the "
+            "processor's Lambda (1,536 MB is about 0.9 of a vCPU, so pyvips has no second core):",
+            "",
+            "| pipeline, one core | wall time (median) | peak RSS |",
+            "|---|---|---|",
+            f"| ours | {ours_1['median_s'] * 1000:.0f} ms | {ours_1['peak_mib']:.0f} MiB |",
+            f"| pyvips | {vips_1['median_s'] * 1000:.0f} ms | {vips_1['peak_mib']:.0f} MiB |",
+            f"| **ratio ours / pyvips** | **{time_ratio_1:.2f}x** | "
+            f"**{ours_1['peak_mib'] / vips_1['peak_mib']:.2f}x** |",
+            "",
+            f"Goal: time <= 1.00x, memory <= 1.20x. All cores: time "
+            f"{'met' if time_ratio <= 1.0 else 'NOT met'}, memory "
+            f"{'met' if mem_ratio <= 1.2 else 'NOT met'}. One core, as in Lambda: time "
+            f"{'met' if time_ratio_1 <= 1.0 else 'NOT met'}.",
+            "",
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> str | None:

@@ -50,11 +50,17 @@ class Outcome:
 
 def start_stack(state: Path) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
     log = (state / "stack.log").open("w")
-    env = {**os.environ, "PORT": "0", "LOCAL_STATE_DIR": str(state),
-           "POWERTOOLS_LOG_LEVEL": "ERROR", "UPLOADS_PER_EMAIL_PER_DAY": "1000",
-           "WRITES_PER_IP_PER_HOUR": "1000000"}
-    process = subprocess.Popen([sys.executable, "-m", "local"], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "PORT": "0",
+        "LOCAL_STATE_DIR": str(state),
+        "POWERTOOLS_LOG_LEVEL": "ERROR",
+        "UPLOADS_PER_EMAIL_PER_DAY": "1000",
+        "WRITES_PER_IP_PER_HOUR": "1000000",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     stack_file = state / "stack.json"
     deadline = time.monotonic() + 90
     while not stack_file.exists():
@@ -91,16 +97,33 @@ def run(api: str, kinds: list[str]) -> tuple[list[Outcome], float]:
         started = time.perf_counter()
         try:
             if kind == "reserve":
-                r = session().post(f"{api}/uploads", timeout=TIMEOUT_S, json={
-                    "caption": "Chromatography set up for year 8", "display_name": "Sam",
-                    "school": "Hilltop Academy", "email": f"t{unique}@school.test",
-                    "content_type": "image/jpeg", "size_bytes": 2_000_000, "consent": True})
+                r = session().post(
+                    f"{api}/uploads",
+                    timeout=TIMEOUT_S,
+                    json={
+                        "caption": "Chromatography set up for year 8",
+                        "display_name": "Sam",
+                        "school": "Hilltop Academy",
+                        "email": f"t{unique}@school.test",
+                        "content_type": "image/jpeg",
+                        "size_bytes": 2_000_000,
+                        "consent": True,
+                    },
+                )
             elif kind == "gallery":
                 r = session().get(f"{api}/photos", params={"limit": 20}, timeout=TIMEOUT_S)
             elif kind == "pledge":
-                r = session().post(f"{api}/pledges", timeout=TIMEOUT_S, json={
-                    "name": "Ada", "email": f"p{unique}@school.test", "role": "teacher",
-                    "organisation": "Hilltop Academy", "show_on_wall": True})
+                r = session().post(
+                    f"{api}/pledges",
+                    timeout=TIMEOUT_S,
+                    json={
+                        "name": "Ada",
+                        "email": f"p{unique}@school.test",
+                        "role": "teacher",
+                        "organisation": "Hilltop Academy",
+                        "show_on_wall": True,
+                    },
+                )
             else:
                 r = session().get(f"{api}/pledges/summary", timeout=TIMEOUT_S)
             return Outcome(kind, r.status_code, time.perf_counter() - started)
@@ -133,12 +156,22 @@ def main() -> str:
     answered = sum(o.status is not None for o in outcomes)
     lost = len(kinds) - answered
     errors = sum(o.status is None or o.status >= 500 for o in outcomes)
-    headers = ["requests", "sent", "answered", "statuses", "p50 ms", "p99 ms", "errors",
-               "not built"]
+    headers = [
+        "requests",
+        "sent",
+        "answered",
+        "statuses",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+        "not built",
+    ]
     result = table(headers, rows)
-    summary = (f"{len(kinds)} requests at concurrency {CONCURRENCY} in {elapsed:.1f} s: "
-               f"{len(kinds) / elapsed:.0f} req/s; errors {errors}; lost {lost} "
-               f"(goal: zero errors, none lost: {'met' if not errors and not lost else 'NOT met'})")
+    summary = (
+        f"{len(kinds)} requests at concurrency {CONCURRENCY} in {elapsed:.1f} s: "
+        f"{len(kinds) / elapsed:.0f} req/s; errors {errors}; lost {lost} "
+        f"(goal: zero errors, none lost: {'met' if not errors and not lost else 'NOT met'})"
+    )
     show(f"Load on the local stack: {summary}", result)
     print(f"stack log (kept for diagnosis): {state / 'stack.log'}")
     return f"""## Load on the local stack
@@ -162,9 +195,16 @@ def _row(kind: str, outcomes: list[Outcome]) -> list[object]:
     seconds = [o.seconds * 1000 for o in outcomes if o.status is not None]
     errors = sum(o.status is None or o.status >= 500 for o in outcomes)
     not_built = sum(o.status in (404, 501) for o in outcomes)
-    return [kind, len(outcomes), sum(o.status is not None for o in outcomes),
-            ", ".join(f"{s}x{n}" for s, n in sorted(statuses.items())),
-            f"{percentile(seconds, 50):.0f}", f"{percentile(seconds, 99):.0f}", errors, not_built]
+    return [
+        kind,
+        len(outcomes),
+        sum(o.status is not None for o in outcomes),
+        ", ".join(f"{s}x{n}" for s, n in sorted(statuses.items())),
+        f"{percentile(seconds, 50):.0f}",
+        f"{percentile(seconds, 99):.0f}",
+        errors,
+        not_built,
+    ]
 
 
 if __name__ == "__main__":

@@ -42,8 +42,14 @@ def size_of(path: Path) -> int:
 
 
 def _newest_source() -> float:
-    return max((p.stat().st_mtime for d in ("functions", "shared", "infra")
-                for p in (ROOT / d).rglob("*.py")), default=0.0)
+    return max(
+        (
+            p.stat().st_mtime
+            for d in ("functions", "shared", "infra")
+            for p in (ROOT / d).rglob("*.py")
+        ),
+        default=0.0,
+    )
 
 
 def assembly() -> tuple[Path, str]:
@@ -54,10 +60,19 @@ def assembly() -> tuple[Path, str]:
     if fresh or (templates and os.environ.get("BENCH_SYNTH") == "0"):
         return existing, "cdk.out" + (" (up to date)" if fresh else " (BENCH_SYNTH=0: as is)")
     out = Path(tempfile.mkdtemp(prefix="bench-synth-"))
-    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-           "CDK_DISABLE_VERSION_CHECK": "1"}
-    done = subprocess.run(["npx", "cdk", "synth", "--quiet", "--output", str(out)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    env = {
+        **os.environ,
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        "CDK_DISABLE_VERSION_CHECK": "1",
+    }
+    done = subprocess.run(
+        ["npx", "cdk", "synth", "--quiet", "--output", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode == 0 and list(out.glob("*.template.json")):
         return out, f"fresh `npx cdk synth --quiet --output {out}`"
     reason = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["?"]
@@ -79,10 +94,18 @@ def assets(out: Path) -> dict[str, Path]:
 
 
 def imported_at_init(module: str) -> set[str]:
-    code = ("import importlib, json, sys; importlib.import_module(sys.argv[1]); "
-            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
-    done = subprocess.run([sys.executable, "-c", code, module], cwd=ROOT,
-                          env={**os.environ, **ENV}, capture_output=True, text=True, check=False)
+    code = (
+        "import importlib, json, sys; importlib.import_module(sys.argv[1]); "
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, module],
+        cwd=ROOT,
+        env={**os.environ, **ENV},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return set(json.loads(done.stdout)) if done.returncode == 0 else set()
 
 
@@ -124,19 +147,41 @@ def _measure(out: Path, source: str) -> str:
         verdict = ("meets" if total / MB < GOAL_MB else "OVER") if api else "(no goal: not API)"
         runtime = sorted(IN_RUNTIME & set(sizes))
         imported = imported_at_init(fn.module)
-        unused = sorted(n for n in sizes if n not in imported and not n.startswith("(")
-                        and not n.endswith(".libs")  # shared libraries of a binary module
-                        and n not in ("functions", "shared"))
-        biggest = ", ".join(f"{n} {s / MB:.1f}" for n, s in
-                            sorted(sizes.items(), key=lambda kv: -kv[1])[:4])
-        rows.append([fn.name, f"{total / MB:.1f}", verdict, ", ".join(runtime) or "none",
-                     ", ".join(unused) or "none", biggest])
+        unused = sorted(
+            n
+            for n in sizes
+            if n not in imported
+            and not n.startswith("(")
+            and not n.endswith(".libs")  # shared libraries of a binary module
+            and n not in ("functions", "shared")
+        )
+        biggest = ", ".join(
+            f"{n} {s / MB:.1f}" for n, s in sorted(sizes.items(), key=lambda kv: -kv[1])[:4]
+        )
+        rows.append(
+            [
+                fn.name,
+                f"{total / MB:.1f}",
+                verdict,
+                ", ".join(runtime) or "none",
+                ", ".join(unused) or "none",
+                biggest,
+            ]
+        )
         if asset in seen:
-            notes.append(f"{fn.name} shares its asset with {seen[asset]} (same package, same "
-                         "requirements: one upload).")
+            notes.append(
+                f"{fn.name} shares its asset with {seen[asset]} (same package, same "
+                "requirements: one upload)."
+            )
         seen.setdefault(asset, fn.name)
-    headers = ["function", "MB unzipped", f"goal < {GOAL_MB} MB (API)",
-               "bundled but in the runtime", "bundled, not imported at init", "largest (MB)"]
+    headers = [
+        "function",
+        "MB unzipped",
+        f"goal < {GOAL_MB} MB (API)",
+        "bundled but in the runtime",
+        "bundled, not imported at init",
+        "largest (MB)",
+    ]
     result = table(headers, rows)
     show(f"Package size ({source})", result)
     origin = source.split(" (", maxsplit=1)[0]

@@ -40,8 +40,9 @@ PRUNE_DIRS = frozenset({"tests", "__pycache__"})
 # use. Import package -> distribution name. 1.6 MB of every asset.
 UNUSED_PACKAGES = {"dns": "dnspython"}
 PRUNE_SUFFIXES = frozenset({".pyi", ".pyc"})
-PRUNE_DIST_INFO = frozenset({"RECORD", "INSTALLER", "REQUESTED", "WHEEL", "top_level.txt",
-                             "direct_url.json"})
+PRUNE_DIST_INFO = frozenset(
+    {"RECORD", "INSTALLER", "REQUESTED", "WHEEL", "top_level.txt", "direct_url.json"}
+)
 
 
 def function_package(fn: Function) -> str:
@@ -91,8 +92,9 @@ def asset_hash(fn: Function, root: Path = PROJECT_ROOT) -> str:
     return digest.hexdigest()
 
 
-def pip_command(target: str, requirements: Sequence[str],
-                platform: str = PIP_PLATFORM) -> list[str]:
+def pip_command(
+    target: str, requirements: Sequence[str], platform: str = PIP_PLATFORM
+) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -119,8 +121,9 @@ def pip_command(target: str, requirements: Sequence[str],
 class LocalBundler:
     """Copies the function's sources and pip-installs its wheels into the asset directory."""
 
-    def __init__(self, fn: Function, root: Path = PROJECT_ROOT,
-                 platform: str = PIP_PLATFORM) -> None:
+    def __init__(
+        self, fn: Function, root: Path = PROJECT_ROOT, platform: str = PIP_PLATFORM
+    ) -> None:
         self._fn = fn
         self._root = root
         self._platform = platform  # another only for benchmarks on this machine's processor
@@ -132,8 +135,10 @@ class LocalBundler:
                 (out / rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(self._root / rel, out / rel)
         if self._fn.requirements:
-            subprocess.run(pip_command(str(out), self._fn.requirements, self._platform),  # noqa: S603
-                           check=True)
+            subprocess.run(  # noqa: S603 - pip, with our own arguments
+                pip_command(str(out), self._fn.requirements, self._platform),
+                check=True,
+            )
         prune(out)
         compile_bytecode(out)
         return True
@@ -168,9 +173,22 @@ def compile_bytecode(out: Path) -> None:
     be trusted to match), which is right for code that never changes after the deploy.
     """
     subprocess.run(  # noqa: S603
-        [*runtime_python.interpreter(), "-m", "compileall", "-q", "-q", "-j", "1",
-         "--invalidation-mode", "unchecked-hash", "-s", str(out), "-p", LAMBDA_TASK_ROOT,
-         str(out)],
+        [
+            *runtime_python.interpreter(),
+            "-m",
+            "compileall",
+            "-q",
+            "-q",
+            "-j",
+            "1",
+            "--invalidation-mode",
+            "unchecked-hash",
+            "-s",
+            str(out),
+            "-p",
+            LAMBDA_TASK_ROOT,
+            str(out),
+        ],
         check=True,
     )
 

@@ -8,9 +8,7 @@ every script and stylesheet. Plain Python (no CDK import): the local stack impor
 from __future__ import annotations
 
 
-def content_security_policy(
-    *, connect: tuple[str, ...], images: tuple[str, ...] = ()
-) -> str:
+def content_security_policy(*, connect: tuple[str, ...], images: tuple[str, ...] = ()) -> str:
     """`connect`: the origins the pages call (API, Cognito, the bucket presigned POSTs go to);
     `images`: where photos come from besides the site itself."""
     directives = {

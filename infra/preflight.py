@@ -69,11 +69,19 @@ def caller_account(clients: Clients) -> tuple[str | None, Finding]:
     try:
         identity = clients("sts").get_caller_identity()
     except NoCredentialsError:
-        return None, Finding(check, "blocker", "no credentials found",
-                             "aws configure (or aws sso login), or set AWS_PROFILE")
+        return None, Finding(
+            check,
+            "blocker",
+            "no credentials found",
+            "aws configure (or aws sso login), or set AWS_PROFILE",
+        )
     except ClientError as exc:
-        return None, Finding(check, "blocker", f"credentials refused ({_code(exc)})",
-                             "refresh them: aws sso login, or new access keys")
+        return None, Finding(
+            check,
+            "blocker",
+            f"credentials refused ({_code(exc)})",
+            "refresh them: aws sso login, or new access keys",
+        )
     account = str(identity["Account"])
     return account, Finding(check, "ok", f"account {account} as {identity['Arn']}")
 
@@ -86,15 +94,22 @@ def bootstrap(clients: Clients, account: str, region: str) -> Finding:
     except ClientError as exc:
         if _code(exc) != "ParameterNotFound":
             return _bootstrap_stack(clients, check, command)  # e.g. no ssm:GetParameter
-        return Finding(check, "blocker",
-                       f"not bootstrapped in {region}: {BOOTSTRAP_PARAMETER} is missing, "
-                       "so `cdk deploy` has no asset bucket or deploy roles",
-                       f"{command}   (once per account and region)")
+        return Finding(
+            check,
+            "blocker",
+            f"not bootstrapped in {region}: {BOOTSTRAP_PARAMETER} is missing, "
+            "so `cdk deploy` has no asset bucket or deploy roles",
+            f"{command}   (once per account and region)",
+        )
     version = int(value) if str(value).isdigit() else 0
     if version < MIN_BOOTSTRAP_VERSION:
-        return Finding(check, "blocker",
-                       f"bootstrap version {value} is older than {MIN_BOOTSTRAP_VERSION}, which "
-                       "the synthesized template requires", f"{command}   (upgrades it in place)")
+        return Finding(
+            check,
+            "blocker",
+            f"bootstrap version {value} is older than {MIN_BOOTSTRAP_VERSION}, which "
+            "the synthesized template requires",
+            f"{command}   (upgrades it in place)",
+        )
     return Finding(check, "ok", f"bootstrap version {version} in {region}")
 
 
@@ -109,10 +124,15 @@ def _bootstrap_stack(clients: Clients, check: str, command: str) -> Finding:
         stacks = clients("cloudformation").describe_stacks(StackName=BOOTSTRAP_STACK)["Stacks"]
     except ClientError as exc:
         if _code(exc) == "ValidationError":  # CloudFormation's "does not exist"
-            return Finding(check, "blocker", f"no {BOOTSTRAP_STACK} stack in this region",
-                           f"{command}   (once per account and region)")
-        return _unknown(check, exc, f"aws cloudformation describe-stacks --stack-name "
-                        f"{BOOTSTRAP_STACK}")
+            return Finding(
+                check,
+                "blocker",
+                f"no {BOOTSTRAP_STACK} stack in this region",
+                f"{command}   (once per account and region)",
+            )
+        return _unknown(
+            check, exc, f"aws cloudformation describe-stacks --stack-name {BOOTSTRAP_STACK}"
+        )
     status = stacks[0]["StackStatus"]
     if status not in _USABLE_STACK:
         return Finding(check, "blocker", f"{BOOTSTRAP_STACK} stack is {status}", command)
@@ -149,21 +169,32 @@ def ses_identity(clients: Clients, settings: EventSettings) -> Finding:
     deployed = _stack_exists(clients)
     if address is not None and deployed is False:
         # The stack creates this identity; CloudFormation fails on one made by hand.
-        return Finding(check, "blocker",
-                       f"{sender} already exists as an SES identity outside the stack, so the "
-                       "first deploy fails (AWS::SES::EmailIdentity ... already exists)",
-                       f"aws sesv2 delete-email-identity --email-identity {sender}   (the deploy "
-                       "creates it again and SES mails a new verification link)")
+        return Finding(
+            check,
+            "blocker",
+            f"{sender} already exists as an SES identity outside the stack, so the "
+            "first deploy fails (AWS::SES::EmailIdentity ... already exists)",
+            f"aws sesv2 delete-email-identity --email-identity {sender}   (the deploy "
+            "creates it again and SES mails a new verification link)",
+        )
     if address is not None and address.get("VerifiedForSendingStatus"):
         return Finding(check, "ok", f"{sender} is verified")
     if verified_domain:
         return Finding(check, "ok", f"domain {domain} is verified (covers {sender})")
     if address is not None:
-        return Finding(check, "todo", f"{sender} is not verified yet: nothing is sent until it is",
-                       f"click the link SES mailed to {sender} (resend: aws ses "
-                       f"verify-email-identity --email-address {sender})")
-    return Finding(check, "todo", f"no identity for {sender} or {domain} yet",
-                   f"after the deploy, click the verification link SES mails to {sender}")
+        return Finding(
+            check,
+            "todo",
+            f"{sender} is not verified yet: nothing is sent until it is",
+            f"click the link SES mailed to {sender} (resend: aws ses "
+            f"verify-email-identity --email-address {sender})",
+        )
+    return Finding(
+        check,
+        "todo",
+        f"no identity for {sender} or {domain} yet",
+        f"after the deploy, click the verification link SES mails to {sender}",
+    )
 
 
 def ses_sandbox(clients: Clients, settings: EventSettings, today: date) -> Finding:
@@ -173,8 +204,12 @@ def ses_sandbox(clients: Clients, settings: EventSettings, today: date) -> Findi
     except ClientError as exc:
         return _unknown(check, exc, "aws sesv2 get-account")
     if not account.get("SendingEnabled", True):
-        return Finding(check, "todo", "sending is paused for this account (SES enforcement)",
-                       "read the SES console's reputation page and contact AWS support")
+        return Finding(
+            check,
+            "todo",
+            "sending is paused for this account (SES enforcement)",
+            "read the SES console's reputation page and contact AWS support",
+        )
     if account.get("ProductionAccessEnabled"):
         quota = account.get("SendQuota", {}).get("Max24HourSend")
         return Finding(check, "ok", f"out of the sandbox (up to {quota} emails a day)")
@@ -187,7 +222,9 @@ def ses_sandbox(clients: Clients, settings: EventSettings, today: date) -> Findi
         + (f"; production access review: {review}" if review else "")
     )
     return Finding(
-        check, "todo", detail,
+        check,
+        "todo",
+        detail,
         f"request production access at least {SES_REVIEW_WEEKS} weeks before the event (AWS may "
         "ask questions or refuse, and each answer takes about a day): SES console, Account "
         "dashboard, Request production access, or `aws sesv2 put-account-details "
@@ -210,21 +247,30 @@ def lambda_quota(
         f"--quota-code {LAMBDA_QUOTA_CODE} --desired-value {REQUESTED_QUOTA}"
     )
     if reserved > quota - UNRESERVED_MINIMUM:
-        return Finding(check, "blocker",
-                       f"quota {quota}: the wiring reserves {reserved}, but Lambda keeps "
-                       f"{UNRESERVED_MINIMUM} unreserved, so the deploy fails",
-                       f"reserve nothing in infra/wiring.py, or {request}")
+        return Finding(
+            check,
+            "blocker",
+            f"quota {quota}: the wiring reserves {reserved}, but Lambda keeps "
+            f"{UNRESERVED_MINIMUM} unreserved, so the deploy fails",
+            f"reserve nothing in infra/wiring.py, or {request}",
+        )
     caps = sum(s.max_concurrency for fn in functions for s in fn.queue_sources)
     if quota < EVENT_QUOTA:
-        return Finding(check, "todo",
-                       f"quota {quota}: enough to deploy, not for the event (the queue consumers "
-                       f"alone may run {caps} at once; the API needs the rest)",
-                       f"{request}   (takes a day or more)")
+        return Finding(
+            check,
+            "todo",
+            f"quota {quota}: enough to deploy, not for the event (the queue consumers "
+            f"alone may run {caps} at once; the API needs the rest)",
+            f"{request}   (takes a day or more)",
+        )
     note = ""
     if settings.lambda_concurrency_quota > quota:
         note = f"; lambda_concurrency_quota says {settings.lambda_concurrency_quota}: set {quota}"
-    return Finding(check, "ok", f"quota {quota} ({limit.get('UnreservedConcurrentExecutions')} "
-                   f"unreserved){note}")
+    return Finding(
+        check,
+        "ok",
+        f"quota {quota} ({limit.get('UnreservedConcurrentExecutions')} unreserved){note}",
+    )
 
 
 # Services the stack needs, with a cheap read that answers wherever the service exists.
@@ -236,22 +282,33 @@ SERVICES: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
 
 
 def service_available(
-    clients: Clients, region: str, check: str, service: str, operation: str,
+    clients: Clients,
+    region: str,
+    check: str,
+    service: str,
+    operation: str,
     params: dict[str, Any],
 ) -> Finding:
     try:
         getattr(clients(service), operation)(**params)
     except EndpointConnectionError:
-        return Finding(check, "blocker", f"no {service} endpoint in {region}",
-                       "deploy to a region that has every service (eu-west-2, London, does)")
+        return Finding(
+            check,
+            "blocker",
+            f"no {service} endpoint in {region}",
+            "deploy to a region that has every service (eu-west-2, London, does)",
+        )
     except ClientError as exc:
         return _unknown(check, exc, f"the AWS console's region list for {service}")
     return Finding(check, "ok", f"available in {region}")
 
 
 def run(
-    clients: Clients, region: str, settings: EventSettings,
-    functions: Sequence[Function] = WIRING.functions, today: date | None = None,
+    clients: Clients,
+    region: str,
+    settings: EventSettings,
+    functions: Sequence[Function] = WIRING.functions,
+    today: date | None = None,
 ) -> list[Finding]:
     account, who = caller_account(clients)
     if account is None:
@@ -279,7 +336,8 @@ def report(findings: Sequence[Finding]) -> str:
     blockers = sum(f.status == "blocker" for f in findings)
     todos = sum(f.status == "todo" for f in findings)
     lines.append(
-        f"{blockers} blocker(s): fix them before `make deploy`." if blockers
+        f"{blockers} blocker(s): fix them before `make deploy`."
+        if blockers
         else "Nothing blocks `make deploy`."
     )
     if todos:
@@ -294,12 +352,14 @@ def exit_status(findings: Sequence[Finding], *, strict: bool) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make preflight", description=__doc__.split("\n")[0])
-    parser.add_argument("--region", help="target region (default: AWS_REGION, AWS_DEFAULT_REGION "
-                        "or the profile's)")
+    parser.add_argument(
+        "--region", help="target region (default: AWS_REGION, AWS_DEFAULT_REGION or the profile's)"
+    )
     parser.add_argument("--profile", help="AWS profile (default: AWS_PROFILE / default)")
     parser.add_argument("--context", help="JSON merged over cdk.json's techognition context")
-    parser.add_argument("--strict", action="store_true",
-                        help="also exit 1 on what must be done before the event")
+    parser.add_argument(
+        "--strict", action="store_true", help="also exit 1 on what must be done before the event"
+    )
     args = parser.parse_args(argv)
     try:
         settings = load_settings(args.context)
@@ -315,8 +375,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     region = session.region_name
     if not region:
-        print("preflight: no region: set AWS_REGION or pass --region (e.g. eu-west-2)",
-              file=sys.stderr)
+        print(
+            "preflight: no region: set AWS_REGION or pass --region (e.g. eu-west-2)",
+            file=sys.stderr,
+        )
         return 1
     config = Config(connect_timeout=5, read_timeout=15, retries={"max_attempts": 2})
 
@@ -324,8 +386,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     def clients(service: str) -> Any:
         return session.client(service, config=config)  # type: ignore[call-overload]
 
-    print(f"Preflight for {STACK_ID} in {region} (settings: cdk.json"
-          f"{' + --context' if args.context else ''})")
+    print(
+        f"Preflight for {STACK_ID} in {region} (settings: cdk.json"
+        f"{' + --context' if args.context else ''})"
+    )
     try:
         findings = run(clients, region, settings)
     except NoRegionError:

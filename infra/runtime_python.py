@@ -36,8 +36,17 @@ DEBIAN_MIRROR: Final = "http://deb.debian.org/debian"
 DEBIAN_KEYRING: Final = "/usr/share/keyrings/debian-archive-keyring.gpg"
 # The interpreter, its standard library and the shared libraries its modules load.
 DEBIAN_PACKAGES: Final = (
-    "python3.13-minimal", "libpython3.13-minimal", "libpython3.13-stdlib", "libc6", "zlib1g",
-    "libexpat1", "libssl3t64", "libffi8", "libbz2-1.0", "liblzma5", "libzstd1",
+    "python3.13-minimal",
+    "libpython3.13-minimal",
+    "libpython3.13-stdlib",
+    "libc6",
+    "zlib1g",
+    "libexpat1",
+    "libssl3t64",
+    "libffi8",
+    "libbz2-1.0",
+    "liblzma5",
+    "libzstd1",
 )
 
 
@@ -48,8 +57,13 @@ class NoRuntimePython(RuntimeError):
 def _reports_version(command: list[str]) -> bool:
     probe = "import sys; print(sys.version_info[:2])"
     try:
-        out = subprocess.run([*command, "-c", probe], capture_output=True, text=True,  # noqa: S603
-                             timeout=60, check=False)
+        out = subprocess.run(  # noqa: S603 - our own probe of a candidate interpreter
+            [*command, "-c", probe],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
     except OSError:
         return False
     return out.returncode == 0 and out.stdout.strip() == str(VERSION)
@@ -65,8 +79,12 @@ _LOADERS: Final = {
 def _debian_command(root: Path) -> list[str]:
     triplet, loader = _LOADERS.get(platform.machine(), _LOADERS["x86_64"])
     libs = root / "usr" / "lib" / triplet
-    return [str(libs / loader), "--library-path", str(libs),
-            str(root / "usr" / "bin" / "python3.13")]
+    return [
+        str(libs / loader),
+        "--library-path",
+        str(libs),
+        str(root / "usr" / "bin" / "python3.13"),
+    ]
 
 
 def _unpack_debian_python(cache_dir: Path) -> Path:
@@ -77,17 +95,30 @@ def _unpack_debian_python(cache_dir: Path) -> Path:
     sources = work / "sources.list"
     sources.write_text(f"deb [signed-by={DEBIAN_KEYRING}] {DEBIAN_MIRROR} {DEBIAN_SUITE} main\n")
     options = [
-        "-o", f"Dir::Etc::SourceList={sources}", "-o", "Dir::Etc::SourceParts=/dev/null",
-        "-o", f"Dir::State::Lists={work / 'lists'}", "-o", f"Dir::Cache={work / 'cache'}",
-        "-o", "Dir::State::status=/dev/null", "-o", "APT::Sandbox::User=root", "-qq",
+        "-o",
+        f"Dir::Etc::SourceList={sources}",
+        "-o",
+        "Dir::Etc::SourceParts=/dev/null",
+        "-o",
+        f"Dir::State::Lists={work / 'lists'}",
+        "-o",
+        f"Dir::Cache={work / 'cache'}",
+        "-o",
+        "Dir::State::status=/dev/null",
+        "-o",
+        "APT::Sandbox::User=root",
+        "-qq",
     ]
     apt = shutil.which("apt-get")
     dpkg = shutil.which("dpkg-deb")
     if not apt or not dpkg:
         raise NoRuntimePython(_advice("apt-get and dpkg-deb are not available"))
     subprocess.run([apt, *options, "update"], check=True)  # noqa: S603
-    subprocess.run([apt, *options, "download", *DEBIAN_PACKAGES],  # noqa: S603
-                   cwd=work / "debs", check=True)
+    subprocess.run(  # noqa: S603
+        [apt, *options, "download", *DEBIAN_PACKAGES],
+        cwd=work / "debs",
+        check=True,
+    )
     root = cache_dir / "root.partial"
     shutil.rmtree(root, ignore_errors=True)
     for deb in sorted((work / "debs").glob("*.deb")):
@@ -99,9 +130,11 @@ def _unpack_debian_python(cache_dir: Path) -> Path:
 
 
 def _advice(why: str) -> str:
-    return (f"Bundling needs CPython {VERSION[0]}.{VERSION[1]} to compile the Lambda assets' "
-            f"bytecode ({why}). Install python{VERSION[0]}.{VERSION[1]} on PATH "
-            "(e.g. `brew install python@3.13`, or your distribution's package), then run again.")
+    return (
+        f"Bundling needs CPython {VERSION[0]}.{VERSION[1]} to compile the Lambda assets' "
+        f"bytecode ({why}). Install python{VERSION[0]}.{VERSION[1]} on PATH "
+        "(e.g. `brew install python@3.13`, or your distribution's package), then run again."
+    )
 
 
 @cache

@@ -138,8 +138,10 @@ class EventSettings(BaseModel):
         earliest = date(self.event_start.year - 1, self.event_start.month, 1)
         for name, day in (("packs_open", opens), ("packs_close", closes)):
             if day and day < earliest:
-                raise ValueError(f"{name} {day} is more than a year before event_start "
-                                 f"{self.event_start}: set this edition's pack dates")
+                raise ValueError(
+                    f"{name} {day} is more than a year before event_start "
+                    f"{self.event_start}: set this edition's pack dates"
+                )
         return self
 
     @model_validator(mode="after")

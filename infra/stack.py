@@ -154,10 +154,12 @@ class TechognitionStack(Stack):
                 "Observability",
                 ops_email=settings.ops_email,
                 functions=functions.functions,
-                dead_letter_queues={**messaging.dead_letter_queues,
-                                    **outbox.dead_letter_queues},
-                stream_consumers={fn.name: functions.functions[fn.name]
-                                  for fn in wiring.functions if fn.stream_sources},
+                dead_letter_queues={**messaging.dead_letter_queues, **outbox.dead_letter_queues},
+                stream_consumers={
+                    fn.name: functions.functions[fn.name]
+                    for fn in wiring.functions
+                    if fn.stream_sources
+                },
                 http_api=api.http_api,
             )
 

@@ -109,8 +109,10 @@ class StreamSource:
         return record.get("eventName") in self.events and str(pk).startswith(self.key_prefix)
 
     def filter_pattern(self) -> dict[str, Any]:
-        return {"eventName": list(self.events),
-                "dynamodb": {"Keys": {"pk": {"S": [{"prefix": self.key_prefix}]}}}}
+        return {
+            "eventName": list(self.events),
+            "dynamodb": {"Keys": {"pk": {"S": [{"prefix": self.key_prefix}]}}},
+        }
 
 
 @dataclass(frozen=True)
@@ -185,8 +187,9 @@ class Wiring:
 
     def cdn_cache_routes(self) -> dict[str, int]:
         """`GET /photos` -> seconds, for every route the CDN may answer from its cache."""
-        return {route.route_key: route.cdn_cache_s for route, _ in self.routes()
-                if route.cdn_cache_s}
+        return {
+            route.route_key: route.cdn_cache_s for route, _ in self.routes() if route.cdn_cache_s
+        }
 
     def function(self, name: str) -> Function:
         return next(fn for fn in self.functions if fn.name == name)
@@ -238,10 +241,17 @@ WIRING = Wiring(
             ),
             # EDITION#*: a report's takedown moves the edition's counters; OUTBOX#: it owes
             # the takedown's copies and CDN paths in its own transaction (the outbox does them)
-            table=Keys(read=("PHOTO#*", "GALLERY#*", "EDITION#*", f"{OUTBOX}*",
-                             SECRET_PARTITION),
-                       write=("PHOTO#*", "AUDIT#PHOTO#*", "RATE#*", "EDITION#*", f"{OUTBOX}*",
-                              SECRET_PARTITION)),
+            table=Keys(
+                read=("PHOTO#*", "GALLERY#*", "EDITION#*", f"{OUTBOX}*", SECRET_PARTITION),
+                write=(
+                    "PHOTO#*",
+                    "AUDIT#PHOTO#*",
+                    "RATE#*",
+                    "EDITION#*",
+                    f"{OUTBOX}*",
+                    SECRET_PARTITION,
+                ),
+            ),
             # the upload form's key (presigned POST)
             buckets=((MEDIA_BUCKET, "write", INCOMING_PREFIX),),
         ),
@@ -255,10 +265,12 @@ WIRING = Wiring(
             # Runs image decoders on untrusted files: its photo's record, no secret, no other
             # partition; reads uploads, writes derivatives, never public/.
             table=Keys(read=("PHOTO#*",), write=("PHOTO#*", "AUDIT#PHOTO#*")),
-            buckets=((MEDIA_BUCKET, "read", INCOMING_PREFIX),
-                     (MEDIA_BUCKET, "delete", INCOMING_PREFIX),
-                     (MEDIA_BUCKET, "write", PRIVATE_PREFIX),
-                     (MEDIA_BUCKET, "delete", PRIVATE_PREFIX)),
+            buckets=(
+                (MEDIA_BUCKET, "read", INCOMING_PREFIX),
+                (MEDIA_BUCKET, "delete", INCOMING_PREFIX),
+                (MEDIA_BUCKET, "write", PRIVATE_PREFIX),
+                (MEDIA_BUCKET, "delete", PRIVATE_PREFIX),
+            ),
             uses_rekognition=True,
             requirements=("aws-lambda-powertools", "pydantic", "pillow", "pillow-heif"),
         ),
@@ -279,10 +291,15 @@ WIRING = Wiring(
             # A decision commits the photo, its audit, the edition's counters and the settle
             # effect it owes (OUTBOX#); copies, CDN, draw entry and email are the outbox's.
             table=Keys(
-                read=("PHOTO#*", "PHOTOS#*", "AUDIT#PHOTO#*", "EDITION#*", f"{OUTBOX}*",
-                      SECRET_PARTITION),
-                write=("PHOTO#*", "AUDIT#PHOTO#*", "EDITION#*", f"{OUTBOX}*",
-                       SECRET_PARTITION),
+                read=(
+                    "PHOTO#*",
+                    "PHOTOS#*",
+                    "AUDIT#PHOTO#*",
+                    "EDITION#*",
+                    f"{OUTBOX}*",
+                    SECRET_PARTITION,
+                ),
+                write=("PHOTO#*", "AUDIT#PHOTO#*", "EDITION#*", f"{OUTBOX}*", SECRET_PARTITION),
             ),
             # organisers see undecided photos by signed URL
             buckets=((MEDIA_BUCKET, "read", PRIVATE_PREFIX),),
@@ -307,11 +324,29 @@ WIRING = Wiring(
             # Pledges, sign-ups and messages only (people's data is people-api's); OUTBOX#:
             # the confirmation emails are owed in the registering transactions.
             table=Keys(
-                read=("PLEDGE#*", "PLEDGES", "WALL#*", "MESSAGE#*", "MESSAGES#*", "SIGNUP#*",
-                      "TOKEN#*", f"{OUTBOX}*", SECRET_PARTITION),
-                write=("PLEDGE#*", "PLEDGES", "MESSAGE#*", "SIGNUP#*", "TOKEN#*", "RATE#*",
-                       "EDITION#*",  # the live numbers move with confirmations and decisions
-                       "AUDIT#MESSAGE#*", f"{OUTBOX}*", SECRET_PARTITION),
+                read=(
+                    "PLEDGE#*",
+                    "PLEDGES",
+                    "WALL#*",
+                    "MESSAGE#*",
+                    "MESSAGES#*",
+                    "SIGNUP#*",
+                    "TOKEN#*",
+                    f"{OUTBOX}*",
+                    SECRET_PARTITION,
+                ),
+                write=(
+                    "PLEDGE#*",
+                    "PLEDGES",
+                    "MESSAGE#*",
+                    "SIGNUP#*",
+                    "TOKEN#*",
+                    "RATE#*",
+                    "EDITION#*",  # the live numbers move with confirmations and decisions
+                    "AUDIT#MESSAGE#*",
+                    f"{OUTBOX}*",
+                    SECRET_PARTITION,
+                ),
             ),
         ),
         Function(
@@ -324,15 +359,38 @@ WIRING = Wiring(
                 organiser("GET", "/admin/signups/export"),
             ),
             table=Keys(
-                read=("PERSON#*", "PHOTO#*", "DRAW#*", "DRAWS", "SIGNUPS#*", "EDITION#*",
-                      f"{OUTBOX}*", SECRET_PARTITION),
-                write=("PHOTO#*", "PLEDGE#*", "PLEDGES", "SIGNUP#*", "TOKEN#*", "MESSAGE#*",
-                       "DRAW#*", "RATE#*", "PACK#*", "EDITION#*", "AUDIT#PHOTO#*",
-                       "AUDIT#PERSON#*", f"{OUTBOX}*", SECRET_PARTITION),
+                read=(
+                    "PERSON#*",
+                    "PHOTO#*",
+                    "DRAW#*",
+                    "DRAWS",
+                    "SIGNUPS#*",
+                    "EDITION#*",
+                    f"{OUTBOX}*",
+                    SECRET_PARTITION,
+                ),
+                write=(
+                    "PHOTO#*",
+                    "PLEDGE#*",
+                    "PLEDGES",
+                    "SIGNUP#*",
+                    "TOKEN#*",
+                    "MESSAGE#*",
+                    "DRAW#*",
+                    "RATE#*",
+                    "PACK#*",
+                    "EDITION#*",
+                    "AUDIT#PHOTO#*",
+                    "AUDIT#PERSON#*",
+                    f"{OUTBOX}*",
+                    SECRET_PARTITION,
+                ),
             ),
             # erasure counts a person's files; the outbox deletes them (and their CDN paths)
-            buckets=tuple((MEDIA_BUCKET, "list", prefix)
-                          for prefix in (INCOMING_PREFIX, PRIVATE_PREFIX, PUBLIC_PREFIX)),
+            buckets=tuple(
+                (MEDIA_BUCKET, "list", prefix)
+                for prefix in (INCOMING_PREFIX, PRIVATE_PREFIX, PUBLIC_PREFIX)
+            ),
         ),
         Function(
             # Performs what committed changes owe (shared/outbox.py): emails, file deletions,
@@ -345,12 +403,20 @@ WIRING = Wiring(
             # item in the gallery (PHOTO#), owes the uploader's email (OUTBOX#), enters or
             # withdraws the draw entry (DRAW#, the day's commitment: SEED#, EDITION#; another
             # approved photo of the person: PERSON# on gsi3).
-            table=Keys(read=(f"{OUTBOX}*", "SUPPRESSED#*", "PHOTO#*", "PERSON#*", "DRAW#*"),
-                       write=(f"{OUTBOX}*", "PHOTO#*", "DRAW#*", SEEDS, "EDITION#*")),
+            table=Keys(
+                read=(f"{OUTBOX}*", "SUPPRESSED#*", "PHOTO#*", "PERSON#*", "DRAW#*"),
+                write=(f"{OUTBOX}*", "PHOTO#*", "DRAW#*", SEEDS, "EDITION#*"),
+            ),
             # erasure's files: a person's photos, wherever they are; an approval's public copies
-            buckets=((MEDIA_BUCKET, "read", PRIVATE_PREFIX), (MEDIA_BUCKET, "write", PUBLIC_PREFIX),
-                     *((MEDIA_BUCKET, access, prefix) for access in ("list", "delete")
-                       for prefix in (INCOMING_PREFIX, PRIVATE_PREFIX, PUBLIC_PREFIX))),
+            buckets=(
+                (MEDIA_BUCKET, "read", PRIVATE_PREFIX),
+                (MEDIA_BUCKET, "write", PUBLIC_PREFIX),
+                *(
+                    (MEDIA_BUCKET, access, prefix)
+                    for access in ("list", "delete")
+                    for prefix in (INCOMING_PREFIX, PRIVATE_PREFIX, PUBLIC_PREFIX)
+                ),
+            ),
             sends_email=True,
             invalidates_cdn=True,
         ),
@@ -373,9 +439,18 @@ WIRING = Wiring(
                 organiser("POST", "/admin/packs/{pack_id}/dispatched"),
             ),
             # OUTBOX#: the pack's confirmation email is owed in its commit (the outbox sends it)
-            table=Keys(read=("PACK#*", "PACKS#*", "PACKSTOCK#*", f"{OUTBOX}*", "EDITION#*",
-                             "EDITIONS", SECRET_PARTITION),
-                       write=("PACK#*", "PACKSTOCK#*", "RATE#*", f"{OUTBOX}*", SECRET_PARTITION)),
+            table=Keys(
+                read=(
+                    "PACK#*",
+                    "PACKS#*",
+                    "PACKSTOCK#*",
+                    f"{OUTBOX}*",
+                    "EDITION#*",
+                    "EDITIONS",
+                    SECRET_PARTITION,
+                ),
+                write=("PACK#*", "PACKSTOCK#*", "RATE#*", f"{OUTBOX}*", SECRET_PARTITION),
+            ),
         ),
         Function(
             name="prizedraw-api",
@@ -390,10 +465,25 @@ WIRING = Wiring(
             ),
             # OUTBOX#: the winners' and organisers' emails are owed in the draw's commit
             table=Keys(
-                read=("DRAW#*", SEEDS, "DRAWS", "WINNERS", "AWAITING#*", "PHOTO#*",
-                      f"{OUTBOX}*", SECRET_PARTITION),
-                write=("DRAW#*", SEEDS, "WINNER#*", "AUDIT#DRAW#*", "EDITION#*",
-                       f"{OUTBOX}*", SECRET_PARTITION),
+                read=(
+                    "DRAW#*",
+                    SEEDS,
+                    "DRAWS",
+                    "WINNERS",
+                    "AWAITING#*",
+                    "PHOTO#*",
+                    f"{OUTBOX}*",
+                    SECRET_PARTITION,
+                ),
+                write=(
+                    "DRAW#*",
+                    SEEDS,
+                    "WINNER#*",
+                    "AUDIT#DRAW#*",
+                    "EDITION#*",
+                    f"{OUTBOX}*",
+                    SECRET_PARTITION,
+                ),
             ),
             timeout_s=60,
         ),
@@ -402,10 +492,26 @@ WIRING = Wiring(
             handler="functions.prizedraw.scheduled.lambda_handler",
             schedules=(Schedule("draw-hourly", minute=5),),
             table=Keys(
-                read=("DRAW#*", SEEDS, "DRAWS", "WINNERS", "AWAITING#*", "PHOTO#*", "PHOTOS#*",
-                      f"{OUTBOX}*", SECRET_PARTITION),
-                write=("DRAW#*", SEEDS, "WINNER#*", "AUDIT#DRAW#*", "EDITION#*",
-                       f"{OUTBOX}*", SECRET_PARTITION),
+                read=(
+                    "DRAW#*",
+                    SEEDS,
+                    "DRAWS",
+                    "WINNERS",
+                    "AWAITING#*",
+                    "PHOTO#*",
+                    "PHOTOS#*",
+                    f"{OUTBOX}*",
+                    SECRET_PARTITION,
+                ),
+                write=(
+                    "DRAW#*",
+                    SEEDS,
+                    "WINNER#*",
+                    "AUDIT#DRAW#*",
+                    "EDITION#*",
+                    f"{OUTBOX}*",
+                    SECRET_PARTITION,
+                ),
             ),
             timeout_s=300,
             # No reserved concurrency of 1: overlapping runs are harmless, as a day is drawn in
@@ -461,7 +567,10 @@ def environment(
         "POWERTOOLS_METRICS_NAMESPACE": "Techognition",
         # shared/http.py marks these routes' answers cacheable by the CDN (s-maxage).
         "CDN_CACHE_ROUTES": json.dumps(WIRING.cdn_cache_routes(), sort_keys=True),
-        **{queue_url_variable(name): url for name, url in (queue_urls or {}).items()
-           if name in sent},
+        **{
+            queue_url_variable(name): url
+            for name, url in (queue_urls or {}).items()
+            if name in sent
+        },
         **settings,
     }

@@ -16,9 +16,16 @@ def main() -> int:
     aws_port = int(os.environ.get("AWS_PORT", str(port + 1 if port else 0)))
     overrides = {
         key: os.environ[key]
-        for key in ("EVENT_START", "EVENT_END", "EVENT_TZ", "WINNERS_PER_DAY",
-                    "WRITES_PER_IP_PER_HOUR", "UPLOADS_PER_EMAIL_PER_DAY", "PRESCREEN",
-                    "REPORTS_PER_IP_PER_HOUR")
+        for key in (
+            "EVENT_START",
+            "EVENT_END",
+            "EVENT_TZ",
+            "WINNERS_PER_DAY",
+            "WRITES_PER_IP_PER_HOUR",
+            "UPLOADS_PER_EMAIL_PER_DAY",
+            "PRESCREEN",
+            "REPORTS_PER_IP_PER_HOUR",
+        )
         if key in os.environ
     }
     stack = LocalStack(api_port=port, aws_port=aws_port, overrides=overrides)

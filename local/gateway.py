@@ -168,8 +168,8 @@ class Gateway:
             "isBase64Encoded": not is_text,
         }
         if body:
-            event["body"] = body.decode("utf-8", "replace") if is_text else (
-                base64.b64encode(body).decode()
+            event["body"] = (
+                body.decode("utf-8", "replace") if is_text else (base64.b64encode(body).decode())
             )
         if "cookie" in headers:
             event["cookies"] = [c.strip() for c in headers["cookie"].split(";")]
@@ -226,21 +226,33 @@ class Gateway:
         if found is not None:
             self._call_route(request, *found, split=split, body=body)
         elif not (method in ("GET", "HEAD") and self._serve_static(request, split.path)):
-            self._reply(request, 404, {"content-type": "application/json"},
-                        b'{"message":"Not Found"}')
+            self._reply(
+                request, 404, {"content-type": "application/json"}, b'{"message":"Not Found"}'
+            )
 
     def _read_body(self, request: BaseHTTPRequestHandler) -> bytes | None:
         """The request's body; None once a body over HTTP API's limit has been answered 413."""
         length = int(request.headers.get("content-length") or 0)
         if length > MAX_PAYLOAD:
-            self._reply(request, 413, {"content-type": "application/json"},
-                        b'{"message":"Request Entity Too Large"}')
+            self._reply(
+                request,
+                413,
+                {"content-type": "application/json"},
+                b'{"message":"Request Entity Too Large"}',
+            )
             request.close_connection = True
             return None
         return request.rfile.read(length) if length else b""
 
-    def _call_route(self, request: BaseHTTPRequestHandler, compiled: CompiledRoute,
-                    params: dict[str, str], *, split: SplitResult, body: bytes) -> None:
+    def _call_route(
+        self,
+        request: BaseHTTPRequestHandler,
+        compiled: CompiledRoute,
+        params: dict[str, str],
+        *,
+        split: SplitResult,
+        body: bytes,
+    ) -> None:
         """A route's function called with its event (organiser routes once the JWT checks out),
         its result written back."""
         headers: dict[str, str] = {}
@@ -251,14 +263,23 @@ class Gateway:
         if compiled.route.auth == "organiser":
             claims = self.verifier.claims(headers.get("authorization"))
             if claims is None:
-                self._reply(request, 401, {"content-type": "application/json",
-                                           "www-authenticate": "Bearer"},
-                            b'{"message":"Unauthorized"}')
+                self._reply(
+                    request,
+                    401,
+                    {"content-type": "application/json", "www-authenticate": "Bearer"},
+                    b'{"message":"Unauthorized"}',
+                )
                 return
         event = self.build_event(
-            compiled, params, method=request.command, raw_path=split.path, raw_query=split.query,
-            headers=headers, body=body,
-            source_ip=request.client_address[0], claims=claims,
+            compiled,
+            params,
+            method=request.command,
+            raw_path=split.path,
+            raw_query=split.query,
+            headers=headers,
+            body=body,
+            source_ip=request.client_address[0],
+            claims=claims,
         )
         try:
             result = self.invoker.invoke(compiled.function, event)
@@ -266,12 +287,16 @@ class Gateway:
             import traceback
 
             traceback.print_exc()
-            result = {"statusCode": 500, "body": '{"message":"Internal Server Error"}',
-                      "headers": {"content-type": "application/json"}}
+            result = {
+                "statusCode": 500,
+                "body": '{"message":"Internal Server Error"}',
+                "headers": {"content-type": "application/json"},
+            }
         self._write_result(request, result, head=request.command == "HEAD")
 
-    def _write_result(self, request: BaseHTTPRequestHandler, result: Any,
-                      head: bool = False) -> None:
+    def _write_result(
+        self, request: BaseHTTPRequestHandler, result: Any, head: bool = False
+    ) -> None:
         if not isinstance(result, dict) or "statusCode" not in result:
             # payload 2.0 inference: a bare value is a 200 JSON body
             body = json.dumps(result).encode()
@@ -288,9 +313,13 @@ class Gateway:
     def _serve_static(self, request: BaseHTTPRequestHandler, path: str) -> bool:
         if path in self.generated:  # site: generated files such as /config.js
             content_type, data = self.generated[path]
-            self._reply(request, 200, {"content-type": content_type, "cache-control": "no-cache",
-                                       **self._page_headers()},
-                        data, request.command == "HEAD")
+            self._reply(
+                request,
+                200,
+                {"content-type": content_type, "cache-control": "no-cache", **self._page_headers()},
+                data,
+                request.command == "HEAD",
+            )
             return True
         if self.site_dir is None or not self.site_dir.is_dir():
             return False
@@ -300,14 +329,25 @@ class Gateway:
             target = None
         if target is None:
             return False
-        types = {".html": "text/html; charset=utf-8", ".js": "text/javascript",
-                 ".css": "text/css", ".json": "application/json", ".svg": "image/svg+xml",
-                 ".png": "image/png", ".pdf": "application/pdf", ".ico": "image/x-icon",
-                 ".webmanifest": "application/manifest+json"}
+        types = {
+            ".html": "text/html; charset=utf-8",
+            ".js": "text/javascript",
+            ".css": "text/css",
+            ".json": "application/json",
+            ".svg": "image/svg+xml",
+            ".png": "image/png",
+            ".pdf": "application/pdf",
+            ".ico": "image/x-icon",
+            ".webmanifest": "application/manifest+json",
+        }
         content_type = types.get(target.suffix, "application/octet-stream")
-        self._reply(request, 200, {"content-type": content_type, "cache-control": "no-cache",
-                                   **self._page_headers()},
-                    target.read_bytes(), request.command == "HEAD")
+        self._reply(
+            request,
+            200,
+            {"content-type": content_type, "cache-control": "no-cache", **self._page_headers()},
+            target.read_bytes(),
+            request.command == "HEAD",
+        )
         return True
 
     @staticmethod
@@ -326,16 +366,24 @@ class Gateway:
 
     def _page_headers(self) -> dict[str, str]:
         """The security headers CloudFront's response headers policy adds to the site."""
-        headers = {"x-content-type-options": "nosniff",
-                   "referrer-policy": "strict-origin-when-cross-origin",
-                   "x-frame-options": "DENY"}
+        headers = {
+            "x-content-type-options": "nosniff",
+            "referrer-policy": "strict-origin-when-cross-origin",
+            "x-frame-options": "DENY",
+        }
         if self.content_security_policy:
             headers["content-security-policy"] = self.content_security_policy
         return headers
 
     @staticmethod
-    def _reply(request: BaseHTTPRequestHandler, status: int, headers: dict[str, str],
-               body: bytes, head: bool = False, cookies: list[str] | None = None) -> None:
+    def _reply(
+        request: BaseHTTPRequestHandler,
+        status: int,
+        headers: dict[str, str],
+        body: bytes,
+        head: bool = False,
+        cookies: list[str] | None = None,
+    ) -> None:
         request.send_response(status)
         for name, value in headers.items():
             if name != "content-length":

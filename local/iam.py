@@ -30,8 +30,13 @@ from urllib.parse import unquote, urlparse
 RECORDS_ENV = "TECHOGNITION_IAM_RECORDS"  # a directory: each process appends to <pid>.jsonl
 ACCOUNT = "123456789012"  # moto's account, and what the evaluator resolves AWS::AccountId to
 # Environment variables whose values name resources: recorded as ${VAR}.
-NAMED_BY_ENV = ("TABLE_NAME", "MEDIA_BUCKET", "SENDER_EMAIL", "SES_CONFIGURATION_SET",
-                "CDN_DISTRIBUTION_ID")
+NAMED_BY_ENV = (
+    "TABLE_NAME",
+    "MEDIA_BUCKET",
+    "SENDER_EMAIL",
+    "SES_CONFIGURATION_SET",
+    "CDN_DISTRIBUTION_ID",
+)
 
 current_function: ContextVar[str | None] = ContextVar("current_function", default=None)
 
@@ -107,15 +112,26 @@ def _query_partition(params: dict[str, Any], index: str | None) -> list[str]:
     return []
 
 
-_ITEM_OPS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
-             "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
+_ITEM_OPS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
 
 
 def _dynamodb(op: str, p: dict[str, Any], region: str) -> list[Request]:
     if op in ("GetItem", "PutItem", "UpdateItem", "DeleteItem"):
         key = p.get("Key") or p.get("Item") or {}
-        return [Request(f"dynamodb:{op}", _table_arn(region, p["TableName"]),
-                        _leading([_s(key.get("pk"))]), op)]
+        return [
+            Request(
+                f"dynamodb:{op}",
+                _table_arn(region, p["TableName"]),
+                _leading([_s(key.get("pk"))]),
+                op,
+            )
+        ]
     if op in ("Query", "Scan"):
         index = p.get("IndexName")
         context = _leading(_query_partition(p, index)) if op == "Query" else {}
@@ -124,19 +140,36 @@ def _dynamodb(op: str, p: dict[str, Any], region: str) -> list[Request]:
         # No transaction action exists in IAM: AWS authorises each item's own action.
         out = []
         for entry in p.get("TransactItems", []):
-            (kind, item), = entry.items()
+            ((kind, item),) = entry.items()
             key = item.get("Key") or item.get("Item") or {}
-            out.append(Request(f"dynamodb:{_ITEM_OPS[kind]}", _table_arn(region, item["TableName"]),
-                               _leading([_s(key.get("pk"))]), op))
+            out.append(
+                Request(
+                    f"dynamodb:{_ITEM_OPS[kind]}",
+                    _table_arn(region, item["TableName"]),
+                    _leading([_s(key.get("pk"))]),
+                    op,
+                )
+            )
         return out
     if op in ("BatchWriteItem", "BatchGetItem"):
         out = []
         for table, entries in p.get("RequestItems", {}).items():
-            keys = (entries.get("Keys", []) if isinstance(entries, dict) else
-                    [next(iter(e.values())).get("Item") or next(iter(e.values())).get("Key")
-                     for e in entries])
-            out.append(Request(f"dynamodb:{op}", _table_arn(region, table),
-                               _leading([_s(k.get("pk")) for k in keys]), op))
+            keys = (
+                entries.get("Keys", [])
+                if isinstance(entries, dict)
+                else [
+                    next(iter(e.values())).get("Item") or next(iter(e.values())).get("Key")
+                    for e in entries
+                ]
+            )
+            out.append(
+                Request(
+                    f"dynamodb:{op}",
+                    _table_arn(region, table),
+                    _leading([_s(k.get("pk")) for k in keys]),
+                    op,
+                )
+            )
         return out
     table = p.get("TableName")
     return [Request(f"dynamodb:{op}", _table_arn(region, table) if table else "*", {}, op)]
@@ -146,8 +179,12 @@ def _object_arn(bucket: str, key: str) -> str:
     return f"arn:aws:s3:::{_name(bucket)}/{key}"
 
 
-_S3_OBJECT_ACTIONS = {"HeadObject": "GetObject", "GetObject": "GetObject",
-                      "PutObject": "PutObject", "DeleteObject": "DeleteObject"}
+_S3_OBJECT_ACTIONS = {
+    "HeadObject": "GetObject",
+    "GetObject": "GetObject",
+    "PutObject": "PutObject",
+    "DeleteObject": "DeleteObject",
+}
 
 
 def _s3(op: str, p: dict[str, Any]) -> list[Request]:
@@ -160,15 +197,22 @@ def _s3(op: str, p: dict[str, Any]) -> list[Request]:
             src_bucket, _, src_key = unquote(source.lstrip("/")).partition("/")
         else:
             src_bucket, src_key = source["Bucket"], source["Key"]
-        return [Request("s3:PutObject", _object_arn(bucket, p["Key"]), {}, op),
-                Request("s3:GetObject", _object_arn(src_bucket, src_key), {}, op)]
+        return [
+            Request("s3:PutObject", _object_arn(bucket, p["Key"]), {}, op),
+            Request("s3:GetObject", _object_arn(src_bucket, src_key), {}, op),
+        ]
     if op == "DeleteObjects":
-        return [Request("s3:DeleteObject", _object_arn(bucket, o["Key"]), {}, op)
-                for o in p.get("Delete", {}).get("Objects", [])]
+        return [
+            Request("s3:DeleteObject", _object_arn(bucket, o["Key"]), {}, op)
+            for o in p.get("Delete", {}).get("Objects", [])
+        ]
     if op in ("ListObjectsV2", "ListObjects", "ListObjectVersions"):
         action = "s3:ListBucketVersions" if op == "ListObjectVersions" else "s3:ListBucket"
-        return [Request(action, f"arn:aws:s3:::{_name(bucket)}",
-                        {"s3:prefix": [p.get("Prefix", "")]}, op)]
+        return [
+            Request(
+                action, f"arn:aws:s3:::{_name(bucket)}", {"s3:prefix": [p.get("Prefix", "")]}, op
+            )
+        ]
     if "Key" in p:
         return [Request(f"s3:{op}", _object_arn(bucket, p["Key"]), {}, op)]
     return [Request(f"s3:{op}", f"arn:aws:s3:::{_name(bucket)}", {}, op)]
@@ -181,8 +225,11 @@ def _ses(op: str, p: dict[str, Any], region: str) -> list[Request]:
     base = f"arn:aws:ses:{region}:{ACCOUNT}"
     out = [Request(f"ses:{op}", f"{base}:identity/{_name(sender)}", {}, op)]
     if p.get("ConfigurationSetName"):
-        out.append(Request(f"ses:{op}",
-                           f"{base}:configuration-set/{_name(p['ConfigurationSetName'])}", {}, op))
+        out.append(
+            Request(
+                f"ses:{op}", f"{base}:configuration-set/{_name(p['ConfigurationSetName'])}", {}, op
+            )
+        )
     return out
 
 
@@ -190,8 +237,11 @@ def _queue_arn(region: str, url: str) -> str:
     return f"arn:aws:sqs:{region}:{ACCOUNT}:{urlparse(url).path.rstrip('/').rsplit('/', 1)[-1]}"
 
 
-_SQS_BATCH = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage",
-              "ChangeMessageVisibilityBatch": "ChangeMessageVisibility"}
+_SQS_BATCH = {
+    "SendMessageBatch": "SendMessage",
+    "DeleteMessageBatch": "DeleteMessage",
+    "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
+}
 
 
 def _sqs(op: str, p: dict[str, Any], region: str) -> list[Request]:
@@ -202,27 +252,41 @@ def _sqs(op: str, p: dict[str, Any], region: str) -> list[Request]:
 
 
 def _cloudfront(op: str, p: dict[str, Any], region: str) -> list[Request]:
-    resource = (f"arn:aws:cloudfront::{ACCOUNT}:distribution/{_name(p['DistributionId'])}"
-                if "DistributionId" in p else "*")
+    resource = (
+        f"arn:aws:cloudfront::{ACCOUNT}:distribution/{_name(p['DistributionId'])}"
+        if "DistributionId" in p
+        else "*"
+    )
     return [Request(f"cloudfront:{op}", resource, {}, op)]
 
 
 def _ssm(op: str, p: dict[str, Any], region: str) -> list[Request]:
     names = p.get("Names") or [p.get("Name", "*")]
-    return [Request(f"ssm:{op}", f"arn:aws:ssm:{region}:{ACCOUNT}:parameter/{n.lstrip('/')}",
-                    {}, op) for n in names]
+    return [
+        Request(f"ssm:{op}", f"arn:aws:ssm:{region}:{ACCOUNT}:parameter/{n.lstrip('/')}", {}, op)
+        for n in names
+    ]
 
 
 def _sns(op: str, p: dict[str, Any], region: str) -> list[Request]:
     return [Request(f"sns:{op}", p.get("TopicArn", "*"), {}, op)]
 
 
-_SERVICES = {"dynamodb": _dynamodb, "s3": lambda op, p, region: _s3(op, p), "ses": _ses,
-             "sesv2": _ses, "sqs": _sqs, "cloudfront": _cloudfront, "ssm": _ssm, "sns": _sns}
+_SERVICES = {
+    "dynamodb": _dynamodb,
+    "s3": lambda op, p, region: _s3(op, p),
+    "ses": _ses,
+    "sesv2": _ses,
+    "sqs": _sqs,
+    "cloudfront": _cloudfront,
+    "ssm": _ssm,
+    "sns": _sns,
+}
 
 
-def requests_for(service: str, prefix: str, op: str, p: dict[str, Any],
-                 region: str) -> list[Request]:
+def requests_for(
+    service: str, prefix: str, op: str, p: dict[str, Any], region: str
+) -> list[Request]:
     """The IAM requests AWS makes for one API call (`prefix` is the IAM service prefix)."""
     mapped = _SERVICES.get(service)
     if mapped is not None:
@@ -241,16 +305,22 @@ class Recorder:
 
     def record(self, function: str, requests: list[Request]) -> None:
         # A local stack inherits the variable of the test that started it: not the caller.
-        test = (os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
-                if "pytest" in sys.modules else "a local stack")
+        test = (
+            os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
+            if "pytest" in sys.modules
+            else "a local stack"
+        )
         lines = []
         with self._lock:
             for request in requests:
                 line = json.dumps({"function": function, **asdict(request)}, sort_keys=True)
                 if line not in self._seen:
                     self._seen.add(line)
-                    lines.append(json.dumps({"function": function, **asdict(request),
-                                             "test": test}, sort_keys=True))
+                    lines.append(
+                        json.dumps(
+                            {"function": function, **asdict(request), "test": test}, sort_keys=True
+                        )
+                    )
             if lines:
                 with self.path.open("a", encoding="utf-8") as out:
                     out.write("".join(line + "\n" for line in lines))
@@ -261,9 +331,13 @@ class Recorder:
             return  # set-up, seeding or an assertion: not the function's own call
         meta = client.meta
         try:
-            requests = requests_for(meta.service_model.service_name,
-                                    meta.service_model.signing_name, op, params,
-                                    meta.region_name)
+            requests = requests_for(
+                meta.service_model.service_name,
+                meta.service_model.signing_name,
+                op,
+                params,
+                meta.region_name,
+            )
         except Exception as exc:  # never hide a call: an unmapped one is recorded as denied
             requests = [Request(f"unmapped:{op}", f"{type(exc).__name__}: {exc}", {}, op)]
         self.record(function, requests)
@@ -293,15 +367,18 @@ def install(directory: Path | None = None) -> Recorder | None:
         return make_api_call(self, operation_name, api_params)
 
     # botocore's own parameter names, as callers pass them by keyword
-    def generate_presigned_post(self: Any, Bucket: str, Key: str,
-                                *args: Any, **kwargs: Any) -> Any:
+    def generate_presigned_post(self: Any, Bucket: str, Key: str, *args: Any, **kwargs: Any) -> Any:
         # The browser's POST is authorised as the signer: s3:PutObject on the key.
         recorder.call(self, "PutObject", {"Bucket": Bucket, "Key": Key})
         return presigned_post(self, Bucket, Key, *args, **kwargs)
 
-    def generate_presigned_url(self: Any, ClientMethod: str,
-                               Params: dict[str, Any] | None = None, *args: Any,
-                               **kwargs: Any) -> Any:
+    def generate_presigned_url(
+        self: Any,
+        ClientMethod: str,
+        Params: dict[str, Any] | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
         operation = self.meta.method_to_api_mapping.get(ClientMethod, ClientMethod)
         recorder.call(self, operation, Params or {})
         return presigned_url(self, ClientMethod, Params, *args, **kwargs)

@@ -12,8 +12,17 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-DYNAMODB_REQUESTS = ("transact_write_items", "put_item", "update_item", "delete_item",
-                     "get_item", "query", "scan", "batch_write_item", "batch_get_item")
+DYNAMODB_REQUESTS = (
+    "transact_write_items",
+    "put_item",
+    "update_item",
+    "delete_item",
+    "get_item",
+    "query",
+    "scan",
+    "batch_write_item",
+    "batch_get_item",
+)
 # A stream shows committed writes only; moto appends a transaction's records as it applies
 # them and drops them again if it is cancelled (restoring the table), so a reader between the
 # two would see a record that never was and skip the next one, which reuses its number.
@@ -26,8 +35,10 @@ def serialise_dynamodb(setattr_: Callable[[Any, str, Any], None] = setattr) -> N
     from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 
     lock = threading.RLock()
-    for backend, names in ((DynamoDBBackend, DYNAMODB_REQUESTS),
-                           (DynamoDBStreamsBackend, STREAM_REQUESTS)):
+    for backend, names in (
+        (DynamoDBBackend, DYNAMODB_REQUESTS),
+        (DynamoDBStreamsBackend, STREAM_REQUESTS),
+    ):
         for name in names:
             original = getattr(backend, name)
 
@@ -53,14 +64,17 @@ def _keeping_streams_whole(backend: Any, transact: Any, *args: Any, **kwargs: An
     holds the old one: a stream reader would see the cancelled writes as records and then
     nothing ever again. DynamoDB never shows a cancelled write, and its stream goes on.
     """
-    shards = {name: table.stream_shard for name, table in backend.tables.items()
-              if getattr(table, "stream_shard", None) is not None}
+    shards = {
+        name: table.stream_shard
+        for name, table in backend.tables.items()
+        if getattr(table, "stream_shard", None) is not None
+    }
     lengths = {name: len(shard.items) for name, shard in shards.items()}
     try:
         return transact(backend, *args, **kwargs)
     except Exception:
         for name, shard in shards.items():
-            del shard.items[lengths[name]:]  # the cancelled writes' records
+            del shard.items[lengths[name] :]  # the cancelled writes' records
             restored = backend.tables.get(name)
             if restored is not None and restored.stream_shard is not shard:
                 restored.stream_shard, shard.table = shard, restored

@@ -20,8 +20,12 @@ from shared.http import problems
 
 SPEC_PATH = Path(__file__).resolve().parents[1] / "docs" / "openapi.json"
 _PLACEHOLDER_ENV = {  # importing a handler must not need AWS; values here never reach the spec
-    "TABLE_NAME": "techognition", "MEDIA_BUCKET": "media", "MEDIA_BASE_URL": "https://x/",
-    "EVENT_START": "2027-03-08", "EVENT_END": "2027-03-14", "AWS_DEFAULT_REGION": "eu-west-2",
+    "TABLE_NAME": "techognition",
+    "MEDIA_BUCKET": "media",
+    "MEDIA_BASE_URL": "https://x/",
+    "EVENT_START": "2027-03-08",
+    "EVENT_END": "2027-03-14",
+    "AWS_DEFAULT_REGION": "eu-west-2",
 }
 
 
@@ -41,8 +45,9 @@ def _placeholder_environment() -> Iterator[None]:
 
 def build_spec(wiring: Wiring = WIRING) -> dict[str, Any]:
     with _placeholder_environment():
-        parts = [_schema(importlib.import_module(fn.module).app)
-                 for fn in wiring.functions if fn.routes]
+        parts = [
+            _schema(importlib.import_module(fn.module).app) for fn in wiring.functions if fn.routes
+        ]
     spec: dict[str, Any] = {}
     for part in parts:
         if not spec:
@@ -56,15 +61,23 @@ def build_spec(wiring: Wiring = WIRING) -> dict[str, Any]:
 
 
 def _schema(app: Any) -> dict[str, Any]:
-    return dict(json.loads(app.get_openapi_json_schema(
-        title="#TECHOGNITION API",
-        version="1.0.0",
-        description="The public contract of the #TECHOGNITION backend (see API.md).",
-        security_schemes={"organiserJwt": {
-            "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-            "description": "Cognito IdToken of a user in the `organisers` group",
-        }},
-    )))
+    return dict(
+        json.loads(
+            app.get_openapi_json_schema(
+                title="#TECHOGNITION API",
+                version="1.0.0",
+                description="The public contract of the #TECHOGNITION backend (see API.md).",
+                security_schemes={
+                    "organiserJwt": {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "bearerFormat": "JWT",
+                        "description": "Cognito IdToken of a user in the `organisers` group",
+                    }
+                },
+            )
+        )
+    )
 
 
 def _finish(spec: dict[str, Any], wiring: Wiring) -> dict[str, Any]:

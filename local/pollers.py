@@ -24,35 +24,43 @@ RETRY_AFTER_S = 1  # locally a failed message comes back after a second, not the
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
-    return {"Records": [
-        {
-            "messageId": m["MessageId"],
-            "receiptHandle": m["ReceiptHandle"],
-            "body": m["Body"],
-            "attributes": m.get("Attributes", {}),
-            "messageAttributes": {
-                name: {
-                    "stringValue": attr.get("StringValue"),
-                    "binaryValue": attr.get("BinaryValue"),
-                    "stringListValues": [],
-                    "binaryListValues": [],
-                    "dataType": attr["DataType"],
-                }
-                for name, attr in m.get("MessageAttributes", {}).items()
-            },
-            "md5OfBody": m["MD5OfBody"],
-            "eventSource": "aws:sqs",
-            "eventSourceARN": queue_arn,
-            "awsRegion": region,
-        }
-        for m in messages
-    ]}
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": {
+                    name: {
+                        "stringValue": attr.get("StringValue"),
+                        "binaryValue": attr.get("BinaryValue"),
+                        "stringListValues": [],
+                        "binaryListValues": [],
+                        "dataType": attr["DataType"],
+                    }
+                    for name, attr in m.get("MessageAttributes", {}).items()
+                },
+                "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": region,
+            }
+            for m in messages
+        ]
+    }
 
 
 class QueuePoller:
     def __init__(
-        self, sqs: Any, invoker: Invoker, fn: Function, source: QueueSource,
-        queue_url: str, queue_arn: str, stop: threading.Event,
+        self,
+        sqs: Any,
+        invoker: Invoker,
+        fn: Function,
+        source: QueueSource,
+        queue_url: str,
+        queue_arn: str,
+        stop: threading.Event,
     ) -> None:
         self.sqs, self.invoker, self.fn, self.source = sqs, invoker, fn, source
         self.queue_url, self.queue_arn, self.stop = queue_url, queue_arn, stop
@@ -78,7 +86,8 @@ class QueuePoller:
         for m in messages:
             if m["MessageId"] in failed:
                 self.sqs.change_message_visibility(
-                    QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"],
+                    QueueUrl=self.queue_url,
+                    ReceiptHandle=m["ReceiptHandle"],
                     VisibilityTimeout=RETRY_AFTER_S,
                 )
             else:
@@ -116,9 +125,17 @@ class StreamPoller:
     goes on (Lambda bisects first; with one record to blame, the outcome is the same)."""
 
     def __init__(
-        self, streams: Any, invoker: Invoker, fn: Function, source: StreamSource,
-        stream_arn: str, stop: threading.Event, *, sqs: Any = None,
-        dead_letter_url: str | None = None, retry_after_s: float = RETRY_AFTER_S,
+        self,
+        streams: Any,
+        invoker: Invoker,
+        fn: Function,
+        source: StreamSource,
+        stream_arn: str,
+        stop: threading.Event,
+        *,
+        sqs: Any = None,
+        dead_letter_url: str | None = None,
+        retry_after_s: float = RETRY_AFTER_S,
     ) -> None:
         self.streams, self.invoker, self.fn, self.source = streams, invoker, fn, source
         self.stream_arn, self.stop = stream_arn, stop
@@ -133,8 +150,8 @@ class StreamPoller:
             shard_id = shard["ShardId"]
             if shard_id not in self.iterators:
                 self.iterators[shard_id] = self.streams.get_shard_iterator(
-                    StreamArn=self.stream_arn, ShardId=shard_id,
-                    ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
                 self.pending[shard_id], self.attempts[shard_id] = [], 0
         return list(self.iterators)
 
@@ -145,8 +162,9 @@ class StreamPoller:
         for shard_id in self._shards():
             pending = self.pending[shard_id]
             if not pending and self.iterators[shard_id]:
-                answer = self.streams.get_records(ShardIterator=self.iterators[shard_id],
-                                                  Limit=1000)
+                answer = self.streams.get_records(
+                    ShardIterator=self.iterators[shard_id], Limit=1000
+                )
                 self.iterators[shard_id] = answer.get("NextShardIterator")
                 pending.extend(r for r in answer.get("Records", []) if self.source.matches(r))
             if pending:
@@ -154,17 +172,18 @@ class StreamPoller:
         return handed
 
     def _run(self, shard_id: str, pending: list[dict[str, Any]]) -> int:
-        batch = pending[:self.source.batch_size]
+        batch = pending[: self.source.batch_size]
         try:
             result = self.invoker.invoke(self.fn, stream_event(batch, self.stream_arn)) or {}
             failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
         except Exception:  # the whole batch failed
             traceback.print_exc()
             failed = {r["dynamodb"]["SequenceNumber"] for r in batch}
-        first = next((i for i, r in enumerate(batch)
-                      if r["dynamodb"]["SequenceNumber"] in failed), None)
+        first = next(
+            (i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in failed), None
+        )
         if first is None:
-            del pending[:len(batch)]
+            del pending[: len(batch)]
             self.attempts[shard_id] = 0
             return len(batch)
         del pending[:first]  # checkpointed: retried from the first failure
@@ -181,15 +200,26 @@ class StreamPoller:
         sequence = record["dynamodb"]["SequenceNumber"]
         if self.sqs is None or not self.dead_letter_url:
             return
-        self.sqs.send_message(QueueUrl=self.dead_letter_url, MessageBody=json.dumps({
-            "version": "1.0",
-            "timestamp": datetime.now().astimezone().isoformat(),
-            "requestContext": {"condition": "RetryAttemptsExhausted",
-                               "functionArn": self.fn.name},
-            "DDBStreamBatchInfo": {"shardId": shard_id, "startSequenceNumber": sequence,
-                                   "endSequenceNumber": sequence, "batchSize": 1,
-                                   "streamArn": self.stream_arn},
-        }))
+        self.sqs.send_message(
+            QueueUrl=self.dead_letter_url,
+            MessageBody=json.dumps(
+                {
+                    "version": "1.0",
+                    "timestamp": datetime.now().astimezone().isoformat(),
+                    "requestContext": {
+                        "condition": "RetryAttemptsExhausted",
+                        "functionArn": self.fn.name,
+                    },
+                    "DDBStreamBatchInfo": {
+                        "shardId": shard_id,
+                        "startSequenceNumber": sequence,
+                        "endSequenceNumber": sequence,
+                        "batchSize": 1,
+                        "streamArn": self.stream_arn,
+                    },
+                }
+            ),
+        )
 
     def drain(self, *, max_rounds: int = 1000) -> int:
         """Poll until nothing is pending or new (tests: "then the effects have happened")."""
@@ -227,8 +257,9 @@ def schedule_event(schedule: Schedule) -> dict[str, Any]:
 
 
 class Ticker:
-    def __init__(self, invoker: Invoker, fn: Function, schedule: Schedule, tz: str,
-                 stop: threading.Event) -> None:
+    def __init__(
+        self, invoker: Invoker, fn: Function, schedule: Schedule, tz: str, stop: threading.Event
+    ) -> None:
         self.invoker, self.fn, self.schedule, self.tz, self.stop = invoker, fn, schedule, tz, stop
 
     def fire(self) -> Any:

@@ -54,16 +54,21 @@ def _table(wiring: Wiring, ddb: Any) -> str:
     indexes = []
     for name in spec.indexes:
         attributes += [{"AttributeName": f"{name}{k}", "AttributeType": "S"} for k in ("pk", "sk")]
-        indexes.append({
-            "IndexName": name,
-            "KeySchema": [
-                {"AttributeName": f"{name}pk", "KeyType": "HASH"},
-                {"AttributeName": f"{name}sk", "KeyType": "RANGE"},
-            ],
-            "Projection": {"ProjectionType": "ALL"},
-        })
-    stream = ({"StreamSpecification": {"StreamEnabled": True, "StreamViewType": spec.stream}}
-              if spec.stream else {})
+        indexes.append(
+            {
+                "IndexName": name,
+                "KeySchema": [
+                    {"AttributeName": f"{name}pk", "KeyType": "HASH"},
+                    {"AttributeName": f"{name}sk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        )
+    stream = (
+        {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": spec.stream}}
+        if spec.stream
+        else {}
+    )
     created = ddb.create_table(
         **stream,
         TableName=spec.name,
@@ -87,9 +92,9 @@ def _queues(wiring: Wiring, sqs: Any, out: Provisioned) -> None:
         attributes: dict[str, str] = {"VisibilityTimeout": str(queue.visibility_timeout_s)}
         if queue.dead_letter:
             dlq_url = sqs.create_queue(QueueName=queue.dlq_name)["QueueUrl"]
-            dlq_arn = sqs.get_queue_attributes(
-                QueueUrl=dlq_url, AttributeNames=["QueueArn"]
-            )["Attributes"]["QueueArn"]
+            dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
+                "Attributes"
+            ]["QueueArn"]
             out.queue_urls[queue.dlq_name], out.queue_arns[queue.dlq_name] = dlq_url, dlq_arn
             attributes["RedrivePolicy"] = json.dumps(
                 {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": queue.max_receive_count}
@@ -110,22 +115,36 @@ def _buckets(wiring: Wiring, s3: Any, out: Provisioned) -> None:
         if bucket.expire_prefixes:
             s3.put_bucket_lifecycle_configuration(
                 Bucket=bucket.name,
-                LifecycleConfiguration={"Rules": [
-                    {"ID": f"expire-{prefix.strip('/')}", "Status": "Enabled",
-                     "Filter": {"Prefix": prefix}, "Expiration": {"Days": days}}
-                    for prefix, days in bucket.expire_prefixes
-                ]},
+                LifecycleConfiguration={
+                    "Rules": [
+                        {
+                            "ID": f"expire-{prefix.strip('/')}",
+                            "Status": "Enabled",
+                            "Filter": {"Prefix": prefix},
+                            "Expiration": {"Days": days},
+                        }
+                        for prefix, days in bucket.expire_prefixes
+                    ]
+                },
             )
         if bucket.notify_queue:
             s3.put_bucket_notification_configuration(
                 Bucket=bucket.name,
-                NotificationConfiguration={"QueueConfigurations": [{
-                    "QueueArn": out.queue_arns[bucket.notify_queue],
-                    "Events": ["s3:ObjectCreated:*"],
-                    "Filter": {"Key": {"FilterRules": [
-                        {"Name": "prefix", "Value": bucket.notify_prefix or ""}
-                    ]}},
-                }]},
+                NotificationConfiguration={
+                    "QueueConfigurations": [
+                        {
+                            "QueueArn": out.queue_arns[bucket.notify_queue],
+                            "Events": ["s3:ObjectCreated:*"],
+                            "Filter": {
+                                "Key": {
+                                    "FilterRules": [
+                                        {"Name": "prefix", "Value": bucket.notify_prefix or ""}
+                                    ]
+                                }
+                            },
+                        }
+                    ]
+                },
             )
 
 
@@ -143,9 +162,7 @@ class User:
     email: str
 
 
-def provision_users(
-    cognito: Any, out: Provisioned, *, organiser: User, member: User
-) -> None:
+def provision_users(cognito: Any, out: Provisioned, *, organiser: User, member: User) -> None:
     """The organisers' pool as CDK declares it: admin-created users only, a strong policy, an
     authenticator app (TOTP) required, a client without OAuth that may write the name only.
 
@@ -155,10 +172,15 @@ def provision_users(
     """
     pool = cognito.create_user_pool(
         PoolName="techognition-organisers",
-        Policies={"PasswordPolicy": {
-            "MinimumLength": 12, "RequireUppercase": True, "RequireLowercase": True,
-            "RequireNumbers": True, "RequireSymbols": True,
-        }},
+        Policies={
+            "PasswordPolicy": {
+                "MinimumLength": 12,
+                "RequireUppercase": True,
+                "RequireLowercase": True,
+                "RequireNumbers": True,
+                "RequireSymbols": True,
+            }
+        },
         AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
         UsernameAttributes=[],
         UserAttributeUpdateSettings={"AttributesRequireVerificationBeforeUpdate": ["email"]},
@@ -203,7 +225,8 @@ def provision_users(
 def _enrol_authenticator(cognito: Any, client_id: str, user: User) -> str:
     """What an organiser does once: add an authenticator app, prove it with a code, prefer it."""
     tokens = cognito.initiate_auth(
-        ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": user.username, "PASSWORD": user.password},
     )["AuthenticationResult"]
     secret = str(cognito.associate_software_token(AccessToken=tokens["AccessToken"])["SecretCode"])

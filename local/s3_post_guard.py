@@ -42,36 +42,53 @@ def bucket_of(environ: Mapping[str, Any]) -> str:
 class PostPolicyGuard:
     """WSGI middleware: multipart/form-data POSTs are checked; every other request passes."""
 
-    def __init__(self, app: WsgiApp, credentials: Mapping[str, str], region: str | None,
-                 clock: Callable[[], datetime] = _now) -> None:
+    def __init__(
+        self,
+        app: WsgiApp,
+        credentials: Mapping[str, str],
+        region: str | None,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
         self.app = app
         self.credentials = credentials
         self.region = region
         self.clock = clock
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
-                 ) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         content_type = str(environ.get("CONTENT_TYPE", ""))
         length = str(environ.get("CONTENT_LENGTH") or "")
-        if not is_form_upload(str(environ.get("REQUEST_METHOD", "")), content_type) \
-                or not length.isdigit():
+        if (
+            not is_form_upload(str(environ.get("REQUEST_METHOD", "")), content_type)
+            or not length.isdigit()
+        ):
             return self.app(environ, start_response)  # without a length moto answers 411
         body = environ["wsgi.input"].read(int(length))
         try:
-            check(parse_form(body, content_type), bucket=bucket_of(environ), now=self.clock(),
-                  secrets=self.credentials, region=self.region)
+            check(
+                parse_form(body, content_type),
+                bucket=bucket_of(environ),
+                now=self.clock(),
+                secrets=self.credentials,
+                region=self.region,
+            )
         except Refused as refused:
             return self._refuse(refused, environ, start_response)
         environ["wsgi.input"] = io.BytesIO(body)  # moto reads the same bytes
         return self.app(environ, start_response)
 
     @staticmethod
-    def _refuse(refused: Refused, environ: Mapping[str, Any],
-                start_response: Callable[..., Any]) -> list[bytes]:
+    def _refuse(
+        refused: Refused, environ: Mapping[str, Any], start_response: Callable[..., Any]
+    ) -> list[bytes]:
         request_id = random.token_hex(8).upper()
         document = error_xml(refused, request_id)
-        headers = [("Content-Type", "application/xml"), ("Content-Length", str(len(document))),
-                   ("x-amz-request-id", request_id)]
+        headers = [
+            ("Content-Type", "application/xml"),
+            ("Content-Length", str(len(document))),
+            ("x-amz-request-id", request_id),
+        ]
         origin = environ.get("HTTP_ORIGIN")
         if origin:  # as moto's own answers carry (its server allows every origin)
             headers.append(("Access-Control-Allow-Origin", str(origin)))
@@ -82,8 +99,9 @@ class PostPolicyGuard:
 class GuardedMotoServer:
     """moto's `ThreadedMotoServer`, with the POST policy check in front of its application."""
 
-    def __init__(self, ip_address: str, port: int, credentials: Mapping[str, str],
-                 region: str | None) -> None:
+    def __init__(
+        self, ip_address: str, port: int, credentials: Mapping[str, str], region: str | None
+    ) -> None:
         self.ip_address, self.port = ip_address, port
         self.credentials, self.region = credentials, region
         self._server: Any = None
@@ -97,10 +115,12 @@ class GuardedMotoServer:
         )
         from werkzeug.serving import make_server
 
-        app = PostPolicyGuard(DomainDispatcherApplication(create_backend_app),
-                              self.credentials, self.region)
-        self._server = make_server(self.ip_address, self.port, app, threaded=True,
-                                   request_handler=MotoRequestHandler)
+        app = PostPolicyGuard(
+            DomainDispatcherApplication(create_backend_app), self.credentials, self.region
+        )
+        self._server = make_server(
+            self.ip_address, self.port, app, threaded=True, request_handler=MotoRequestHandler
+        )
         self._thread = Thread(target=self._server.serve_forever, daemon=True, name="moto")
         self._thread.start()
 

@@ -34,9 +34,14 @@ ORDER = "If it is specified, please check the order of the fields."
 V4_FIELDS = ("x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature")
 V2_FIELDS = ("awsaccesskeyid", "signature")
 # Canonical spellings S3 uses when it names a missing field.
-SPELLING = {"x-amz-algorithm": "X-Amz-Algorithm", "x-amz-credential": "X-Amz-Credential",
-            "x-amz-date": "X-Amz-Date", "x-amz-signature": "X-Amz-Signature",
-            "awsaccesskeyid": "AWSAccessKeyId", "signature": "Signature"}
+SPELLING = {
+    "x-amz-algorithm": "X-Amz-Algorithm",
+    "x-amz-credential": "X-Amz-Credential",
+    "x-amz-date": "X-Amz-Date",
+    "x-amz-signature": "X-Amz-Signature",
+    "awsaccesskeyid": "AWSAccessKeyId",
+    "signature": "Signature",
+}
 UNCONDITIONED = {"policy", "x-amz-signature", "signature", "awsaccesskeyid", "file"}
 
 
@@ -115,8 +120,9 @@ def _hmac(key: bytes, text: str) -> bytes:
     return hmac.new(key, text.encode(), hashlib.sha256).digest()
 
 
-def sigv4_signature(secret: str, policy: str, *, date: str, region: str,
-                    service: str = "s3") -> str:
+def sigv4_signature(
+    secret: str, policy: str, *, date: str, region: str, service: str = "s3"
+) -> str:
     """The SigV4 POST signature: the policy (as sent, base64) signed with the scope's key."""
     key = _hmac(("AWS4" + secret).encode(), date)
     for part in (region, service, "aws4_request"):
@@ -126,18 +132,23 @@ def sigv4_signature(secret: str, policy: str, *, date: str, region: str,
 
 def sigv2_signature(secret: str, policy: str) -> str:
     return base64.b64encode(
-        hmac.new(secret.encode(), policy.encode(), hashlib.sha1).digest()).decode()
+        hmac.new(secret.encode(), policy.encode(), hashlib.sha1).digest()
+    ).decode()
 
 
 def _missing(name: str) -> Refused:
     spelled = SPELLING.get(name, name)
-    return Refused(400, "InvalidArgument",
-                   f"Bucket POST must contain a field named '{spelled}'.  {ORDER}",
-                   {"ArgumentName": spelled, "ArgumentValue": ""})
+    return Refused(
+        400,
+        "InvalidArgument",
+        f"Bucket POST must contain a field named '{spelled}'.  {ORDER}",
+        {"ArgumentName": spelled, "ArgumentValue": ""},
+    )
 
 
-def _check_signature(values: Mapping[str, str], secrets: Mapping[str, str],
-                     region: str | None) -> None:
+def _check_signature(
+    values: Mapping[str, str], secrets: Mapping[str, str], region: str | None
+) -> None:
     if any(name in values for name in V4_FIELDS):
         _check_v4(values, secrets, region)
         return
@@ -158,20 +169,29 @@ def _check_v4(values: Mapping[str, str], secrets: Mapping[str, str], region: str
         if name not in values:
             raise _missing(name)
     if values["x-amz-algorithm"] != "AWS4-HMAC-SHA256":
-        raise Refused(400, "InvalidArgument", "Only AWS4-HMAC-SHA256 is supported.",
-                      {"ArgumentName": "X-Amz-Algorithm",
-                       "ArgumentValue": values["x-amz-algorithm"]})
+        raise Refused(
+            400,
+            "InvalidArgument",
+            "Only AWS4-HMAC-SHA256 is supported.",
+            {"ArgumentName": "X-Amz-Algorithm", "ArgumentValue": values["x-amz-algorithm"]},
+        )
     scope = values["x-amz-credential"].split("/")
     if len(scope) != 5 or scope[3] != "s3" or scope[4] != "aws4_request":
-        raise Refused(400, "AuthorizationQueryParametersError",
-                      "Error parsing the X-Amz-Credential parameter; the Credential is "
-                      "mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/"
-                      "aws4_request\".")
+        raise Refused(
+            400,
+            "AuthorizationQueryParametersError",
+            "Error parsing the X-Amz-Credential parameter; the Credential is "
+            'mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/'
+            'aws4_request".',
+        )
     access_key, date, scope_region = scope[0], scope[1], scope[2]
     if region and scope_region != region:
-        raise Refused(400, "AuthorizationQueryParametersError",
-                      "Error parsing the X-Amz-Credential parameter; the region "
-                      f"'{scope_region}' is wrong; expecting '{region}'")
+        raise Refused(
+            400,
+            "AuthorizationQueryParametersError",
+            "Error parsing the X-Amz-Credential parameter; the region "
+            f"'{scope_region}' is wrong; expecting '{region}'",
+        )
     secret = secrets.get(access_key)
     if secret is None:
         raise _unknown_key(access_key)
@@ -181,15 +201,21 @@ def _check_v4(values: Mapping[str, str], secrets: Mapping[str, str], region: str
 
 
 def _mismatch() -> Refused:
-    return Refused(403, "SignatureDoesNotMatch",
-                   "The request signature we calculated does not match the signature you "
-                   "provided. Check your key and signing method.")
+    return Refused(
+        403,
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you "
+        "provided. Check your key and signing method.",
+    )
 
 
 def _unknown_key(access_key: str) -> Refused:
-    return Refused(403, "InvalidAccessKeyId",
-                   "The AWS Access Key Id you provided does not exist in our records.",
-                   {"AWSAccessKeyId": access_key})
+    return Refused(
+        403,
+        "InvalidAccessKeyId",
+        "The AWS Access Key Id you provided does not exist in our records.",
+        {"AWSAccessKeyId": access_key},
+    )
 
 
 # -- the policy document -----------------------------------------------------------------------
@@ -224,9 +250,11 @@ def _quoted(raw: Any) -> str:
 def _condition(raw: Any) -> Condition:
     if isinstance(raw, dict):
         if len(raw) != 1:
-            raise _invalid("Invalid Simple-Condition: Simple-Conditions must have exactly one "
-                           "property specified.")
-        (name, value), = raw.items()
+            raise _invalid(
+                "Invalid Simple-Condition: Simple-Conditions must have exactly one "
+                "property specified."
+            )
+        ((name, value),) = raw.items()
         if not isinstance(value, str):
             raise _invalid(f"Invalid Simple-Condition: value must be a string: {_quoted(raw)}")
         return Condition("eq", str(name).lower().removeprefix("$"), value, text=_quoted(raw))
@@ -239,8 +267,13 @@ def _condition(raw: Any) -> Condition:
         except (TypeError, ValueError):
             raise _invalid(f"Invalid Condition: {_quoted(raw)}") from None
         return Condition(op, "", low=low, high=high, text=_quoted(raw))
-    if op in ("eq", "starts-with") and len(raw) == 3 and isinstance(raw[1], str) \
-            and raw[1].startswith("$") and isinstance(raw[2], str):
+    if (
+        op in ("eq", "starts-with")
+        and len(raw) == 3
+        and isinstance(raw[1], str)
+        and raw[1].startswith("$")
+        and isinstance(raw[2], str)
+    ):
         return Condition(op, raw[1][1:].lower(), raw[2], text=_quoted(raw))
     raise _invalid(f"Invalid Condition: {_quoted(raw)}")
 
@@ -258,8 +291,10 @@ def parse_policy(policy: str) -> tuple[datetime, list[Condition]]:
         raise _invalid("Policy missing conditions.")
     if not isinstance(document["conditions"], list):
         raise _invalid("Invalid 'conditions' value: must be a List.")
-    return (_parse_expiration(document["expiration"]),
-            [_condition(raw) for raw in document["conditions"]])
+    return (
+        _parse_expiration(document["expiration"]),
+        [_condition(raw) for raw in document["conditions"]],
+    )
 
 
 def _holds(condition: Condition, actual: str | None) -> bool:
@@ -279,16 +314,20 @@ def _policy_failed(detail: str) -> Refused:
 
 
 # -- the whole check ---------------------------------------------------------------------------
-def check(form: Form, *, bucket: str, now: datetime, secrets: Mapping[str, str],
-          region: str | None = None) -> None:
+def check(
+    form: Form, *, bucket: str, now: datetime, secrets: Mapping[str, str], region: str | None = None
+) -> None:
     """Raise `Refused` where S3 would refuse this POST to `bucket`; return if it would store it.
 
     `secrets` maps access key ids to secret keys (who may sign forms); `region`, when given, is
     the bucket's region, which a SigV4 credential scope must name.
     """
     if form.file is None:
-        raise Refused(400, "IncorrectNumberOfFilesInPostRequest",
-                      "POST requires exactly one file upload per request.")
+        raise Refused(
+            400,
+            "IncorrectNumberOfFilesInPostRequest",
+            "POST requires exactly one file upload per request.",
+        )
     values = form.lookup()
     if not values.get("key"):
         raise _missing("key")
@@ -311,13 +350,19 @@ def check(form: Form, *, bucket: str, now: datetime, secrets: Mapping[str, str],
 def _check_size(condition: Condition, size: int) -> None:
     """The file's size within the policy's content-length-range."""
     if size < condition.low:
-        raise Refused(400, "EntityTooSmall",
-                      "Your proposed upload is smaller than the minimum allowed size",
-                      {"ProposedSize": str(size), "MinSizeAllowed": str(condition.low)})
+        raise Refused(
+            400,
+            "EntityTooSmall",
+            "Your proposed upload is smaller than the minimum allowed size",
+            {"ProposedSize": str(size), "MinSizeAllowed": str(condition.low)},
+        )
     if size > condition.high:
-        raise Refused(400, "EntityTooLarge",
-                      "Your proposed upload exceeds the maximum allowed size",
-                      {"ProposedSize": str(size), "MaxSizeAllowed": str(condition.high)})
+        raise Refused(
+            400,
+            "EntityTooLarge",
+            "Your proposed upload exceeds the maximum allowed size",
+            {"ProposedSize": str(size), "MaxSizeAllowed": str(condition.high)},
+        )
 
 
 def _check_no_extra_fields(form: Form, conditions: list[Condition]) -> None:
@@ -333,7 +378,8 @@ def _check_no_extra_fields(form: Form, conditions: list[Condition]) -> None:
 def error_xml(refused: Refused, request_id: str) -> bytes:
     """S3's error document."""
     extra = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in refused.details.items())
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{refused.code}</Code>'
-            f"<Message>{escape(refused.message)}</Message>{extra}"
-            f"<RequestId>{request_id}</RequestId><HostId>{request_id}</HostId></Error>"
-            ).encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{refused.code}</Code>'
+        f"<Message>{escape(refused.message)}</Message>{extra}"
+        f"<RequestId>{request_id}</RequestId><HostId>{request_id}</HostId></Error>"
+    ).encode()

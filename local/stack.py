@@ -46,17 +46,30 @@ def default_settings(today: date, api_url: str) -> dict[str, str]:
 
 def site_config(cognito_endpoint: str, region: str, client_id: str) -> bytes:
     """The site's `/config.js` (generated, never committed): same-origin API, local Cognito."""
-    config = {"apiUrl": "", "cognitoEndpoint": cognito_endpoint, "region": region,
-              "userPoolClientId": client_id}
+    config = {
+        "apiUrl": "",
+        "cognitoEndpoint": cognito_endpoint,
+        "region": region,
+        "userPoolClientId": client_id,
+    }
     return f"export default {json.dumps(config)};\n".encode()
 
 
 def allow_browser_uploads(s3: Any, bucket: str, origin: str) -> None:
     """The site POSTs files straight to the bucket, as in the cloud (constructs/storage.py)."""
-    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [{
-        "AllowedOrigins": [origin], "AllowedMethods": ["POST", "GET"], "AllowedHeaders": ["*"],
-        "MaxAgeSeconds": 3000,
-    }]})
+    s3.put_bucket_cors(
+        Bucket=bucket,
+        CORSConfiguration={
+            "CORSRules": [
+                {
+                    "AllowedOrigins": [origin],
+                    "AllowedMethods": ["POST", "GET"],
+                    "AllowedHeaders": ["*"],
+                    "MaxAgeSeconds": 3000,
+                }
+            ]
+        },
+    )
 
 
 def _local_user(role: str) -> User:
@@ -67,8 +80,11 @@ def _local_user(role: str) -> User:
 
 def _credentials(user: User, provisioned: Provisioned) -> dict[str, str]:
     """How a test or a person signs in as `user`: password and authenticator secret."""
-    return {"username": user.username, "password": user.password,
-            "totp_secret": provisioned.totp_secrets[user.username]}
+    return {
+        "username": user.username,
+        "password": user.password,
+        "totp_secret": provisioned.totp_secrets[user.username],
+    }
 
 
 @dataclass
@@ -133,26 +149,32 @@ class LocalStack:
         environment then points at it."""
         from local.s3_post_guard import GuardedMotoServer
 
-        self._moto = GuardedMotoServer(self.host, self.aws_port,
-                                       credentials={ACCESS_KEY: SECRET_KEY}, region=REGION)
+        self._moto = GuardedMotoServer(
+            self.host, self.aws_port, credentials={ACCESS_KEY: SECRET_KEY}, region=REGION
+        )
         self._moto.start()
         aws_host, aws_port = self._moto.get_host_and_port()
         self.aws_endpoint_url = f"http://{aws_host}:{aws_port}"
-        os.environ.update({
-            "AWS_ENDPOINT_URL": self.aws_endpoint_url,
-            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
-            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
-            # Cognito checks authenticator codes, as the cloud pool (MFA required) does
-            "MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP": "true",
-        })
+        os.environ.update(
+            {
+                "AWS_ENDPOINT_URL": self.aws_endpoint_url,
+                "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+                "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_REGION": REGION,
+                # Cognito checks authenticator codes, as the cloud pool (MFA required) does
+                "MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP": "true",
+            }
+        )
 
     def _start_gateway(self, invoker: Invoker, verifier: JwtVerifier) -> Gateway:
         self._gateway = gateway = Gateway(
-            self.wiring, invoker, verifier,
+            self.wiring,
+            invoker,
+            verifier,
             site_dir=build_site(self.state_dir / "site"),  # pages rendered
-            extra=self._local_hook)
+            extra=self._local_hook,
+        )
         port = gateway.serve(self.host, self.api_port)
         self.api_url = f"http://{self.host}:{port}"
         return gateway
@@ -169,32 +191,37 @@ class LocalStack:
         organiser, member = users
         provisioned = provision(self.wiring, session, sender_email=settings["SENDER_EMAIL"])
         self.provisioned = provisioned
-        provision_users(session.client("cognito-idp"), provisioned,
-                        organiser=organiser, member=member)
+        provision_users(
+            session.client("cognito-idp"), provisioned, organiser=organiser, member=member
+        )
         pool_id = provisioned.user_pool_id
         verifier.jwks_url = f"{self.aws_endpoint_url}/{pool_id}/.well-known/jwks.json"
         verifier.issuer = f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}"
         verifier.audience = provisioned.user_pool_client_id
-        os.environ.update(environment(
-            table_name=provisioned.table_name,
-            media_bucket=provisioned.bucket_names["media"],
-            media_base_url=f"{self.api_url}{MEDIA_PATH}",
-            settings={"SES_CONFIGURATION_SET": provisioned.ses_configuration_set, **settings},
-            queue_urls=provisioned.queue_urls,
-        ))
+        os.environ.update(
+            environment(
+                table_name=provisioned.table_name,
+                media_bucket=provisioned.bucket_names["media"],
+                media_base_url=f"{self.api_url}{MEDIA_PATH}",
+                settings={"SES_CONFIGURATION_SET": provisioned.ses_configuration_set, **settings},
+                queue_urls=provisioned.queue_urls,
+            )
+        )
         return provisioned
 
     def _serve_site(self, gateway: Gateway, provisioned: Provisioned, session: Any) -> None:
         """/config.js for the pages, their CSP, and the bucket CORS the cloud sets for browser
         POSTs."""
-        gateway.generated["/config.js"] = ("text/javascript", site_config(
-            self.aws_endpoint_url, REGION, provisioned.user_pool_client_id))
+        gateway.generated["/config.js"] = (
+            "text/javascript",
+            site_config(self.aws_endpoint_url, REGION, provisioned.user_pool_client_id),
+        )
         # Cognito, the bucket's presigned POSTs and the console's presigned GETs of private
         # photos are all the embedded AWS endpoint here.
         gateway.content_security_policy = content_security_policy(
-            connect=(self.aws_endpoint_url,), images=(self.aws_endpoint_url,))
-        allow_browser_uploads(session.client("s3"), provisioned.bucket_names["media"],
-                              self.api_url)
+            connect=(self.aws_endpoint_url,), images=(self.aws_endpoint_url,)
+        )
+        allow_browser_uploads(session.client("s3"), provisioned.bucket_names["media"], self.api_url)
 
     def _write_state(self, info: dict[str, Any]) -> None:
         """`.local/stack.json`, written whole, then renamed: whoever waits for the file never
@@ -211,15 +238,24 @@ class LocalStack:
         for fn in self.wiring.functions:
             for source in fn.queue_sources:
                 poller = QueuePoller(
-                    sqs, invoker, fn, source,
+                    sqs,
+                    invoker,
+                    fn,
+                    source,
                     self.provisioned.queue_urls[source.queue],
-                    self.provisioned.queue_arns[source.queue], self._stop,
+                    self.provisioned.queue_arns[source.queue],
+                    self._stop,
                 )
                 threading.Thread(target=poller.run, daemon=True, name=fn.name).start()
             for stream_source in fn.stream_sources:
                 streamer = StreamPoller(
-                    session.client("dynamodbstreams"), invoker, fn, stream_source,
-                    self.provisioned.stream_arn, self._stop, sqs=sqs,
+                    session.client("dynamodbstreams"),
+                    invoker,
+                    fn,
+                    stream_source,
+                    self.provisioned.stream_arn,
+                    self._stop,
+                    sqs=sqs,
                     dead_letter_url=self.provisioned.queue_urls[stream_source.dead_letter],
                 )
                 self.stream_pollers.append(streamer)
@@ -240,8 +276,11 @@ class LocalStack:
             if ticker is None:
                 return {"statusCode": 404, "body": '{"message":"no such schedule"}'}
             result = ticker.fire()
-            return {"statusCode": 200, "headers": {"content-type": "application/json"},
-                    "body": json.dumps(result, default=str)}
+            return {
+                "statusCode": 200,
+                "headers": {"content-type": "application/json"},
+                "body": json.dumps(result, default=str),
+            }
         return None
 
     def _media(self, key: str) -> dict[str, Any]:
@@ -260,8 +299,12 @@ class LocalStack:
         headers = {"content-type": found.get("ContentType", "application/octet-stream")}
         if found.get("CacheControl"):
             headers["cache-control"] = found["CacheControl"]
-        return {"statusCode": 200, "headers": headers, "isBase64Encoded": True,
-                "body": base64.b64encode(found["Body"].read()).decode()}
+        return {
+            "statusCode": 200,
+            "headers": headers,
+            "isBase64Encoded": True,
+            "body": base64.b64encode(found["Body"].read()).decode(),
+        }
 
     def stop(self) -> None:
         self._stop.set()

@@ -17,7 +17,7 @@ def totp(secret: str, at: float) -> str:
     key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
     digest = hmac.new(key, struct.pack(">Q", int(at // STEP_S)), hashlib.sha1).digest()
     offset = digest[-1] & 0x0F
-    number = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
+    number = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
     return f"{number % 1_000_000:06d}"
 
 

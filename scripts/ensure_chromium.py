@@ -53,9 +53,12 @@ def this_machine() -> Machine:
     sudo = "none"
     sudo_path = shutil.which("sudo")
     if sudo_path:
-        passwordless = subprocess.run(  # noqa: S603 (a fixed command)
-            [sudo_path, "-n", "true"], capture_output=True, check=False
-        ).returncode == 0
+        passwordless = (
+            subprocess.run(  # noqa: S603 (a fixed command)
+                [sudo_path, "-n", "true"], capture_output=True, check=False
+            ).returncode
+            == 0
+        )
         sudo = "passwordless" if passwordless else "password"
     return Machine(
         has_chromium=os.access(CHROMIUM, os.X_OK),

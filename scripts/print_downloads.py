@@ -37,10 +37,15 @@ def main() -> None:
             title = re.search(r"<title[^>]*>([^<]*)</title>", svg)
             page.set_content(
                 f"<!doctype html><title>{title.group(1) if title else source.stem}</title>"
-                f"<style>@page{{margin:0}}html,body{{margin:0}}svg{{display:block}}</style>{svg}")
-            page.pdf(path=str(source.with_suffix(".pdf")), width=width, height=height,
-                     print_background=True, margin={"top": "0", "right": "0", "bottom": "0",
-                                                    "left": "0"})
+                f"<style>@page{{margin:0}}html,body{{margin:0}}svg{{display:block}}</style>{svg}"
+            )
+            page.pdf(
+                path=str(source.with_suffix(".pdf")),
+                width=width,
+                height=height,
+                print_background=True,
+                margin={"top": "0", "right": "0", "bottom": "0", "left": "0"},
+            )
             print(source.with_suffix(".pdf").relative_to(ROOT))
 
 

@@ -25,8 +25,9 @@ def retention_horizon() -> int:
     return retention_ttl(load(BaseConfig))
 
 
-def audit_item(subject: str, *, at: datetime, actor: str, action: str,
-               detail: str = "", ttl: int | None = None) -> dict[str, Any]:
+def audit_item(
+    subject: str, *, at: datetime, actor: str, action: str, detail: str = "", ttl: int | None = None
+) -> dict[str, Any]:
     """The item to write (alone with `record`, or inside a transaction).
 
     `ttl` is the retention horizon of what is audited; without it, the function's own.
@@ -43,8 +44,16 @@ def audit_item(subject: str, *, at: datetime, actor: str, action: str,
     }
 
 
-def record(table: Table, subject: str, *, at: datetime, actor: str, action: str,
-           detail: str = "", ttl: int | None = None) -> None:
+def record(
+    table: Table,
+    subject: str,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    detail: str = "",
+    ttl: int | None = None,
+) -> None:
     table.put(audit_item(subject, at=at, actor=actor, action=action, detail=detail, ttl=ttl))
 
 

@@ -37,13 +37,26 @@ SLOW_READ_TIMEOUT_S = {"rekognition": 10, "cloudfront": 5}
 ANSWER_MARGIN_S = 0.5  # kept for answering once the last AWS call gave up
 
 # Error codes of a failure that may pass if the same request is made again later.
-_TRANSIENT_CODES = frozenset({
-    "Throttling", "ThrottlingException", "ThrottledException", "TooManyRequestsException",
-    "ProvisionedThroughputExceededException", "RequestLimitExceeded", "RequestThrottled",
-    "SlowDown", "ServiceUnavailable", "InternalError", "InternalFailure", "InternalServerError",
-    "RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete",
-    "TransactionInProgressException",
-})
+_TRANSIENT_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "SlowDown",
+        "ServiceUnavailable",
+        "InternalError",
+        "InternalFailure",
+        "InternalServerError",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "PriorRequestNotComplete",
+        "TransactionInProgressException",
+    }
+)
 
 
 def _shared_session() -> Any:
@@ -93,7 +106,8 @@ def _created(service: str) -> Any:
         made = _shared_session().client(service, config=config)
     # Before every try, retries included: is there still time for a whole one?
     made.meta.events.register_first(
-        "before-send", _deadline_check(CONNECT_TIMEOUT_S + read_timeout))
+        "before-send", _deadline_check(CONNECT_TIMEOUT_S + read_timeout)
+    )
     return made
 
 
@@ -103,8 +117,9 @@ def set_deadline(remaining_ms: int | None) -> None:
 
     A try may start only while one whole try (connect + read timeout) and the answer still fit.
     """
-    _request.end = None if remaining_ms is None else (
-        time.monotonic() + remaining_ms / 1000 - ANSWER_MARGIN_S)
+    _request.end = (
+        None if remaining_ms is None else (time.monotonic() + remaining_ms / 1000 - ANSWER_MARGIN_S)
+    )
 
 
 def transient(exc: BaseException) -> bool:

@@ -117,8 +117,9 @@ class SignupConfig(BaseModel):
     signup_resend_minutes: int = Field(default=10, ge=0)
 
 
-class ApiConfig(BaseConfig, MailConfig, CdnConfig, DrawConfig, PrescreenConfig, UploadConfig,
-                SignupConfig):
+class ApiConfig(
+    BaseConfig, MailConfig, CdnConfig, DrawConfig, PrescreenConfig, UploadConfig, SignupConfig
+):
     """Everything at once: being replaced by each function's own model (issue 15)."""
 
 
@@ -140,8 +141,6 @@ C = TypeVar("C", bound=BaseModel)
 def load(model: type[C]) -> C:
     """Validate the environment into `model` once per process (cold start) and keep it."""
     values = {
-        name: os.environ[name.upper()]
-        for name in model.model_fields
-        if name.upper() in os.environ
+        name: os.environ[name.upper()] for name in model.model_fields if name.upper() in os.environ
     }
     return model.model_validate(values)

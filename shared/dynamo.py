@@ -316,13 +316,17 @@ MAX_CURSOR_CHARS = 2048
 
 def _cursor_keys(secret: bytes, scope: str) -> tuple[bytes, bytes]:
     label = scope.encode() + b"\0"
-    return (hmac.new(secret, b"cursor-mac\0" + label, hashlib.sha256).digest(),
-            hmac.new(secret, b"cursor-enc\0" + label, hashlib.sha256).digest())
+    return (
+        hmac.new(secret, b"cursor-mac\0" + label, hashlib.sha256).digest(),
+        hmac.new(secret, b"cursor-enc\0" + label, hashlib.sha256).digest(),
+    )
 
 
 def _keystream(key: bytes, iv: bytes, size: int) -> bytes:
-    blocks = (hmac.new(key, iv + n.to_bytes(4, "big"), hashlib.sha256).digest()
-              for n in range(-(-size // 32)))
+    blocks = (
+        hmac.new(key, iv + n.to_bytes(4, "big"), hashlib.sha256).digest()
+        for n in range(-(-size // 32))
+    )
     return b"".join(blocks)[:size]
 
 

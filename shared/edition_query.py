@@ -11,8 +11,10 @@ from shared.editions import edition_of
 
 EditionParam = Annotated[
     str | None,
-    Query(pattern=r"^[0-9]{4}$", description="An edition (its year, e.g. 2027); default: the "
-                                             "current one"),
+    Query(
+        pattern=r"^[0-9]{4}$",
+        description="An edition (its year, e.g. 2027); default: the current one",
+    ),
 ]
 
 

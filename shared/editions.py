@@ -55,8 +55,14 @@ def counter_op(edition: str, deltas: dict[str, int]) -> dict[str, Any]:
     expression = "SET #g1 = :g1, #g1s = :ed, #ed = :ed"
     if adds:
         expression += " ADD " + ", ".join(adds)
-    return {"Update": {"Key": edition_key(edition), "UpdateExpression": expression,
-                       "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}}
+    return {
+        "Update": {
+            "Key": edition_key(edition),
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+    }
 
 
 def photo_ops(table: Table, photo: Item, delta: int) -> list[dict[str, Any]]:
@@ -86,13 +92,15 @@ def photo_ops(table: Table, photo: Item, delta: int) -> list[dict[str, Any]]:
     else:
         condition, schools = "#p > :one", 0
         values[":one"] = 1
-    school = {"Update": {
-        "Key": key,
-        "UpdateExpression": "SET #sc = :s ADD #p :d",
-        "ConditionExpression": condition,
-        "ExpressionAttributeNames": {"#p": "photos", "#sc": "school"},
-        "ExpressionAttributeValues": {**values, ":s": str(photo.get("school", "")).strip()},
-    }}
+    school = {
+        "Update": {
+            "Key": key,
+            "UpdateExpression": "SET #sc = :s ADD #p :d",
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#p": "photos", "#sc": "school"},
+            "ExpressionAttributeValues": {**values, ":s": str(photo.get("school", "")).strip()},
+        }
+    }
     deltas = {"photos": delta}
     if schools:
         deltas["schools"] = schools
@@ -106,7 +114,8 @@ def record_window(table: Table, day: str) -> None:
     for attribute, widen in (("start", ">"), ("end", "<")):
         with suppress(ConditionFailed):  # already as wide
             table.update(
-                key["pk"], key["sk"],
+                key["pk"],
+                key["sk"],
                 "SET #w = :day, gsi1pk = :g1, gsi1sk = :ed, #ed = :ed",
                 names={"#w": attribute, "#ed": "edition"},
                 values={":day": day, ":g1": EDITIONS, ":ed": edition},

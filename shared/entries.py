@@ -54,12 +54,14 @@ def seed_key(day: str) -> tuple[str, str]:
 
 def still_open(day: str) -> dict[str, Any]:
     """A transaction's check that `day` is not drawn yet (its entrants may still change)."""
-    return {"ConditionCheck": {
-        "Key": {"pk": day_pk(day), "sk": DRAW_SK},
-        "ConditionExpression": "#s = :open",
-        "ExpressionAttributeNames": {"#s": "status"},
-        "ExpressionAttributeValues": {":open": "open"},
-    }}
+    return {
+        "ConditionCheck": {
+            "Key": {"pk": day_pk(day), "sk": DRAW_SK},
+            "ConditionExpression": "#s = :open",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":open": "open"},
+        }
+    }
 
 
 # -- the day's draw record ----------------------------------------------------------------------
@@ -142,8 +144,12 @@ def draw_of(item: Item) -> StoredDraw:
 def draw_item(draw: StoredDraw) -> Item:
     """The whole item (an open record's empty lists are not stored)."""
     fields = draw.model_dump(mode="json", exclude_none=True)
-    return {**draw_key(draw.day), **{k: v for k, v in fields.items() if v != []},
-            "gsi1pk": DRAWS, "gsi1sk": draw.day}
+    return {
+        **draw_key(draw.day),
+        **{k: v for k, v in fields.items() if v != []},
+        "gsi1pk": DRAWS,
+        "gsi1sk": draw.day,
+    }
 
 
 def stored(draw: StoredDraw, fields: tuple[str, ...]) -> dict[str, Any]:
@@ -174,13 +180,26 @@ def ensure_commitment(table: Table, day: str, *, now: datetime) -> StoredDraw:
     seed = secrets.token_bytes(32)
     record = StoredDraw(day=day, commitment=commitment(seed), created_at=iso(now), entry_seq=0)
     try:
-        table.transact([
-            {"Put": {"Item": draw_item(record), "ConditionExpression": "attribute_not_exists(pk)"}},
-            {"Put": {
-                "Item": {"pk": seed_key(day)[0], "sk": seed_key(day)[1], "seed": seed.hex()},
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }},
-        ])
+        table.transact(
+            [
+                {
+                    "Put": {
+                        "Item": draw_item(record),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {
+                    "Put": {
+                        "Item": {
+                            "pk": seed_key(day)[0],
+                            "sk": seed_key(day)[1],
+                            "seed": seed.hex(),
+                        },
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
     except TransactionConflict:
         won = get_draw(table, day)
         assert won is not None, "commitment transaction cancelled without a winner"
@@ -219,26 +238,38 @@ def entry_of(day: str, item: Item) -> Entry | None:
     """The entry of a stored item; None once erased (a drawn day keeps only its pseudonym)."""
     if not all(item.get(f) for f in ("display_name", "school", "photo_id")):
         return None
-    return Entry(day=day, entrant_id=str(item["entrant_id"]),
-                 display_name=str(item["display_name"]), school=str(item["school"]),
-                 photo_id=str(item["photo_id"]))
+    return Entry(
+        day=day,
+        entrant_id=str(item["entrant_id"]),
+        display_name=str(item["display_name"]),
+        school=str(item["school"]),
+        photo_id=str(item["photo_id"]),
+    )
 
 
 def record_entry(table: Table, entry: Entry, *, now: datetime, ttl: int) -> bool:
     """Enter a person in a day's draw once. False if already entered or the day is drawn."""
     ensure_commitment(table, entry.day, now=now)
     try:
-        table.transact([
-            {"Update": {
-                "Key": draw_key(entry.day),
-                "UpdateExpression": "ADD #seq :one",
-                "ConditionExpression": "#s = :open",
-                "ExpressionAttributeNames": {"#s": "status", "#seq": "entry_seq"},
-                "ExpressionAttributeValues": {":open": "open", ":one": 1},
-            }},
-            {"Put": {"Item": entry_item(entry, now=now, ttl=ttl),
-                     "ConditionExpression": "attribute_not_exists(pk)"}},
-        ])
+        table.transact(
+            [
+                {
+                    "Update": {
+                        "Key": draw_key(entry.day),
+                        "UpdateExpression": "ADD #seq :one",
+                        "ConditionExpression": "#s = :open",
+                        "ExpressionAttributeNames": {"#s": "status", "#seq": "entry_seq"},
+                        "ExpressionAttributeValues": {":open": "open", ":one": 1},
+                    }
+                },
+                {
+                    "Put": {
+                        "Item": entry_item(entry, now=now, ttl=ttl),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
     except TransactionConflict:
         return False
     return True
@@ -298,15 +329,17 @@ def save_entrants(table: Table, day: str, entrants_hash: str, entrant_ids: list[
     Idempotent (same hash, same content), so it is written before the draw's transaction.
     """
     chunks = [
-        entrant_ids[i:i + ENTRANTS_PER_CHUNK]
+        entrant_ids[i : i + ENTRANTS_PER_CHUNK]
         for i in range(0, len(entrant_ids), ENTRANTS_PER_CHUNK)
     ]
     for n, chunk in enumerate(chunks):
-        table.put({
-            "pk": day_pk(day),
-            "sk": f"{entrants_prefix(entrants_hash)}{n:05d}",
-            "ids": "\n".join(chunk),
-        })
+        table.put(
+            {
+                "pk": day_pk(day),
+                "sk": f"{entrants_prefix(entrants_hash)}{n:05d}",
+                "ids": "\n".join(chunk),
+            }
+        )
     return len(chunks)
 
 

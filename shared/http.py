@@ -43,8 +43,9 @@ PROBLEM_JSON = "application/problem+json"
 MAX_BODY_BYTES = 64 * 1024  # far above any form here; API Gateway itself stops at 10 MB
 RETRY_AFTER_S = 2  # after an AWS failure that outlasted the SDK's retries
 # Cancellation reasons of a transaction that may pass if simply tried again.
-_RETRYABLE_CANCELLATIONS = frozenset({"ThrottlingError", "TransactionConflict",
-                                      "ProvisionedThroughputExceeded", "None"})
+_RETRYABLE_CANCELLATIONS = frozenset(
+    {"ThrottlingError", "TransactionConflict", "ProvisionedThroughputExceeded", "None"}
+)
 ORGANISERS_GROUP = "organisers"
 
 T = TypeVar("T")
@@ -121,8 +122,7 @@ def _validation_problem(exc: RequestValidationError) -> Response[str]:
 
 
 def _refusal(exc: DomainError) -> dict[str, Any]:
-    problem = problem_response(exc.status, exc.title, exc.detail, slug=exc.slug,
-                               errors=exc.errors)
+    problem = problem_response(exc.status, exc.title, exc.detail, slug=exc.slug, errors=exc.errors)
     return {
         "statusCode": problem.status_code,
         "headers": {"Content-Type": PROBLEM_JSON},
@@ -168,8 +168,10 @@ def _refuse_a_body_that_is_not_an_object(event: Mapping[str, Any]) -> None:
     except ValueError:
         return  # not JSON at all: validation answers 400 "Malformed body"
     if not isinstance(parsed, dict):
-        raise Invalid("The request body must be a JSON object.",
-                      errors=[{"loc": ["body"], "msg": "Input should be a JSON object"}])
+        raise Invalid(
+            "The request body must be a JSON object.",
+            errors=[{"loc": ["body"], "msg": "Input should be a JSON object"}],
+        )
 
 
 CDN_ONLY = "public, max-age=0, s-maxage={seconds}"  # browsers revalidate; the CDN keeps it
@@ -219,9 +221,11 @@ def create_app() -> APIGatewayHttpResolver:
             # Logged by type only: AWS error messages can quote keys and addresses.
             logger.warning("aws unavailable", error_type=type(exc).__name__)
             return problem_response(
-                503, ServiceUnavailable.title,
+                503,
+                ServiceUnavailable.title,
                 "A service we depend on is busy or failing: please try again shortly.",
-                slug=ServiceUnavailable.slug, headers={"Retry-After": str(RETRY_AFTER_S)},
+                slug=ServiceUnavailable.slug,
+                headers={"Retry-After": str(RETRY_AFTER_S)},
             )
         # Our fault, not the caller's: logged with its stack (no request data), answered plainly.
         logger.exception("unhandled error", error_type=type(exc).__name__)
@@ -356,27 +360,34 @@ def listed(page_type: type[P], page: tuple[Sequence[Any], str | None]) -> P:
     return page_type(items=list(items), next_cursor=next_cursor)
 
 
-def organiser_page(app: APIGatewayHttpResolver, page_type: type[P],
-                   read: Callable[[], tuple[Sequence[Any], str | None]]) -> P:
+def organiser_page(
+    app: APIGatewayHttpResolver,
+    page_type: type[P],
+    read: Callable[[], tuple[Sequence[Any], str | None]],
+) -> P:
     """An organisers' list route: check the organiser, then read one page and answer it."""
     organiser(app)
     return listed(page_type, read())
 
 
-def csv_response(columns: Sequence[str], rows: Iterable[Mapping[str, Any]], *,
-                 filename: str) -> Response[str]:
+def csv_response(
+    columns: Sequence[str], rows: Iterable[Mapping[str, Any]], *, filename: str
+) -> Response[str]:
     """An export: CSV with a header row (cells neutralised against formula injection), as an
     attachment that no cache keeps."""
     return Response(
         status_code=200,
         content_type="text/csv; charset=utf-8",
         body=csv_text(columns, rows),
-        headers={"Content-Disposition": f'attachment; filename="{filename}"',
-                 "Cache-Control": "no-store"},
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
     )
 
 
 def csv_documented(description: str) -> dict[int, OpenAPIResponse]:
     """OpenAPI `responses` of an export route."""
-    return {200: {"description": description,
-                  "content": {"text/csv": {"schema": {"type": "string"}}}}}
+    return {
+        200: {"description": description, "content": {"text/csv": {"schema": {"type": "string"}}}}
+    }

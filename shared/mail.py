@@ -37,8 +37,9 @@ def mailer(table: Table, *, sender: str, configuration_set: str | None, purpose:
     """The `Mailer` of a function: sends through SES as `sender`, skipping suppressed people."""
 
     def _send(person: str, email: Email) -> bool:
-        return send(table, sender, person, email, purpose=purpose,
-                    configuration_set=configuration_set)
+        return send(
+            table, sender, person, email, purpose=purpose, configuration_set=configuration_set
+        )
 
     return _send
 
@@ -72,8 +73,15 @@ def ses_params(sender: str, email: Email, configuration_set: str | None) -> dict
     return params
 
 
-def send(table: Table, sender: str, person: str, email: Email, *, purpose: str,
-         configuration_set: str | None = None) -> bool:
+def send(
+    table: Table,
+    sender: str,
+    person: str,
+    email: Email,
+    *,
+    purpose: str,
+    configuration_set: str | None = None,
+) -> bool:
     """Send `email` unless its address is suppressed. Returns whether it went out."""
     if is_suppressed(table, person):
         logger.info("email skipped: address suppressed", purpose=purpose)

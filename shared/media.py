@@ -160,7 +160,10 @@ class S3Media:
     def write(self, key: str, data: bytes, *, content_type: str) -> None:
         """A private derivative (made once, never changed: cached as immutable)."""
         client("s3").put_object(
-            Bucket=self.bucket, Key=key, Body=data, ContentType=content_type,
+            Bucket=self.bucket,
+            Key=key,
+            Body=data,
+            ContentType=content_type,
             CacheControl=PRIVATE_CACHE_CONTROL,
         )
 
@@ -179,11 +182,14 @@ class S3Media:
         for kind, key in derivative_keys(photo_id, "private").items():
             # REPLACE: the private derivative's year-long immutable Cache-Control must not reach
             # browsers, as a takedown could never take back what they hold.
-            s3.copy_object(Bucket=self.bucket, Key=public[kind],
-                           CopySource={"Bucket": self.bucket, "Key": key},
-                           MetadataDirective="REPLACE",
-                           ContentType=DERIVATIVE_CONTENT_TYPE,
-                           CacheControl=PUBLIC_CACHE_CONTROL)
+            s3.copy_object(
+                Bucket=self.bucket,
+                Key=public[kind],
+                CopySource={"Bucket": self.bucket, "Key": key},
+                MetadataDirective="REPLACE",
+                ContentType=DERIVATIVE_CONTENT_TYPE,
+                CacheControl=PUBLIC_CACHE_CONTROL,
+            )
 
     def unpublish(self, photo_id: str) -> bool:
         """Delete the public copies; whether there were any."""
@@ -199,13 +205,18 @@ class S3Media:
     def signed_urls(self, photo_id: str, expires_s: int = SIGNED_URL_TTL_S) -> tuple[str, str]:
         """(display, thumbnail) signed GET URLs of the private derivatives, for organisers."""
         keys = derivative_keys(photo_id, "private")
-        return self.signed_url(keys["display"], expires_s), self.signed_url(keys["thumb"],
-                                                                             expires_s)
+        return self.signed_url(keys["display"], expires_s), self.signed_url(
+            keys["thumb"], expires_s
+        )
 
     def signed_url(self, key: str, expires_s: int = SIGNED_URL_TTL_S) -> str:
-        return str(client("s3").generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_s,
-        ))
+        return str(
+            client("s3").generate_presigned_url(
+                "get_object",
+                Params={"Bucket": self.bucket, "Key": key},
+                ExpiresIn=expires_s,
+            )
+        )
 
     # erasure
     def listed(self, prefix: str) -> list[str]:

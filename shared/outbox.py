@@ -65,12 +65,22 @@ def effect(kind: Kind, payload: Mapping[str, Any], *, person: str | None = None)
 def email(message: Email, *, purpose: str, person: str | None) -> Effect:
     """`message` as an owed email; `person` (the recipient's pseudonym) lets a suppressed
     address skip it and an erasure drop it."""
-    return effect("email", {"purpose": purpose, "to": message.to, "subject": message.subject,
-                            "text": message.text, "html": message.html}, person=person)
+    return effect(
+        "email",
+        {
+            "purpose": purpose,
+            "to": message.to,
+            "subject": message.subject,
+            "text": message.text,
+            "html": message.html,
+        },
+        person=person,
+    )
 
 
-def settle_photo(photo_id: str, *, version: int, announce: Email | None = None,
-                 person: str | None = None) -> Effect:
+def settle_photo(
+    photo_id: str, *, version: int, announce: Email | None = None, person: str | None = None
+) -> Effect:
     """What a photo's change owes: its outside world made to match it (see `Effect`).
 
     `version` is the photo's version the change wrote; `announce` the uploader's email, owed
@@ -79,8 +89,12 @@ def settle_photo(photo_id: str, *, version: int, announce: Email | None = None,
     """
     payload: dict[str, Any] = {"photo_id": photo_id, "version": version}
     if announce is not None:
-        payload["announce"] = {"to": announce.to, "subject": announce.subject,
-                               "text": announce.text, "html": announce.html}
+        payload["announce"] = {
+            "to": announce.to,
+            "subject": announce.subject,
+            "text": announce.text,
+            "html": announce.html,
+        }
     return effect("settle_photo", payload, person=person)
 
 
@@ -114,17 +128,25 @@ def item(owed: Effect, *, now: datetime) -> Item:
 
 def put(owed: Effect, *, now: datetime) -> dict[str, Any]:
     """The outbox item of `owed` as one operation of a `Table.transact`."""
-    return {"Put": {"Item": item(owed, now=now),
-                    "ConditionExpression": "attribute_not_exists(pk)"}}
+    return {"Put": {"Item": item(owed, now=now), "ConditionExpression": "attribute_not_exists(pk)"}}
 
 
 def of(stored: Mapping[str, Any]) -> Effect:
-    return Effect(effect_id=stored["effect_id"], kind=stored["kind"],
-                  payload=dict(stored.get("payload") or {}), person=stored.get("person"))
+    return Effect(
+        effect_id=stored["effect_id"],
+        kind=stored["kind"],
+        payload=dict(stored.get("payload") or {}),
+        person=stored.get("person"),
+    )
 
 
-def commit(table: Table, operations: Sequence[Mapping[str, Any]], effects: Sequence[Effect], *,
-           now: datetime) -> None:
+def commit(
+    table: Table,
+    operations: Sequence[Mapping[str, Any]],
+    effects: Sequence[Effect],
+    *,
+    now: datetime,
+) -> None:
     """Write `operations` and the outbox items of `effects` in one transaction.
 
     When the transaction's answer is lost, the SDK sends it again: DynamoDB answers a retry
@@ -148,8 +170,13 @@ def commit(table: Table, operations: Sequence[Mapping[str, Any]], effects: Seque
         raise
 
 
-def transact(table: Table, operations: Sequence[Mapping[str, Any]], effects: Sequence[Effect], *,
-             now: datetime) -> None:
+def transact(
+    table: Table,
+    operations: Sequence[Mapping[str, Any]],
+    effects: Sequence[Effect],
+    *,
+    now: datetime,
+) -> None:
     """`commit` when the change owes effects; a plain transaction when it owes none."""
     if effects:
         commit(table, operations, effects, now=now)

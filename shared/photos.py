@@ -53,8 +53,16 @@ PHOTO_SK = "PHOTO"
 GALLERY = "GALLERY"
 PUBLIC_SK = "PUBLIC"
 # What the archive keeps of an approved photo once its record expires: nothing personal.
-PUBLIC_FIELDS = ("photo_id", "caption", "display_name", "school", "uploaded_at", "day", "width",
-                 "height")
+PUBLIC_FIELDS = (
+    "photo_id",
+    "caption",
+    "display_name",
+    "school",
+    "uploaded_at",
+    "day",
+    "width",
+    "height",
+)
 
 
 class Status(StrEnum):
@@ -194,7 +202,11 @@ def transition(
     the gallery are rewritten here so that no caller can leave a photo listed in the wrong place.
     """
     expression, names, values, condition = _update_parts(
-        leaving=leaving, to=to, set_fields=set_fields, remove=remove, index_keys=index_keys,
+        leaving=leaving,
+        to=to,
+        set_fields=set_fields,
+        remove=remove,
+        index_keys=index_keys,
         expected_version=expected_version,
     )
     return table.update(
@@ -214,8 +226,9 @@ def listing_keys(
         drop += ["gsi2pk", "gsi2sk"]
     drop += ["gsi1pk", "gsi1sk"]  # the gallery lists the public archive item, not the record
     if to in AWAITING:
-        keys.update({"gsi4pk": awaiting_key(item["day"], item["photo_id"]),
-                     "gsi4sk": item["photo_id"]})
+        keys.update(
+            {"gsi4pk": awaiting_key(item["day"], item["photo_id"]), "gsi4sk": item["photo_id"]}
+        )
     else:
         drop += ["gsi4pk", "gsi4sk"]
     return keys, tuple(drop)
@@ -235,15 +248,29 @@ def move(
     if to == Status.APPROVED or Status.APPROVED in leaving:
         # The public archive item and the counters move with it: one transaction, pinned to
         # the version read so that the counters know the state it leaves.
-        move_with(table, item, leaving=leaving, to=to, puts=(), set_fields=set_fields,
-                  flagged=flagged, expected_version=expected_version or int(item["version"]))
+        move_with(
+            table,
+            item,
+            leaving=leaving,
+            to=to,
+            puts=(),
+            set_fields=set_fields,
+            flagged=flagged,
+            expected_version=expected_version or int(item["version"]),
+        )
         moved = get_photo(table, item["photo_id"], consistent=True)
         assert moved is not None
         return moved
     keys, drop = listing_keys(item, to, flagged=flagged)
     return transition(
-        table, item["photo_id"], leaving=leaving, to=to, set_fields=set_fields,
-        remove=drop, index_keys=keys, expected_version=expected_version,
+        table,
+        item["photo_id"],
+        leaving=leaving,
+        to=to,
+        set_fields=set_fields,
+        remove=drop,
+        index_keys=keys,
+        expected_version=expected_version,
     )
 
 
@@ -264,9 +291,17 @@ def move_with(
     Raises ConditionFailed when the photo was not in `leaving` (or not at `expected_version`),
     or when a concurrent transaction touched it: either way, re-read and decide again.
     """
-    operations = move_ops(table, item, leaving=leaving, to=to, puts=puts,
-                          set_fields=set_fields, remove=remove, flagged=flagged,
-                          expected_version=expected_version)
+    operations = move_ops(
+        table,
+        item,
+        leaving=leaving,
+        to=to,
+        puts=puts,
+        set_fields=set_fields,
+        remove=remove,
+        flagged=flagged,
+        expected_version=expected_version,
+    )
     try:
         table.transact(operations)
     except TransactionConflict as exc:
@@ -289,9 +324,12 @@ def move_ops(
     with `shared.outbox.commit`)."""
     keys, drop = listing_keys(item, to, flagged=flagged)
     expression, names, values, condition = _update_parts(
-        leaving=leaving, to=to, set_fields=set_fields,
+        leaving=leaving,
+        to=to,
+        set_fields=set_fields,
         remove=tuple(a for a in drop + remove if a not in (set_fields or {})),
-        index_keys=keys, expected_version=expected_version,
+        index_keys=keys,
+        expected_version=expected_version,
     )
     update = {
         "Key": {"pk": photo_pk(item["photo_id"]), "sk": PHOTO_SK},
@@ -300,9 +338,18 @@ def move_ops(
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": values,
     }
-    return [{"Update": update}, *({"Put": {"Item": put}} for put in puts),
-            *_archive_ops(table, item, leaving=leaving, to=to, set_fields=set_fields,
-                          pinned=expected_version is not None)]
+    return [
+        {"Update": update},
+        *({"Put": {"Item": put}} for put in puts),
+        *_archive_ops(
+            table,
+            item,
+            leaving=leaving,
+            to=to,
+            set_fields=set_fields,
+            pinned=expected_version is not None,
+        ),
+    ]
 
 
 def photo_edition(item: Item) -> str:
@@ -315,8 +362,10 @@ def public_gallery_key(edition: str) -> str:
 
 def gallery_keys(item: Item) -> dict[str, str]:
     """Where the public archive item is listed once live: its edition's gallery (gsi1)."""
-    return {"gsi1pk": public_gallery_key(photo_edition(item)),
-            "gsi1sk": f"{item['uploaded_at']}#{item['photo_id']}"}
+    return {
+        "gsi1pk": public_gallery_key(photo_edition(item)),
+        "gsi1sk": f"{item['uploaded_at']}#{item['photo_id']}",
+    }
 
 
 def public_item(item: Item, *, live: bool = True) -> Item:
@@ -343,28 +392,41 @@ def go_live(table: Table, photo: Item) -> None:
     photo_id = photo["photo_id"]
     keys = gallery_keys(photo)
     try:
-        table.transact([
-            {"ConditionCheck": {
-                "Key": {"pk": photo_pk(photo_id), "sk": PHOTO_SK},
-                "ConditionExpression": "#s = :approved AND #v = :v",
-                "ExpressionAttributeNames": {"#s": "status", "#v": "version"},
-                "ExpressionAttributeValues": {":approved": Status.APPROVED.value,
-                                              ":v": int(photo["version"])},
-            }},
-            {"Update": {
-                "Key": {"pk": photo_pk(photo_id), "sk": PUBLIC_SK},
-                "UpdateExpression": "SET gsi1pk = :g, gsi1sk = :gs",
-                "ConditionExpression": "attribute_exists(pk)",
-                "ExpressionAttributeValues": {":g": keys["gsi1pk"], ":gs": keys["gsi1sk"]},
-            }},
-        ])
+        table.transact(
+            [
+                {
+                    "ConditionCheck": {
+                        "Key": {"pk": photo_pk(photo_id), "sk": PHOTO_SK},
+                        "ConditionExpression": "#s = :approved AND #v = :v",
+                        "ExpressionAttributeNames": {"#s": "status", "#v": "version"},
+                        "ExpressionAttributeValues": {
+                            ":approved": Status.APPROVED.value,
+                            ":v": int(photo["version"]),
+                        },
+                    }
+                },
+                {
+                    "Update": {
+                        "Key": {"pk": photo_pk(photo_id), "sk": PUBLIC_SK},
+                        "UpdateExpression": "SET gsi1pk = :g, gsi1sk = :gs",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": {":g": keys["gsi1pk"], ":gs": keys["gsi1sk"]},
+                    }
+                },
+            ]
+        )
     except TransactionConflict as exc:
         raise ConditionFailed(None) from exc
 
 
 def _archive_ops(
-    table: Table, item: Item, *, leaving: tuple[Status, ...], to: Status,
-    set_fields: dict[str, Any] | None, pinned: bool,
+    table: Table,
+    item: Item,
+    *,
+    leaving: tuple[Status, ...],
+    to: Status,
+    set_fields: dict[str, Any] | None,
+    pinned: bool,
 ) -> list[dict[str, Any]]:
     """The public archive item and the edition's counters that a move implies.
 
@@ -379,8 +441,7 @@ def _archive_ops(
         # Still approved (a flag, a decision answering it): the archive item stays as it is.
         if not was:
             # Kept, not listed: the settle effect lists it once its public copies exist.
-            ops.append({"Put": {"Item": public_item({**item, **(set_fields or {})},
-                                                    live=False)}})
+            ops.append({"Put": {"Item": public_item({**item, **(set_fields or {})}, live=False)}})
             ops += photo_ops(table, item, +1)
     elif was:
         ops.append({"Delete": {"Key": {"pk": photo_pk(item["photo_id"]), "sk": PUBLIC_SK}}})
@@ -431,8 +492,10 @@ def oldest_waiting(table: Table, now: datetime) -> int:
     pending = f"PHOTOS#{Status.PENDING_MODERATION}"
     for rank in ("0#", "1#"):
         page = table.query(
-            "gsi2pk = :q AND begins_with(gsi2sk, :r)", {":q": pending, ":r": rank},
-            index="gsi2", limit=1,
+            "gsi2pk = :q AND begins_with(gsi2sk, :r)",
+            {":q": pending, ":r": rank},
+            index="gsi2",
+            limit=1,
         )
         waiting += [str(item["uploaded_at"]) for item in page.items]
     reported = table.query_all("gsi2pk = :q", {":q": f"PHOTOS#{Status.REPORTED}"}, index="gsi2")
@@ -447,8 +510,12 @@ def gallery_page(
 ) -> tuple[list[Item], Item | None]:
     """An edition's approved photos, newest upload first: one Query on the gallery index."""
     page = table.query(
-        "gsi1pk = :g", {":g": public_gallery_key(edition)}, index="gsi1", limit=limit,
-        start_key=start_key, forward=False,
+        "gsi1pk = :g",
+        {":g": public_gallery_key(edition)},
+        index="gsi1",
+        limit=limit,
+        start_key=start_key,
+        forward=False,
     )
     return page.items, page.last_key
 
@@ -458,7 +525,11 @@ def queue_page(
 ) -> tuple[list[Item], Item | None]:
     """Photos in an organiser queue: flagged first, then oldest first (fair to uploaders)."""
     page = table.query(
-        "gsi2pk = :q", {":q": f"PHOTOS#{status}"}, index="gsi2", limit=limit, start_key=start_key,
+        "gsi2pk = :q",
+        {":q": f"PHOTOS#{status}"},
+        index="gsi2",
+        limit=limit,
+        start_key=start_key,
     )
     return page.items, page.last_key
 
@@ -473,15 +544,22 @@ def claim_processing(table: Table, item: Item, *, claim: str, ttl: int) -> Item:
     ConditionFailed (with the item as it was) otherwise.
     """
     keys, drop = listing_keys(item, Status.PROCESSING, flagged=False)
-    fields: dict[str, Any] = {"status": Status.PROCESSING.value, "claim": claim, "ttl": ttl,
-                              **keys}
+    fields: dict[str, Any] = {"status": Status.PROCESSING.value, "claim": claim, "ttl": ttl, **keys}
     update = _versioned(assignments(fields, drop))
     names = {**update.names, "#status": "status", "#claim": "claim"}
-    values = {**update.values, ":awaiting": Status.AWAITING_UPLOAD.value,
-              ":processing": Status.PROCESSING.value, ":claim": claim}
+    values = {
+        **update.values,
+        ":awaiting": Status.AWAITING_UPLOAD.value,
+        ":processing": Status.PROCESSING.value,
+        ":claim": claim,
+    }
     expression = update.expression
     return table.update(
-        photo_pk(item["photo_id"]), PHOTO_SK, expression, names=names, values=values,
+        photo_pk(item["photo_id"]),
+        PHOTO_SK,
+        expression,
+        names=names,
+        values=values,
         condition="#status = :awaiting OR (#status = :processing AND #claim = :claim)",
     )
 

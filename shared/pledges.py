@@ -59,12 +59,14 @@ def role_attribute(role: str) -> str:
 def counters_change(deltas: dict[str, int]) -> dict[str, Any]:
     """One summary update adding each delta to its counter, for a transaction."""
     names = {f"#c{n}": name for n, name in enumerate(deltas)}
-    return {"Update": {
-        "Key": SUMMARY_KEY,
-        "UpdateExpression": "ADD " + ", ".join(f"#c{n} :c{n}" for n in range(len(deltas))),
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": {f":c{n}": d for n, d in enumerate(deltas.values())},
-    }}
+    return {
+        "Update": {
+            "Key": SUMMARY_KEY,
+            "UpdateExpression": "ADD " + ", ".join(f"#c{n} :c{n}" for n in range(len(deltas))),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {f":c{n}": d for n, d in enumerate(deltas.values())},
+        }
+    }
 
 
 def counters_update(role: str, delta: int) -> dict[str, Any]:
@@ -89,6 +91,11 @@ class SignupRecord(BaseModel):
 
     @classmethod
     def of(cls, item: Item) -> SignupRecord:
-        return cls(person=str(item["pk"]).removeprefix("SIGNUP#"),
-                   **{name: item[name] for name in cls.model_fields
-                      if name != "person" and item.get(name) is not None})
+        return cls(
+            person=str(item["pk"]).removeprefix("SIGNUP#"),
+            **{
+                name: item[name]
+                for name in cls.model_fields
+                if name != "person" and item.get(name) is not None
+            },
+        )

@@ -49,8 +49,13 @@ class Findings:
         if self.unavailable:
             flags.append(UNAVAILABLE)
         status: PrescreenStatus = (
-            "unavailable" if self.unavailable else "flagged" if flags
-            else "off" if self.off else "ok"
+            "unavailable"
+            if self.unavailable
+            else "flagged"
+            if flags
+            else "off"
+            if self.off
+            else "ok"
         )
         return {
             "status": status,
@@ -68,8 +73,9 @@ class RekognitionScreener:
     """`DetectFaces` with age ranges, and with `all` `DetectModerationLabels` over
     `min_confidence`."""
 
-    def __init__(self, rekognition: Callable[[], Any], *, min_confidence: float,
-                 checks: Checks = "faces") -> None:
+    def __init__(
+        self, rekognition: Callable[[], Any], *, min_confidence: float, checks: Checks = "faces"
+    ) -> None:
         self._rekognition = rekognition  # a factory, so that no client exists until needed
         self.min_confidence = min_confidence
         self.checks = checks
@@ -91,9 +97,9 @@ class RekognitionScreener:
                     for lab in labels
                     if float(lab.get("Confidence", 0)) >= self.min_confidence
                 ]
-            faces = client.detect_faces(
-                Image={"Bytes": image}, Attributes=["AGE_RANGE"]
-            ).get("FaceDetails", [])
+            faces = client.detect_faces(Image={"Bytes": image}, Attributes=["AGE_RANGE"]).get(
+                "FaceDetails", []
+            )
             findings.faces_under_18 = sum(
                 1 for face in faces if int(face.get("AgeRange", {}).get("Low", 0)) < ADULT_AGE
             )
@@ -136,15 +142,17 @@ def screener(mode: str, *, min_confidence: float, checks: Checks = "faces") -> S
     if mode == "rekognition":
         from shared.aws import client
 
-        return RekognitionScreener(lambda: client("rekognition"), min_confidence=min_confidence,
-                                   checks=checks)
+        return RekognitionScreener(
+            lambda: client("rekognition"), min_confidence=min_confidence, checks=checks
+        )
     if mode == "caption":
         return CaptionScreener()
     raise ValueError(f"unknown pre-screen mode: {mode}")
 
 
-def prescreen(image: bytes, caption: str, *, mode: str, min_confidence: float,
-              checks: Checks = "faces") -> dict[str, Any]:
+def prescreen(
+    image: bytes, caption: str, *, mode: str, min_confidence: float, checks: Checks = "faces"
+) -> dict[str, Any]:
     """Screen a display image; never raises for anything Rekognition does."""
     return screener(mode, min_confidence=min_confidence, checks=checks).screen(image, caption)
 

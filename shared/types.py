@@ -54,9 +54,15 @@ def normalise_email(value: str) -> str:
         # the @ (no SMTPUTF8); an international domain is kept in its ASCII (punycode) form.
         # `test_environment` admits `*.test`, which the tests and the local stack use and which,
         # like any made-up domain, is no more than a bounce.
-        checked = validate_email(email, check_deliverability=False, allow_smtputf8=False,
-                                 allow_quoted_local=False, allow_domain_literal=False,
-                                 allow_display_name=False, test_environment=True)
+        checked = validate_email(
+            email,
+            check_deliverability=False,
+            allow_smtputf8=False,
+            allow_quoted_local=False,
+            allow_domain_literal=False,
+            allow_display_name=False,
+            test_environment=True,
+        )
     except EmailNotValidError:
         # A fixed message: the library's may quote part of the address, and errors are logged.
         raise ValueError(EMAIL_MESSAGE) from None
@@ -99,23 +105,33 @@ class _Text:
         if self.multiline:
             value = value.replace("\r\n", "\n").replace("\r", "\n")
         if any(_unsafe(c) and not (self.multiline and c == "\n") for c in value):
-            kind = "control characters other than line breaks" if self.multiline else \
-                "line breaks, tabs, other control characters"
+            kind = (
+                "control characters other than line breaks"
+                if self.multiline
+                else "line breaks, tabs, other control characters"
+            )
             raise ValueError(f"must not contain {kind} or bidirectional overrides")
         return value
 
-    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler
-                                     ) -> CoreSchema:
-        inner = core_schema.str_schema(strip_whitespace=True, min_length=self.min_length,
-                                       max_length=self.max_length)
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        inner = core_schema.str_schema(
+            strip_whitespace=True, min_length=self.min_length, max_length=self.max_length
+        )
         return core_schema.no_info_before_validator_function(self._clean, inner)
 
-    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler
-                                     ) -> JsonSchemaValue:
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
         described = handler(schema)
-        refused = _UNSAFE_RANGES.replace("\\u0000-\\u001f",
-                                         "\\u0000-\\u0009\\u000b\\u000c\\u000e-\\u001f"
-                                         ) if self.multiline else _UNSAFE_RANGES
+        refused = (
+            _UNSAFE_RANGES.replace(
+                "\\u0000-\\u001f", "\\u0000-\\u0009\\u000b\\u000c\\u000e-\\u001f"
+            )
+            if self.multiline
+            else _UNSAFE_RANGES
+        )
         described["pattern"] = f"^[^{refused}]*$"
         return described
 

@@ -20,8 +20,7 @@ _ROUTES = [CompiledRoute.of(r, fn) for r, fn in WIRING.routes()]
 
 def handler_of(method: str, path: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """The handler of the function the wiring routes `method path` to."""
-    fn = next(c.function for c in _ROUTES
-              if c.route.method == method and c.pattern.match(path))
+    fn = next(c.function for c in _ROUTES if c.route.method == method and c.pattern.match(path))
     return getattr(importlib.import_module(fn.module), fn.attribute)  # type: ignore[no-any-return]
 
 
@@ -30,8 +29,9 @@ def call(method: str, path: str, lambda_context: Any, **kwargs: Any) -> dict[str
     return handler_of(method, path)(http_event(method, path, **kwargs), lambda_context)
 
 
-def frozen_clock(monkeypatch: pytest.MonkeyPatch, start: datetime,
-                 *modules: str) -> dict[str, datetime]:
+def frozen_clock(
+    monkeypatch: pytest.MonkeyPatch, start: datetime, *modules: str
+) -> dict[str, datetime]:
     """A clock the test moves (`now["at"] += ...`), read as `utc_now` by the given handler
     modules."""
     now = {"at": start}
@@ -61,8 +61,9 @@ def mails(to: str | None = None) -> list[Any]:
     return [m for m in sent if to is None or to in m.destinations["ToAddresses"]]
 
 
-def assert_one_mail_per_window(request: Callable[[], Any], to: str,
-                               now: dict[str, datetime]) -> None:
+def assert_one_mail_per_window(
+    request: Callable[[], Any], to: str, now: dict[str, datetime]
+) -> None:
     """However often `request` is made within ten minutes, `to` gets one confirmation; after
     the window, a second one."""
     request()

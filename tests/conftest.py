@@ -20,18 +20,25 @@ REGION = "eu-west-2"
 # synthesizes them), for a fixed event week. No log level or metrics switch here: deployed
 # functions log at INFO (Powertools' default) with metrics on, and so do the tests.
 TEST_SETTINGS = {
-    **load_settings({
-        "event_start": "2027-03-08",
-        "event_end": "2027-03-14",
-        "event_tz": "Europe/London",
-        "site_url": "https://site.test",
-        "sender_email": "hello@techognition.test",
-    }).function_environment(),
+    **load_settings(
+        {
+            "event_start": "2027-03-08",
+            "event_end": "2027-03-14",
+            "event_tz": "Europe/London",
+            "site_url": "https://site.test",
+            "sender_email": "hello@techognition.test",
+        }
+    ).function_environment(),
     "PRESCREEN": "caption",  # moto cannot run Rekognition (TOOLCHAIN.md): the local stand-in
 }
 # Variables that would make a test run differ from Lambda's configuration.
-NOT_DEPLOYED = ("POWERTOOLS_LOG_LEVEL", "AWS_LAMBDA_LOG_LEVEL", "LOG_LEVEL",
-                "POWERTOOLS_METRICS_DISABLED", "POWERTOOLS_DEV")
+NOT_DEPLOYED = (
+    "POWERTOOLS_LOG_LEVEL",
+    "AWS_LAMBDA_LOG_LEVEL",
+    "LOG_LEVEL",
+    "POWERTOOLS_METRICS_DISABLED",
+    "POWERTOOLS_DEV",
+)
 
 
 def _forget_process_state() -> None:
@@ -70,8 +77,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             table_name=provisioned.table_name,
             media_bucket=provisioned.bucket_names["media"],
             media_base_url="https://media.test/",
-            settings={**TEST_SETTINGS,
-                      "SES_CONFIGURATION_SET": provisioned.ses_configuration_set},
+            settings={**TEST_SETTINGS, "SES_CONFIGURATION_SET": provisioned.ses_configuration_set},
             queue_urls=provisioned.queue_urls,
         )
         for key, value in env.items():

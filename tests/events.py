@@ -12,8 +12,12 @@ from local.gateway import CompiledRoute, _flatten_claims
 
 _ROUTES = [CompiledRoute.of(r, fn) for r, fn in WIRING.routes()]
 
-ORGANISER_CLAIMS = {"cognito:username": "org-ann", "cognito:groups": ["organisers"],
-                    "email": "ann@organisers.test", "sub": "sub-ann"}
+ORGANISER_CLAIMS = {
+    "cognito:username": "org-ann",
+    "cognito:groups": ["organisers"],
+    "email": "ann@organisers.test",
+    "sub": "sub-ann",
+}
 MEMBER_CLAIMS = {"cognito:username": "mel", "cognito:groups": [], "sub": "sub-mel"}
 
 
@@ -29,12 +33,14 @@ def http_event(
 ) -> dict[str, Any]:
     """An API Gateway HTTP API (v2) event for a wired route, as the gateway would build it."""
     route, params = next(
-        (c, m.groupdict()) for c in _ROUTES if c.route.method == method
-        for m in [c.pattern.match(path)] if m
+        (c, m.groupdict())
+        for c in _ROUTES
+        if c.route.method == method
+        for m in [c.pattern.match(path)]
+        if m
     )
     raw_body = body if isinstance(body, str) or body is None else json.dumps(body)
-    all_headers = {"content-type": "application/json", "user-agent": "pytest",
-                   **(headers or {})}
+    all_headers = {"content-type": "application/json", "user-agent": "pytest", **(headers or {})}
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route.route.route_key,
@@ -42,11 +48,20 @@ def http_event(
         "rawQueryString": urlencode(query or {}),
         "headers": all_headers,
         "requestContext": {
-            "accountId": "123456789012", "apiId": "test", "domainName": "api.test",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
-                     "sourceIp": source_ip, "userAgent": "pytest"},
-            "requestId": uuid.uuid4().hex, "routeKey": route.route.route_key,
-            "stage": "$default", "time": "08/Mar/2027:23:12:00 +0000",
+            "accountId": "123456789012",
+            "apiId": "test",
+            "domainName": "api.test",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": "pytest",
+            },
+            "requestId": uuid.uuid4().hex,
+            "routeKey": route.route.route_key,
+            "stage": "$default",
+            "time": "08/Mar/2027:23:12:00 +0000",
             "timeEpoch": 1804547520000,
         },
         "isBase64Encoded": False,

@@ -31,11 +31,20 @@ def poller(*, retry_after_s: float = 0) -> Any:
     dead_letters = sqs.get_queue_url(QueueName=source.dead_letter)["QueueUrl"]
     # botocore derives an account endpoint from the stream ARN, which moto does not serve.
     region = ddb.meta.region_name
-    streams = boto3.client("dynamodbstreams",
-                           endpoint_url=f"https://streams.dynamodb.{region}.amazonaws.com")
-    return StreamPoller(streams, Invoker(), fn, source, stream_arn,
-                        threading.Event(), sqs=sqs, dead_letter_url=dead_letters,
-                        retry_after_s=retry_after_s)
+    streams = boto3.client(
+        "dynamodbstreams", endpoint_url=f"https://streams.dynamodb.{region}.amazonaws.com"
+    )
+    return StreamPoller(
+        streams,
+        Invoker(),
+        fn,
+        source,
+        stream_arn,
+        threading.Event(),
+        sqs=sqs,
+        dead_letter_url=dead_letters,
+        retry_after_s=retry_after_s,
+    )
 
 
 def drain() -> int:

@@ -52,9 +52,11 @@ def _build(config: CampaignSettings) -> logic.Ports:
         writes=WriteLimit(table, config, config.writes_per_ip_per_hour),
         packs=logic.PackSettings.of(
             edition=current_edition(config),  # an edition is named by its year
-            stock=config.pack_stock, opens=config.packs_open,
+            stock=config.pack_stock,
+            opens=config.packs_open,
             closes=config.packs_close or config.event_end,  # no packs promised after the week
-            tz=config.event_tz, site_url=config.site_url,
+            tz=config.event_tz,
+            site_url=config.site_url,
         ),
         person=partial(person_id, config),
         pack_secret=lambda: subkey(server_secret(config.table_name), "pack"),
@@ -67,17 +69,25 @@ ports = assembled(settings, _build)  # one bundle per cold start
 
 
 # -- editions and live numbers ------------------------------------------------------------------
-@app.get("/editions", summary="Every edition (one year's week): newest first, the current one "
-                              "marked")
+@app.get(
+    "/editions", summary="Every edition (one year's week): newest first, the current one marked"
+)
 def list_editions() -> stats.EditionList:
     config = settings()
-    return stats.list_editions(ports().table, current=current_edition(config),
-                               start=config.event_start, end=config.event_end)
+    return stats.list_editions(
+        ports().table,
+        current=current_edition(config),
+        start=config.event_start,
+        end=config.event_end,
+    )
 
 
-@app.get("/stats", summary="An edition's live numbers: approved photos, schools, confirmed "
-                           "pledges, published messages (default: the current edition)",
-         responses=documented(200, stats.Stats, "The numbers", 400, 422))
+@app.get(
+    "/stats",
+    summary="An edition's live numbers: approved photos, schools, confirmed "
+    "pledges, published messages (default: the current edition)",
+    responses=documented(200, stats.Stats, "The numbers", 400, 422),
+)
 def get_stats(edition: EditionParam = None) -> stats.Stats:
     return stats.stats(ports().table, chosen(settings(), edition))
 
@@ -88,36 +98,58 @@ def pack_availability() -> Availability:
     return logic.availability(p.store, p.packs, utc_now())
 
 
-@app.post("/packs", summary="Request a free event pack for a school (one per school)",
-          responses={
-              **documented(202, PackRequested, "Requested: a confirmation email goes out", 400,
-                           409, 413, 422, 429),
-              200: {"description": "This school (same name and postcode) has asked already: "
-                                   "nothing changed, no email",
-                    "content": {"application/json": {"model": PackRequested}}},
-          })
+@app.post(
+    "/packs",
+    summary="Request a free event pack for a school (one per school)",
+    responses={
+        **documented(
+            202, PackRequested, "Requested: a confirmation email goes out", 400, 409, 413, 422, 429
+        ),
+        200: {
+            "description": "This school (same name and postcode) has asked already: "
+            "nothing changed, no email",
+            "content": {"application/json": {"model": PackRequested}},
+        },
+    },
+)
 def request_pack(body: PackIn) -> Response[PackRequested]:
     p = ports()
     p.writes.count(app, utc_now())
-    claim = logic.request_pack(p.store, body, person=p.person(body.email),
-                               secret=p.pack_secret(), settings=p.packs, now=utc_now(),
-                               ttl=p.retention_ttl)
+    claim = logic.request_pack(
+        p.store,
+        body,
+        person=p.person(body.email),
+        secret=p.pack_secret(),
+        settings=p.packs,
+        now=utc_now(),
+        ttl=p.retention_ttl,
+    )
     logger.info("pack request", outcome=claim.value)
     new = claim is logic.Claim.REQUESTED
-    return Response(status_code=202 if new else 200, content_type="application/json",
-                    body=PackRequested(status="requested" if new else "already_requested"))
+    return Response(
+        status_code=202 if new else 200,
+        content_type="application/json",
+        body=PackRequested(status="requested" if new else "already_requested"),
+    )
 
 
 # -- organisers --------------------------------------------------------------------------------
-@app.get("/admin/packs", summary="Pack requests of this edition, newest first",
-         responses=documented(200, ListPage[AdminPack], "A page of requests", 400))
+@app.get(
+    "/admin/packs",
+    summary="Pack requests of this edition, newest first",
+    responses=documented(200, ListPage[AdminPack], "A page of requests", 400),
+)
 def admin_packs(limit: Limit = 20, cursor: Cursor = None) -> ListPage[AdminPack]:
-    return organiser_page(app, ListPage[AdminPack],
-                          lambda: logic.admin_packs(ports(), limit, cursor))
+    return organiser_page(
+        app, ListPage[AdminPack], lambda: logic.admin_packs(ports(), limit, cursor)
+    )
 
 
-@app.get("/admin/packs/export", summary="CSV of this edition's pack requests, for the dispatch",
-         responses=csv_documented("CSV with a header row, oldest request first"))
+@app.get(
+    "/admin/packs/export",
+    summary="CSV of this edition's pack requests, for the dispatch",
+    responses=csv_documented("CSV with a header row, oldest request first"),
+)
 def export_packs() -> Response[str]:
     organiser(app)
     p = ports()
@@ -126,8 +158,11 @@ def export_packs() -> Response[str]:
     return csv_response(logic.EXPORT_COLUMNS, rows, filename="packs.csv")
 
 
-@app.post("/admin/packs/<pack_id>/dispatched", summary="Mark a pack as posted (idempotent)",
-          responses=documented(200, AdminPack, "The pack, with when it was first marked", 404))
+@app.post(
+    "/admin/packs/<pack_id>/dispatched",
+    summary="Mark a pack as posted (idempotent)",
+    responses=documented(200, AdminPack, "The pack, with when it was first marked", 404),
+)
 def pack_dispatched(pack_id: Annotated[ObjectId, Path()]) -> AdminPack:
     actor = organiser(app)
     record = ports().store.mark_dispatched(pack_id, actor=actor, now=utc_now())

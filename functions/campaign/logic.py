@@ -37,13 +37,13 @@ class Claim(Enum):
 class PackPort(Protocol):
     def promised(self, edition: str) -> int: ...
 
-    def claim(self, record: PackRecord, *, stock: int, owed: outbox.Effect,
-              now: datetime) -> Claim:
+    def claim(self, record: PackRecord, *, stock: int, owed: outbox.Effect, now: datetime) -> Claim:
         """REQUESTED: the pack is promised and `owed` committed with it; else nothing written."""
         ...
 
-    def page(self, edition: str, limit: int, start: Item | None
-             ) -> tuple[list[PackRecord], Item | None]: ...
+    def page(
+        self, edition: str, limit: int, start: Item | None
+    ) -> tuple[list[PackRecord], Item | None]: ...
 
     def every(self, edition: str) -> list[PackRecord]: ...
 
@@ -75,22 +75,34 @@ class PackSettings:
     site_url: str
 
     @classmethod
-    def of(cls, *, edition: str, stock: int, opens: date | None, closes: date | None, tz: str,
-           site_url: str) -> PackSettings:
+    def of(
+        cls,
+        *,
+        edition: str,
+        stock: int,
+        opens: date | None,
+        closes: date | None,
+        tz: str,
+        site_url: str,
+    ) -> PackSettings:
         """Open from the start of `opens` to the end of `closes`, both days in the event's zone."""
         zone = ZoneInfo(tz)
         return cls(
             edition=edition,
             stock=stock,
             opens_at=datetime.combine(opens, time(0), tzinfo=zone) if opens else None,
-            closes_at=(datetime.combine(closes + timedelta(days=1), time(0), tzinfo=zone)
-                       if closes else None),
+            closes_at=(
+                datetime.combine(closes + timedelta(days=1), time(0), tzinfo=zone)
+                if closes
+                else None
+            ),
             site_url=site_url,
         )
 
     def window_open(self, now: datetime) -> bool:
-        return ((self.opens_at is None or self.opens_at <= now)
-                and (self.closes_at is None or now < self.closes_at))
+        return (self.opens_at is None or self.opens_at <= now) and (
+            self.closes_at is None or now < self.closes_at
+        )
 
 
 @dataclass(frozen=True)
@@ -128,14 +140,20 @@ def availability(store: PackPort, settings: PackSettings, now: datetime) -> Avai
     return Availability(open=settings.window_open(now) and remaining > 0, remaining=remaining)
 
 
-def pack_record(body: PackIn, *, pack_id: str, person: str, edition: str, now: datetime,
-                ttl: int) -> PackRecord:
+def pack_record(
+    body: PackIn, *, pack_id: str, person: str, edition: str, now: datetime, ttl: int
+) -> PackRecord:
     """The request as stored: forgotten with the event's personal data."""
     return PackRecord(
-        pack_id=pack_id, edition=edition, person=person,
-        **body.model_dump(include={"school", "contact_name", "email", "address_line1", "town",
-                                   "postcode"}),
-        address_line2=body.address_line2 or None, requested_at=iso(now), ttl=ttl,
+        pack_id=pack_id,
+        edition=edition,
+        person=person,
+        **body.model_dump(
+            include={"school", "contact_name", "email", "address_line1", "town", "postcode"}
+        ),
+        address_line2=body.address_line2 or None,
+        requested_at=iso(now),
+        ttl=ttl,
     )
 
 
@@ -167,18 +185,30 @@ def pack_email(to: str, *, site_url: str) -> Email:
     return Email(to=to, subject="Your #TECHOGNITION event pack request", text=text, html=body)
 
 
-def request_pack(store: PackPort, body: PackIn, *, person: str, secret: bytes,
-                 settings: PackSettings, now: datetime, ttl: int) -> Claim:
+def request_pack(
+    store: PackPort,
+    body: PackIn,
+    *,
+    person: str,
+    secret: bytes,
+    settings: PackSettings,
+    now: datetime,
+    ttl: int,
+) -> Claim:
     """Promise one pack to a school, if the window is open and stock is left, with its one
     email owed in the same commit; a repeat of the same school changes nothing and sends
     nothing. Conflict (409) when closed or sold out."""
     if not settings.window_open(now):
         raise Conflict("Pack requests are closed at the moment.")
     pack_id = pack_id_of(secret, settings.edition, body.school, body.postcode)
-    record = pack_record(body, pack_id=pack_id, person=person, edition=settings.edition,
-                         now=now, ttl=ttl)
-    owed = outbox.email(pack_email(body.email, site_url=settings.site_url),
-                        purpose="pack-confirmation", person=person)
+    record = pack_record(
+        body, pack_id=pack_id, person=person, edition=settings.edition, now=now, ttl=ttl
+    )
+    owed = outbox.email(
+        pack_email(body.email, site_url=settings.site_url),
+        purpose="pack-confirmation",
+        person=person,
+    )
     claim = store.claim(record, stock=settings.stock, owed=owed, now=now)
     if claim is Claim.SOLD_OUT:
         raise Conflict("All the free packs have been promised: there are none left.")
@@ -190,18 +220,26 @@ def admin_pack(record: PackRecord) -> AdminPack:
     return AdminPack(**record.model_dump(include=set(AdminPack.model_fields)))
 
 
-def admin_packs(ports: Ports, limit: int, cursor: str | None
-                ) -> tuple[list[AdminPack], str | None]:
+def admin_packs(ports: Ports, limit: int, cursor: str | None) -> tuple[list[AdminPack], str | None]:
     """A page of this edition's requests, newest first."""
     scope = f"admin-packs:{ports.packs.edition}"
-    records, last = ports.store.page(ports.packs.edition, limit,
-                                     ports.cursors.start(cursor, scope))
+    records, last = ports.store.page(ports.packs.edition, limit, ports.cursors.start(cursor, scope))
     return [admin_pack(r) for r in records], ports.cursors.next(last, scope)
 
 
 # Column names a mail merge or a courier's bulk upload maps directly.
-EXPORT_COLUMNS = ("pack_id", "contact_name", "school", "address_line1", "address_line2", "town",
-                  "postcode", "email", "requested_at", "dispatched_at")
+EXPORT_COLUMNS = (
+    "pack_id",
+    "contact_name",
+    "school",
+    "address_line1",
+    "address_line2",
+    "town",
+    "postcode",
+    "email",
+    "requested_at",
+    "dispatched_at",
+)
 
 
 def export_rows(records: Iterable[PackRecord]) -> list[dict[str, Any]]:

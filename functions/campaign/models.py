@@ -15,8 +15,11 @@ AddressLine = Annotated[str, bounded(120)]
 Town = Annotated[str, bounded(80)]
 Postcode = Annotated[
     str,
-    Field(max_length=16, description="A UK postcode (also GIR 0AA and BFPO numbers), in any "
-          "case and spacing; stored as e.g. SW1A 1AA"),
+    Field(
+        max_length=16,
+        description="A UK postcode (also GIR 0AA and BFPO numbers), in any "
+        "case and spacing; stored as e.g. SW1A 1AA",
+    ),
     AfterValidator(normalise_postcode),
 ]
 
@@ -35,18 +38,22 @@ class PackIn(_In):
     postcode: Postcode
     consent: Literal[True] = Field(
         description="Must be true: agrees that the address is kept to post the pack, and "
-        "forgotten with the event's other personal data")
+        "forgotten with the event's other personal data"
+    )
 
 
 class PackRequested(BaseModel):
     status: Literal["requested", "already_requested"] = Field(
         description="requested: a new pack (202); already_requested: this school (same name "
-        "and postcode) has one already, nothing changed (200)")
+        "and postcode) has one already, nothing changed (200)"
+    )
 
 
 class Availability(BaseModel):
-    open: bool = Field(description="Whether a pack can be requested now: inside the request "
-                       "dates, and stock is left")
+    open: bool = Field(
+        description="Whether a pack can be requested now: inside the request "
+        "dates, and stock is left"
+    )
     remaining: int = Field(ge=0, description="Packs still to promise")
 
 

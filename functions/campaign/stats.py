@@ -39,8 +39,9 @@ def list_editions(table: Table, *, current: str, start: date, end: date) -> Edit
     found: dict[str, Edition] = {}
     for item in editions.editions(table):
         name = str(item["edition"])
-        found[name] = Edition(edition=name, start=item.get("start"), end=item.get("end"),
-                              current=False)
+        found[name] = Edition(
+            edition=name, start=item.get("start"), end=item.get("end"), current=False
+        )
     found[current] = Edition(edition=current, start=start, end=end, current=True)
     return EditionList(items=[found[name] for name in sorted(found, reverse=True)])
 

@@ -45,18 +45,20 @@ def packs_list(edition: str) -> str:
 def pack_item(record: PackRecord) -> Item:
     """The stored request: on the organisers' list of its edition (gsi2), found by erasure
     (gsi3), never on a public list."""
-    return {**pack_key(record.pack_id),
-            **record.model_dump(exclude={"person"}, exclude_none=True),
-            "gsi2pk": packs_list(record.edition),
-            "gsi2sk": f"{record.requested_at}#{record.pack_id}",
-            **person_keys(record.person, "PACK", record.pack_id)}
+    return {
+        **pack_key(record.pack_id),
+        **record.model_dump(exclude={"person"}, exclude_none=True),
+        "gsi2pk": packs_list(record.edition),
+        "gsi2sk": f"{record.requested_at}#{record.pack_id}",
+        **person_keys(record.person, "PACK", record.pack_id),
+    }
 
 
 def pack_of(item: Item) -> PackRecord:
-    fields = {name: item[name] for name in PackRecord.model_fields
-              if item.get(name) is not None}
+    fields = {name: item[name] for name in PackRecord.model_fields if item.get(name) is not None}
     return PackRecord.model_validate(
-        {**fields, "person": str(item["gsi3pk"]).removeprefix("PERSON#")})
+        {**fields, "person": str(item["gsi3pk"]).removeprefix("PERSON#")}
+    )
 
 
 class PackStore:
@@ -68,8 +70,7 @@ class PackStore:
         found = self.table.get(key["pk"], key["sk"])
         return int(found.get("promised", 0)) if found else 0
 
-    def claim(self, record: PackRecord, *, stock: int, owed: outbox.Effect,
-              now: datetime) -> Claim:
+    def claim(self, record: PackRecord, *, stock: int, owed: outbox.Effect, now: datetime) -> Claim:
         """Count one more pack against the stock, store the request and owe its email, together
         or not at all.
 
@@ -80,17 +81,28 @@ class PackStore:
         """
         for attempt in range(_ATTEMPTS):
             try:
-                outbox.commit(self.table, [
-                    {"Update": {
-                        "Key": stock_key(record.edition),
-                        "UpdateExpression": "ADD promised :one",
-                        "ConditionExpression": "attribute_not_exists(promised) OR "
-                                               "promised < :stock",
-                        "ExpressionAttributeValues": {":one": 1, ":stock": stock},
-                    }},
-                    {"Put": {"Item": pack_item(record),
-                             "ConditionExpression": "attribute_not_exists(pk)"}},
-                ], [owed], now=now)
+                outbox.commit(
+                    self.table,
+                    [
+                        {
+                            "Update": {
+                                "Key": stock_key(record.edition),
+                                "UpdateExpression": "ADD promised :one",
+                                "ConditionExpression": "attribute_not_exists(promised) OR "
+                                "promised < :stock",
+                                "ExpressionAttributeValues": {":one": 1, ":stock": stock},
+                            }
+                        },
+                        {
+                            "Put": {
+                                "Item": pack_item(record),
+                                "ConditionExpression": "attribute_not_exists(pk)",
+                            }
+                        },
+                    ],
+                    [owed],
+                    now=now,
+                )
                 return Claim.REQUESTED
             except TransactionConflict as exc:
                 reasons = exc.reasons + ["None"] * (2 - len(exc.reasons))
@@ -101,31 +113,44 @@ class PackStore:
                 if "TransactionConflict" not in reasons:
                     raise  # not a race: nothing was written, and retrying would not help
             time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter only
-        raise RateLimited("Many pack requests are arriving at once: please try again.",
-                          retry_after_s=1)
+        raise RateLimited(
+            "Many pack requests are arriving at once: please try again.", retry_after_s=1
+        )
 
-    def page(self, edition: str, limit: int, start: Item | None
-             ) -> tuple[list[PackRecord], Item | None]:
+    def page(
+        self, edition: str, limit: int, start: Item | None
+    ) -> tuple[list[PackRecord], Item | None]:
         """The organisers' list of one edition, newest request first."""
-        page = self.table.query("gsi2pk = :p", {":p": packs_list(edition)}, index="gsi2",
-                                limit=limit, start_key=start, forward=False)
+        page = self.table.query(
+            "gsi2pk = :p",
+            {":p": packs_list(edition)},
+            index="gsi2",
+            limit=limit,
+            start_key=start,
+            forward=False,
+        )
         return [pack_of(i) for i in page.items], page.last_key
 
     def every(self, edition: str) -> list[PackRecord]:
-        return [pack_of(i) for i in
-                self.table.query_all("gsi2pk = :p", {":p": packs_list(edition)}, index="gsi2")]
+        return [
+            pack_of(i)
+            for i in self.table.query_all("gsi2pk = :p", {":p": packs_list(edition)}, index="gsi2")
+        ]
 
     def mark_dispatched(self, pack_id: str, *, actor: str, now: datetime) -> PackRecord:
         """Stamp the first dispatch (a repeat keeps it: the same answer again); 404 when the
         request does not exist (or was erased)."""
         key = pack_key(pack_id)
         try:
-            return pack_of(self.table.update(
-                key["pk"], key["sk"],
-                "SET dispatched_at = if_not_exists(dispatched_at, :at), "
-                "dispatched_by = if_not_exists(dispatched_by, :by)",
-                values={":at": iso(now), ":by": actor},
-                condition="attribute_exists(pk)",
-            ))
+            return pack_of(
+                self.table.update(
+                    key["pk"],
+                    key["sk"],
+                    "SET dispatched_at = if_not_exists(dispatched_at, :at), "
+                    "dispatched_by = if_not_exists(dispatched_by, :by)",
+                    values={":at": iso(now), ":by": actor},
+                    condition="attribute_exists(pk)",
+                )
+            )
         except ConditionFailed:
             raise NotFound("No such pack request.") from None

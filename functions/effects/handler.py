@@ -28,16 +28,22 @@ from shared.observability import logger
 from shared.people import retention_ttl
 from shared.types import utc_now
 
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams,
-                           raise_on_entire_batch_failure=False)
+processor = BatchProcessor(
+    event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
+)
 
 
 def _build(settings: EffectsSettings) -> Performer:
-    return Performer(Table(settings.table_name), Settings(
-        bucket=settings.media_bucket, sender=settings.sender_email,
-        configuration_set=settings.ses_configuration_set,
-        distribution_id=settings.cdn_distribution_id, entry_ttl=retention_ttl(settings),
-    ))
+    return Performer(
+        Table(settings.table_name),
+        Settings(
+            bucket=settings.media_bucket,
+            sender=settings.sender_email,
+            configuration_set=settings.ses_configuration_set,
+            distribution_id=settings.cdn_distribution_id,
+            entry_ttl=retention_ttl(settings),
+        ),
+    )
 
 
 performer = assembled(settings, _build)  # one per cold start (per settings: tests change them)
@@ -57,7 +63,9 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    response: dict[str, Any] = dict(process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    ))
+    response: dict[str, Any] = dict(
+        process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    )
     return response

@@ -57,13 +57,15 @@ class Performer:
     def __init__(self, table: Table, settings: Settings) -> None:
         self.table, self.settings = table, settings
         self.kinds: dict[str, Callable[[outbox.Effect], str]] = {
-            "email": self._email, "delete_files": self._delete_files,
+            "email": self._email,
+            "delete_files": self._delete_files,
             "settle_photo": self._settle_photo,
         }
 
     def settle_ports(self) -> settle.Ports:
         return settle.Ports(
-            photos=TablePhotos(self.table), copies=S3Media(self.settings.bucket),
+            photos=TablePhotos(self.table),
+            copies=S3Media(self.settings.bucket),
             cdn=CloudFrontPaths(self.settings.distribution_id),
             draw=TableDraw(self.table, ttl=self.settings.entry_ttl, clock=utc_now),
             owed=TableOwed(self.table, clock=utc_now),
@@ -91,8 +93,12 @@ class Performer:
         if owed.person and mail.is_suppressed(self.table, owed.person):
             logger.info("email skipped: address suppressed", purpose=purpose)
             return SKIPPED_SUPPRESSED
-        email = mail.Email(to=payload["to"], subject=payload["subject"], text=payload["text"],
-                           html=payload.get("html"))
+        email = mail.Email(
+            to=payload["to"],
+            subject=payload["subject"],
+            text=payload["text"],
+            html=payload.get("html"),
+        )
         params = mail.ses_params(self.settings.sender, email, self.settings.configuration_set)
         try:
             client("ses").send_email(**params)
@@ -114,9 +120,13 @@ class Performer:
             keys.update(_listed(s3, bucket, prefix))
         ordered = sorted(keys)
         for start in range(0, len(ordered), 1000):
-            answer = s3.delete_objects(Bucket=bucket, Delete={
-                "Objects": [{"Key": k} for k in ordered[start:start + 1000]], "Quiet": True,
-            })
+            answer = s3.delete_objects(
+                Bucket=bucket,
+                Delete={
+                    "Objects": [{"Key": k} for k in ordered[start : start + 1000]],
+                    "Quiet": True,
+                },
+            )
             if answer.get("Errors"):  # per-key failures come back in a 200
                 raise RuntimeError(f"{len(answer['Errors'])} objects not deleted: retried")
         paths = list(owed.payload.get("invalidate", []))
@@ -125,8 +135,10 @@ class Performer:
             # serving is no takedown.
             client("cloudfront").create_invalidation(
                 DistributionId=self.settings.distribution_id,
-                InvalidationBatch={"Paths": {"Quantity": len(paths), "Items": paths},
-                                   "CallerReference": f"outbox-{owed.effect_id}"},
+                InvalidationBatch={
+                    "Paths": {"Quantity": len(paths), "Items": paths},
+                    "CallerReference": f"outbox-{owed.effect_id}",
+                },
             )
         return DONE
 
@@ -140,7 +152,8 @@ class Performer:
         for attempt in range(_MARK_TRIES):
             try:
                 self.table.update(
-                    key["pk"], key["sk"],
+                    key["pk"],
+                    key["sk"],
                     "SET done_at = :at, outcome = :o "
                     "REMOVE payload, person, gsi2pk, gsi2sk, gsi3pk, gsi3sk",
                     values={":at": iso(now), ":o": outcome},

@@ -103,10 +103,14 @@ def settle(ports: Ports, effect: outbox.Effect) -> str:
     if int(current["version"]) != int(effect.payload["version"]):
         logger.info("decision superseded before it was announced", photo_id=photo_id)
         return DONE
-    ports.owed.owe(outbox.Effect(
-        effect_id=outbox.derived(effect.effect_id, "email"), kind="email",
-        payload={"purpose": PURPOSE, **announce}, person=effect.person,
-    ))
+    ports.owed.owe(
+        outbox.Effect(
+            effect_id=outbox.derived(effect.effect_id, "email"),
+            kind="email",
+            payload={"purpose": PURPOSE, **announce},
+            person=effect.person,
+        )
+    )
     return ANNOUNCED
 
 
@@ -131,14 +135,16 @@ def apply(ports: Ports, photo: Item, *, reference: str) -> bool:
         # The entry first: it depends on nothing else, and the draw must not miss an approval
         # whose copies are slow (a takedown meanwhile withdraws it in the next round).
         if not ports.draw.enter(photo):
-            logger.info("no new draw entry (already entered, or the day is drawn)",
-                        photo_id=photo_id, day=photo.get("day"))
+            logger.info(
+                "no new draw entry (already entered, or the day is drawn)",
+                photo_id=photo_id,
+                day=photo.get("day"),
+            )
         ports.copies.publish(photo_id)
         try:
             ports.photos.go_live(photo)
         except ConditionFailed:
-            logger.info("photo changed while it was published: settling again",
-                        photo_id=photo_id)
+            logger.info("photo changed while it was published: settling again", photo_id=photo_id)
             return False
         return True
     # Not public (any more): whenever it ever was, the CDN forgets its paths again, whoever

@@ -40,8 +40,10 @@ class CloudFrontPaths:
         # takedown the CDN keeps serving is no takedown. The same reference is the same request.
         client("cloudfront").create_invalidation(
             DistributionId=self.distribution_id,
-            InvalidationBatch={"Paths": {"Quantity": len(items), "Items": items},
-                               "CallerReference": reference},
+            InvalidationBatch={
+                "Paths": {"Quantity": len(items), "Items": items},
+                "CallerReference": reference,
+            },
         )
         logger.info("cdn invalidated", photo_id=photo_id)
 
@@ -54,8 +56,9 @@ class TableOwed:
 
     def owe(self, effect: outbox.Effect) -> None:
         try:
-            self.table.put(outbox.item(effect, now=self.clock()),
-                           condition="attribute_not_exists(pk)")
+            self.table.put(
+                outbox.item(effect, now=self.clock()), condition="attribute_not_exists(pk)"
+            )
         except ConditionFailed:  # owed by an earlier try of the same settle (maybe sent since)
             logger.info("effect already owed", effect_id=effect.effect_id)
 
@@ -67,21 +70,31 @@ class TableDraw:
         self.table, self.ttl, self.clock = table, ttl, clock
 
     def enter(self, photo: Item) -> bool:
-        return entries.record_entry(self.table, entries.Entry(
-            day=photo["day"], entrant_id=photo["person"], display_name=photo["display_name"],
-            school=photo["school"], photo_id=photo["photo_id"],
-        ), now=self.clock(), ttl=self.ttl)
+        return entries.record_entry(
+            self.table,
+            entries.Entry(
+                day=photo["day"],
+                entrant_id=photo["person"],
+                display_name=photo["display_name"],
+                school=photo["school"],
+                photo_id=photo["photo_id"],
+            ),
+            now=self.clock(),
+            ttl=self.ttl,
+        )
 
     def withdraw(self, photo: Item) -> None:
         """An entry resting on a rejected photo moves to another approved photo of the same
         person and day, or goes; never once the day is drawn (its entrants are published)."""
         day, photo_id = photo["day"], photo["photo_id"]
-        still_open = {"ConditionCheck": {
-            "Key": {"pk": entries.day_pk(day), "sk": "DRAW"},
-            "ConditionExpression": "#s = :open",
-            "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": {":open": "open"},
-        }}
+        still_open = {
+            "ConditionCheck": {
+                "Key": {"pk": entries.day_pk(day), "sk": "DRAW"},
+                "ConditionExpression": "#s = :open",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": {":open": "open"},
+            }
+        }
         others = self._other_approved(photo)
         try:
             self.table.transact([still_open, _moved_or_gone(photo, others[0] if others else None)])
@@ -93,28 +106,39 @@ class TableDraw:
 
     def _other_approved(self, photo: Item) -> list[Item]:
         return [
-            p for p in self.table.query_all(
+            p
+            for p in self.table.query_all(
                 "gsi3pk = :p AND begins_with(gsi3sk, :kind)",
-                {":p": f"PERSON#{photo['person']}", ":kind": "PHOTO#"}, index="gsi3",
+                {":p": f"PERSON#{photo['person']}", ":kind": "PHOTO#"},
+                index="gsi3",
             )
-            if p.get("sk") == photos.PHOTO_SK and p.get("status") == Status.APPROVED
-            and p.get("day") == photo["day"] and p.get("photo_id") != photo["photo_id"]
+            if p.get("sk") == photos.PHOTO_SK
+            and p.get("status") == Status.APPROVED
+            and p.get("day") == photo["day"]
+            and p.get("photo_id") != photo["photo_id"]
         ]
 
 
 def _moved_or_gone(photo: Item, other: Item | None) -> dict[str, Any]:
     key = {"pk": entries.day_pk(photo["day"]), "sk": f"ENTRY#{photo['person']}"}
     if other is not None:
-        return {"Update": {
+        return {
+            "Update": {
+                "Key": key,
+                "UpdateExpression": "SET photo_id = :new, display_name = :n, school = :s",
+                "ConditionExpression": "photo_id = :old",
+                "ExpressionAttributeValues": {
+                    ":new": other["photo_id"],
+                    ":old": photo["photo_id"],
+                    ":n": other["display_name"],
+                    ":s": other["school"],
+                },
+            }
+        }
+    return {
+        "Delete": {
             "Key": key,
-            "UpdateExpression": "SET photo_id = :new, display_name = :n, school = :s",
             "ConditionExpression": "photo_id = :old",
-            "ExpressionAttributeValues": {":new": other["photo_id"], ":old": photo["photo_id"],
-                                          ":n": other["display_name"], ":s": other["school"]},
-        }}
-    return {"Delete": {
-        "Key": key,
-        "ConditionExpression": "photo_id = :old",
-        "ExpressionAttributeValues": {":old": photo["photo_id"]},
-    }}
-
+            "ExpressionAttributeValues": {":old": photo["photo_id"]},
+        }
+    }

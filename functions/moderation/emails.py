@@ -41,8 +41,9 @@ def public_reason(code: str | None) -> str:
 def preset_code(text: str) -> str | None:
     """The preset an organiser's reason names: its code, or its sentence word for word."""
     wanted = text.strip().rstrip(".").casefold()
-    return next((code for code, sentence in REASONS.items()
-                 if wanted in (code, sentence.casefold())), None)
+    return next(
+        (code for code, sentence in REASONS.items() if wanted in (code, sentence.casefold())), None
+    )
 
 
 def technician_reason(code: str | None, text: str | None) -> str:
@@ -54,15 +55,14 @@ def technician_reason(code: str | None, text: str | None) -> str:
     return "; ".join(parts) or GENERAL_REASON
 
 
-def approved(*, to: str, display_name: str, caption: str, site_url: str, photo_id: str
-             ) -> Email:
+def approved(*, to: str, display_name: str, caption: str, site_url: str, photo_id: str) -> Email:
     """Links the photo's share page: it shows the photo, and its link previews it wherever the
     technician posts it."""
     page = share_url(site_url, photo_id)
     subject = "Your photo is live on the #TECHOGNITION gallery"
     text = (
         f"Hello {display_name},\n\n"
-        f"Thank you for sharing your work! Your photo \"{caption}\" is now live on the "
+        f'Thank you for sharing your work! Your photo "{caption}" is now live on the '
         f"#TECHOGNITION gallery. See it, and share it with colleagues and friends:\n{page}\n\n"
         "With thanks from the #TECHOGNITION team\n"
     )
@@ -70,7 +70,7 @@ def approved(*, to: str, display_name: str, caption: str, site_url: str, photo_i
         f"<p>Hello {html.escape(display_name)},</p>"
         f"<p>Thank you for sharing your work! Your photo &ldquo;{html.escape(caption)}&rdquo; "
         "is now live on the #TECHOGNITION gallery.</p>"
-        f"<p><a href=\"{html.escape(page)}\">See it, and share it</a> with colleagues and "
+        f'<p><a href="{html.escape(page)}">See it, and share it</a> with colleagues and '
         "friends.</p>"
         "<p>With thanks from the #TECHOGNITION team</p>"
     )
@@ -93,7 +93,7 @@ def rejected(*, to: str, reason: str, site_url: str) -> Email:
         "<p>Hello,</p>"
         "<p>Thank you for sharing your photo. We're sorry: "
         f"it wasn't published because {html.escape(reason)}.</p>"
-        f"<p>You're very welcome to <a href=\"{html.escape(site_url)}\">upload another "
+        f'<p>You\'re very welcome to <a href="{html.escape(site_url)}">upload another '
         "photo</a>.</p>"
         "<p>With thanks from the #TECHOGNITION team</p>"
     )

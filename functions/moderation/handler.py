@@ -68,8 +68,11 @@ def _email_claim() -> str | None:
     return str(claims["email"]) if claims and claims.get("email") else None
 
 
-@app.get("/admin/photos", summary="The organisers' queue: flagged and reported first",
-         responses=documented(200, ListPage[AdminPhoto], "A page of the queue", 400))
+@app.get(
+    "/admin/photos",
+    summary="The organisers' queue: flagged and reported first",
+    responses=documented(200, ListPage[AdminPhoto], "A page of the queue", 400),
+)
 def list_photos(
     status: Annotated[QueueStatus, Query(description="Which queue")] = "pending_moderation",
     limit: Limit = 20,
@@ -80,17 +83,23 @@ def list_photos(
     return ListPage[AdminPhoto](items=items, next_cursor=next_cursor)
 
 
-@app.post("/admin/photos/<photo_id>/decision",
-          summary="Approve, reject or take down a photo (the last decision wins; all audited)",
-          responses=documented(200, AdminPhoto, "The photo as decided", 404, 409))
+@app.post(
+    "/admin/photos/<photo_id>/decision",
+    summary="Approve, reject or take down a photo (the last decision wins; all audited)",
+    responses=documented(200, AdminPhoto, "The photo as decided", 404, 409),
+)
 def decide(photo_id: PhotoId, body: PhotoDecisionIn) -> AdminPhoto:
     actor = organiser(app)
-    return logic.decide(_ports(), _photo_id(photo_id), body, actor=actor,
-                        actor_email=_email_claim(), clock=utc_now)
+    return logic.decide(
+        _ports(), _photo_id(photo_id), body, actor=actor, actor_email=_email_claim(), clock=utc_now
+    )
 
 
-@app.get("/admin/photos/<photo_id>/audit", summary="Who did what to a photo, and when",
-         responses=documented(200, PhotoAuditTrail, "The audit trail", 404))
+@app.get(
+    "/admin/photos/<photo_id>/audit",
+    summary="Who did what to a photo, and when",
+    responses=documented(200, PhotoAuditTrail, "The audit trail", 404),
+)
 def audit(photo_id: PhotoId) -> PhotoAuditTrail:
     organiser(app)
     items = logic.audit_trail(_ports(), _photo_id(photo_id))

@@ -43,8 +43,16 @@ class PhotoStore(Protocol):
     def get(self, photo_id: str) -> Item | None: ...
 
     def decide(
-        self, photo: Item, to: Status, *, set_fields: dict[str, Any], remove: tuple[str, ...],
-        flagged: bool, audit: Item, announce: Email | None, now: datetime,
+        self,
+        photo: Item,
+        to: Status,
+        *,
+        set_fields: dict[str, Any],
+        remove: tuple[str, ...],
+        flagged: bool,
+        audit: Item,
+        announce: Email | None,
+        now: datetime,
     ) -> None:
         """Move the photo from its read version to `to`, put `audit` and owe the photo's
         settle effect (with `announce`, the uploader's email), atomically; ConditionFailed if
@@ -90,7 +98,8 @@ def admin_view(photo: Item, media: Media) -> AdminPhoto:
     image_url, thumbnail_url = _urls(photo, media)
     reports = [
         {"reason": str(r.get("reason", "")), "at": r.get("at")}
-        for r in photo.get("reports", []) if isinstance(r, dict)
+        for r in photo.get("reports", [])
+        if isinstance(r, dict)
     ]
     return AdminPhoto(
         photo_id=photo["photo_id"],
@@ -183,8 +192,9 @@ def decide(
         if _stands(photo, to, written, remove):
             logger.info("decision already stands: nothing recorded", photo_id=photo_id)
             return admin_view(photo, ports.media)
-        decided = _record(ports, photo, to, written, remove, detail=detail, actor=actor,
-                          now=clock())
+        decided = _record(
+            ports, photo, to, written, remove, detail=detail, actor=actor, now=clock()
+        )
         if decided is not None:
             return admin_view(decided, ports.media)
         # Another decision, or approvals of the same school moving its count at once.
@@ -214,14 +224,23 @@ def _written(photo: Item, to: Status, fields: dict[str, Any]) -> dict[str, Any]:
 
 def _stands(photo: Item, to: Status, written: dict[str, Any], remove: tuple[str, ...]) -> bool:
     """Whether the photo already says what this decision would write (nothing to record)."""
-    return (photo["status"] == to
-            and all(photo.get(k) == v for k, v in written.items() if k not in _STAMPS)
-            and not any(photo.get(k) for k in remove))
+    return (
+        photo["status"] == to
+        and all(photo.get(k) == v for k, v in written.items() if k not in _STAMPS)
+        and not any(photo.get(k) for k in remove)
+    )
 
 
 def _record(
-    ports: Ports, photo: Item, to: Status, written: dict[str, Any], remove: tuple[str, ...], *,
-    detail: str, actor: str, now: datetime,
+    ports: Ports,
+    photo: Item,
+    to: Status,
+    written: dict[str, Any],
+    remove: tuple[str, ...],
+    *,
+    detail: str,
+    actor: str,
+    now: datetime,
 ) -> Item | None:
     """Commit the decision with its audit and its settle effect; the photo as decided, or None
     when it changed since it was read."""
@@ -230,19 +249,32 @@ def _record(
     # order is the order in which decisions took effect.
     stamped = {**written, "decided_at": iso(now)}
     # The audit keeps the photo's retention horizon (its own TTL, set when processed).
-    audit = audit_item(f"PHOTO#{photo_id}", at=now, actor=actor, action=to.value,
-                       detail=detail, ttl=photo.get("ttl"))
+    audit = audit_item(
+        f"PHOTO#{photo_id}",
+        at=now,
+        actor=actor,
+        action=to.value,
+        detail=detail,
+        ttl=photo.get("ttl"),
+    )
     decided = {k: v for k, v in photo.items() if k not in remove}
     decided.update(stamped, status=to.value, version=int(photo["version"]) + 1)
     # The uploader hears of a change of state only (a new reason or answered flags: no email).
     announce = _announcement(ports, decided) if photo["status"] != to else None
     try:
-        ports.store.decide(photo, to, set_fields=stamped, remove=remove,
-                           flagged=is_flagged(photo), audit=audit, announce=announce, now=now)
+        ports.store.decide(
+            photo,
+            to,
+            set_fields=stamped,
+            remove=remove,
+            flagged=is_flagged(photo),
+            audit=audit,
+            announce=announce,
+            now=now,
+        )
     except ConditionFailed:
         return None
-    logger.info("photo decided", photo_id=photo_id, decision=to.value,
-                version=decided["version"])
+    logger.info("photo decided", photo_id=photo_id, decision=to.value, version=decided["version"])
     return decided
 
 
@@ -250,9 +282,13 @@ def _announcement(ports: Ports, photo: Item) -> Email:
     """The uploader's email about `photo` as decided (sent only if the decision still stands
     when the outbox settles it)."""
     if photo["status"] == Status.APPROVED:
-        return emails.approved(to=photo["email"], display_name=photo.get("display_name", ""),
-                               caption=photo.get("caption", ""), site_url=ports.site_url,
-                               photo_id=photo["photo_id"])
+        return emails.approved(
+            to=photo["email"],
+            display_name=photo.get("display_name", ""),
+            caption=photo.get("caption", ""),
+            site_url=ports.site_url,
+            photo_id=photo["photo_id"],
+        )
     # The organiser's own words go to the uploader here, and only here.
     reason = emails.technician_reason(photo.get("reason_code"), photo.get("reason_note"))
     return emails.rejected(to=photo["email"], reason=reason, site_url=ports.site_url)

@@ -100,7 +100,7 @@ class AdminPhoto(BaseModel):
     flagged_reports: int = Field(
         default=0,
         description="Reports since an organiser approved it after an earlier report: it stays "
-                    "public and is listed first among approved photos until someone decides again",
+        "public and is listed first among approved photos until someone decides again",
     )
     decided_by: str | None = None
     decided_at: str | None = None

@@ -35,16 +35,32 @@ class DynamoPhotoStore:
         return photos.get_photo(self.table, photo_id, consistent=True)
 
     def decide(
-        self, photo: Item, to: Status, *, set_fields: dict[str, Any], remove: tuple[str, ...],
-        flagged: bool, audit: Item, announce: Email | None, now: datetime,
+        self,
+        photo: Item,
+        to: Status,
+        *,
+        set_fields: dict[str, Any],
+        remove: tuple[str, ...],
+        flagged: bool,
+        audit: Item,
+        announce: Email | None,
+        now: datetime,
     ) -> None:
         read = int(photo["version"])
         operations = photos.move_ops(
-            self.table, photo, leaving=photos.DECIDABLE, to=to, puts=[audit],
-            set_fields=set_fields, remove=remove, flagged=flagged, expected_version=read,
+            self.table,
+            photo,
+            leaving=photos.DECIDABLE,
+            to=to,
+            puts=[audit],
+            set_fields=set_fields,
+            remove=remove,
+            flagged=flagged,
+            expected_version=read,
         )
-        owed = outbox.settle_photo(photo["photo_id"], version=read + 1, announce=announce,
-                                   person=photo.get("person"))
+        owed = outbox.settle_photo(
+            photo["photo_id"], version=read + 1, announce=announce, person=photo.get("person")
+        )
         try:
             # A lost answer is settled by the effect's own item: committed, or not at all.
             outbox.commit(self.table, operations, [owed], now=now)

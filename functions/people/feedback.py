@@ -42,7 +42,9 @@ def record_handler(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    response: dict[str, Any] = dict(process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    ))
+    response: dict[str, Any] = dict(
+        process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    )
     return response

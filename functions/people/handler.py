@@ -23,19 +23,24 @@ from shared.types import utc_now
 app = create_app()
 
 
-@app.post("/admin/erasure", summary="Erase everything held about one email",
-          responses=documented(200, ErasureResult, "Counts of what was erased", 413, 422))
+@app.post(
+    "/admin/erasure",
+    summary="Erase everything held about one email",
+    responses=documented(200, ErasureResult, "Counts of what was erased", 413, 422),
+)
 def erase(body: ErasureIn) -> ErasureResult:
     actor = organiser(app)
     return ErasureResult(erased=logic.erase(ports(), body.email, actor=actor, now=utc_now()))
 
 
-@app.get("/admin/signups/export", summary="CSV of confirmed, subscribed sign-ups",
-         responses=csv_documented("CSV with a header row"))
+@app.get(
+    "/admin/signups/export",
+    summary="CSV of confirmed, subscribed sign-ups",
+    responses=csv_documented("CSV with a header row"),
+)
 def export_signups() -> Response[str]:
     organiser(app)
-    return csv_response(logic.EXPORT_COLUMNS, logic.signups_export(ports()),
-                        filename="signups.csv")
+    return csv_response(logic.EXPORT_COLUMNS, logic.signups_export(ports()), filename="signups.csv")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

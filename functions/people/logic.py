@@ -32,8 +32,15 @@ class PeoplePort(Protocol):
     def erase_published(self, found: Any) -> int: ...
     def erase_item(self, found: Any, *, now: datetime) -> tuple[bool, int]: ...
     def scrub_winners(self, person: str) -> None: ...
-    def audit(self, subject: str, *, actor: str, action: str, now: datetime,
-              detail: dict[str, int] | None = None) -> None: ...
+    def audit(
+        self,
+        subject: str,
+        *,
+        actor: str,
+        action: str,
+        now: datetime,
+        detail: dict[str, int] | None = None,
+    ) -> None: ...
     def confirmed_signups(self) -> list[SignupRecord]: ...
     def suppress(self, person: str, reason: str) -> None: ...
 
@@ -65,8 +72,9 @@ def erase(ports: Ports, email: str, *, actor: str, now: datetime) -> Erased:
         else:
             _erase_item(ports.store, found, counts, now=now)
     ports.store.scrub_winners(person)
-    ports.store.audit(f"PERSON#{person}", actor=actor, action="erasure", now=now,
-                      detail=counts.model_dump())
+    ports.store.audit(
+        f"PERSON#{person}", actor=actor, action="erasure", now=now, detail=counts.model_dump()
+    )
     logger.info("person erased", erased=counts.model_dump())
     return counts
 

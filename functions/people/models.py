@@ -22,8 +22,9 @@ class Erased(BaseModel):
     photos: int = Field(default=0, description="Photo records deleted")
     files: int = Field(default=0, description="Image files deleted from storage")
     pledges: int = Field(
-        default=0, description="Confirmed pledges deleted (and uncounted); unconfirmed ones go "
-        "with their links' tokens"
+        default=0,
+        description="Confirmed pledges deleted (and uncounted); unconfirmed ones go "
+        "with their links' tokens",
     )
     signups: int = Field(default=0, description="Mailing-list sign-ups deleted")
     messages: int = Field(default=0, description="Messages with this email deleted")

@@ -55,23 +55,37 @@ class PeopleStore:
     def personal(self, person: str) -> list[Personal]:
         """Everything the person index (gsi3) finds about `person`."""
         found = []
-        for item in self.table.query_all("gsi3pk = :p", {":p": f"PERSON#{person}"},
-                                         index="gsi3"):
+        for item in self.table.query_all("gsi3pk = :p", {":p": f"PERSON#{person}"}, index="gsi3"):
             kind, _, ident = str(item.get("gsi3sk", "")).partition("#")
             if kind == "PHOTO":  # `PHOTO#<id>` and its archive item's `PHOTO#<id>#PUBLIC`
                 ident = ident.split("#", 1)[0]
             found.append(Personal(kind, ident, item.get("status") == "approved", item))
         return found
 
-    def audit(self, subject: str, *, actor: str, action: str, now: datetime,
-              detail: dict[str, int] | None = None) -> None:
-        record(self.table, subject, at=now, actor=actor, action=action,
-               detail=json.dumps(detail, sort_keys=True) if detail is not None else "")
+    def audit(
+        self,
+        subject: str,
+        *,
+        actor: str,
+        action: str,
+        now: datetime,
+        detail: dict[str, int] | None = None,
+    ) -> None:
+        record(
+            self.table,
+            subject,
+            at=now,
+            actor=actor,
+            action=action,
+            detail=json.dumps(detail, sort_keys=True) if detail is not None else "",
+        )
 
     # -- sign-ups and suppression ------------------------------------------------------------
     def confirmed_signups(self) -> list[SignupRecord]:
-        return [SignupRecord.of(item) for item in
-                self.table.query_all("gsi2pk = :c", {":c": CONFIRMED_SIGNUPS}, index="gsi2")]
+        return [
+            SignupRecord.of(item)
+            for item in self.table.query_all("gsi2pk = :c", {":c": CONFIRMED_SIGNUPS}, index="gsi2")
+        ]
 
     def suppress(self, person: str, reason: str) -> None:
         suppress(self.table, person, reason)
@@ -87,8 +101,12 @@ class PeopleStore:
         raw = incoming_key(photo_id)
         # The prefixes too: a derivative written after this listing goes as well. Every CDN
         # path of the photo: its images, its share page and the cached API read of it.
-        self._owe_deletion([*sorted(keys | set(item.get("files", []))), raw], prefixes,
-                           cdn_paths(photo_id), now=now)
+        self._owe_deletion(
+            [*sorted(keys | set(item.get("files", []))), raw],
+            prefixes,
+            cdn_paths(photo_id),
+            now=now,
+        )
         parts = self.table.query_all("pk = :pk", {":pk": item["pk"]}, consistent=True)
         for part in sorted(parts, key=lambda p: p["sk"] == item["sk"]):
             if part["sk"] == PUBLIC_SK:
@@ -102,11 +120,17 @@ class PeopleStore:
         """The public archive item goes with the edition's counters, in one transaction."""
         for _attempt in range(5):
             try:
-                self.table.transact([
-                    {"Delete": {"Key": {"pk": part["pk"], "sk": part["sk"]},
-                                "ConditionExpression": "attribute_exists(pk)"}},
-                    *photo_ops(self.table, part, -1),
-                ])
+                self.table.transact(
+                    [
+                        {
+                            "Delete": {
+                                "Key": {"pk": part["pk"], "sk": part["sk"]},
+                                "ConditionExpression": "attribute_exists(pk)",
+                            }
+                        },
+                        *photo_ops(self.table, part, -1),
+                    ]
+                )
                 return
             except TransactionConflict as exc:
                 if self.table.get(part["pk"], part["sk"], consistent=True) is None:
@@ -122,10 +146,12 @@ class PeopleStore:
             self._owe_deletion(sorted(keys), [], [], now=now)
         return self.table.delete(found.item["pk"], found.item["sk"]) is not None, len(keys)
 
-    def _owe_deletion(self, keys: list[str], prefixes: list[str], paths: list[str], *,
-                      now: datetime) -> None:
-        owed = outbox.effect("delete_files", {"keys": sorted(set(keys)), "prefixes": prefixes,
-                                              "invalidate": paths})
+    def _owe_deletion(
+        self, keys: list[str], prefixes: list[str], paths: list[str], *, now: datetime
+    ) -> None:
+        owed = outbox.effect(
+            "delete_files", {"keys": sorted(set(keys)), "prefixes": prefixes, "invalidate": paths}
+        )
         outbox.commit(self.table, [], [owed], now=now)
 
     def _existing(self, files: Iterable[str]) -> list[str]:
@@ -136,13 +162,20 @@ class PeopleStore:
         """Delete the pledge and take it off the counters, together or not at all."""
         item = found.item
         try:
-            self.table.transact([
-                {"Delete": {"Key": {"pk": item["pk"], "sk": item["sk"]},
-                            "ConditionExpression": "attribute_exists(pk)"}},
-                counters_update(item["role"], -1),
-                counter_op(str(item.get("edition") or str(item["created_at"])[:4]),
-                           {"pledges": -1}),
-            ])
+            self.table.transact(
+                [
+                    {
+                        "Delete": {
+                            "Key": {"pk": item["pk"], "sk": item["sk"]},
+                            "ConditionExpression": "attribute_exists(pk)",
+                        }
+                    },
+                    counters_update(item["role"], -1),
+                    counter_op(
+                        str(item.get("edition") or str(item["created_at"])[:4]), {"pledges": -1}
+                    ),
+                ]
+            )
         except TransactionConflict:
             return 0  # already gone (a concurrent erasure counted it)
         return 1
@@ -151,14 +184,21 @@ class PeopleStore:
         """A published message goes with its edition's `messages` count, together."""
         item = found.item
         try:
-            self.table.transact([
-                {"Delete": {"Key": {"pk": item["pk"], "sk": item["sk"]},
+            self.table.transact(
+                [
+                    {
+                        "Delete": {
+                            "Key": {"pk": item["pk"], "sk": item["sk"]},
                             "ConditionExpression": "#s = :approved",
                             "ExpressionAttributeNames": {"#s": "status"},
-                            "ExpressionAttributeValues": {":approved": "approved"}}},
-                counter_op(str(item.get("edition") or str(item["created_at"])[:4]),
-                           {"messages": -1}),
-            ])
+                            "ExpressionAttributeValues": {":approved": "approved"},
+                        }
+                    },
+                    counter_op(
+                        str(item.get("edition") or str(item["created_at"])[:4]), {"messages": -1}
+                    ),
+                ]
+            )
         except TransactionConflict:
             # Unpublished or gone meanwhile: delete whatever is left, uncounted.
             return int(self.table.delete(item["pk"], item["sk"]) is not None)
@@ -170,17 +210,24 @@ class PeopleStore:
         item = found.item
         day = str(item["gsi3sk"]).split("#", 1)[1]
         try:
-            self.table.transact([
-                still_open(day),
-                {"Delete": {"Key": {"pk": item["pk"], "sk": item["sk"]},
-                            "ConditionExpression": "attribute_exists(pk)"}},
-            ])
+            self.table.transact(
+                [
+                    still_open(day),
+                    {
+                        "Delete": {
+                            "Key": {"pk": item["pk"], "sk": item["sk"]},
+                            "ConditionExpression": "attribute_exists(pk)",
+                        }
+                    },
+                ]
+            )
             return 1
         except TransactionConflict:
             pass
         # A drawn day: the entrant stays (the entrants hash must still match) as a pseudonym.
         self.table.update(
-            item["pk"], item["sk"],
+            item["pk"],
+            item["sk"],
             "REMOVE " + ", ".join((*_PERSONAL_ENTRY_FIELDS, "gsi3pk", "gsi3sk")),
         )
         return 1
@@ -189,19 +236,23 @@ class PeopleStore:
         """The person's name, school and photo leave every published draw they won."""
         for draw in self.table.query_all("gsi1pk = :d", {":d": "DRAWS"}, index="gsi1"):
             winners = draw.get("winners") or []
-            if not any(w.get("entrant_id") == person and
-                       any(w.get(f) is not None for f in _PERSONAL_ENTRY_FIELDS)
-                       for w in winners):
+            if not any(
+                w.get("entrant_id") == person
+                and any(w.get(f) is not None for f in _PERSONAL_ENTRY_FIELDS)
+                for w in winners
+            ):
                 continue
             scrubbed = [
                 {**w, **dict.fromkeys(_PERSONAL_ENTRY_FIELDS)}
-                if w.get("entrant_id") == person else w
+                if w.get("entrant_id") == person
+                else w
                 for w in winners
             ]
             # Nested None values are written as DynamoDB NULLs: the public shape keeps its keys.
             self.table.update(
-                draw["pk"], draw["sk"], "SET winners = :w",
+                draw["pk"],
+                draw["sk"],
+                "SET winners = :w",
                 values={":w": scrubbed},
                 condition="attribute_exists(pk)",
             )
-

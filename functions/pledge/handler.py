@@ -89,21 +89,34 @@ def _write() -> logic.Ports:
 
 
 # -- pledges -----------------------------------------------------------------------------------
-@app.post("/pledges", summary="Pledge support (counted once its email confirms it)",
-          responses=documented(202, PledgeAccepted,
-                               "Accepted: a confirmation link is emailed (the same answer whether "
-                               "or not the email has pledged)", 400, 413, 422, 429))
+@app.post(
+    "/pledges",
+    summary="Pledge support (counted once its email confirms it)",
+    responses=documented(
+        202,
+        PledgeAccepted,
+        "Accepted: a confirmation link is emailed (the same answer whether "
+        "or not the email has pledged)",
+        400,
+        413,
+        422,
+        429,
+    ),
+)
 def create_pledge(body: PledgeIn) -> Response[PledgeAccepted]:
     p = _write()
-    owed = logic.pledge(p.store, body, person=p.person(body.email), now=utc_now(),
-                        settings=p.links)
+    owed = logic.pledge(p.store, body, person=p.person(body.email), now=utc_now(), settings=p.links)
     logger.info("pledge received", confirmation_owed=owed, role=body.role)
     return accepted(PledgeAccepted())
 
 
-@app.post("/pledges/confirm", summary="Confirm a pledge with the emailed token",
-          responses=documented(200, PledgeConfirmed, "Confirmed (again: the same answer)",
-                               400, 413, 422, 429))
+@app.post(
+    "/pledges/confirm",
+    summary="Confirm a pledge with the emailed token",
+    responses=documented(
+        200, PledgeConfirmed, "Confirmed (again: the same answer)", 400, 413, 422, 429
+    ),
+)
 def confirm_pledge(body: TokenIn) -> PledgeConfirmed:
     p = _write()
     pledge_id = logic.confirm_pledge(p.store, body.token, now=utc_now(), ttl=p.retention_ttl)
@@ -115,42 +128,63 @@ def pledge_summary() -> PledgeSummary:
     return logic.summary_of(ports().store.summary())
 
 
-@app.get("/pledges", summary="The pledge wall: pledges shown by choice, newest first",
-         responses=documented(200, ListPage[WallPledge], "A page of the wall", 400))
+@app.get(
+    "/pledges",
+    summary="The pledge wall: pledges shown by choice, newest first",
+    responses=documented(200, ListPage[WallPledge], "A page of the wall", 400),
+)
 def pledge_wall(limit: Limit = 20, cursor: Cursor = None) -> ListPage[WallPledge]:
     return listed(ListPage[WallPledge], logic.wall(ports(), limit, cursor))
 
 
 # -- sign-ups ----------------------------------------------------------------------------------
-@app.post("/signups", summary="Join the mailing list (sends a confirmation email)",
-          responses=documented(202, SignupAccepted, "Accepted (whether or not the email is known)",
-                        400, 413, 422, 429))
+@app.post(
+    "/signups",
+    summary="Join the mailing list (sends a confirmation email)",
+    responses=documented(
+        202, SignupAccepted, "Accepted (whether or not the email is known)", 400, 413, 422, 429
+    ),
+)
 def create_signup(body: SignupIn) -> Response[SignupAccepted]:
     p = _write()
-    owed = logic.sign_up(p.store, body, person=p.person(body.email), now=utc_now(),
-                         settings=p.links, ttl=p.retention_ttl)
+    owed = logic.sign_up(
+        p.store,
+        body,
+        person=p.person(body.email),
+        now=utc_now(),
+        settings=p.links,
+        ttl=p.retention_ttl,
+    )
     logger.info("signup received", confirmation_owed=owed)
     return accepted(SignupAccepted())
 
 
-@app.post("/signups/confirm", summary="Confirm a sign-up with the emailed token",
-          responses=documented(200, SignupState, "Confirmed", 400, 413, 422, 429))
+@app.post(
+    "/signups/confirm",
+    summary="Confirm a sign-up with the emailed token",
+    responses=documented(200, SignupState, "Confirmed", 400, 413, 422, 429),
+)
 def confirm_signup(body: TokenIn) -> SignupState:
     logic.redeem(_write().store, body.token, purpose=logic.CONFIRM, now=utc_now())
     return SignupState(status="confirmed")
 
 
-@app.post("/signups/unsubscribe", summary="Leave the mailing list with the emailed token",
-          responses=documented(200, SignupState, "Unsubscribed", 400, 413, 422, 429))
+@app.post(
+    "/signups/unsubscribe",
+    summary="Leave the mailing list with the emailed token",
+    responses=documented(200, SignupState, "Unsubscribed", 400, 413, 422, 429),
+)
 def unsubscribe(body: TokenIn) -> SignupState:
     logic.redeem(_write().store, body.token, purpose=logic.UNSUBSCRIBE, now=utc_now())
     return SignupState(status="unsubscribed")
 
 
 # -- messages ----------------------------------------------------------------------------------
-@app.post("/messages", summary="Send a message to government (published once approved)",
-          responses=documented(202, MessageAccepted, "Accepted, pending moderation",
-                        400, 413, 422, 429))
+@app.post(
+    "/messages",
+    summary="Send a message to government (published once approved)",
+    responses=documented(202, MessageAccepted, "Accepted, pending moderation", 400, 413, 422, 429),
+)
 def create_message(body: MessageIn) -> Response[MessageAccepted]:
     p = _write()
     record = logic.new_message(body, now=utc_now(), ttl=p.retention_ttl)
@@ -159,36 +193,52 @@ def create_message(body: MessageIn) -> Response[MessageAccepted]:
     return accepted(MessageAccepted(message_id=record.message_id))
 
 
-@app.get("/messages", summary="Approved messages to government, newest first",
-         responses=documented(200, ListPage[PublicMessage], "A page of approved messages", 400))
+@app.get(
+    "/messages",
+    summary="Approved messages to government, newest first",
+    responses=documented(200, ListPage[PublicMessage], "A page of approved messages", 400),
+)
 def approved_messages(limit: Limit = 20, cursor: Cursor = None) -> ListPage[PublicMessage]:
     return listed(ListPage[PublicMessage], logic.approved_messages(ports(), limit, cursor))
 
 
-@app.get("/admin/messages", summary="Messages by status, for organisers",
-         responses=documented(200, ListPage[AdminMessage], "A page of the queue", 400))
+@app.get(
+    "/admin/messages",
+    summary="Messages by status, for organisers",
+    responses=documented(200, ListPage[AdminMessage], "A page of the queue", 400),
+)
 def admin_messages(
     status: Annotated[MessageStatus, WHICH_QUEUE] = "pending",
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> ListPage[AdminMessage]:
-    return organiser_page(app, ListPage[AdminMessage],
-                          lambda: logic.message_queue(ports(), status, limit, cursor))
+    return organiser_page(
+        app, ListPage[AdminMessage], lambda: logic.message_queue(ports(), status, limit, cursor)
+    )
 
 
-@app.post("/admin/messages/<message_id>/decision", summary="Approve or reject a message",
-          responses=documented(200, AdminMessage, "The message as decided", 404, 409, 413, 422))
+@app.post(
+    "/admin/messages/<message_id>/decision",
+    summary="Approve or reject a message",
+    responses=documented(200, AdminMessage, "The message as decided", 404, 409, 413, 422),
+)
 def decide_message(message_id: Annotated[ObjectId, Path()], body: DecisionIn) -> AdminMessage:
     actor = organiser(app)
-    decided = ports().store.decide_message(message_id, logic.transition(body), actor=actor,
-                                           now=utc_now())
+    decided = ports().store.decide_message(
+        message_id, logic.transition(body), actor=actor, now=utc_now()
+    )
     logger.info("message decided", message_id=message_id, status=decided.status)
     return logic.admin_message(decided)
 
 
-@app.get("/admin/messages/export", summary="CSV of the published messages to government",
-         responses=csv_documented("CSV with a header row (message, name, role, published_at), "
-                                  "in the order they were published"))
+@app.get(
+    "/admin/messages/export",
+    summary="CSV of the published messages to government",
+    responses=csv_documented(
+        "CSV with a header row (message, name, role, published_at), "
+        "in the order they were published"
+    ),
+)
 def export_messages() -> Response[str]:
     organiser(app)
     rows = logic.messages_export(ports().store.every_approved_message())

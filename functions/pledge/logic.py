@@ -70,15 +70,27 @@ class PledgePort(Protocol):
     transaction: True when this request did it (False: mailed recently, or confirmed)."""
 
     def register_pledge(
-        self, person: str, *, now: datetime, resend_after: datetime, ttl: int,
-        tokens: Sequence[Token], owed: outbox.Effect,
+        self,
+        person: str,
+        *,
+        now: datetime,
+        resend_after: datetime,
+        ttl: int,
+        tokens: Sequence[Token],
+        owed: outbox.Effect,
     ) -> bool: ...
 
     def confirm_pledge(self, digest: str, *, now: datetime, ttl: int) -> str | None: ...
 
     def register_signup(
-        self, signup: SignupRecord, *, now: datetime, resend_after: datetime,
-        ttl: int, tokens: Sequence[Token], owed: outbox.Effect,
+        self,
+        signup: SignupRecord,
+        *,
+        now: datetime,
+        resend_after: datetime,
+        ttl: int,
+        tokens: Sequence[Token],
+        owed: outbox.Effect,
     ) -> bool: ...
 
     def redeem(self, digest: str, *, purpose: str, now: datetime) -> bool: ...
@@ -89,16 +101,19 @@ class PledgePort(Protocol):
 
     def add_message(self, record: MessageRecord) -> None: ...
 
-    def approved_messages(self, limit: int, start: Item | None
-                          ) -> tuple[list[MessageRecord], Item | None]: ...
+    def approved_messages(
+        self, limit: int, start: Item | None
+    ) -> tuple[list[MessageRecord], Item | None]: ...
 
     def every_approved_message(self) -> list[MessageRecord]: ...
 
-    def messages_by_status(self, status: str, limit: int, start: Item | None
-                           ) -> tuple[list[MessageRecord], Item | None]: ...
+    def messages_by_status(
+        self, status: str, limit: int, start: Item | None
+    ) -> tuple[list[MessageRecord], Item | None]: ...
 
-    def decide_message(self, message_id: str, change: Transition, *, actor: str,
-                       now: datetime) -> MessageRecord: ...
+    def decide_message(
+        self, message_id: str, change: Transition, *, actor: str, now: datetime
+    ) -> MessageRecord: ...
 
 
 class CursorPort(Protocol):
@@ -117,8 +132,17 @@ class WritePort(Protocol):
 
 def email_effect(person: str, email: Email, *, purpose: str) -> outbox.Effect:
     """The email as an effect owed by the change that commits it (sent by the outbox)."""
-    return outbox.effect("email", {"purpose": purpose, "to": email.to, "subject": email.subject,
-                                   "text": email.text, "html": email.html}, person=person)
+    return outbox.effect(
+        "email",
+        {
+            "purpose": purpose,
+            "to": email.to,
+            "subject": email.subject,
+            "text": email.text,
+            "html": email.html,
+        },
+        person=person,
+    )
 
 
 @dataclass(frozen=True)
@@ -157,8 +181,14 @@ def pledge_details(body: PledgeIn) -> dict[str, Any]:
     return body.model_dump(include=set(PLEDGE_DETAILS))
 
 
-def confirmed_pledge(details: Mapping[str, Any], existing: PledgeRecord | None, *,
-                     person: str, now: datetime, ttl: int) -> PledgeRecord:
+def confirmed_pledge(
+    details: Mapping[str, Any],
+    existing: PledgeRecord | None,
+    *,
+    person: str,
+    now: datetime,
+    ttl: int,
+) -> PledgeRecord:
     """The pledge after confirming `details`: a new one, or the person's one pledge with new
     details (same id, same place on the wall, same edition)."""
     return PledgeRecord(
@@ -201,15 +231,19 @@ def pledge_email(to: str, *, site_url: str, token: str) -> Email:
     return Email(to=to, subject="Please confirm your #TECHOGNITION pledge", text=text, html=body)
 
 
-def pledge(store: PledgePort, body: PledgeIn, *, person: str, now: datetime,
-           settings: LinkSettings) -> bool:
+def pledge(
+    store: PledgePort, body: PledgeIn, *, person: str, now: datetime, settings: LinkSettings
+) -> bool:
     """Owe a mail with a link that confirms exactly these details, unless this address was
     mailed recently. Nothing counts yet, and the caller's answer is the same either way."""
     expires = int((now + settings.token_ttl).timestamp())
     token, digest = new_token()
     email = pledge_email(body.email, site_url=settings.site_url, token=token)
     return store.register_pledge(
-        person, now=now, resend_after=now - settings.resend_after, ttl=expires,
+        person,
+        now=now,
+        resend_after=now - settings.resend_after,
+        ttl=expires,
         tokens=[Token(digest, PLEDGE, expires, expires, pledge_details(body))],
         owed=email_effect(person, email, purpose="pledge-confirmation"),
     )
@@ -263,21 +297,39 @@ def signup_email(to: str, *, site_url: str, confirm: str, unsubscribe: str) -> E
     return Email(to=to, subject="Please confirm your #TECHOGNITION sign-up", text=text, html=body)
 
 
-def sign_up(store: PledgePort, body: SignupIn, *, person: str, now: datetime,
-            settings: LinkSettings, ttl: int) -> bool:
+def sign_up(
+    store: PledgePort,
+    body: SignupIn,
+    *,
+    person: str,
+    now: datetime,
+    settings: LinkSettings,
+    ttl: int,
+) -> bool:
     """Register (or refresh) a sign-up and owe a confirmation email, unless one went out
     recently or the address is already confirmed. The caller's answer is the same either way."""
-    signup = SignupRecord(person=person, email=body.email, name=body.name, role=body.role,
-                          organisation=body.organisation)
+    signup = SignupRecord(
+        person=person,
+        email=body.email,
+        name=body.name,
+        role=body.role,
+        organisation=body.organisation,
+    )
     confirm, confirm_digest = new_token()
     unsubscribe, unsubscribe_digest = new_token()
     expires = int((now + settings.token_ttl).timestamp())
-    email = signup_email(body.email, site_url=settings.site_url, confirm=confirm,
-                         unsubscribe=unsubscribe)
+    email = signup_email(
+        body.email, site_url=settings.site_url, confirm=confirm, unsubscribe=unsubscribe
+    )
     return store.register_signup(
-        signup, now=now, resend_after=now - settings.resend_after, ttl=ttl,
-        tokens=[Token(confirm_digest, CONFIRM, expires, expires),
-                Token(unsubscribe_digest, UNSUBSCRIBE, ttl, ttl)],
+        signup,
+        now=now,
+        resend_after=now - settings.resend_after,
+        ttl=ttl,
+        tokens=[
+            Token(confirm_digest, CONFIRM, expires, expires),
+            Token(unsubscribe_digest, UNSUBSCRIBE, ttl, ttl),
+        ],
         owed=email_effect(person, email, purpose="signup-confirmation"),
     )
 
@@ -295,16 +347,30 @@ MESSAGE_COLUMNS = ("message", "name", "role", "published_at")
 def messages_export(records: Iterable[MessageRecord]) -> list[dict[str, Any]]:
     """The published messages in the order they were published (approved; a message approved
     again after a takedown counts from its latest approval)."""
-    rows = [{"message": r.message, "name": r.name, "role": r.role,
-             "published_at": r.decided_at or r.created_at} for r in records]
+    rows = [
+        {
+            "message": r.message,
+            "name": r.name,
+            "role": r.role,
+            "published_at": r.decided_at or r.created_at,
+        }
+        for r in records
+    ]
     return sorted(rows, key=lambda r: str(r["published_at"]))
 
 
 # -- messages ------------------------------------------------------------------------------
 def new_message(body: MessageIn, *, now: datetime, ttl: int) -> MessageRecord:
     """A message as received: pending moderation."""
-    return MessageRecord(message_id=new_id(), message=body.message, name=body.name,
-                         role=body.role, status="pending", created_at=iso(now), ttl=ttl)
+    return MessageRecord(
+        message_id=new_id(),
+        message=body.message,
+        name=body.name,
+        role=body.role,
+        status="pending",
+        created_at=iso(now),
+        ttl=ttl,
+    )
 
 
 @dataclass(frozen=True)
@@ -319,8 +385,10 @@ def transition(decision: DecisionIn) -> Transition:
     if decision.decision == "approve":
         return Transition("approved", ("pending", "rejected"), decision.reason)
     if not decision.reason:
-        raise Invalid("A rejection needs a reason.",
-                      errors=[{"loc": ["body", "reason"], "msg": "required to reject"}])
+        raise Invalid(
+            "A rejection needs a reason.",
+            errors=[{"loc": ["body", "reason"], "msg": "required to reject"}],
+        )
     return Transition("rejected", ("pending", "approved"), decision.reason)
 
 
@@ -335,16 +403,19 @@ def admin_message(record: MessageRecord) -> AdminMessage:
 PUBLISHED = "messages"  # the approved list's cursor scope
 
 
-def approved_messages(ports: Ports, limit: int, cursor: str | None
-                      ) -> tuple[list[PublicMessage], str | None]:
+def approved_messages(
+    ports: Ports, limit: int, cursor: str | None
+) -> tuple[list[PublicMessage], str | None]:
     records, last = ports.store.approved_messages(limit, ports.cursors.start(cursor, PUBLISHED))
     return [public_message(r) for r in records], ports.cursors.next(last, PUBLISHED)
 
 
-def message_queue(ports: Ports, status: MessageStatus, limit: int, cursor: str | None
-                  ) -> tuple[list[AdminMessage], str | None]:
+def message_queue(
+    ports: Ports, status: MessageStatus, limit: int, cursor: str | None
+) -> tuple[list[AdminMessage], str | None]:
     """A page of the organisers' queue of messages in `status`, newest first."""
     scope = f"admin-messages:{status}"
-    records, last = ports.store.messages_by_status(status, limit,
-                                                   ports.cursors.start(cursor, scope))
+    records, last = ports.store.messages_by_status(
+        status, limit, ports.cursors.start(cursor, scope)
+    )
     return [admin_message(r) for r in records], ports.cursors.next(last, scope)

@@ -57,34 +57,43 @@ SIGNUP_DETAILS = {"email", "name", "role", "organisation"}
 # -- records <-> items -------------------------------------------------------------------------
 def pledge_item(record: PledgeRecord) -> Item:
     """The stored pledge: on the wall (gsi1, sparse) only by choice; found by its person (gsi3)."""
-    item: Item = {**pledge_key(record.person), **record.model_dump(exclude={"person"},
-                                                                   exclude_none=True),
-                  **person_keys(record.person, "PLEDGE", record.pledge_id)}
+    item: Item = {
+        **pledge_key(record.person),
+        **record.model_dump(exclude={"person"}, exclude_none=True),
+        **person_keys(record.person, "PLEDGE", record.pledge_id),
+    }
     if record.show_on_wall:
         item["gsi1pk"], item["gsi1sk"] = PLEDGE_WALL, f"{record.created_at}#{record.pledge_id}"
     return item
 
 
 def pledge_of(item: Item) -> PledgeRecord:
-    return PledgeRecord(person=str(item["pk"]).removeprefix("PLEDGE#"),
-                        **_fields(item, PledgeRecord, exclude=frozenset({"person"})))
+    return PledgeRecord(
+        person=str(item["pk"]).removeprefix("PLEDGE#"),
+        **_fields(item, PledgeRecord, exclude=frozenset({"person"})),
+    )
 
 
 def message_item(record: MessageRecord) -> Item:
     """A new message: in its status's queue (gsi2) by arrival."""
-    return {**message_key(record.message_id), **record.model_dump(exclude_none=True),
-            "gsi2pk": message_queue(record.status),
-            "gsi2sk": f"{record.created_at}#{record.message_id}"}
+    return {
+        **message_key(record.message_id),
+        **record.model_dump(exclude_none=True),
+        "gsi2pk": message_queue(record.status),
+        "gsi2sk": f"{record.created_at}#{record.message_id}",
+    }
 
 
 def message_of(item: Item) -> MessageRecord:
     return MessageRecord(**_fields(item, MessageRecord))
 
 
-def _fields(item: Item, model: type[Any], exclude: frozenset[str] = frozenset()
-            ) -> dict[str, Any]:
-    return {name: item[name] for name in model.model_fields
-            if name not in exclude and item.get(name) is not None}
+def _fields(item: Item, model: type[Any], exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
+    return {
+        name: item[name]
+        for name in model.model_fields
+        if name not in exclude and item.get(name) is not None
+    }
 
 
 class PledgeStore:
@@ -98,13 +107,28 @@ class PledgeStore:
         return self.edition or str(now.year)
 
     # -- pledges -----------------------------------------------------------------------------
-    def register_pledge(self, person: str, *, now: datetime, resend_after: datetime,
-                        ttl: int, tokens: Sequence[Token], owed: outbox.Effect) -> bool:
+    def register_pledge(
+        self,
+        person: str,
+        *,
+        now: datetime,
+        resend_after: datetime,
+        ttl: int,
+        tokens: Sequence[Token],
+        owed: outbox.Effect,
+    ) -> bool:
         """True when this request owes the pledge confirmation (at most one per resend window,
         however many pledges arrive at once): the sign-ups' throttle, on its own item."""
-        return self._claim_mail(mailed_key(person), person, "PLEDGEMAIL",
-                                now=now, resend_after=resend_after, ttl=ttl, tokens=tokens,
-                                owed=owed)
+        return self._claim_mail(
+            mailed_key(person),
+            person,
+            "PLEDGEMAIL",
+            now=now,
+            resend_after=resend_after,
+            ttl=ttl,
+            tokens=tokens,
+            owed=owed,
+        )
 
     def confirm_pledge(self, digest: str, *, now: datetime, ttl: int) -> str | None:
         """Publish the details a pledge token carries; the pledge's id, or None for a bad token.
@@ -131,27 +155,45 @@ class PledgeStore:
             if existing is None:
                 guard: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
             else:  # unchanged since read: otherwise the counters would move by the wrong roles
-                guard = {"ConditionExpression": "pledge_id = :id AND #role = :role",
-                         "ExpressionAttributeNames": {"#role": "role"},
-                         "ExpressionAttributeValues": {":id": existing.pledge_id,
-                                                       ":role": existing.role}}
+                guard = {
+                    "ConditionExpression": "pledge_id = :id AND #role = :role",
+                    "ExpressionAttributeNames": {"#role": "role"},
+                    "ExpressionAttributeValues": {
+                        ":id": existing.pledge_id,
+                        ":role": existing.role,
+                    },
+                }
             deltas = counter_changes(existing.role if existing else None, record.role)
             try:
-                self.table.transact([
-                    {"Update": {
-                        "Key": key,
-                        # The details are published now: the token need not keep them.
-                        "UpdateExpression": "SET pledge_id = :id, used_at = :at REMOVE details",
-                        "ConditionExpression": "attribute_exists(pk) AND expires_at > :now AND "
-                                               "attribute_not_exists(pledge_id)",
-                        "ExpressionAttributeValues": {":id": record.pledge_id, ":at": iso(now),
-                                                      ":now": epoch},
-                    }},
-                    {"Put": {"Item": item, **guard}},
-                    *([counters_change(deltas)] if deltas else []),
-                    *([counter_op(str(record.edition), {"pledges": 1})]
-                      if existing is None else []),
-                ])
+                self.table.transact(
+                    [
+                        {
+                            "Update": {
+                                "Key": key,
+                                # The details are published now: the token need not keep them.
+                                "UpdateExpression": (
+                                    "SET pledge_id = :id, used_at = :at REMOVE details"
+                                ),
+                                "ConditionExpression": (
+                                    "attribute_exists(pk) AND expires_at > :now AND "
+                                    "attribute_not_exists(pledge_id)"
+                                ),
+                                "ExpressionAttributeValues": {
+                                    ":id": record.pledge_id,
+                                    ":at": iso(now),
+                                    ":now": epoch,
+                                },
+                            }
+                        },
+                        {"Put": {"Item": item, **guard}},
+                        *([counters_change(deltas)] if deltas else []),
+                        *(
+                            [counter_op(str(record.edition), {"pledges": 1})]
+                            if existing is None
+                            else []
+                        ),
+                    ]
+                )
                 return record.pledge_id
             except TransactionConflict as exc:
                 if not {"ConditionalCheckFailed", "TransactionConflict"} & set(exc.reasons):
@@ -164,39 +206,76 @@ class PledgeStore:
         return self.table.get(SUMMARY_KEY["pk"], SUMMARY_KEY["sk"])
 
     def wall(self, limit: int, start: Item | None) -> tuple[list[PledgeRecord], Item | None]:
-        page = self.table.query("gsi1pk = :w", {":w": PLEDGE_WALL}, index="gsi1",
-                                limit=limit, start_key=start, forward=False)
+        page = self.table.query(
+            "gsi1pk = :w",
+            {":w": PLEDGE_WALL},
+            index="gsi1",
+            limit=limit,
+            start_key=start,
+            forward=False,
+        )
         return [pledge_of(i) for i in page.items], page.last_key
 
     # -- sign-ups ----------------------------------------------------------------------------
-    def register_signup(self, signup: SignupRecord, *, now: datetime,
-                        resend_after: datetime, ttl: int, tokens: Sequence[Token],
-                        owed: outbox.Effect) -> bool:
+    def register_signup(
+        self,
+        signup: SignupRecord,
+        *,
+        now: datetime,
+        resend_after: datetime,
+        ttl: int,
+        tokens: Sequence[Token],
+        owed: outbox.Effect,
+    ) -> bool:
         """Create or refresh a sign-up; True when this request owes the confirmation email.
 
         Nothing changes (False) when the address is already confirmed or was mailed after
         `resend_after`, so concurrent sign-ups send at most one email.
         """
         return self._claim_mail(
-            signup_key(signup.person), signup.person, "SIGNUP", now=now,
-            resend_after=resend_after, ttl=ttl, tokens=tokens, owed=owed,
-            details=signup.model_dump(include=SIGNUP_DETAILS), pending_until_confirmed=True,
+            signup_key(signup.person),
+            signup.person,
+            "SIGNUP",
+            now=now,
+            resend_after=resend_after,
+            ttl=ttl,
+            tokens=tokens,
+            owed=owed,
+            details=signup.model_dump(include=SIGNUP_DETAILS),
+            pending_until_confirmed=True,
         )
 
-    def _claim_mail(self, key: dict[str, str], person: str, kind: str, *, now: datetime,
-                    resend_after: datetime, ttl: int, tokens: Sequence[Token],
-                    owed: outbox.Effect, details: dict[str, Any] | None = None,
-                    pending_until_confirmed: bool = False) -> bool:
+    def _claim_mail(
+        self,
+        key: dict[str, str],
+        person: str,
+        kind: str,
+        *,
+        now: datetime,
+        resend_after: datetime,
+        ttl: int,
+        tokens: Sequence[Token],
+        owed: outbox.Effect,
+        details: dict[str, Any] | None = None,
+        pending_until_confirmed: bool = False,
+    ) -> bool:
         """Stamp `last_sent_at` on the item at `key` (and set `details`), store `tokens` and owe
         the email, in one transaction that only one of any concurrent requests wins: True when
         that one was this. A lost answer is settled by `outbox.commit` (our effect is there)."""
-        sets = ["created_at = if_not_exists(created_at, :now)", "last_sent_at = :sent",
-                "#ttl = :ttl", "gsi3pk = :g3pk", "gsi3sk = :g3sk"]
+        sets = [
+            "created_at = if_not_exists(created_at, :now)",
+            "last_sent_at = :sent",
+            "#ttl = :ttl",
+            "gsi3pk = :g3pk",
+            "gsi3sk = :g3sk",
+        ]
         removes = []
         names = {"#ttl": "ttl"}
         values: dict[str, Any] = {
-            ":now": iso(now), ":sent": int(now.timestamp()),
-            ":cutoff": int(resend_after.timestamp()), ":ttl": ttl,
+            ":now": iso(now),
+            ":sent": int(now.timestamp()),
+            ":cutoff": int(resend_after.timestamp()),
+            ":ttl": ttl,
         }
         index = person_keys(person, kind, person)
         values[":g3pk"], values[":g3sk"] = index["gsi3pk"], index["gsi3sk"]
@@ -214,13 +293,19 @@ class PledgeStore:
                 sets.append(f"#{field} = :{field}")
                 values[f":{field}"] = value
         expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-        stamp = {"Update": {"Key": key, "UpdateExpression": expression,
-                            "ConditionExpression": condition,
-                            "ExpressionAttributeNames": names,
-                            "ExpressionAttributeValues": values}}
+        stamp = {
+            "Update": {
+                "Key": key,
+                "UpdateExpression": expression,
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        }
         try:
-            outbox.commit(self.table, [stamp, *(self._token_put(t, person) for t in tokens)],
-                          [owed], now=now)
+            outbox.commit(
+                self.table, [stamp, *(self._token_put(t, person) for t in tokens)], [owed], now=now
+            )
         except TransactionConflict as exc:
             if exc.reasons and exc.reasons[0] == "ConditionalCheckFailed":
                 return False  # mailed recently, or already confirmed
@@ -231,13 +316,20 @@ class PledgeStore:
 
     @staticmethod
     def _token_put(token: Token, person: str) -> dict[str, Any]:
-        return {"Put": {
-            "Item": {**token_key(token.digest), "purpose": token.purpose, "person": person,
-                     "expires_at": token.expires_at, "ttl": token.ttl,
-                     **person_keys(person, "TOKEN", token.digest[:16]),
-                     **({"details": token.details} if token.details else {})},
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }}
+        return {
+            "Put": {
+                "Item": {
+                    **token_key(token.digest),
+                    "purpose": token.purpose,
+                    "person": person,
+                    "expires_at": token.expires_at,
+                    "ttl": token.ttl,
+                    **person_keys(person, "TOKEN", token.digest[:16]),
+                    **({"details": token.details} if token.details else {}),
+                },
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
 
     def redeem(self, digest: str, *, purpose: str, now: datetime) -> bool:
         """Use a token once: its delete (conditioned on existing and unexpired) and the sign-up's
@@ -250,27 +342,41 @@ class PledgeStore:
         person = found["person"]
         stamp = iso(now)
         if purpose == CONFIRM:
-            change = ("SET #status = :s, confirmed_at = :now, gsi2pk = :g2pk, gsi2sk = :g2sk",
-                      {":s": "confirmed", ":now": stamp, ":g2pk": CONFIRMED_SIGNUPS,
-                       ":g2sk": f"{stamp}#{person}"})
+            change = (
+                "SET #status = :s, confirmed_at = :now, gsi2pk = :g2pk, gsi2sk = :g2sk",
+                {
+                    ":s": "confirmed",
+                    ":now": stamp,
+                    ":g2pk": CONFIRMED_SIGNUPS,
+                    ":g2sk": f"{stamp}#{person}",
+                },
+            )
         else:
-            change = ("SET #status = :s, unsubscribed_at = :now REMOVE gsi2pk, gsi2sk",
-                      {":s": "unsubscribed", ":now": stamp})
+            change = (
+                "SET #status = :s, unsubscribed_at = :now REMOVE gsi2pk, gsi2sk",
+                {":s": "unsubscribed", ":now": stamp},
+            )
         try:
-            self.table.transact([
-                {"Delete": {
-                    "Key": key,
-                    "ConditionExpression": "attribute_exists(pk) AND expires_at > :now",
-                    "ExpressionAttributeValues": {":now": epoch},
-                }},
-                {"Update": {
-                    "Key": signup_key(person),
-                    "UpdateExpression": change[0],
-                    "ConditionExpression": "attribute_exists(pk)",
-                    "ExpressionAttributeNames": {"#status": "status"},
-                    "ExpressionAttributeValues": change[1],
-                }},
-            ])
+            self.table.transact(
+                [
+                    {
+                        "Delete": {
+                            "Key": key,
+                            "ConditionExpression": "attribute_exists(pk) AND expires_at > :now",
+                            "ExpressionAttributeValues": {":now": epoch},
+                        }
+                    },
+                    {
+                        "Update": {
+                            "Key": signup_key(person),
+                            "UpdateExpression": change[0],
+                            "ConditionExpression": "attribute_exists(pk)",
+                            "ExpressionAttributeNames": {"#status": "status"},
+                            "ExpressionAttributeValues": change[1],
+                        }
+                    },
+                ]
+            )
         except TransactionConflict:
             return False
         return True
@@ -279,25 +385,42 @@ class PledgeStore:
     def add_message(self, record: MessageRecord) -> None:
         self.table.put(message_item(record), condition="attribute_not_exists(pk)")
 
-    def approved_messages(self, limit: int, start: Item | None
-                          ) -> tuple[list[MessageRecord], Item | None]:
-        page = self.table.query("gsi1pk = :w", {":w": MESSAGE_WALL}, index="gsi1",
-                                limit=limit, start_key=start, forward=False)
+    def approved_messages(
+        self, limit: int, start: Item | None
+    ) -> tuple[list[MessageRecord], Item | None]:
+        page = self.table.query(
+            "gsi1pk = :w",
+            {":w": MESSAGE_WALL},
+            index="gsi1",
+            limit=limit,
+            start_key=start,
+            forward=False,
+        )
         return [message_of(i) for i in page.items], page.last_key
 
     def every_approved_message(self) -> list[MessageRecord]:
         """The whole published list (the export to government): hundreds at most."""
-        return [message_of(i) for i in
-                self.table.query_all("gsi1pk = :w", {":w": MESSAGE_WALL}, index="gsi1")]
+        return [
+            message_of(i)
+            for i in self.table.query_all("gsi1pk = :w", {":w": MESSAGE_WALL}, index="gsi1")
+        ]
 
-    def messages_by_status(self, status: str, limit: int, start: Item | None
-                           ) -> tuple[list[MessageRecord], Item | None]:
-        page = self.table.query("gsi2pk = :s", {":s": message_queue(status)}, index="gsi2",
-                                limit=limit, start_key=start, forward=False)
+    def messages_by_status(
+        self, status: str, limit: int, start: Item | None
+    ) -> tuple[list[MessageRecord], Item | None]:
+        page = self.table.query(
+            "gsi2pk = :s",
+            {":s": message_queue(status)},
+            index="gsi2",
+            limit=limit,
+            start_key=start,
+            forward=False,
+        )
         return [message_of(i) for i in page.items], page.last_key
 
-    def decide_message(self, message_id: str, change: Transition, *, actor: str,
-                       now: datetime) -> MessageRecord:
+    def decide_message(
+        self, message_id: str, change: Transition, *, actor: str, now: datetime
+    ) -> MessageRecord:
         """Apply a decision only from a state it applies to (409 otherwise), with its audit."""
         key = message_key(message_id)
         current = self.table.get(key["pk"], key["sk"], consistent=True)
@@ -306,26 +429,39 @@ class PledgeStore:
         update, counted = self._decision(current, change, actor=actor, now=now)
         detail = change.to if not change.reason else f"{change.to}: {change.reason}"
         try:
-            self.table.transact([
-                {"Update": {"Key": key, **update}},
-                {"Put": {"Item": audit_item(key["pk"], at=now, actor=actor, action=change.to,
-                                            detail=detail)}},
-                *counted,
-            ])
+            self.table.transact(
+                [
+                    {"Update": {"Key": key, **update}},
+                    {
+                        "Put": {
+                            "Item": audit_item(
+                                key["pk"], at=now, actor=actor, action=change.to, detail=detail
+                            )
+                        }
+                    },
+                    *counted,
+                ]
+            )
         except TransactionConflict as exc:
-            raise Conflict(f"This message is {current['status']}: the decision does not apply."
-                           ) from exc
+            raise Conflict(
+                f"This message is {current['status']}: the decision does not apply."
+            ) from exc
         decided = self.table.get(key["pk"], key["sk"], consistent=True)
         assert decided is not None
         return message_of(decided)
 
-    def _decision(self, current: Item, change: Transition, *, actor: str, now: datetime
-                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def _decision(
+        self, current: Item, change: Transition, *, actor: str, now: datetime
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """The message's update (conditioned on the state it applies to) and the edition's
         count it moves, if publication changes."""
         sets = ["#status = :to", "decided_by = :by", "decided_at = :at", "gsi2pk = :g2pk"]
-        values: dict[str, Any] = {":to": change.to, ":by": actor, ":at": iso(now),
-                                  ":g2pk": message_queue(change.to)}
+        values: dict[str, Any] = {
+            ":to": change.to,
+            ":by": actor,
+            ":at": iso(now),
+            ":g2pk": message_queue(change.to),
+        }
         removes = []
         if change.to == "approved":
             sets += ["gsi1pk = :g1pk", "gsi1sk = :g1sk"]
@@ -348,10 +484,11 @@ class PledgeStore:
         allowed = {f":from{i}": s for i, s in enumerate(change.allowed_from)}
         values.update(allowed)
         return {
-            "UpdateExpression": "SET " + ", ".join(sets)
-                                + (" REMOVE " + ", ".join(removes) if removes else ""),
+            "UpdateExpression": "SET "
+            + ", ".join(sets)
+            + (" REMOVE " + ", ".join(removes) if removes else ""),
             "ConditionExpression": f"#status IN ({', '.join(allowed)})"
-                                   + (" AND #status = :was" if published else ""),
+            + (" AND #status = :was" if published else ""),
             "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": values,
         }, counted

@@ -34,46 +34,78 @@ app = create_app()
 DayPath = Annotated[Day, Path(description="YYYY-MM-DD in the event's time zone")]
 
 
-@app.get("/draws", summary="Every event day's draw: commitment, status and winners (an "
-                           "edition's; default: the current one)")
+@app.get(
+    "/draws",
+    summary="Every event day's draw: commitment, status and winners (an "
+    "edition's; default: the current one)",
+)
 def list_draws(edition: EditionParam = None) -> DrawList:
     return logic.list_draws(ports(), utc_now(), edition)
 
 
-@app.get("/draws/<day>", summary="A day's audit record (enough to recompute the draw)",
-         responses=documented(200, DrawRecord, "The day's audit record", 400, 404, 422))
+@app.get(
+    "/draws/<day>",
+    summary="A day's audit record (enough to recompute the draw)",
+    responses=documented(200, DrawRecord, "The day's audit record", 400, 404, 422),
+)
 def get_draw(day: DayPath) -> DrawRecord:
     return logic.get_draw(ports(), day, utc_now())
 
 
-@app.get("/draws/<day>/entrants", summary="A day's entrant ids, sorted ascending",
-         responses=documented(200, Entrants, "The day's entrant ids", 400, 404, 422))
+@app.get(
+    "/draws/<day>/entrants",
+    summary="A day's entrant ids, sorted ascending",
+    responses=documented(200, Entrants, "The day's entrant ids", 400, 404, 422),
+)
 def get_entrants(day: DayPath) -> Entrants:
     return logic.get_entrants(ports(), day, utc_now())
 
 
-@app.post("/admin/draws", summary="Draw a day now (organisers)",
-          responses=documented(201, DrawRecord, "The audit record of the draw just made",
-                               400, 401, 403, 409, 413, 422))
+@app.post(
+    "/admin/draws",
+    summary="Draw a day now (organisers)",
+    responses=documented(
+        201, DrawRecord, "The audit record of the draw just made", 400, 401, 403, 409, 413, 422
+    ),
+)
 def create_draw(body: DrawRequest) -> Response[DrawRecord]:
     actor = organiser(app)
-    record = logic.run_draw(ports(), body.day, trigger="organiser", force=body.force,
-                            actor=actor, now=utc_now())
+    record = logic.run_draw(
+        ports(), body.day, trigger="organiser", force=body.force, actor=actor, now=utc_now()
+    )
     return Response(status_code=201, content_type="application/json", body=record)
 
 
-@app.post("/admin/draws/<day>/redraw", summary="Redraw one position (organisers)",
-          responses=documented(200, DrawRecord, "The day's audit record after the redraw",
-                               400, 401, 403, 404, 409, 413, 422))
+@app.post(
+    "/admin/draws/<day>/redraw",
+    summary="Redraw one position (organisers)",
+    responses=documented(
+        200,
+        DrawRecord,
+        "The day's audit record after the redraw",
+        400,
+        401,
+        403,
+        404,
+        409,
+        413,
+        422,
+    ),
+)
 def redraw(day: DayPath, body: RedrawRequest) -> DrawRecord:
     actor = organiser(app)
-    return logic.redraw(ports(), day, position=body.position, reason=body.reason, actor=actor,
-                        now=utc_now())
+    return logic.redraw(
+        ports(), day, position=body.position, reason=body.reason, actor=actor, now=utc_now()
+    )
 
 
-@app.put("/admin/draws/<day>/prize", summary="Name a day's prize and sponsor (organisers)",
-         responses=documented(200, Prize, "The day's prize, as stored",
-                              400, 401, 403, 404, 409, 413, 422))
+@app.put(
+    "/admin/draws/<day>/prize",
+    summary="Name a day's prize and sponsor (organisers)",
+    responses=documented(
+        200, Prize, "The day's prize, as stored", 400, 401, 403, 404, 409, 413, 422
+    ),
+)
 def put_prize(day: DayPath, body: PrizeRequest) -> Prize:
     actor = organiser(app)
     return logic.set_prize(ports(), day, body, actor=actor, now=utc_now())

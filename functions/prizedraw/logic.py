@@ -61,13 +61,29 @@ class Store(Protocol):
     def backlog_age(self, now: datetime) -> int: ...
     def saved_entrants(self, day: str, entrants_hash: str) -> list[str]: ...
     def save_entrants(self, day: str, entrants_hash: str, entrant_ids: list[str]) -> int: ...
-    def commit_draw(self, read: StoredDraw, drawn: StoredDraw, *, actor: str, now: datetime,
-                    effects: list[outbox.Effect]) -> None: ...
-    def commit_redraw(self, read: StoredDraw, redrawn: StoredDraw, *, position: int,
-                      reason: str, actor: str, now: datetime,
-                      effects: list[outbox.Effect]) -> None: ...
-    def claim_waiting_notice(self, day: str, at: str, effects: list[outbox.Effect], *,
-                             now: datetime) -> bool: ...
+    def commit_draw(
+        self,
+        read: StoredDraw,
+        drawn: StoredDraw,
+        *,
+        actor: str,
+        now: datetime,
+        effects: list[outbox.Effect],
+    ) -> None: ...
+    def commit_redraw(
+        self,
+        read: StoredDraw,
+        redrawn: StoredDraw,
+        *,
+        position: int,
+        reason: str,
+        actor: str,
+        now: datetime,
+        effects: list[outbox.Effect],
+    ) -> None: ...
+    def claim_waiting_notice(
+        self, day: str, at: str, effects: list[outbox.Effect], *, now: datetime
+    ) -> bool: ...
     def set_prize(self, day: str, prize: StoredPrize, *, actor: str, now: datetime) -> None: ...
 
 
@@ -112,15 +128,31 @@ def to_prize(prize: StoredPrize | None) -> Prize | None:
 def to_record(draw: StoredDraw) -> DrawRecord:
     """The public audit record: nothing of the drawn state before the draw (no seed)."""
     if not draw.drawn:
-        return DrawRecord(day=draw.day, status="open", commitment=draw.commitment, seed=None,
-                          entrants_hash=None, entrant_count=None, winners=[], redraws=[],
-                          drawn_at=None, trigger=None, prize=to_prize(draw.prize))
+        return DrawRecord(
+            day=draw.day,
+            status="open",
+            commitment=draw.commitment,
+            seed=None,
+            entrants_hash=None,
+            entrant_count=None,
+            winners=[],
+            redraws=[],
+            drawn_at=None,
+            trigger=None,
+            prize=to_prize(draw.prize),
+        )
     return DrawRecord(
-        day=draw.day, status="drawn", commitment=draw.commitment, seed=draw.seed,
-        entrants_hash=draw.entrants_hash, entrant_count=draw.entrant_count,
+        day=draw.day,
+        status="drawn",
+        commitment=draw.commitment,
+        seed=draw.seed,
+        entrants_hash=draw.entrants_hash,
+        entrant_count=draw.entrant_count,
         winners=[Winner.model_validate(w.model_dump()) for w in draw.winners],
         redraws=[Redraw.model_validate(r.model_dump()) for r in draw.redraws],
-        drawn_at=draw.drawn_at, trigger=draw.trigger, pending_at_draw=draw.pending_at_draw,
+        drawn_at=draw.drawn_at,
+        trigger=draw.trigger,
+        pending_at_draw=draw.pending_at_draw,
         prize=to_prize(draw.prize),
     )
 
@@ -128,9 +160,12 @@ def to_record(draw: StoredDraw) -> DrawRecord:
 def to_summary(draw: StoredDraw) -> DrawSummary:
     winners = draw.winners if draw.drawn else ()
     return DrawSummary(
-        day=draw.day, status=draw.status, commitment=draw.commitment,
-        winners=[PublicWinner.model_validate(w.model_dump(exclude={"entrant_id"}))
-                 for w in winners],
+        day=draw.day,
+        status=draw.status,
+        commitment=draw.commitment,
+        winners=[
+            PublicWinner.model_validate(w.model_dump(exclude={"entrant_id"})) for w in winners
+        ],
         prize=to_prize(draw.prize),
     )
 
@@ -162,8 +197,13 @@ def list_draws(ports: Ports, now: datetime, edition: str | None = None) -> DrawL
     """
     store, calendar = ports.draws, ports.calendar
     if edition is not None and edition != edition_of(calendar.start):
-        return DrawList(items=[to_summary(r) for r in sorted(store.records(), key=_day)
-                               if edition_of(r.day) == edition])
+        return DrawList(
+            items=[
+                to_summary(r)
+                for r in sorted(store.records(), key=_day)
+                if edition_of(r.day) == edition
+            ]
+        )
     found = {r.day: r for r in store.records()}
     items = []
     for d in calendar.days():
@@ -211,8 +251,7 @@ def get_entrants(ports: Ports, day: str, now: datetime) -> Entrants:
 
 
 # -- prizes ---------------------------------------------------------------------------------------
-def set_prize(ports: Ports, day: str, prize: PrizeRequest, *, actor: str,
-              now: datetime) -> Prize:
+def set_prize(ports: Ports, day: str, prize: PrizeRequest, *, actor: str, now: datetime) -> Prize:
     """Name (or rename) the day's prize; AlreadyDrawn once the draw has frozen it."""
     _public_day(ports.calendar, day)
     ports.draws.ensure(day, now)  # the record the prize lives on, and the draw conditions on
@@ -222,8 +261,7 @@ def set_prize(ports: Ports, day: str, prize: PrizeRequest, *, actor: str,
         try:
             ports.draws.set_prize(day, stored, actor=actor, now=now)
         except PrizeFrozen:
-            raise AlreadyDrawn(
-                f"The draw for {day} has been made: its prize is final.") from None
+            raise AlreadyDrawn(f"The draw for {day} has been made: its prize is final.") from None
         except StaleRecord:  # a draw or another edit was writing the record: try again
             return None
         logger.info("prize named", day=day)
@@ -234,9 +272,13 @@ def set_prize(ports: Ports, day: str, prize: PrizeRequest, *, actor: str,
 
 # -- drawing --------------------------------------------------------------------------------------
 def _winner(entry: Entry, position: int) -> StoredWinner:
-    return StoredWinner(position=position, entrant_id=entry.entrant_id,
-                        display_name=entry.display_name, school=entry.school,
-                        photo_id=entry.photo_id)
+    return StoredWinner(
+        position=position,
+        entrant_id=entry.entrant_id,
+        display_name=entry.display_name,
+        school=entry.school,
+        photo_id=entry.photo_id,
+    )
 
 
 @dataclass(frozen=True)
@@ -288,12 +330,13 @@ def _undrawn(store: Store, day: str) -> StoredDraw:
     return record
 
 
-def _checked_draw(ports: Ports, day: str, *, force: bool,
-                  now: datetime) -> tuple[StoredDraw, int]:
+def _checked_draw(ports: Ports, day: str, *, force: bool, now: datetime) -> tuple[StoredDraw, int]:
     """The record of a day that may be drawn now, and the number of its photos still pending."""
     if not _event_day(ports.calendar, day):
-        raise Invalid("That day is not a day of the event.",
-                      errors=[{"loc": ["body", "day"], "msg": "not a day of the event"}])
+        raise Invalid(
+            "That day is not a day of the event.",
+            errors=[{"loc": ["body", "day"], "msg": "not a day of the event"}],
+        )
     record = ports.draws.ensure(day, now)
     if record.drawn:
         raise AlreadyDrawn(f"The draw for {day} has already been made.")
@@ -306,8 +349,9 @@ def _checked_draw(ports: Ports, day: str, *, force: bool,
     return record, pending
 
 
-def _current_plan(ports: Ports, record: StoredDraw, seed: bytes, plan: _Plan | None,
-                  attempts: _Attempts) -> _Plan | None:
+def _current_plan(
+    ports: Ports, record: StoredDraw, seed: bytes, plan: _Plan | None, attempts: _Attempts
+) -> _Plan | None:
     """`plan` if it still covers every entry; else a new one (None: read again)."""
     if plan is not None and plan.seen_seq == record.entry_seq:
         return plan
@@ -321,29 +365,40 @@ def _current_plan(ports: Ports, record: StoredDraw, seed: bytes, plan: _Plan | N
     return fresh
 
 
-def _drawn(record: StoredDraw, plan: _Plan, seed: bytes, *, trigger: Trigger, actor: str,
-           pending: int, at: str) -> StoredDraw:
-    return record.model_copy(update={
-        "status": "drawn",
-        "seed": seed.hex(),
-        "entrants_hash": plan.state.hash_hex,
-        "entrant_count": len(plan.state.entrants),
-        "winners": plan.winners,
-        "picked": tuple(plan.state.picked),
-        "disqualified": (),
-        "redraws": (),
-        "next_k": plan.state.next_k,
-        "version": 1,
-        "excluded": tuple(plan.excluded),
-        "drawn_at": at,
-        "trigger": trigger,
-        "drawn_by": actor,
-        "pending_at_draw": pending,
-    })
+def _drawn(
+    record: StoredDraw,
+    plan: _Plan,
+    seed: bytes,
+    *,
+    trigger: Trigger,
+    actor: str,
+    pending: int,
+    at: str,
+) -> StoredDraw:
+    return record.model_copy(
+        update={
+            "status": "drawn",
+            "seed": seed.hex(),
+            "entrants_hash": plan.state.hash_hex,
+            "entrant_count": len(plan.state.entrants),
+            "winners": plan.winners,
+            "picked": tuple(plan.state.picked),
+            "disqualified": (),
+            "redraws": (),
+            "next_k": plan.state.next_k,
+            "version": 1,
+            "excluded": tuple(plan.excluded),
+            "drawn_at": at,
+            "trigger": trigger,
+            "drawn_by": actor,
+            "pending_at_draw": pending,
+        }
+    )
 
 
-def run_draw(ports: Ports, day: str, *, trigger: Trigger, force: bool, actor: str,
-             now: datetime) -> DrawRecord:
+def run_draw(
+    ports: Ports, day: str, *, trigger: Trigger, force: bool, actor: str, now: datetime
+) -> DrawRecord:
     """Draw `day` once. AlreadyDrawn (409) for every trigger but the one that commits."""
     record, pending = _checked_draw(ports, day, force=force, now=now)
     seed = ports.draws.seed(day)
@@ -356,11 +411,13 @@ def run_draw(ports: Ports, day: str, *, trigger: Trigger, force: bool, actor: st
         plan = _current_plan(ports, record, seed, plan, attempts)
         if plan is None:
             continue
-        drawn = _drawn(record, plan, seed, trigger=trigger, actor=actor, pending=pending,
-                       at=iso(now))
+        drawn = _drawn(
+            record, plan, seed, trigger=trigger, actor=actor, pending=pending, at=iso(now)
+        )
         try:
-            ports.draws.commit_draw(record, drawn, actor=actor, now=now,
-                                    effects=ports.notifier.drawn(drawn))
+            ports.draws.commit_draw(
+                record, drawn, actor=actor, now=now, effects=ports.notifier.drawn(drawn)
+            )
         except WinnerTaken:  # someone picked won another day meanwhile: draw again
             logger.info("draw lost a race, re-reading", day=day, attempt=attempts.races)
             attempts.races, plan = attempts.races + 1, None
@@ -368,8 +425,14 @@ def run_draw(ports: Ports, day: str, *, trigger: Trigger, force: bool, actor: st
         except StaleRecord:  # a new entry (counted above), a prize rename or contention
             attempts.retries += 1
             continue
-        logger.info("day drawn", day=day, trigger=trigger, entrants=len(plan.state.entrants),
-                    winners=len(plan.winners), pending=pending)
+        logger.info(
+            "day drawn",
+            day=day,
+            trigger=trigger,
+            entrants=len(plan.state.entrants),
+            winners=len(plan.winners),
+            pending=pending,
+        )
         return to_record(drawn)
     raise Conflict("The draw is busy (entries are still arriving): try again in a moment.")
 
@@ -385,20 +448,26 @@ def _redrawable(store: Store, day: str, position: int) -> StoredDraw:
     if record is None or not record.drawn:
         raise Conflict(f"The draw for {day} has not been made yet.")
     if position > len(record.winners):
-        raise Invalid(f"The draw for {day} has no position {position}.",
-                      errors=[{"loc": ["body", "position"], "msg": "no such position"}])
+        raise Invalid(
+            f"The draw for {day} has no position {position}.",
+            errors=[{"loc": ["body", "position"], "msg": "no such position"}],
+        )
     return record
 
 
 def _answered_already(record: StoredDraw, request: str, now: datetime) -> bool:
     """The same request was the record's last redraw, a moment ago: it is being retried."""
     mark = record.last_redraw
-    return (mark is not None and mark.request == request
-            and now - datetime.fromisoformat(mark.at) < REDRAW_RETRY_WINDOW)
+    return (
+        mark is not None
+        and mark.request == request
+        and now - datetime.fromisoformat(mark.at) < REDRAW_RETRY_WINDOW
+    )
 
 
-def _next_holder(store: Store, state: algorithm.DrawState, day: str, position: int,
-                 reason: str, at: str) -> tuple[list[StoredRedraw], Entry]:
+def _next_holder(
+    store: Store, state: algorithm.DrawState, day: str, position: int, reason: str, at: str
+) -> tuple[list[StoredRedraw], Entry]:
     """Redraw `position` until its pick can hold it; every pick is published (so the record
     still replays): a person holds one prize, and an erased entry cannot be contacted."""
     holders = store.winners()
@@ -409,8 +478,9 @@ def _next_holder(store: Store, state: algorithm.DrawState, day: str, position: i
             replaced, chosen = state.redraw(position)
         except ValueError:
             raise Conflict(f"No entrant of {day} is left to draw.") from None
-        added.append(StoredRedraw(position=position, replaced_entrant_id=replaced, reason=why,
-                                  at=at))
+        added.append(
+            StoredRedraw(position=position, replaced_entrant_id=replaced, reason=why, at=at)
+        )
         entry = store.entry(day, chosen)
         if chosen in holders and holders[chosen] != day:
             why = "already holds a prize from another day"
@@ -420,8 +490,9 @@ def _next_holder(store: Store, state: algorithm.DrawState, day: str, position: i
             return added, entry
 
 
-def _redrawn(store: Store, record: StoredDraw, position: int, reason: str, *, request: str,
-             at: str) -> StoredDraw:
+def _redrawn(
+    store: Store, record: StoredDraw, position: int, reason: str, *, request: str, at: str
+) -> StoredDraw:
     """The record with `position` held by the next unused k's pick."""
     # A drawn record has all of these (`_drawn`); the asserts tell the type checker.
     assert record.seed is not None
@@ -440,19 +511,22 @@ def _redrawn(store: Store, record: StoredDraw, position: int, reason: str, *, re
     added, entry = _next_holder(store, state, record.day, position, reason, at)
     winners = list(record.winners)
     winners[position - 1] = _winner(entry, position)
-    return record.model_copy(update={
-        "winners": tuple(winners),
-        "picked": tuple(state.picked),
-        "disqualified": tuple(state.disqualified),
-        "redraws": (*record.redraws, *added),
-        "next_k": state.next_k,
-        "version": record.version + 1,
-        "last_redraw": RedrawMark(request=request, at=at),
-    })
+    return record.model_copy(
+        update={
+            "winners": tuple(winners),
+            "picked": tuple(state.picked),
+            "disqualified": tuple(state.disqualified),
+            "redraws": (*record.redraws, *added),
+            "next_k": state.next_k,
+            "version": record.version + 1,
+            "last_redraw": RedrawMark(request=request, at=at),
+        }
+    )
 
 
-def redraw(ports: Ports, day: str, *, position: int, reason: str, actor: str,
-           now: datetime) -> DrawRecord:
+def redraw(
+    ports: Ports, day: str, *, position: int, reason: str, actor: str, now: datetime
+) -> DrawRecord:
     """Replace the holder of `position` with the next unused k; the record keeps why. The same
     request retried within `REDRAW_RETRY_WINDOW` answers the record it made."""
     _public_day(ports.calendar, day)
@@ -465,9 +539,15 @@ def redraw(ports: Ports, day: str, *, position: int, reason: str, actor: str,
             return to_record(record)
         redrawn = _redrawn(ports.draws, record, position, reason, request=request, at=iso(now))
         try:
-            ports.draws.commit_redraw(record, redrawn, position=position, reason=reason,
-                                      actor=actor, now=now,
-                                      effects=ports.notifier.redrawn(redrawn, position))
+            ports.draws.commit_redraw(
+                record,
+                redrawn,
+                position=position,
+                reason=reason,
+                actor=actor,
+                now=now,
+                effects=ports.notifier.redrawn(redrawn, position),
+            )
         except (StaleRecord, WinnerTaken):
             return None
         logger.info("position redrawn", day=day, position=position)
@@ -485,7 +565,8 @@ def _scheduled_day(ports: Ports, d: date, now: datetime) -> Outcome:
     deadline = ports.calendar.day_ends_at(d) + timedelta(hours=ports.settings.deadline_hours)
     if pending and now < deadline:
         ports.draws.claim_waiting_notice(
-            day, iso(now), ports.notifier.waiting(day, pending, deadline), now=now)
+            day, iso(now), ports.notifier.waiting(day, pending, deadline), now=now
+        )
         return "waiting"
     try:
         run_draw(ports, day, trigger="schedule", force=True, actor="schedule", now=now)

@@ -29,8 +29,9 @@ def prize_line(prize: StoredPrize | None) -> str:
     return f"{prize.title}{sponsor}"
 
 
-def winner_email(*, to: str, display_name: str, day: str, prize: StoredPrize | None,
-                 site_url: str) -> mail.Email:
+def winner_email(
+    *, to: str, display_name: str, day: str, prize: StoredPrize | None, site_url: str
+) -> mail.Email:
     """The winner's email, all of its text."""
     named = prize_line(prize)
     won = f"Your prize: {named}\n" if named else ""
@@ -55,48 +56,70 @@ class MailNotifier:
     email and an erasure drop it.
     """
 
-    def __init__(self, contacts: Contacts, *, organisers: Sequence[str],
-                 person: Callable[[str], str], site_url: str) -> None:
+    def __init__(
+        self,
+        contacts: Contacts,
+        *,
+        organisers: Sequence[str],
+        person: Callable[[str], str],
+        site_url: str,
+    ) -> None:
         self.contacts = contacts
         self.organisers = tuple(organisers)
         self.person = person
         self.site_url = site_url
 
     def _organisers(self, subject: str, text: str) -> list[outbox.Effect]:
-        return [outbox.email(mail.Email(to=address, subject=subject, text=text),
-                             purpose="draw-organisers", person=self.person(address))
-                for address in self.organisers]
+        return [
+            outbox.email(
+                mail.Email(to=address, subject=subject, text=text),
+                purpose="draw-organisers",
+                person=self.person(address),
+            )
+            for address in self.organisers
+        ]
 
-    def _winners(self, record: StoredDraw,
-                 winners: Sequence[StoredWinner]) -> tuple[list[outbox.Effect], list[str]]:
+    def _winners(
+        self, record: StoredDraw, winners: Sequence[StoredWinner]
+    ) -> tuple[list[outbox.Effect], list[str]]:
         """The winners' emails, and the organisers' lines about them."""
         owed, lines = [], []
         for w in winners:
             address = self.contacts.contact_email(str(w.photo_id)) if w.photo_id else None
             if address is None:
-                logger.warning("winner has no contact email", day=record.day,
-                               position=w.position)
+                logger.warning("winner has no contact email", day=record.day, position=w.position)
             else:
-                email = winner_email(to=address, display_name=str(w.display_name),
-                                     day=record.day, prize=record.prize, site_url=self.site_url)
+                email = winner_email(
+                    to=address,
+                    display_name=str(w.display_name),
+                    day=record.day,
+                    prize=record.prize,
+                    site_url=self.site_url,
+                )
                 owed.append(outbox.email(email, purpose="draw-winner", person=w.entrant_id))
-            lines.append(f"  {w.position}. {w.display_name} ({w.school}), "
-                         f"photo {w.photo_id}, contact {address or '(no contact email found)'}")
+            lines.append(
+                f"  {w.position}. {w.display_name} ({w.school}), "
+                f"photo {w.photo_id}, contact {address or '(no contact email found)'}"
+            )
         return owed, lines
 
     def drawn(self, record: StoredDraw) -> list[outbox.Effect]:
         day = record.day
         owed, lines = self._winners(record, record.winners)
         pending = record.pending_at_draw or 0
-        note = (f"\nNote: {pending} photo(s) of that day were still awaiting moderation.\n"
-                if pending else "")
+        note = (
+            f"\nNote: {pending} photo(s) of that day were still awaiting moderation.\n"
+            if pending
+            else ""
+        )
         return owed + self._organisers(
             f"Prize draw for {day}: made",
             f"The prize draw for {day} was made ({record.trigger}) at "
             f"{record.drawn_at} among {record.entrant_count} entrant(s).\n"
             f"Prize: {prize_line(record.prize) or '(none was named)'}\n"
             f"{note}\nWinners (private contact details):\n"
-            + "\n".join(lines or ["  (no entrants: no winners)"]) + "\n",
+            + "\n".join(lines or ["  (no entrants: no winners)"])
+            + "\n",
         )
 
     def redrawn(self, record: StoredDraw, position: int) -> list[outbox.Effect]:

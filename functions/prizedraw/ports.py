@@ -16,8 +16,10 @@ def _never_win(config: DrawSettings) -> frozenset[str]:
     their addresses."""
     from shared.people import person_id
 
-    return frozenset(person_id(config, address) for address in
-                     (*config.draw_excluded_emails, *config.organiser_emails))
+    return frozenset(
+        person_id(config, address)
+        for address in (*config.draw_excluded_emails, *config.organiser_emails)
+    )
 
 
 def _build(config: DrawSettings) -> logic.Ports:
@@ -29,11 +31,17 @@ def _build(config: DrawSettings) -> logic.Ports:
     store = TableStore(Table(config.table_name))
     return logic.Ports(
         draws=store,
-        notifier=MailNotifier(store, organisers=config.organiser_emails,
-                              person=partial(person_id, config), site_url=config.site_url),
-        settings=logic.Settings(winners_per_day=config.winners_per_day,
-                                deadline_hours=config.draw_deadline_hours,
-                                excluded_ids=partial(_never_win, config)),
+        notifier=MailNotifier(
+            store,
+            organisers=config.organiser_emails,
+            person=partial(person_id, config),
+            site_url=config.site_url,
+        ),
+        settings=logic.Settings(
+            winners_per_day=config.winners_per_day,
+            deadline_hours=config.draw_deadline_hours,
+            excluded_ids=partial(_never_win, config),
+        ),
         calendar=calendar_of(config),
     )
 

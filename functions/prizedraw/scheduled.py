@@ -28,6 +28,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, l
     result = logic.scheduled(bundle, now)
     backlog = bundle.draws.backlog_age(now)
     metrics.add_metric(name="ModerationBacklogAgeSeconds", unit=MetricUnit.Seconds, value=backlog)
-    logger.info("draw schedule done", drawn=result["drawn"], waiting=result["waiting"],
-                already=len(result["already"]), backlog_age_s=backlog)
+    logger.info(
+        "draw schedule done",
+        drawn=result["drawn"],
+        waiting=result["waiting"],
+        already=len(result["already"]),
+        backlog_age_s=backlog,
+    )
     return result

@@ -27,9 +27,23 @@ from shared.entries import Entry, StoredDraw, StoredPrize
 
 WINNERS = "WINNERS"
 # What a draw's commit writes on the record, and what a redraw's changes (besides `version`).
-DRAWN_FIELDS = ("status", "seed", "entrants_hash", "entrant_count", "winners", "picked",
-                "disqualified", "redraws", "next_k", "version", "excluded", "drawn_at",
-                "trigger", "drawn_by", "pending_at_draw")
+DRAWN_FIELDS = (
+    "status",
+    "seed",
+    "entrants_hash",
+    "entrant_count",
+    "winners",
+    "picked",
+    "disqualified",
+    "redraws",
+    "next_k",
+    "version",
+    "excluded",
+    "drawn_at",
+    "trigger",
+    "drawn_by",
+    "pending_at_draw",
+)
 REDRAWN_FIELDS = ("winners", "picked", "disqualified", "redraws", "next_k", "last_redraw")
 
 
@@ -56,22 +70,35 @@ def winner_item(entrant_id: str, day: str, position: int, now: str) -> Item:
 
 def _new_winner(entrant_id: str, day: str, position: int, at: str) -> dict[str, Any]:
     """The prize item of a new holder, as one operation: nobody holds two prizes."""
-    return {"Put": {"Item": winner_item(entrant_id, day, position, at),
-                    "ConditionExpression": "attribute_not_exists(pk)"}}
+    return {
+        "Put": {
+            "Item": winner_item(entrant_id, day, position, at),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
 
 
-def _record_update(day: str, fields: dict[str, Any], *, condition: str, names: dict[str, str],
-                   values: dict[str, Any], also: Sequence[str] = ()) -> dict[str, Any]:
+def _record_update(
+    day: str,
+    fields: dict[str, Any],
+    *,
+    condition: str,
+    names: dict[str, str],
+    values: dict[str, Any],
+    also: Sequence[str] = (),
+) -> dict[str, Any]:
     """The draw record's conditional update, as one operation: SET `fields` (and `also`)."""
     update = assignments(fields)
     update.sets.extend(also)
-    return {"Update": {
-        "Key": entries_mod.draw_key(day),
-        "UpdateExpression": update.expression,
-        "ConditionExpression": condition,
-        "ExpressionAttributeNames": {**update.names, **names},
-        "ExpressionAttributeValues": {**update.values, **values},
-    }}
+    return {
+        "Update": {
+            "Key": entries_mod.draw_key(day),
+            "UpdateExpression": update.expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {**update.names, **names},
+            "ExpressionAttributeValues": {**update.values, **values},
+        }
+    }
 
 
 class TableStore:
@@ -131,19 +158,38 @@ class TableStore:
     def save_entrants(self, day: str, entrants_hash: str, entrant_ids: list[str]) -> int:
         return entries_mod.save_entrants(self.table, day, entrants_hash, entrant_ids)
 
-    def _commit(self, day: str, operations: list[dict[str, Any]], *, actor: str, action: str,
-                detail: str, now: datetime, effects: Sequence[outbox.Effect]) -> None:
+    def _commit(
+        self,
+        day: str,
+        operations: list[dict[str, Any]],
+        *,
+        actor: str,
+        action: str,
+        detail: str,
+        now: datetime,
+        effects: Sequence[outbox.Effect],
+    ) -> None:
         """`operations`, the audit line and the owed `effects` in one transaction (a lost
         answer is settled by `outbox.commit`)."""
-        audit = {"Put": {"Item": audit_item(f"DRAW#{day}", at=now, actor=actor, action=action,
-                                            detail=detail)}}
+        audit = {
+            "Put": {
+                "Item": audit_item(f"DRAW#{day}", at=now, actor=actor, action=action, detail=detail)
+            }
+        }
         try:
             outbox.transact(self.table, [*operations, audit], effects, now=now)
         except TransactionConflict as exc:
             _raise_for(exc)
 
-    def commit_draw(self, read: StoredDraw, drawn: StoredDraw, *, actor: str, now: datetime,
-                    effects: Sequence[outbox.Effect]) -> None:
+    def commit_draw(
+        self,
+        read: StoredDraw,
+        drawn: StoredDraw,
+        *,
+        actor: str,
+        now: datetime,
+        effects: Sequence[outbox.Effect],
+    ) -> None:
         """open → drawn, if still open at the `entry_seq` and `prize_rev` of `read`, with the
         winner items and the owed `effects`, all or nothing."""
         names = {"#status": "status", "#seq": "entry_seq", "#rev": "prize_rev"}
@@ -157,55 +203,106 @@ class TableStore:
                 values[f":{name[1:]}"] = seen
         at = str(drawn.drawn_at)
         operations = [
-            _record_update(drawn.day, entries_mod.stored(drawn, DRAWN_FIELDS),
-                           condition=" AND ".join(conditions), names=names, values=values),
+            _record_update(
+                drawn.day,
+                entries_mod.stored(drawn, DRAWN_FIELDS),
+                condition=" AND ".join(conditions),
+                names=names,
+                values=values,
+            ),
             *(_new_winner(w.entrant_id, drawn.day, w.position, at) for w in drawn.winners),
         ]
-        self._commit(drawn.day, operations, actor=actor, action="drawn",
-                     detail=f"{len(drawn.winners)} winner(s)", now=now, effects=effects)
+        self._commit(
+            drawn.day,
+            operations,
+            actor=actor,
+            action="drawn",
+            detail=f"{len(drawn.winners)} winner(s)",
+            now=now,
+            effects=effects,
+        )
 
-    def commit_redraw(self, read: StoredDraw, redrawn: StoredDraw, *, position: int,
-                      reason: str, actor: str, now: datetime,
-                      effects: Sequence[outbox.Effect]) -> None:
+    def commit_redraw(
+        self,
+        read: StoredDraw,
+        redrawn: StoredDraw,
+        *,
+        position: int,
+        reason: str,
+        actor: str,
+        now: datetime,
+        effects: Sequence[outbox.Effect],
+    ) -> None:
         """Replace a position on the record at `read.version` (optimistic lock), with the prize
         items and the owed `effects`."""
         day = redrawn.day
         released = read.winners[position - 1].entrant_id
         chosen = redrawn.winners[position - 1].entrant_id
         operations = [
-            _record_update(day, entries_mod.stored(redrawn, REDRAWN_FIELDS),
-                           condition="#status = :drawn AND #version = :v",
-                           names={"#status": "status", "#version": "version"},
-                           values={":drawn": "drawn", ":v": read.version, ":one": 1},
-                           also=["#version = #version + :one"]),
+            _record_update(
+                day,
+                entries_mod.stored(redrawn, REDRAWN_FIELDS),
+                condition="#status = :drawn AND #version = :v",
+                names={"#status": "status", "#version": "version"},
+                values={":drawn": "drawn", ":v": read.version, ":one": 1},
+                also=["#version = #version + :one"],
+            ),
             # the replaced holder no longer holds a prize
-            {"Delete": {
-                "Key": {"pk": f"WINNER#{released}", "sk": "WIN"},
-                "ConditionExpression": "attribute_not_exists(pk) OR #d = :day",
-                "ExpressionAttributeNames": {"#d": "day"},
-                "ExpressionAttributeValues": {":day": day},
-            }},
+            {
+                "Delete": {
+                    "Key": {"pk": f"WINNER#{released}", "sk": "WIN"},
+                    "ConditionExpression": "attribute_not_exists(pk) OR #d = :day",
+                    "ExpressionAttributeNames": {"#d": "day"},
+                    "ExpressionAttributeValues": {":day": day},
+                }
+            },
             _new_winner(chosen, day, position, redrawn.redraws[-1].at),
         ]
-        self._commit(day, operations, actor=actor, action="redraw",
-                     detail=f"position {position}: {reason}", now=now, effects=effects)
+        self._commit(
+            day,
+            operations,
+            actor=actor,
+            action="redraw",
+            detail=f"position {position}: {reason}",
+            now=now,
+            effects=effects,
+        )
 
     def set_prize(self, day: str, prize: StoredPrize, *, actor: str, now: datetime) -> None:
         """Name the day's prize on its record while the record is open, with the audit line.
         PrizeFrozen once drawn: the draw's commit and this write are serialised on that one
         item, so the prize on a drawn record is the last one written before the draw. `prize_rev`
         moves with it: a draw that read the record before this write fails its condition."""
-        operations: list[dict[str, Any]] = [{"Update": {
-            "Key": entries_mod.draw_key(day),
-            "UpdateExpression": "SET #prize = :prize ADD #rev :one",
-            "ConditionExpression": "#status = :open",
-            "ExpressionAttributeNames": {"#prize": "prize", "#status": "status",
-                                         "#rev": "prize_rev"},
-            "ExpressionAttributeValues": {":prize": prize.model_dump(exclude_none=True),
-                                          ":open": "open", ":one": 1},
-        }}, {"Put": {"Item": audit_item(
-            f"DRAW#{day}", at=now, actor=actor, action="prize", detail=prize.title,
-        )}}]
+        operations: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "Key": entries_mod.draw_key(day),
+                    "UpdateExpression": "SET #prize = :prize ADD #rev :one",
+                    "ConditionExpression": "#status = :open",
+                    "ExpressionAttributeNames": {
+                        "#prize": "prize",
+                        "#status": "status",
+                        "#rev": "prize_rev",
+                    },
+                    "ExpressionAttributeValues": {
+                        ":prize": prize.model_dump(exclude_none=True),
+                        ":open": "open",
+                        ":one": 1,
+                    },
+                }
+            },
+            {
+                "Put": {
+                    "Item": audit_item(
+                        f"DRAW#{day}",
+                        at=now,
+                        actor=actor,
+                        action="prize",
+                        detail=prize.title,
+                    )
+                }
+            },
+        ]
         try:
             self.table.transact(operations)
         except TransactionConflict as exc:
@@ -213,17 +310,22 @@ class TableStore:
                 raise PrizeFrozen() from exc
             raise StaleRecord() from exc  # contention with a draw or another edit: retry
 
-    def claim_waiting_notice(self, day: str, at: str, effects: Sequence[outbox.Effect], *,
-                             now: datetime) -> bool:
+    def claim_waiting_notice(
+        self, day: str, at: str, effects: Sequence[outbox.Effect], *, now: datetime
+    ) -> bool:
         """True once per day: this run claimed the "draw is waiting" notice, and its commit owes
         the organisers' `effects`."""
-        operations = [{"Update": {
-            "Key": entries_mod.draw_key(day),
-            "UpdateExpression": "SET #w = :at",
-            "ConditionExpression": "attribute_not_exists(#w) AND #s = :open",
-            "ExpressionAttributeNames": {"#w": "waiting_notice_at", "#s": "status"},
-            "ExpressionAttributeValues": {":at": at, ":open": "open"},
-        }}]
+        operations = [
+            {
+                "Update": {
+                    "Key": entries_mod.draw_key(day),
+                    "UpdateExpression": "SET #w = :at",
+                    "ConditionExpression": "attribute_not_exists(#w) AND #s = :open",
+                    "ExpressionAttributeNames": {"#w": "waiting_notice_at", "#s": "status"},
+                    "ExpressionAttributeValues": {":at": at, ":open": "open"},
+                }
+            }
+        ]
         try:
             outbox.transact(self.table, operations, effects, now=now)
         except TransactionConflict:

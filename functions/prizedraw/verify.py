@@ -43,16 +43,18 @@ def _input_problems(record: dict[str, Any], entrants: list[str], seed: bytes) ->
     return problems
 
 
-def _winner_problems(winners: list[dict[str, Any]], entrants: list[str],
-                     state: algorithm.DrawState) -> list[str]:
+def _winner_problems(
+    winners: list[dict[str, Any]], entrants: list[str], state: algorithm.DrawState
+) -> list[str]:
     """How the published winners differ from the recomputed ones."""
     problems: list[str] = []
     if len(winners) != min(len(entrants), len(winners)) or (entrants and not winners):
         problems.append("there are entrants but no winners")
     for w, expected in zip(winners, state.winners, strict=True):
         if w["entrant_id"] != expected:
-            problems.append(f"position {w['position']}: published {w['entrant_id']}, "
-                            f"recomputed {expected}")
+            problems.append(
+                f"position {w['position']}: published {w['entrant_id']}, recomputed {expected}"
+            )
     return problems
 
 
@@ -67,7 +69,9 @@ def check(record: dict[str, Any], entrants: list[str]) -> list[str]:
         return [*problems, "positions are not 1..n"]
     try:
         state = algorithm.replay(
-            seed, entrants, len(winners),
+            seed,
+            entrants,
+            len(winners),
             [(r["position"], r["replaced_entrant_id"]) for r in record.get("redraws", [])],
         )
     except ValueError as exc:
@@ -75,8 +79,13 @@ def check(record: dict[str, Any], entrants: list[str]) -> list[str]:
     return problems + _winner_problems(winners, entrants, state)
 
 
-def verify_draw(api: str, day: str, *, out: Callable[[str], None] = print,
-                fetch: Callable[[str], Any] = fetch_json) -> int:
+def verify_draw(
+    api: str,
+    day: str,
+    *,
+    out: Callable[[str], None] = print,
+    fetch: Callable[[str], Any] = fetch_json,
+) -> int:
     base = api.rstrip("/")
     try:
         record = fetch(f"{base}/draws/{day}")
@@ -95,8 +104,10 @@ def verify_draw(api: str, day: str, *, out: Callable[[str], None] = print,
     for w in sorted(record["winners"], key=lambda w: w["position"]):
         out(f"position {w['position']}:     {w['entrant_id']} ({w['display_name']})")
     for r in record.get("redraws", []):
-        out(f"redraw:         position {r['position']} replaced {r['replaced_entrant_id']}"
-            f" ({r['reason']})")
+        out(
+            f"redraw:         position {r['position']} replaced {r['replaced_entrant_id']}"
+            f" ({r['reason']})"
+        )
     problems = check(record, entrants)
     for p in problems:
         out(f"MISMATCH: {p}")

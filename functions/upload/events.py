@@ -106,9 +106,15 @@ def created_objects(body: S3EventNotification | S3TestEvent | str) -> list[S3Obj
     if isinstance(body, S3TestEvent):
         return []
     return [
-        S3Object(bucket=r.s3.bucket.name, key=r.s3.object.key, etag=r.s3.object.eTag,
-                 sequencer=r.s3.object.sequencer, size=r.s3.object.size)
-        for r in body.Records if r.eventName.startswith("ObjectCreated")
+        S3Object(
+            bucket=r.s3.bucket.name,
+            key=r.s3.object.key,
+            etag=r.s3.object.eTag,
+            sequencer=r.s3.object.sequencer,
+            size=r.s3.object.size,
+        )
+        for r in body.Records
+        if r.eventName.startswith("ObjectCreated")
     ]
 
 
@@ -120,8 +126,9 @@ def s3_notice_handler(consume: NoticeConsumer) -> LambdaHandler:
     """The Lambda handler of a queue of S3 notifications: `consume` each created object."""
     # A failed record is reported back (not raised) even when it is the whole batch: SQS
     # retries it.
-    processor = BatchProcessor(event_type=EventType.SQS, model=UploadNotice,
-                               raise_on_entire_batch_failure=False)
+    processor = BatchProcessor(
+        event_type=EventType.SQS, model=UploadNotice, raise_on_entire_batch_failure=False
+    )
 
     def record_handler(record: UploadNotice) -> None:
         for obj in created_objects(record.body):
@@ -129,8 +136,10 @@ def s3_notice_handler(consume: NoticeConsumer) -> LambdaHandler:
 
     @logger.inject_lambda_context
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return dict(process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
-        ))
+        return dict(
+            process_partial_response(
+                event=event, record_handler=record_handler, processor=processor, context=context
+            )
+        )
 
     return lambda_handler

@@ -332,7 +332,10 @@ def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
             description = ImageCms.getProfileDescription(source) or ""
             if not (image.mode == "RGB" and "srgb" in description.casefold()):
                 converted = ImageCms.profileToProfile(
-                    image, source, _srgb(), outputMode="RGB",
+                    image,
+                    source,
+                    _srgb(),
+                    outputMode="RGB",
                     renderingIntent=ImageCms.Intent.PERCEPTUAL,
                 )
                 if converted is not None:
@@ -387,8 +390,11 @@ def _display(image: Image.Image) -> Image.Image:
     icc = icc if isinstance(icc, bytes) and icc else None
     # The common phone JPEG (YCbCr, no profile or an sRGB one) stays in YCbCr from the decoder
     # to the encoder: two colour conversions of every pixel saved, the same picture out.
-    fast = isinstance(image, JpegImagePlugin.JpegImageFile) and image.mode == "RGB" \
+    fast = (
+        isinstance(image, JpegImagePlugin.JpegImageFile)
+        and image.mode == "RGB"
         and (icc is None or _is_srgb(icc))
+    )
     display, orientation = _decode_resized(image, target, fast=fast)
     for step in _ORIENT.get(orientation, ()):
         display = display.transpose(step)
@@ -397,8 +403,9 @@ def _display(image: Image.Image) -> Image.Image:
     return display
 
 
-def _decode_resized(image: Image.Image, target: tuple[int, int], *,
-                    fast: bool) -> tuple[Image.Image, int]:
+def _decode_resized(
+    image: Image.Image, target: tuple[int, int], *, fast: bool
+) -> tuple[Image.Image, int]:
     """The decoded picture at `target` size, and its EXIF orientation."""
     try:
         if isinstance(image, JpegImagePlugin.JpegImageFile):
@@ -409,8 +416,9 @@ def _decode_resized(image: Image.Image, target: tuple[int, int], *,
         decoded = image if fast else _normalise_mode(image)
         # After DCT scaling the display image is at most 2x smaller than what the decoder gave:
         # a triangle (bilinear) filter is antialiased at that ratio and half Lanczos' cost.
-        display = decoded.resize(target, Image.Resampling.BILINEAR) if decoded.size != target \
-            else decoded
+        display = (
+            decoded.resize(target, Image.Resampling.BILINEAR) if decoded.size != target else decoded
+        )
     except (OSError, SyntaxError, ValueError, EOFError, IndexError):
         raise ImageRefused(Reason.CORRUPT) from None
     except Image.DecompressionBombError:
@@ -426,8 +434,11 @@ def _encode_both(display: Image.Image, source: Image.Image) -> tuple[bytes, byte
         display_jpeg = pool.submit(_encode, display.copy() if display is source else display)
         # reducing_gap=1: box-average down to the nearest whole factor first (an area average,
         # the ideal antialias for it), Lanczos only for what remains.
-        thumb = display.resize(thumb_size, Image.Resampling.LANCZOS, reducing_gap=1.0) \
-            if display.size != thumb_size else display.copy()
+        thumb = (
+            display.resize(thumb_size, Image.Resampling.LANCZOS, reducing_gap=1.0)
+            if display.size != thumb_size
+            else display.copy()
+        )
         thumb_jpeg = _encode(thumb)
         return display_jpeg.result(), thumb_jpeg
 

@@ -76,8 +76,9 @@ def limit_ip(table: Table, config: UploadApiSettings, ip: str, now: datetime) ->
     return key.removeprefix("IP#")
 
 
-def limit_person_day(table: Table, config: UploadApiSettings, person: str, day: str,
-                     now: datetime) -> None:
+def limit_person_day(
+    table: Table, config: UploadApiSettings, person: str, day: str, now: datetime
+) -> None:
     """At most `uploads_per_email_per_day` reservations per person and event day.
 
     The key names the event day, so one counter covers the whole London day: we pass a fixed
@@ -86,8 +87,14 @@ def limit_person_day(table: Table, config: UploadApiSettings, person: str, day: 
     """
     anchor = datetime.combine(datetime.fromisoformat(day).date(), time(12), tzinfo=UTC)
     try:
-        hit(table, f"UPLOAD#{person}#{day}", config.uploads_per_email_per_day, DAY, anchor,
-            person=person)
+        hit(
+            table,
+            f"UPLOAD#{person}#{day}",
+            config.uploads_per_email_per_day,
+            DAY,
+            anchor,
+            person=person,
+        )
     except RateLimited as exc:
         ends = calendar_of(config).day_ends_at(datetime.fromisoformat(day).date())
         raise RateLimited(
@@ -118,23 +125,40 @@ def reserve(
     photo_id = new_id()
     expires = now + timedelta(seconds=config.upload_form_ttl_s)
     item = photos.new_photo_item(
-        photo_id=photo_id, person=person, email=body.email, caption=body.caption,
-        display_name=body.display_name, school=body.school, content_type=body.content_type,
-        size_bytes=body.size_bytes, day=day, now=now,
-        ttl=_epoch(expires) + RESERVATION_GRACE_S, ip_hash=ip_hash,
+        photo_id=photo_id,
+        person=person,
+        email=body.email,
+        caption=body.caption,
+        display_name=body.display_name,
+        school=body.school,
+        content_type=body.content_type,
+        size_bytes=body.size_bytes,
+        day=day,
+        now=now,
+        ttl=_epoch(expires) + RESERVATION_GRACE_S,
+        ip_hash=ip_hash,
         edition=current_edition(config),
     )
     photos.reserve(table, item)
-    audit.record(table, _subject(photo_id), at=now, actor="uploader", action="uploaded",
-                 detail=f"reserved {body.content_type}, {body.size_bytes} bytes",
-                 ttl=retention_ttl(config))
+    audit.record(
+        table,
+        _subject(photo_id),
+        at=now,
+        actor="uploader",
+        action="uploaded",
+        detail=f"reserved {body.content_type}, {body.size_bytes} bytes",
+        ttl=retention_ttl(config),
+    )
     url, fields = media.presigned_post(
-        incoming_key(photo_id), content_type=body.content_type,
-        max_bytes=body.size_bytes, expires_s=config.upload_form_ttl_s,
+        incoming_key(photo_id),
+        content_type=body.content_type,
+        max_bytes=body.size_bytes,
+        expires_s=config.upload_form_ttl_s,
     )
     logger.info("upload reserved", photo_id=photo_id, day=day)
-    return UploadCreated(photo_id=photo_id, upload=UploadForm(url=url, fields=fields),
-                         expires_at=iso(expires))
+    return UploadCreated(
+        photo_id=photo_id, upload=UploadForm(url=url, fields=fields), expires_at=iso(expires)
+    )
 
 
 def upload_state(table: Table, photo_id: str) -> UploadState:
@@ -151,7 +175,8 @@ def upload_state(table: Table, photo_id: str) -> UploadState:
     elif status == Status.REJECTED:
         reason = photo.reason or DEFAULT_REJECTION
     return UploadState.model_validate(
-        {"photo_id": photo.photo_id, "status": status.value, "reason": reason})
+        {"photo_id": photo.photo_id, "status": status.value, "reason": reason}
+    )
 
 
 # -- the gallery -------------------------------------------------------------------------------
@@ -163,16 +188,21 @@ def gallery_item(config: UploadApiSettings, item: Item) -> GalleryPhoto:
     photo = PublicPhotoRecord.of(item)
     keys = derivative_keys(photo.photo_id, "public")
     return GalleryPhoto(
-        photo_id=photo.photo_id, caption=photo.caption, display_name=photo.display_name,
-        school=photo.school, uploaded_at=photo.uploaded_at,
+        photo_id=photo.photo_id,
+        caption=photo.caption,
+        display_name=photo.display_name,
+        school=photo.school,
+        uploaded_at=photo.uploaded_at,
         image_url=media_url(config, keys["display"]),
         thumbnail_url=media_url(config, keys["thumb"]),
-        width=photo.width, height=photo.height,
+        width=photo.width,
+        height=photo.height,
     )
 
 
-def gallery(table: Table, config: UploadApiSettings, *, limit: int, cursor: str | None,
-            edition: str) -> ListPage[GalleryPhoto]:
+def gallery(
+    table: Table, config: UploadApiSettings, *, limit: int, cursor: str | None, edition: str
+) -> ListPage[GalleryPhoto]:
     """An edition's approved photos, newest upload first: one Query per page, a signed cursor
     (scoped to the edition: a cursor of one year's gallery can't page through another's)."""
     secret = cursor_key(config.table_name)
@@ -206,7 +236,13 @@ def limit_reports(table: Table, config: UploadApiSettings, ip: str, now: datetim
 
 
 def report(
-    table: Table, config: ApiConfig, photo_id: str, reason: str, *, ip: str, now: datetime,
+    table: Table,
+    config: ApiConfig,
+    photo_id: str,
+    reason: str,
+    *,
+    ip: str,
+    now: datetime,
 ) -> str:
     """Take a reported photo down at once, or flag it; returns what happened.
 
@@ -237,16 +273,34 @@ def report(
         if cleared:
             fields["flagged_reports"] = int(item.get("flagged_reports", 0)) + 1
         operations = photos.move_ops(
-            table, item, leaving=(Status.APPROVED,),
+            table,
+            item,
+            leaving=(Status.APPROVED,),
             to=Status.APPROVED if cleared else Status.REPORTED,
-            set_fields=fields, flagged=cleared, expected_version=int(item["version"]),
-            puts=[audit.audit_item(_subject(photo_id), at=now, actor="public",
-                                   action="flagged" if cleared else "reported",
-                                   detail=reason, ttl=retention_ttl(config))],
+            set_fields=fields,
+            flagged=cleared,
+            expected_version=int(item["version"]),
+            puts=[
+                audit.audit_item(
+                    _subject(photo_id),
+                    at=now,
+                    actor="public",
+                    action="flagged" if cleared else "reported",
+                    detail=reason,
+                    ttl=retention_ttl(config),
+                )
+            ],
         )
         # Takedown: the outbox deletes the public copies and invalidates their CDN paths.
-        owed = [] if cleared else [outbox.settle_photo(
-            photo_id, version=int(item["version"]) + 1, person=item.get("person"))]
+        owed = (
+            []
+            if cleared
+            else [
+                outbox.settle_photo(
+                    photo_id, version=int(item["version"]) + 1, person=item.get("person")
+                )
+            ]
+        )
         try:
             outbox.transact(table, operations, owed, now=now)
         except TransactionConflict:

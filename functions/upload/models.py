@@ -14,7 +14,6 @@ UploadStatus = Literal[
 ]
 
 
-
 Caption = Annotated[str, bounded(280)]
 DisplayName = Annotated[str, bounded(80)]
 School = Annotated[str, bounded(120)]

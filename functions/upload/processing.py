@@ -101,29 +101,48 @@ def process_upload(ports: Ports, obj: S3Object) -> str:
 
 
 def _await_moderation(
-    ports: Ports, item: Item, result: Processed, keys: dict[str, str],
-    screened: dict[str, Any], flagged: bool,
+    ports: Ports,
+    item: Item,
+    result: Processed,
+    keys: dict[str, str],
+    screened: dict[str, Any],
+    flagged: bool,
 ) -> None:
     """processing → pending_moderation with its derivatives and pre-screen, audited."""
     subject = photos.photo_pk(item["photo_id"])
     at, ttl = ports.clock(), retention_ttl(ports.settings)
     photos.move_with(
-        ports.table, item, leaving=(Status.PROCESSING,), to=Status.PENDING_MODERATION,
+        ports.table,
+        item,
+        leaving=(Status.PROCESSING,),
+        to=Status.PENDING_MODERATION,
         set_fields={
-            "width": result.width, "height": result.height,
-            "files": [keys["display"], keys["thumb"]], "prescreen": screened,
-            "source_format": result.source_format, "processed_at": iso(at),
+            "width": result.width,
+            "height": result.height,
+            "files": [keys["display"], keys["thumb"]],
+            "prescreen": screened,
+            "source_format": result.source_format,
+            "processed_at": iso(at),
         },
-        remove=("claim",), flagged=flagged,
+        remove=("claim",),
+        flagged=flagged,
         puts=[
-            audit.audit_item(subject, at=at, actor=SYSTEM, action="processed",
-                             detail=f"{result.source_format} → {result.width}x{result.height}",
-                             ttl=ttl),
-            audit.audit_item(subject, at=at + timedelta(microseconds=1), actor=SYSTEM,
-                             action="prescreened",
-                             detail=f"{screened.get('status')}: "
-                                    + "; ".join(screened.get("flags", [])),
-                             ttl=ttl),
+            audit.audit_item(
+                subject,
+                at=at,
+                actor=SYSTEM,
+                action="processed",
+                detail=f"{result.source_format} → {result.width}x{result.height}",
+                ttl=ttl,
+            ),
+            audit.audit_item(
+                subject,
+                at=at + timedelta(microseconds=1),
+                actor=SYSTEM,
+                action="prescreened",
+                detail=f"{screened.get('status')}: " + "; ".join(screened.get("flags", [])),
+                ttl=ttl,
+            ),
         ],
     )
 
@@ -135,8 +154,9 @@ def _claim(ports: Ports, photo_id: str, obj: S3Object) -> tuple[Item | None, str
         ports.media.delete([obj.key])
         return None, "unknown"
     try:
-        return photos.claim_processing(ports.table, item, claim=obj.claim,
-                                       ttl=retention_ttl(ports.settings)), "claimed"
+        return photos.claim_processing(
+            ports.table, item, claim=obj.claim, ttl=retention_ttl(ports.settings)
+        ), "claimed"
     except ConditionFailed as exc:
         current = exc.item or item
     if current.get("status") == Status.PROCESSING:
@@ -145,8 +165,9 @@ def _claim(ports: Ports, photo_id: str, obj: S3Object) -> tuple[Item | None, str
     # Past processing: a duplicate or late event, or a form used twice. What was made from the
     # first upload stays as it is (derivatives are never touched); the new object is a stray.
     ports.media.delete([obj.key])
-    logger.info("event for a photo past processing", photo_id=photo_id,
-                status=current.get("status"))
+    logger.info(
+        "event for a photo past processing", photo_id=photo_id, status=current.get("status")
+    )
     return None, "stale"
 
 
@@ -172,12 +193,22 @@ def _derive(ports: Ports, item: Item, photo: PhotoRecord, obj: S3Object) -> Proc
 def _fail(ports: Ports, item: Item, reason: Reason, key: str) -> None:
     try:
         photos.move_with(
-            ports.table, item, leaving=(Status.PROCESSING,), to=Status.FAILED,
+            ports.table,
+            item,
+            leaving=(Status.PROCESSING,),
+            to=Status.FAILED,
             set_fields={"reason": explain(reason), "reason_code": reason.value, "files": []},
             remove=("claim",),
-            puts=[audit.audit_item(photos.photo_pk(item["photo_id"]), at=ports.clock(),
-                                   actor=SYSTEM,
-                                   action="failed", detail=reason.value, ttl=item.get("ttl"))],
+            puts=[
+                audit.audit_item(
+                    photos.photo_pk(item["photo_id"]),
+                    at=ports.clock(),
+                    actor=SYSTEM,
+                    action="failed",
+                    detail=reason.value,
+                    ttl=item.get("ttl"),
+                )
+            ],
         )
     except ConditionFailed:
         logger.info("failure already recorded", photo_id=item["photo_id"])
@@ -203,13 +234,21 @@ def fail_dead_letter(ports: DeadLetterPorts, photo_id: str) -> bool:
     reason = Reason.NOT_PROCESSED
     try:
         photos.move_with(
-            ports.table, item, leaving=(Status.AWAITING_UPLOAD, Status.PROCESSING),
+            ports.table,
+            item,
+            leaving=(Status.AWAITING_UPLOAD, Status.PROCESSING),
             to=Status.FAILED,
             set_fields={"reason": explain(reason), "reason_code": reason.value},
             remove=("claim",),
-            puts=[audit.audit_item(photos.photo_pk(photo_id), at=ports.clock(), actor=SYSTEM,
-                                   action="failed",
-                                   detail="retries exhausted (dead-letter queue)")],
+            puts=[
+                audit.audit_item(
+                    photos.photo_pk(photo_id),
+                    at=ports.clock(),
+                    actor=SYSTEM,
+                    action="failed",
+                    detail="retries exhausted (dead-letter queue)",
+                )
+            ],
         )
     except ConditionFailed:
         return False

@@ -30,13 +30,21 @@ from shared.types import utc_now
 
 def _build(settings: ProcessorSettings) -> processing.Ports:
     def screen(image: bytes, caption: str) -> dict[str, Any]:
-        return prescreen(image, caption, mode=settings.prescreen,
-                         min_confidence=settings.prescreen_min_confidence,
-                         checks=settings.prescreen_checks)
+        return prescreen(
+            image,
+            caption,
+            mode=settings.prescreen,
+            min_confidence=settings.prescreen_min_confidence,
+            checks=settings.prescreen_checks,
+        )
 
     return processing.Ports(
-        table=Table(settings.table_name), media=S3Media(settings.media_bucket),
-        settings=settings, process_image=imaging.process, prescreen=screen, clock=utc_now,
+        table=Table(settings.table_name),
+        media=S3Media(settings.media_bucket),
+        settings=settings,
+        process_image=imaging.process,
+        prescreen=screen,
+        clock=utc_now,
     )
 
 
@@ -49,8 +57,11 @@ def process(obj: S3Object, notice: UploadNotice) -> None:
         logger.warning("event from another bucket ignored")
         return
     outcome = processing.process_upload(ports, obj)
-    logger.info("upload event handled", outcome=outcome,
-                receive_count=notice.attributes.ApproximateReceiveCount)
+    logger.info(
+        "upload event handled",
+        outcome=outcome,
+        receive_count=notice.attributes.ApproximateReceiveCount,
+    )
 
 
 lambda_handler = s3_notice_handler(process)

@@ -35,15 +35,17 @@ def _origin(url: str) -> str:
 def content_security_policy(media_base_url: str) -> str:
     """Stricter than the site's own: scripts and styles from the site only, images from the
     site and the media origin, no connections, forms, frames or base changes."""
-    return "; ".join((
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        f"img-src 'self' {_origin(media_base_url)}",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "frame-ancestors 'none'",
-    ))
+    return "; ".join(
+        (
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src 'self' {_origin(media_base_url)}",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        )
+    )
 
 
 def headers(media_base_url: str) -> dict[str, str]:
@@ -64,8 +66,10 @@ def share_text(photo: GalleryPhoto) -> str:
 
 
 def description(photo: GalleryPhoto) -> str:
-    return (f"A photo by {photo.display_name} of {photo.school} for {HASHTAG}, the week that "
-            "celebrates the UK's school science technicians.")
+    return (
+        f"A photo by {photo.display_name} of {photo.school} for {HASHTAG}, the week that "
+        "celebrates the UK's school science technicians."
+    )
 
 
 def share_links(url: str, text: str, subject: str) -> list[tuple[str, str]]:
@@ -78,8 +82,7 @@ def share_links(url: str, text: str, subject: str) -> list[tuple[str, str]]:
     return [
         ("Share on X", f"https://x.com/intent/tweet?{query(text=text, url=url)}"),
         ("Share on Facebook", f"https://www.facebook.com/sharer/sharer.php?{query(u=url)}"),
-        ("Share on LinkedIn",
-         f"https://www.linkedin.com/sharing/share-offsite/?{query(url=url)}"),
+        ("Share on LinkedIn", f"https://www.linkedin.com/sharing/share-offsite/?{query(url=url)}"),
         ("Share on WhatsApp", f"https://wa.me/?{query(text=f'{text} {url}')}"),
         ("Share by email", f"mailto:?{query(subject=subject, body=f'{text}{chr(10)}{url}')}"),
     ]
@@ -133,19 +136,23 @@ def page(photo: GalleryPhoto, *, site_url: str) -> str:
         prop("og:url", url),
         prop("og:image", photo.image_url),
         prop("og:image:alt", photo.caption),
-        *([prop("og:image:width", photo.width), prop("og:image:height", photo.height)]
-          if photo.width and photo.height else []),
+        *(
+            [prop("og:image:width", photo.width), prop("og:image:height", photo.height)]
+            if photo.width and photo.height
+            else []
+        ),
         name("twitter:card", "summary_large_image"),
         name("twitter:title", photo.caption),
         name("twitter:description", summary),
         name("twitter:image", photo.image_url),
         name("twitter:image:alt", photo.caption),
     ]
-    links = "\n".join(f'  <li><a href="{_e(href)}">{_e(label)}</a></li>'
-                      for label, href in share_links(url, text, f"{SITE_NAME}: {photo.caption}"))
+    links = "\n".join(
+        f'  <li><a href="{_e(href)}">{_e(label)}</a></li>'
+        for label, href in share_links(url, text, f"{SITE_NAME}: {photo.caption}")
+    )
     gallery = f"/photo.html?id={quote(photo.photo_id, safe='')}"
-    size = (f' width="{photo.width}" height="{photo.height}"'
-            if photo.width and photo.height else "")
+    size = f' width="{photo.width}" height="{photo.height}"' if photo.width and photo.height else ""
     main = f"""<article class="photo-detail">
 <figure>
   <img src="{_e(photo.image_url)}" alt="{_e(photo.caption)}"{size}>
@@ -172,5 +179,8 @@ def not_found_page() -> str:
     main = """<h1>This photo isn't in the gallery</h1>
 <p>It may still be waiting for an organiser to look at it, or it has been removed.</p>
 <p><a href="/photos.html">See the latest photos</a></p>"""
-    return _document(title=f"Photo not found \u00b7 {SITE_NAME}",
-                     head=['<meta name="robots" content="noindex">'], main=main)
+    return _document(
+        title=f"Photo not found \u00b7 {SITE_NAME}",
+        head=['<meta name="robots" content="noindex">'],
+        main=main,
+    )

@@ -52,17 +52,23 @@ class Outbox(Construct):
                         "supports no resource-level permissions.",
                         "Resource::*",
                     )
-                consumer.add_event_source(sources.DynamoEventSource(
-                    table,
-                    # From the oldest record: nothing written before the mapping existed is lost.
-                    starting_position=lambda_.StartingPosition.TRIM_HORIZON,
-                    batch_size=source.batch_size,
-                    max_batching_window=(Duration.seconds(source.max_batching_window_s)
-                                         if source.max_batching_window_s else None),
-                    bisect_batch_on_error=True,
-                    retry_attempts=source.retry_attempts,
-                    max_record_age=Duration.seconds(source.max_record_age_s),
-                    report_batch_item_failures=True,
-                    on_failure=sources.SqsDlq(dead_letters),
-                    filters=[lambda_.FilterCriteria.filter(source.filter_pattern())],
-                ))
+                consumer.add_event_source(
+                    sources.DynamoEventSource(
+                        table,
+                        # From the oldest record: nothing written before the mapping existed
+                        # is lost.
+                        starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                        batch_size=source.batch_size,
+                        max_batching_window=(
+                            Duration.seconds(source.max_batching_window_s)
+                            if source.max_batching_window_s
+                            else None
+                        ),
+                        bisect_batch_on_error=True,
+                        retry_attempts=source.retry_attempts,
+                        max_record_age=Duration.seconds(source.max_record_age_s),
+                        report_batch_item_failures=True,
+                        on_failure=sources.SqsDlq(dead_letters),
+                        filters=[lambda_.FilterCriteria.filter(source.filter_pattern())],
+                    )
+                )

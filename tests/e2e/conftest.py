@@ -24,8 +24,9 @@ def running_stack(state: Path, **env_overrides: str) -> Iterator[dict[str, Any]]
     """A fresh `python -m local` on free ports, its files in `state`; stopped on exit."""
     log = (state / "stack.log").open("w")
     env = {**os.environ, "PORT": "0", "LOCAL_STATE_DIR": str(state), **env_overrides}
-    process = subprocess.Popen([sys.executable, "-m", "local"], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         stack_file = state / "stack.json"
         deadline = time.monotonic() + 60
@@ -76,8 +77,11 @@ def sign_in(stack: dict[str, Any], who: str) -> str:
     from local.totp import fresh_code
 
     cognito = boto3.client(
-        "cognito-idp", endpoint_url=stack["aws_endpoint_url"], region_name=stack["region"],
-        aws_access_key_id="local", aws_secret_access_key="local",
+        "cognito-idp",
+        endpoint_url=stack["aws_endpoint_url"],
+        region_name=stack["region"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
     )
     user = stack[who]
     asked = cognito.initiate_auth(
@@ -90,8 +94,10 @@ def sign_in(stack: dict[str, Any], who: str) -> str:
         ClientId=stack["user_pool_client_id"],
         ChallengeName="SOFTWARE_TOKEN_MFA",
         Session=asked["Session"],
-        ChallengeResponses={"USERNAME": user["username"],
-                            "SOFTWARE_TOKEN_MFA_CODE": fresh_code(user["totp_secret"])},
+        ChallengeResponses={
+            "USERNAME": user["username"],
+            "SOFTWARE_TOKEN_MFA_CODE": fresh_code(user["totp_secret"]),
+        },
     )
     return str(result["AuthenticationResult"]["IdToken"])
 

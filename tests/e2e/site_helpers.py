@@ -22,13 +22,19 @@ from tests.e2e.conftest import sent_emails, sign_in, wait_for
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 # `make screenshots` (UPDATE_SCREENSHOTS=1) refreshes the committed ones shown in the README;
 # an ordinary test run saves them beside the local stack's state, leaving the tree clean.
-SCREENSHOTS = ROOT / ("docs/screenshots" if os.environ.get("UPDATE_SCREENSHOTS") else
-                      ".local/screenshots")
+SCREENSHOTS = ROOT / (
+    "docs/screenshots" if os.environ.get("UPDATE_SCREENSHOTS") else ".local/screenshots"
+)
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 
@@ -43,8 +49,9 @@ def chromium() -> Iterator[Any]:
         "as .ci/run does); never `playwright install`"
     )
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                                    headless=True)
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
         try:
             yield browser
         finally:
@@ -100,8 +107,11 @@ def photo_jpeg(width: int = 1200, height: int = 900, seed: int = 1) -> bytes:
     assert pixels is not None
     for y in range(0, height, 4):
         for x in range(0, width, 4):
-            colour = ((x * 255 // width + seed * 40) % 256, y * 255 // height,
-                      (x + y + seed * 90) % 256)
+            colour = (
+                (x * 255 // width + seed * 40) % 256,
+                y * 255 // height,
+                (x + y + seed * 90) % 256,
+            )
             for dy in range(4):
                 for dx in range(4):
                     if x + dx < width and y + dy < height:
@@ -114,18 +124,37 @@ def photo_jpeg(width: int = 1200, height: int = 900, seed: int = 1) -> bytes:
     return out.getvalue()
 
 
-def upload_photo(api: str, *, caption: str, email: str, name: str = "Sam Technician",
-                 school: str = "Hilltop Academy") -> str:
+def upload_photo(
+    api: str,
+    *,
+    caption: str,
+    email: str,
+    name: str = "Sam Technician",
+    school: str = "Hilltop Academy",
+) -> str:
     """Uploads a photo over the API (not the page) and waits until it awaits moderation."""
     data = photo_jpeg(seed=len(caption))
-    reserved = requests.post(f"{api}/uploads", json={
-        "caption": caption, "display_name": name, "school": school, "email": email,
-        "content_type": "image/jpeg", "size_bytes": len(data), "consent": True,
-    }, timeout=10)
+    reserved = requests.post(
+        f"{api}/uploads",
+        json={
+            "caption": caption,
+            "display_name": name,
+            "school": school,
+            "email": email,
+            "content_type": "image/jpeg",
+            "size_bytes": len(data),
+            "consent": True,
+        },
+        timeout=10,
+    )
     assert reserved.status_code == 201, reserved.text
     body = reserved.json()
-    sent = requests.post(body["upload"]["url"], data=body["upload"]["fields"],
-                         files={"file": ("photo.jpg", data, "image/jpeg")}, timeout=10)
+    sent = requests.post(
+        body["upload"]["url"],
+        data=body["upload"]["fields"],
+        files={"file": ("photo.jpg", data, "image/jpeg")},
+        timeout=10,
+    )
     assert sent.status_code < 300, sent.text
     photo_id = str(body["photo_id"])
     wait_for(lambda: upload_status(api, photo_id) == "pending_moderation", timeout_s=30)
@@ -139,13 +168,18 @@ def upload_status(api: str, photo_id: str) -> str:
 
 def approve(stack: dict[str, Any], photo_id: str) -> None:
     token = sign_in(stack, "organiser")
-    answer = requests.post(f"{stack['api_url']}/admin/photos/{photo_id}/decision",
-                           json={"decision": "approve"},
-                           headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    answer = requests.post(
+        f"{stack['api_url']}/admin/photos/{photo_id}/decision",
+        json={"decision": "approve"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
     assert answer.status_code == 200, answer.text
     # The outbox copies it to public/ and then lists it (the stack's stream poller runs it).
-    wait_for(lambda: requests.get(f"{stack['api_url']}/photos/{photo_id}",
-                                  timeout=5).status_code == 200, timeout_s=30)
+    wait_for(
+        lambda: requests.get(f"{stack['api_url']}/photos/{photo_id}", timeout=5).status_code == 200,
+        timeout_s=30,
+    )
 
 
 def sign_in_to_console(page: Any, stack: dict[str, Any]) -> None:
@@ -157,7 +191,8 @@ def sign_in_to_console(page: Any, stack: dict[str, Any]) -> None:
     from local.totp import fresh_code
 
     page.get_by_label("6-digit code from your authenticator app").fill(
-        fresh_code(stack["organiser"]["totp_secret"], needed_s=6))
+        fresh_code(stack["organiser"]["totp_secret"], needed_s=6)
+    )
     page.get_by_role("button", name="Check the code").click()
     page.locator("#console").wait_for(state="visible")
 

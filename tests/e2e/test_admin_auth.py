@@ -22,13 +22,15 @@ ORGANISER_ROUTES = [route for route, _ in WIRING.routes() if route.auth == "orga
 
 def _url(api: str, path: str) -> str:
     return api + path.replace("{day}", "2027-03-09").replace("{photo_id}", "nope").replace(
-        "{message_id}", "nope")
+        "{message_id}", "nope"
+    )
 
 
 def _call(api: str, route: Any, token: str | None) -> requests.Response:
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-    return requests.request(route.method, _url(api, route.path), json={}, headers=headers,
-                            timeout=10)
+    return requests.request(
+        route.method, _url(api, route.path), json={}, headers=headers, timeout=10
+    )
 
 
 def _claims_of(token: str) -> dict[str, Any]:
@@ -40,16 +42,21 @@ def _signed_by_another_key(real_token: str, **changes: Any) -> str:
     """The organiser's own claims (and the pool's key id), signed with a key we just made."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     header = jwt.get_unverified_header(real_token)
-    return jwt.encode({**_claims_of(real_token), **changes}, key, algorithm="RS256",
-                      headers={"kid": header["kid"]})
+    return jwt.encode(
+        {**_claims_of(real_token), **changes},
+        key,
+        algorithm="RS256",
+        headers={"kid": header["kid"]},
+    )
 
 
 @pytest.fixture(scope="module")
 def forged_tokens(organiser_token: str) -> dict[str, str]:
     return {
         "forged": _signed_by_another_key(organiser_token),
-        "expired": _signed_by_another_key(organiser_token, exp=int(time.time()) - 3600,
-                                          iat=int(time.time()) - 7200),
+        "expired": _signed_by_another_key(
+            organiser_token, exp=int(time.time()) - 3600, iat=int(time.time()) - 7200
+        ),
         "garbage": "not-a-jwt",
         "unsigned": jwt.encode(_claims_of(organiser_token), key="", algorithm="none"),
     }
@@ -86,8 +93,11 @@ def _cognito(stack: dict[str, Any]) -> Any:
     import boto3
 
     return boto3.client(
-        "cognito-idp", endpoint_url=stack["aws_endpoint_url"], region_name=stack["region"],
-        aws_access_key_id="local", aws_secret_access_key="local",
+        "cognito-idp",
+        endpoint_url=stack["aws_endpoint_url"],
+        region_name=stack["region"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
     )
 
 
@@ -95,9 +105,12 @@ def test_a_password_alone_does_not_sign_an_organiser_in(stack):
     # Given the organiser's right password
     cognito = _cognito(stack)
     asked = cognito.initiate_auth(
-        ClientId=stack["user_pool_client_id"], AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": stack["organiser"]["username"],
-                        "PASSWORD": stack["organiser"]["password"]},
+        ClientId=stack["user_pool_client_id"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={
+            "USERNAME": stack["organiser"]["username"],
+            "PASSWORD": stack["organiser"]["password"],
+        },
     )
     # Then Cognito asks for the authenticator's code instead of handing out tokens
     assert asked["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
@@ -108,10 +121,14 @@ def test_a_password_alone_does_not_sign_an_organiser_in(stack):
     right = fresh_code(stack["organiser"]["totp_secret"])
     with pytest.raises(cognito.exceptions.CodeMismatchException):
         cognito.respond_to_auth_challenge(
-            ClientId=stack["user_pool_client_id"], ChallengeName="SOFTWARE_TOKEN_MFA",
+            ClientId=stack["user_pool_client_id"],
+            ChallengeName="SOFTWARE_TOKEN_MFA",
             Session=asked["Session"],
-            ChallengeResponses={"USERNAME": stack["organiser"]["username"],
-                                "SOFTWARE_TOKEN_MFA_CODE": f"{(int(right) + 1) % 1_000_000:06d}"})
+            ChallengeResponses={
+                "USERNAME": stack["organiser"]["username"],
+                "SOFTWARE_TOKEN_MFA_CODE": f"{(int(right) + 1) % 1_000_000:06d}",
+            },
+        )
 
 
 @pytest.mark.parametrize("group", ["x,organisers", "organisers,x"])
@@ -122,24 +139,38 @@ def test_a_group_whose_name_holds_organisers_and_a_comma_grants_nothing(stack, g
     cognito, pool, app = _cognito(stack), stack["user_pool_id"], stack["user_pool_client_id"]
     username, password = f"commas-{group.index(',')}-{time.time_ns()}", "Commas-in-Groups-1!"
     cognito.create_group(UserPoolId=pool, GroupName=group)
-    cognito.admin_create_user(UserPoolId=pool, Username=username, TemporaryPassword=password,
-                              MessageAction="SUPPRESS")
+    cognito.admin_create_user(
+        UserPoolId=pool, Username=username, TemporaryPassword=password, MessageAction="SUPPRESS"
+    )
     cognito.admin_add_user_to_group(UserPoolId=pool, Username=username, GroupName=group)
     # who signs in as a new user does: own password, authenticator app, tokens
-    asked = cognito.initiate_auth(ClientId=app, AuthFlow="USER_PASSWORD_AUTH",
-                                  AuthParameters={"USERNAME": username, "PASSWORD": password})
+    asked = cognito.initiate_auth(
+        ClientId=app,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": username, "PASSWORD": password},
+    )
     asked = cognito.respond_to_auth_challenge(
-        ClientId=app, ChallengeName="NEW_PASSWORD_REQUIRED", Session=asked["Session"],
-        ChallengeResponses={"USERNAME": username, "NEW_PASSWORD": password + "2"})
+        ClientId=app,
+        ChallengeName="NEW_PASSWORD_REQUIRED",
+        Session=asked["Session"],
+        ChallengeResponses={"USERNAME": username, "NEW_PASSWORD": password + "2"},
+    )
     associated = cognito.associate_software_token(Session=asked["Session"])
     verified = cognito.verify_software_token(
-        Session=associated["Session"], UserCode=fresh_code(associated["SecretCode"]))
+        Session=associated["Session"], UserCode=fresh_code(associated["SecretCode"])
+    )
     tokens = cognito.respond_to_auth_challenge(
-        ClientId=app, ChallengeName="MFA_SETUP", Session=verified["Session"],
-        ChallengeResponses={"USERNAME": username})["AuthenticationResult"]
+        ClientId=app,
+        ChallengeName="MFA_SETUP",
+        Session=verified["Session"],
+        ChallengeResponses={"USERNAME": username},
+    )["AuthenticationResult"]
     assert _claims_of(tokens["IdToken"])["cognito:groups"] == [group]
     # When they call an organiser route (HTTP API hands the group over as "[x,organisers]")
-    answer = requests.get(f"{stack['api_url']}/admin/photos", timeout=10,
-                          headers={"Authorization": f"Bearer {tokens['IdToken']}"})
+    answer = requests.get(
+        f"{stack['api_url']}/admin/photos",
+        timeout=10,
+        headers={"Authorization": f"Bearer {tokens['IdToken']}"},
+    )
     # Then they are not an organiser
     assert answer.status_code == 403, answer.text

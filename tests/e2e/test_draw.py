@@ -16,20 +16,40 @@ pytestmark = pytest.mark.e2e
 
 def verify(api: str, day: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "functions.prizedraw.verify", "verify-draw", "--api", api,
-         "--day", day],
-        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+        [
+            sys.executable,
+            "-m",
+            "functions.prizedraw.verify",
+            "verify-draw",
+            "--api",
+            api,
+            "--day",
+            day,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
 def test_organiser_draws_an_empty_day_once_and_anyone_can_verify_it(
-        stack: dict[str, Any], api: str, organiser_token: str, member_token: str):
+    stack: dict[str, Any], api: str, organiser_token: str, member_token: str
+):
     day = stack["event_end"]  # in the future: no entries, and the schedule won't touch it
     auth = {"Authorization": f"Bearer {organiser_token}"}
     # A member is not an organiser, and nobody unsigned may draw
     assert requests.post(f"{api}/admin/draws", json={"day": day}, timeout=10).status_code == 401
-    assert requests.post(f"{api}/admin/draws", json={"day": day}, timeout=10,
-                         headers={"Authorization": f"Bearer {member_token}"}).status_code == 403
+    assert (
+        requests.post(
+            f"{api}/admin/draws",
+            json={"day": day},
+            timeout=10,
+            headers={"Authorization": f"Bearer {member_token}"},
+        ).status_code
+        == 403
+    )
     # Before: open, committed, no seed
     before = requests.get(f"{api}/draws/{day}", timeout=10).json()
     assert before["status"] == "open" and before["seed"] is None

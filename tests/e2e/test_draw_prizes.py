@@ -20,8 +20,11 @@ from tests.e2e.conftest import running_stack, sent_emails, sign_in, wait_for
 
 pytestmark = pytest.mark.e2e
 
-PRIZE = {"title": "A USB microscope", "sponsor": "Gratnells",
-         "description": "A digital microscope for the prep room, with its stand."}
+PRIZE = {
+    "title": "A USB microscope",
+    "sponsor": "Gratnells",
+    "description": "A digital microscope for the prep room, with its stand.",
+}
 
 
 @pytest.fixture(scope="module")
@@ -38,13 +41,17 @@ def today() -> str:
 
 def put_prize(stack: dict[str, Any], day: str, body: Any, token: str | None) -> Any:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return requests.put(f"{stack['api_url']}/admin/draws/{day}/prize", json=body,
-                        headers=headers, timeout=10)
+    return requests.put(
+        f"{stack['api_url']}/admin/draws/{day}/prize", json=body, headers=headers, timeout=10
+    )
 
 
 def emails_to(stack: dict[str, Any], address: str) -> list[dict[str, Any]]:
-    return [m for m in sent_emails(stack) if address in str(m.get("destinations") or
-                                                             m.get("destination") or "")]
+    return [
+        m
+        for m in sent_emails(stack)
+        if address in str(m.get("destinations") or m.get("destination") or "")
+    ]
 
 
 def test_a_named_prize_is_frozen_by_the_draw_and_named_to_the_winner(stack, today):
@@ -60,8 +67,12 @@ def test_a_named_prize_is_frozen_by_the_draw_and_named_to_the_winner(stack, toda
     email = f"{uuid.uuid4().hex[:8]}@school.example"
     photo_id = site.upload_photo(api, caption="Titration kit, ready for Year 11", email=email)
     site.approve(stack, photo_id)
-    made = requests.post(f"{api}/admin/draws", json={"day": today, "force": True},
-                         headers={"Authorization": f"Bearer {organiser}"}, timeout=30)
+    made = requests.post(
+        f"{api}/admin/draws",
+        json={"day": today, "force": True},
+        headers={"Authorization": f"Bearer {organiser}"},
+        timeout=30,
+    )
     assert made.status_code == 201, made.text
     # Then the record and the public list name the prize, and the only entrant won it
     assert made.json()["prize"] == PRIZE
@@ -69,8 +80,12 @@ def test_a_named_prize_is_frozen_by_the_draw_and_named_to_the_winner(stack, toda
     listing = requests.get(f"{api}/draws", timeout=10).json()["items"]
     assert next(i for i in listing if i["day"] == today)["prize"] == PRIZE
     assert len(made.json()["winners"]) == 1
-    (won,) = wait_for(lambda: emails_to(stack, email) and [
-        m for m in emails_to(stack, email) if "You won" in str(m.get("subject"))])
+    (won,) = wait_for(
+        lambda: (
+            emails_to(stack, email)
+            and [m for m in emails_to(stack, email) if "You won" in str(m.get("subject"))]
+        )
+    )
     assert "Your prize: A USB microscope, given by Gratnells" in str(won["body"])
     # And the prize is final: a rename is a 409 problem that changes nothing
     late = put_prize(stack, today, {"title": "Something else"}, organiser)
@@ -116,4 +131,7 @@ def test_the_console_names_a_prize_and_the_draw_page_shows_it(stack, today):
         site.screenshot(page, "draws-prizes", at="#draws")
         assert page.errors == []
     assert requests.get(f"{stack['api_url']}/draws/{tomorrow}", timeout=10).json()["prize"] == {
-        "title": "Safety goggles for the prep room", "sponsor": "UNISON", "description": None}
+        "title": "Safety goggles for the prep room",
+        "sponsor": "UNISON",
+        "description": None,
+    }

@@ -37,8 +37,12 @@ def test_stats_follow_an_approval_and_a_takedown_over_http(api, stack) -> None:
     assert before["edition"] == edition
     # A photo from a school nobody has sent one from yet
     school = f"Ridge School {uuid.uuid4().hex[:6]}"
-    photo_id = upload_photo(api, caption="Setting out the titration kit",
-                            email=f"ridge-{uuid.uuid4().hex[:6]}@school.test", school=school)
+    photo_id = upload_photo(
+        api,
+        caption="Setting out the titration kit",
+        email=f"ridge-{uuid.uuid4().hex[:6]}@school.test",
+        school=school,
+    )
     approve(stack, photo_id)
     after = _stats(api)
     assert (after["photos"], after["schools"]) == (before["photos"] + 1, before["schools"] + 1)
@@ -46,12 +50,14 @@ def test_stats_follow_an_approval_and_a_takedown_over_http(api, stack) -> None:
     assert photo_id in [p["photo_id"] for p in listed["items"]]
     # Taken down: it stops counting
     token = sign_in(stack, "organiser")
-    rejected = requests.post(f"{api}/admin/photos/{photo_id}/decision",
-                             json={"decision": "reject", "reason_code": "duplicate"},
-                             headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    rejected = requests.post(
+        f"{api}/admin/photos/{photo_id}/decision",
+        json={"decision": "reject", "reason_code": "duplicate"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
     assert rejected.status_code == 200, rejected.text
-    assert (_stats(api)["photos"], _stats(api)["schools"]) == (before["photos"],
-                                                              before["schools"])
+    assert (_stats(api)["photos"], _stats(api)["schools"]) == (before["photos"], before["schools"])
     # A malformed edition is a problem, never a 500
     bad = requests.get(f"{api}/stats", params={"edition": "last"}, timeout=10)
     assert bad.status_code in (400, 422)
@@ -65,8 +71,9 @@ def _seed_last_year(stack: dict[str, Any], year: str) -> dict[str, str]:
     """What last year's week left on this stack's table and bucket after its retention: its
     edition record, an approved photo's archive item and public copies, a drawn day. Written
     with the embedded AWS's own API, as last year's functions would have."""
-    session = boto3.session.Session(region_name=stack["region"], aws_access_key_id="local",
-                                    aws_secret_access_key="local")
+    session = boto3.session.Session(
+        region_name=stack["region"], aws_access_key_id="local", aws_secret_access_key="local"
+    )
     ddb = session.client("dynamodb", endpoint_url=stack["aws_endpoint_url"])
     s3 = session.client("s3", endpoint_url=stack["aws_endpoint_url"])
     (table,) = ddb.list_tables()["TableNames"]
@@ -74,30 +81,75 @@ def _seed_last_year(stack: dict[str, Any], year: str) -> dict[str, str]:
     photo_id = f"arch{uuid.uuid4().hex[:12]}"
     day = f"{year}-03-12"
     caption = f"Archive {year}: the new fume cupboard"
-    ddb.put_item(TableName=table, Item={
-        "pk": {"S": f"EDITION#{year}"}, "sk": {"S": "EDITION"}, "edition": {"S": year},
-        "gsi1pk": {"S": "EDITIONS"}, "gsi1sk": {"S": year}, "start": {"S": f"{year}-03-09"},
-        "end": {"S": f"{year}-03-15"}, "photos": {"N": "1"}, "schools": {"N": "1"},
-        "pledges": {"N": "0"}, "messages": {"N": "0"}})
-    ddb.put_item(TableName=table, Item={
-        "pk": {"S": f"PHOTO#{photo_id}"}, "sk": {"S": "PUBLIC"}, "photo_id": {"S": photo_id},
-        "caption": {"S": caption}, "display_name": {"S": "Vale Techs"},
-        "school": {"S": "Vale School"}, "uploaded_at": {"S": f"{day}T10:00:00Z"},
-        "day": {"S": day}, "width": {"N": "1200"}, "height": {"N": "900"},
-        "edition": {"S": year}, "gsi1pk": {"S": f"GALLERY#{year}"},
-        "gsi1sk": {"S": f"{day}T10:00:00Z#{photo_id}"}, "gsi3pk": {"S": "PERSON#someone"},
-        "gsi3sk": {"S": f"PHOTO#{photo_id}#PUBLIC"}})
-    ddb.put_item(TableName=table, Item={
-        "pk": {"S": f"DRAW#{day}"}, "sk": {"S": "DRAW"}, "day": {"S": day},
-        "status": {"S": "drawn"}, "algorithm": {"S": "sha256-mod-v1"},
-        "commitment": {"S": "0" * 64}, "gsi1pk": {"S": "DRAWS"}, "gsi1sk": {"S": day},
-        "winners": {"L": [{"M": {"position": {"N": "1"}, "entrant_id": {"S": "someone"},
-                                 "display_name": {"S": "Vale Techs"},
-                                 "school": {"S": "Vale School"},
-                                 "photo_id": {"S": photo_id}}}]}})
+    ddb.put_item(
+        TableName=table,
+        Item={
+            "pk": {"S": f"EDITION#{year}"},
+            "sk": {"S": "EDITION"},
+            "edition": {"S": year},
+            "gsi1pk": {"S": "EDITIONS"},
+            "gsi1sk": {"S": year},
+            "start": {"S": f"{year}-03-09"},
+            "end": {"S": f"{year}-03-15"},
+            "photos": {"N": "1"},
+            "schools": {"N": "1"},
+            "pledges": {"N": "0"},
+            "messages": {"N": "0"},
+        },
+    )
+    ddb.put_item(
+        TableName=table,
+        Item={
+            "pk": {"S": f"PHOTO#{photo_id}"},
+            "sk": {"S": "PUBLIC"},
+            "photo_id": {"S": photo_id},
+            "caption": {"S": caption},
+            "display_name": {"S": "Vale Techs"},
+            "school": {"S": "Vale School"},
+            "uploaded_at": {"S": f"{day}T10:00:00Z"},
+            "day": {"S": day},
+            "width": {"N": "1200"},
+            "height": {"N": "900"},
+            "edition": {"S": year},
+            "gsi1pk": {"S": f"GALLERY#{year}"},
+            "gsi1sk": {"S": f"{day}T10:00:00Z#{photo_id}"},
+            "gsi3pk": {"S": "PERSON#someone"},
+            "gsi3sk": {"S": f"PHOTO#{photo_id}#PUBLIC"},
+        },
+    )
+    ddb.put_item(
+        TableName=table,
+        Item={
+            "pk": {"S": f"DRAW#{day}"},
+            "sk": {"S": "DRAW"},
+            "day": {"S": day},
+            "status": {"S": "drawn"},
+            "algorithm": {"S": "sha256-mod-v1"},
+            "commitment": {"S": "0" * 64},
+            "gsi1pk": {"S": "DRAWS"},
+            "gsi1sk": {"S": day},
+            "winners": {
+                "L": [
+                    {
+                        "M": {
+                            "position": {"N": "1"},
+                            "entrant_id": {"S": "someone"},
+                            "display_name": {"S": "Vale Techs"},
+                            "school": {"S": "Vale School"},
+                            "photo_id": {"S": photo_id},
+                        }
+                    }
+                ]
+            },
+        },
+    )
     for name in ("display.jpg", "thumb.jpg"):
-        s3.put_object(Bucket=bucket, Key=f"public/{photo_id}/{name}", Body=photo_jpeg(),
-                      ContentType="image/jpeg")
+        s3.put_object(
+            Bucket=bucket,
+            Key=f"public/{photo_id}/{name}",
+            Body=photo_jpeg(),
+            ContentType="image/jpeg",
+        )
     return {"photo_id": photo_id, "caption": caption, "day": day}
 
 
@@ -105,8 +157,9 @@ def test_home_numbers_and_the_year_switchers_in_the_browser(api, stack) -> None:
     current = _current(api)
     last_year = str(int(current) - 1)
     archived = _seed_last_year(stack, last_year)
-    photo_id = upload_photo(api, caption="Numbers on the home page",
-                            email=f"home-{uuid.uuid4().hex[:6]}@school.test")
+    photo_id = upload_photo(
+        api, caption="Numbers on the home page", email=f"home-{uuid.uuid4().hex[:6]}@school.test"
+    )
     approve(stack, photo_id)
     numbers = _stats(api)
     assert numbers["photos"] >= 1

@@ -12,8 +12,11 @@ ORGANISER_ROUTES = [r for r, _ in WIRING.routes() if r.auth == "organiser"]
 
 
 def _concrete(path: str) -> str:
-    return path.replace("{day}", "2027-03-09").replace("{photo_id}", "nope").replace(
-        "{message_id}", "nope")
+    return (
+        path.replace("{day}", "2027-03-09")
+        .replace("{photo_id}", "nope")
+        .replace("{message_id}", "nope")
+    )
 
 
 def test_health_answers_ok(api):
@@ -46,10 +49,16 @@ def test_admin_routes_refuse_callers_without_a_token(api, route):
 def test_admin_routes_refuse_a_forged_token(api, route, organiser_token):
     # Given a real token whose payload was edited (the signature no longer matches)
     header, payload, signature = organiser_token.split(".")
-    forged = ".".join([header, payload[:-4] + ("AAAA" if payload[-4:] != "AAAA" else "BBBB"),
-                       signature])
-    response = requests.request(route.method, api + _concrete(route.path), json={},
-                                headers={"Authorization": f"Bearer {forged}"}, timeout=5)
+    forged = ".".join(
+        [header, payload[:-4] + ("AAAA" if payload[-4:] != "AAAA" else "BBBB"), signature]
+    )
+    response = requests.request(
+        route.method,
+        api + _concrete(route.path),
+        json={},
+        headers={"Authorization": f"Bearer {forged}"},
+        timeout=5,
+    )
     assert response.status_code == 401
 
 
@@ -61,10 +70,20 @@ def test_the_local_cdn_serves_published_images_only(stack):
     import boto3
 
     # Given a published derivative and a private one in the media bucket
-    s3 = boto3.client("s3", endpoint_url=stack["aws_endpoint_url"], region_name=stack["region"],
-                      aws_access_key_id="local", aws_secret_access_key="local")
-    s3.put_object(Bucket="media", Key="public/cdn-test/thumb.jpg", Body=b"jpeg",
-                  ContentType="image/jpeg", CacheControl="public, max-age=31536000, immutable")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=stack["aws_endpoint_url"],
+        region_name=stack["region"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    s3.put_object(
+        Bucket="media",
+        Key="public/cdn-test/thumb.jpg",
+        Body=b"jpeg",
+        ContentType="image/jpeg",
+        CacheControl="public, max-age=31536000, immutable",
+    )
     s3.put_object(Bucket="media", Key="private/cdn-test/thumb.jpg", Body=b"secret")
     base = f"{stack['api_url']}/_local/media/"
     # Then only public/ is served, with its type and cache headers, as CloudFront would

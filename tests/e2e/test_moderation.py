@@ -18,19 +18,36 @@ def _jpeg(colour: tuple[int, int, int]) -> bytes:
     return buffer.getvalue()
 
 
-def upload(api: str, caption: str, email: str, colour: tuple[int, int, int] = (30, 120, 200),
-           ) -> str:
+def upload(
+    api: str,
+    caption: str,
+    email: str,
+    colour: tuple[int, int, int] = (30, 120, 200),
+) -> str:
     """The technician's path of API.md: reserve, multipart POST to S3, wait for processing."""
     image = _jpeg(colour)
-    reserved = requests.post(f"{api}/uploads", json={
-        "caption": caption, "display_name": "Tess Tech", "school": "Hill School",
-        "email": email, "content_type": "image/jpeg", "size_bytes": len(image), "consent": True,
-    }, timeout=10)
+    reserved = requests.post(
+        f"{api}/uploads",
+        json={
+            "caption": caption,
+            "display_name": "Tess Tech",
+            "school": "Hill School",
+            "email": email,
+            "content_type": "image/jpeg",
+            "size_bytes": len(image),
+            "consent": True,
+        },
+        timeout=10,
+    )
     assert reserved.status_code == 201, reserved.text
     body = reserved.json()
     form = body["upload"]
-    sent = requests.post(form["url"], data=form["fields"],
-                         files={"file": ("photo.jpg", image, "image/jpeg")}, timeout=10)
+    sent = requests.post(
+        form["url"],
+        data=form["fields"],
+        files={"file": ("photo.jpg", image, "image/jpeg")},
+        timeout=10,
+    )
     assert sent.status_code in (200, 201, 204), sent.text
     photo_id = str(body["photo_id"])
 
@@ -43,10 +60,22 @@ def upload(api: str, caption: str, email: str, colour: tuple[int, int, int] = (3
     return photo_id
 
 
-def admin(api: str, token: str, method: str, path: str, body: Any = None,
-          params: dict[str, str] | None = None) -> requests.Response:
-    return requests.request(method, f"{api}{path}", json=body, params=params, timeout=10,
-                            headers={"Authorization": f"Bearer {token}"})
+def admin(
+    api: str,
+    token: str,
+    method: str,
+    path: str,
+    body: Any = None,
+    params: dict[str, str] | None = None,
+) -> requests.Response:
+    return requests.request(
+        method,
+        f"{api}{path}",
+        json=body,
+        params=params,
+        timeout=10,
+        headers={"Authorization": f"Bearer {token}"},
+    )
 
 
 def pending(api: str, token: str) -> list[dict[str, Any]]:
@@ -76,8 +105,9 @@ def emails_to(stack: dict[str, Any], address: str) -> list[dict[str, Any]]:
 def test_organiser_reviews_the_queue_approves_and_rejects(stack, api, organiser_token):
     # Given two uploads, one whose caption makes the local pre-screen flag it
     plain = upload(api, "Our prep room after the big clean", "e2e-plain@school.test")
-    flagged = upload(api, "Year 9 pupils at the fume cupboard", "e2e-flagged@school.test",
-                     colour=(200, 40, 40))
+    flagged = upload(
+        api, "Year 9 pupils at the fume cupboard", "e2e-flagged@school.test", colour=(200, 40, 40)
+    )
     # When the organiser lists the queue
     queue = pending(api, organiser_token)
     ids = [i["photo_id"] for i in queue]
@@ -91,14 +121,21 @@ def test_organiser_reviews_the_queue_approves_and_rejects(stack, api, organiser_
     assert flagged not in gallery_ids(api)
 
     # When rejecting without a reason / Then 422, and nothing changes
-    refused = admin(api, organiser_token, "POST", f"/admin/photos/{flagged}/decision",
-                    {"decision": "reject"})
+    refused = admin(
+        api, organiser_token, "POST", f"/admin/photos/{flagged}/decision", {"decision": "reject"}
+    )
     assert refused.status_code == 422
     # When rejecting with a reason and approving the other
-    rejected = admin(api, organiser_token, "POST", f"/admin/photos/{flagged}/decision",
-                     {"decision": "reject", "reason": "pupil_without_consent"})
-    approved = admin(api, organiser_token, "POST", f"/admin/photos/{plain}/decision",
-                     {"decision": "approve"})
+    rejected = admin(
+        api,
+        organiser_token,
+        "POST",
+        f"/admin/photos/{flagged}/decision",
+        {"decision": "reject", "reason": "pupil_without_consent"},
+    )
+    approved = admin(
+        api, organiser_token, "POST", f"/admin/photos/{plain}/decision", {"decision": "approve"}
+    )
     # Then the approved photo is in the gallery with a working image (once the outbox copied
     # it: never listed before), the rejected one never
     assert (rejected.status_code, rejected.json()["status"]) == (200, "rejected")
@@ -119,39 +156,59 @@ def test_organiser_reviews_the_queue_approves_and_rejects(stack, api, organiser_
     assert actions[-1][1] == "rejected"
     # and both uploaders got their note, once
     assert len(wait_for(lambda: emails_to(stack, "e2e-plain@school.test"), timeout_s=30)) == 1
-    assert len(wait_for(lambda: emails_to(stack, "e2e-flagged@school.test"),
-                        timeout_s=30)) == 1
+    assert len(wait_for(lambda: emails_to(stack, "e2e-flagged@school.test"), timeout_s=30)) == 1
 
 
-def test_a_taken_down_photo_disappears_and_its_image_url_stops_working(
-    stack, api, organiser_token
-):
+def test_a_taken_down_photo_disappears_and_its_image_url_stops_working(stack, api, organiser_token):
     # Given an approved photo whose public image works
     photo_id = upload(api, "Autoclave day", "e2e-takedown@school.test", colour=(10, 200, 10))
-    assert admin(api, organiser_token, "POST", f"/admin/photos/{photo_id}/decision",
-                 {"decision": "approve"}).status_code == 200
+    assert (
+        admin(
+            api,
+            organiser_token,
+            "POST",
+            f"/admin/photos/{photo_id}/decision",
+            {"decision": "approve"},
+        ).status_code
+        == 200
+    )
     public = wait_for(lambda: requests.get(f"{api}/photos/{photo_id}", timeout=5), timeout_s=30)
     image_url = public.json()["image_url"]
     assert requests.get(image_url, timeout=5).status_code == 200
     # When an organiser takes it down
-    taken_down = admin(api, organiser_token, "POST", f"/admin/photos/{photo_id}/decision",
-                       {"decision": "reject", "reason": "Shows a pupil's name badge"})
+    taken_down = admin(
+        api,
+        organiser_token,
+        "POST",
+        f"/admin/photos/{photo_id}/decision",
+        {"decision": "reject", "reason": "Shows a pupil's name badge"},
+    )
     # Then it is gone from the gallery and its image URL no longer works
     assert taken_down.status_code == 200
     assert photo_id not in gallery_ids(api)
     assert requests.get(f"{api}/photos/{photo_id}", timeout=5).status_code == 404
     wait_for(lambda: requests.get(image_url, timeout=5).status_code in (403, 404), timeout_s=30)
     # and both decisions are kept, and pressing reject again records nothing more
-    again = admin(api, organiser_token, "POST", f"/admin/photos/{photo_id}/decision",
-                  {"decision": "reject", "reason": "Shows a pupil's name badge"})
+    again = admin(
+        api,
+        organiser_token,
+        "POST",
+        f"/admin/photos/{photo_id}/decision",
+        {"decision": "reject", "reason": "Shows a pupil's name badge"},
+    )
     assert (again.status_code, again.json()["status"]) == (200, "rejected")
     trail = admin(api, organiser_token, "GET", f"/admin/photos/{photo_id}/audit").json()["items"]
     assert [i["action"] for i in trail if i["action"] in ("approved", "rejected")] == [
-        "approved", "rejected",
+        "approved",
+        "rejected",
     ]
 
 
 def test_a_member_cannot_decide_and_an_anonymous_caller_cannot_list(api, member_token):
-    assert admin(api, member_token, "POST", "/admin/photos/nope/decision",
-                 {"decision": "approve"}).status_code == 403
+    assert (
+        admin(
+            api, member_token, "POST", "/admin/photos/nope/decision", {"decision": "approve"}
+        ).status_code
+        == 403
+    )
     assert requests.get(f"{api}/admin/photos", timeout=5).status_code == 401

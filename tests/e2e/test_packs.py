@@ -18,16 +18,23 @@ pytestmark = pytest.mark.e2e
 
 
 def admin(api: str, token: str, method: str, path: str, **kwargs: Any) -> requests.Response:
-    return requests.request(method, f"{api}{path}", timeout=10,
-                            headers={"Authorization": f"Bearer {token}"}, **kwargs)
+    return requests.request(
+        method, f"{api}{path}", timeout=10, headers={"Authorization": f"Bearer {token}"}, **kwargs
+    )
 
 
 def test_a_school_orders_a_pack_and_organisers_dispatch_it(api, stack, organiser_token):
     tag = uuid.uuid4().hex[:8]
     email = f"tech-{tag}@school.test"
-    pack: dict[str, Any] = {"school": f"Hilltop Academy {tag}", "contact_name": "Sam Technician",
-            "email": email, "address_line1": "1 School Lane", "town": "Leeds",
-            "postcode": "ls1 4ap", "consent": True}
+    pack: dict[str, Any] = {
+        "school": f"Hilltop Academy {tag}",
+        "contact_name": "Sam Technician",
+        "email": email,
+        "address_line1": "1 School Lane",
+        "town": "Leeds",
+        "postcode": "ls1 4ap",
+        "consent": True,
+    }
     # Given requests are open (the local stack: open, 1,000 packs)
     before = requests.get(f"{api}/packs/availability", timeout=10).json()
     assert before["open"] is True and before["remaining"] > 0
@@ -35,15 +42,24 @@ def test_a_school_orders_a_pack_and_organisers_dispatch_it(api, stack, organiser
     response = requests.post(f"{api}/packs", json=pack, timeout=10)
     assert (response.status_code, response.json()) == (202, {"status": "requested"})
     # Then one stock is gone and the embedded SES holds one email to the requester
-    assert requests.get(f"{api}/packs/availability", timeout=10).json()["remaining"] == \
-        before["remaining"] - 1
+    assert (
+        requests.get(f"{api}/packs/availability", timeout=10).json()["remaining"]
+        == before["remaining"] - 1
+    )
     mail = wait_for(lambda: [m for m in sent_emails(stack) if email in json.dumps(m)])
     assert len(mail) == 1 and "event pack" in json.dumps(mail[0])
     assert "Sam Technician" not in json.dumps(mail[0])
     # When the same school asks again, typed otherwise
-    again = requests.post(f"{api}/packs", timeout=10, json={
-        **pack, "school": f"  hilltop ACADEMY  {tag.upper()}", "postcode": "LS14AP",
-        "email": f"other-{tag}@school.test"})
+    again = requests.post(
+        f"{api}/packs",
+        timeout=10,
+        json={
+            **pack,
+            "school": f"  hilltop ACADEMY  {tag.upper()}",
+            "postcode": "LS14AP",
+            "email": f"other-{tag}@school.test",
+        },
+    )
     assert (again.status_code, again.json()) == (200, {"status": "already_requested"})
     # Then organisers see it once, with the address, and mark it dispatched
     listed = admin(api, organiser_token, "GET", "/admin/packs", params={"limit": 50})
@@ -70,9 +86,19 @@ def test_a_school_orders_a_pack_and_organisers_dispatch_it(api, stack, organiser
 
 
 def test_a_bad_postcode_is_a_422_problem(api):
-    response = requests.post(f"{api}/packs", timeout=10, json={
-        "school": "X", "contact_name": "Y", "email": "y@school.test", "address_line1": "1",
-        "town": "Z", "postcode": "90210", "consent": True})
+    response = requests.post(
+        f"{api}/packs",
+        timeout=10,
+        json={
+            "school": "X",
+            "contact_name": "Y",
+            "email": "y@school.test",
+            "address_line1": "1",
+            "town": "Z",
+            "postcode": "90210",
+            "consent": True,
+        },
+    )
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert any(e["loc"][-1] == "postcode" for e in response.json()["errors"])
@@ -83,8 +109,13 @@ def test_published_messages_export_as_csv(api, organiser_token):
     sent = requests.post(f"{api}/messages", json={"message": text, "name": "Jo"}, timeout=10)
     assert sent.status_code == 202
     message_id = sent.json()["message_id"]
-    approved = admin(api, organiser_token, "POST", f"/admin/messages/{message_id}/decision",
-                     json={"decision": "approve"})
+    approved = admin(
+        api,
+        organiser_token,
+        "POST",
+        f"/admin/messages/{message_id}/decision",
+        json={"decision": "approve"},
+    )
     assert approved.status_code == 200
     exported = admin(api, organiser_token, "GET", "/admin/messages/export")
     assert exported.status_code == 200

@@ -40,8 +40,14 @@ def test_a_pledge_counts_and_reaches_the_wall_only_once_confirmed(api, stack):
     name = f"Ada {uuid.uuid4().hex[:6]}"
     email = f"ada-{uuid.uuid4().hex[:8]}@school.test"
     # When someone pledges and asks to be on the wall
-    response = pledge(api, name=name, email=email, role="school_leader",
-                      organisation="Hill School", show_on_wall=True)
+    response = pledge(
+        api,
+        name=name,
+        email=email,
+        role="school_leader",
+        organisation="Hill School",
+        show_on_wall=True,
+    )
     # Then the answer is 202, one email links to the site's confirm page, and nothing counts yet
     assert (response.status_code, response.json()) == (202, {"status": "confirmation_sent"})
     (link,) = wait_for(lambda: confirm_links(stack, email))
@@ -70,13 +76,19 @@ def test_a_pledge_counts_and_reaches_the_wall_only_once_confirmed(api, stack):
 
 def test_the_answer_is_the_same_whether_or_not_the_email_has_pledged(api, stack):
     email = f"known-{uuid.uuid4().hex[:8]}@school.test"
-    body = {"name": "Kim", "email": email, "role": "teacher", "organisation": "Hill School",
-            "show_on_wall": False}
+    body = {
+        "name": "Kim",
+        "email": email,
+        "role": "teacher",
+        "organisation": "Hill School",
+        "show_on_wall": False,
+    }
     fresh = pledge(api, **body)
     repeat = pledge(api, **body)
     (link,) = wait_for(lambda: confirm_links(stack, email))
-    requests.post(f"{api}/pledges/confirm", json={"token": link.rsplit("token=", 1)[1]},
-                  timeout=10).raise_for_status()
+    requests.post(
+        f"{api}/pledges/confirm", json={"token": link.rsplit("token=", 1)[1]}, timeout=10
+    ).raise_for_status()
     known = pledge(api, **{**body, "email": email.upper()})
     answers = {(r.status_code, r.text, r.headers["content-type"]) for r in (fresh, repeat, known)}
     assert len(answers) == 1
@@ -92,8 +104,13 @@ def test_a_bad_token_is_a_400_problem(api):
 def test_twenty_concurrent_http_pledges_and_confirmations_with_one_email_count_once(api, stack):
     before = summary(api)["count"]
     email = f"twin-{uuid.uuid4().hex[:8]}@school.test"
-    body: dict[str, Any] = {"name": "Twin", "email": email, "role": "teacher",
-                            "organisation": "Hill School", "show_on_wall": False}
+    body: dict[str, Any] = {
+        "name": "Twin",
+        "email": email,
+        "role": "teacher",
+        "organisation": "Hill School",
+        "show_on_wall": False,
+    }
     # When 20 requests with the same email arrive at once
     with ThreadPoolExecutor(max_workers=20) as pool:
         answers = list(pool.map(lambda _: pledge(api, **body), range(20)))
@@ -103,8 +120,14 @@ def test_twenty_concurrent_http_pledges_and_confirmations_with_one_email_count_o
     token = link.rsplit("token=", 1)[1]
     # When its link is confirmed 20 times at once
     with ThreadPoolExecutor(max_workers=20) as pool:
-        confirmed = list(pool.map(lambda _: requests.post(
-            f"{api}/pledges/confirm", json={"token": token}, timeout=30), range(20)))
+        confirmed = list(
+            pool.map(
+                lambda _: requests.post(
+                    f"{api}/pledges/confirm", json={"token": token}, timeout=30
+                ),
+                range(20),
+            )
+        )
     # Then every answer names the same pledge, and the count moved by one
     assert {c.status_code for c in confirmed} == {200}
     assert len({c.json()["pledge_id"] for c in confirmed}) == 1

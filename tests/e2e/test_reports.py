@@ -20,31 +20,46 @@ pytestmark = pytest.mark.e2e
 
 def _processed(api: str, caption: str) -> str:
     data = corpus.jpeg(corpus.upright((800, 600)))
-    body: dict[str, Any] = {"caption": caption, "display_name": "Prep Room",
-                            "school": "Hill School",
-                            "email": "prep.room@hill.sch.uk", "content_type": "image/jpeg",
-                            "size_bytes": len(data), "consent": True}
+    body: dict[str, Any] = {
+        "caption": caption,
+        "display_name": "Prep Room",
+        "school": "Hill School",
+        "email": "prep.room@hill.sch.uk",
+        "content_type": "image/jpeg",
+        "size_bytes": len(data),
+        "consent": True,
+    }
     created = requests.post(f"{api}/uploads", json=body, timeout=10).json()
-    sent = requests.post(created["upload"]["url"], data=created["upload"]["fields"],
-                         files={"file": ("p.jpg", data, "image/jpeg")}, timeout=10)
+    sent = requests.post(
+        created["upload"]["url"],
+        data=created["upload"]["fields"],
+        files={"file": ("p.jpg", data, "image/jpeg")},
+        timeout=10,
+    )
     assert sent.status_code in (200, 201, 204), sent.text
     photo_id = str(created["photo_id"])
-    wait_for(lambda: requests.get(f"{api}/uploads/{photo_id}", timeout=10).json()["status"]
-             == "pending_moderation")
+    wait_for(
+        lambda: (
+            requests.get(f"{api}/uploads/{photo_id}", timeout=10).json()["status"]
+            == "pending_moderation"
+        )
+    )
     return photo_id
 
 
 def _decide(api: str, auth: dict[str, str], photo_id: str, body: dict[str, Any]) -> None:
-    decided = requests.post(f"{api}/admin/photos/{photo_id}/decision", json=body, headers=auth,
-                            timeout=10)
+    decided = requests.post(
+        f"{api}/admin/photos/{photo_id}/decision", json=body, headers=auth, timeout=10
+    )
     assert decided.status_code == 200, decided.text
     if body["decision"] == "approve":  # listed once the outbox copied it to public/
         wait_for(lambda: _in_gallery(api, photo_id), timeout_s=30)
 
 
 def _report(api: str, photo_id: str) -> int:
-    return requests.post(f"{api}/photos/{photo_id}/reports", json={"reason": "Not nice"},
-                         timeout=10).status_code
+    return requests.post(
+        f"{api}/photos/{photo_id}/reports", json={"reason": "Not nice"}, timeout=10
+    ).status_code
 
 
 def _in_gallery(api: str, photo_id: str) -> bool:
@@ -57,15 +72,25 @@ def _outbox_settled(stack: dict[str, Any]) -> bool:
 
     from infra.wiring import OUTBOX_DEAD_LETTERS, WIRING
 
-    session = {"endpoint_url": stack["aws_endpoint_url"], "region_name": stack["region"],
-               "aws_access_key_id": "local", "aws_secret_access_key": "local"}
+    session = {
+        "endpoint_url": stack["aws_endpoint_url"],
+        "region_name": stack["region"],
+        "aws_access_key_id": "local",
+        "aws_secret_access_key": "local",
+    }
     owed = boto3.client("dynamodb", **session).query(
-        TableName=WIRING.table.name, IndexName="gsi2", KeyConditionExpression="gsi2pk = :o",
-        ExpressionAttributeValues={":o": {"S": "OUTBOX#owed"}}, Select="COUNT")["Count"]
+        TableName=WIRING.table.name,
+        IndexName="gsi2",
+        KeyConditionExpression="gsi2pk = :o",
+        ExpressionAttributeValues={":o": {"S": "OUTBOX#owed"}},
+        Select="COUNT",
+    )["Count"]
     sqs = boto3.client("sqs", **session)
     url = sqs.get_queue_url(QueueName=OUTBOX_DEAD_LETTERS)["QueueUrl"]
-    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
-        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
     return owed == 0 and [int(v) for v in attributes.values()] == [0, 0]
 
 
@@ -86,8 +111,9 @@ def test_reports_hide_a_photo_once_then_only_flag_it_for_organisers(api, stack, 
     wait_for(lambda: requests.get(image_url, timeout=10).status_code in (403, 404))
     # and a report on the hidden photo is received and changes nothing
     assert _report(api, photo_id) == 202
-    reported = requests.get(f"{api}/admin/photos", params={"status": "reported"}, headers=auth,
-                            timeout=10).json()["items"]
+    reported = requests.get(
+        f"{api}/admin/photos", params={"status": "reported"}, headers=auth, timeout=10
+    ).json()["items"]
     (mine,) = [p for p in reported if p["photo_id"] == photo_id]
     assert len(mine["reports"]) == 1
     # When an organiser restores it, and people keep reporting it
@@ -96,8 +122,9 @@ def test_reports_hide_a_photo_once_then_only_flag_it_for_organisers(api, stack, 
     # Then it stays in the gallery, served, and organisers see it flagged first
     assert _in_gallery(api, photo_id)
     assert requests.get(image_url, timeout=10).status_code == 200
-    approved = requests.get(f"{api}/admin/photos", params={"status": "approved"}, headers=auth,
-                            timeout=10).json()["items"]
+    approved = requests.get(
+        f"{api}/admin/photos", params={"status": "approved"}, headers=auth, timeout=10
+    ).json()["items"]
     assert approved[0]["photo_id"] == photo_id
     assert approved[0]["flagged_reports"] == 3
     # and every effect the decisions and the takedown owed was performed (none dead-lettered)
@@ -109,8 +136,16 @@ def test_a_rejection_shows_its_preset_sentence_publicly_not_the_organisers_words
 ):
     auth = {"Authorization": f"Bearer {organiser_token}"}
     photo_id = _processed(api, "Rejected with words")
-    _decide(api, auth, photo_id, {"decision": "reject", "reason_code": "pupil_without_consent",
-                                  "reason": "Tom in 9B is visible by the fume cupboard"})
+    _decide(
+        api,
+        auth,
+        photo_id,
+        {
+            "decision": "reject",
+            "reason_code": "pupil_without_consent",
+            "reason": "Tom in 9B is visible by the fume cupboard",
+        },
+    )
     state = requests.get(f"{api}/uploads/{photo_id}", timeout=10).json()
     assert state["status"] == "rejected"
     assert "Tom" not in state["reason"]
@@ -122,8 +157,10 @@ def test_reports_have_their_own_per_ip_limit(tmp_path: Path) -> None:
     with running_stack(tmp_path, REPORTS_PER_IP_PER_HOUR="3") as stack:
         api = stack["api_url"]
         # When one client reports 4 times (to a photo that isn't there: counted all the same)
-        answers = [requests.post(f"{api}/photos/nothere/reports", json={"reason": "x"},
-                                 timeout=10) for _ in range(4)]
+        answers = [
+            requests.post(f"{api}/photos/nothere/reports", json={"reason": "x"}, timeout=10)
+            for _ in range(4)
+        ]
     # Then the fourth is a 429 problem with Retry-After
     assert [a.status_code for a in answers] == [404, 404, 404, 429]
     assert int(answers[-1].headers["Retry-After"]) > 0

@@ -24,9 +24,13 @@ PHOTO = corpus.jpeg(corpus.photo_like((640, 480)))
 
 def _reserve(api: str, size: int) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "caption": "Ripple tank set up for Year 10 waves", "display_name": "Prep Room",
-        "school": "Crieff High School", "content_type": "image/jpeg", "size_bytes": size,
-        "email": f"prep-{secrets.token_hex(4)}@crieff.sch.uk", "consent": True,
+        "caption": "Ripple tank set up for Year 10 waves",
+        "display_name": "Prep Room",
+        "school": "Crieff High School",
+        "content_type": "image/jpeg",
+        "size_bytes": size,
+        "email": f"prep-{secrets.token_hex(4)}@crieff.sch.uk",
+        "consent": True,
     }
     response = requests.post(f"{api}/uploads", json=body, timeout=10)
     assert response.status_code == 201, response.text
@@ -34,15 +38,26 @@ def _reserve(api: str, size: int) -> dict[str, Any]:
     return created
 
 
-def _post(form: dict[str, Any], fields: dict[str, str], data: bytes,
-          file_type: str = "image/jpeg") -> requests.Response:
-    return requests.post(form["url"], data=fields, files={"file": ("photo.jpg", data, file_type)},
-                         headers={"Origin": "http://127.0.0.1"}, timeout=10)
+def _post(
+    form: dict[str, Any], fields: dict[str, str], data: bytes, file_type: str = "image/jpeg"
+) -> requests.Response:
+    return requests.post(
+        form["url"],
+        data=fields,
+        files={"file": ("photo.jpg", data, file_type)},
+        headers={"Origin": "http://127.0.0.1"},
+        timeout=10,
+    )
 
 
 def _stored(stack: dict[str, Any], url: str, key: str) -> bool:
-    s3 = boto3.client("s3", endpoint_url=stack["aws_endpoint_url"], region_name=stack["region"],
-                      aws_access_key_id="local", aws_secret_access_key="local")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=stack["aws_endpoint_url"],
+        region_name=stack["region"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
     bucket = url.rstrip("/").rsplit("/", 1)[1]  # path-style URL: endpoint/bucket
     listed = s3.list_objects_v2(Bucket=bucket, Prefix=key).get("Contents", [])
     return key in [o["Key"] for o in listed]
@@ -78,23 +93,70 @@ def _changed_signature(fields: dict[str, str]) -> dict[str, str]:
     return {**fields, "x-amz-signature": ("0" if signature[0] != "0" else "1") + signature[1:]}
 
 
-@pytest.mark.parametrize(("tamper", "extra_bytes", "file_type", "status", "code", "message"), [
-    (_other_key, 0, "image/jpeg", 403, "AccessDenied",
-     "Invalid according to Policy: Policy Condition failed: "),
-    (lambda f: {**f, "Content-Type": "text/html"}, 0, "text/html", 403, "AccessDenied",
-     'Invalid according to Policy: Policy Condition failed: {"Content-Type": "image/jpeg"}'),
-    (_changed_signature, 0, "image/jpeg", 403, "SignatureDoesNotMatch",
-     "The request signature we calculated does not match"),
-    (lambda f: f, 1, "image/jpeg", 400, "EntityTooLarge",
-     "Your proposed upload exceeds the maximum allowed size"),
-    (lambda f: {**f, "x-amz-meta-owner": "me"}, 0, "image/jpeg", 403, "AccessDenied",
-     "Invalid according to Policy: Extra input fields: x-amz-meta-owner"),
-    (lambda f: {k: v for k, v in f.items() if k != "x-amz-date"}, 0, "image/jpeg", 400,
-     "InvalidArgument", "Bucket POST must contain a field named 'X-Amz-Date'."),
-], ids=["changed-key", "changed-content-type", "bad-signature", "too-large", "extra-field",
-        "missing-field"])
+@pytest.mark.parametrize(
+    ("tamper", "extra_bytes", "file_type", "status", "code", "message"),
+    [
+        (
+            _other_key,
+            0,
+            "image/jpeg",
+            403,
+            "AccessDenied",
+            "Invalid according to Policy: Policy Condition failed: ",
+        ),
+        (
+            lambda f: {**f, "Content-Type": "text/html"},
+            0,
+            "text/html",
+            403,
+            "AccessDenied",
+            'Invalid according to Policy: Policy Condition failed: {"Content-Type": "image/jpeg"}',
+        ),
+        (
+            _changed_signature,
+            0,
+            "image/jpeg",
+            403,
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match",
+        ),
+        (
+            lambda f: f,
+            1,
+            "image/jpeg",
+            400,
+            "EntityTooLarge",
+            "Your proposed upload exceeds the maximum allowed size",
+        ),
+        (
+            lambda f: {**f, "x-amz-meta-owner": "me"},
+            0,
+            "image/jpeg",
+            403,
+            "AccessDenied",
+            "Invalid according to Policy: Extra input fields: x-amz-meta-owner",
+        ),
+        (
+            lambda f: {k: v for k, v in f.items() if k != "x-amz-date"},
+            0,
+            "image/jpeg",
+            400,
+            "InvalidArgument",
+            "Bucket POST must contain a field named 'X-Amz-Date'.",
+        ),
+    ],
+    ids=[
+        "changed-key",
+        "changed-content-type",
+        "bad-signature",
+        "too-large",
+        "extra-field",
+        "missing-field",
+    ],
+)
 def test_a_tampered_upload_is_refused_with_s3s_code_and_nothing_is_stored(
-        stack, api, tamper, extra_bytes, file_type, status, code, message) -> None:
+    stack, api, tamper, extra_bytes, file_type, status, code, message
+) -> None:
     # Given a form for a photo of this size
     created = _reserve(api, len(PHOTO))
     form = created["upload"]
@@ -108,15 +170,18 @@ def test_a_tampered_upload_is_refused_with_s3s_code_and_nothing_is_stored(
     assert sent.headers["Access-Control-Allow-Origin"] == "http://127.0.0.1"
     if code == "EntityTooLarge":
         assert (error["ProposedSize"], error["MaxSizeAllowed"]) == (
-            str(len(PHOTO) + 1), str(len(PHOTO)))
+            str(len(PHOTO) + 1),
+            str(len(PHOTO)),
+        )
     # And nothing is stored, under the form's key or the one it was changed to
     for key in {form["fields"]["key"], fields.get("key", "")} - {""}:
         assert not _stored(stack, form["url"], key)
     assert _status(api, created["photo_id"]) == "awaiting_upload"
 
 
-def test_the_upload_page_reports_a_refused_upload_and_nothing_is_stored(stack, api,
-                                                                        tmp_path) -> None:
+def test_the_upload_page_reports_a_refused_upload_and_nothing_is_stored(
+    stack, api, tmp_path
+) -> None:
     """Chromium's own multipart encoding, with the form's key changed on its way to the page."""
     from tests.e2e.site_helpers import chromium, page_of
 
@@ -127,16 +192,22 @@ def test_the_upload_page_reports_a_refused_upload_and_nothing_is_stored(stack, a
     def change_key(route: Any) -> None:
         created = route.fetch().json()
         reserved.append(created)
-        changed = {**created, "upload": {**created["upload"],
-                                         "fields": _other_key(created["upload"]["fields"])}}
+        changed = {
+            **created,
+            "upload": {**created["upload"], "fields": _other_key(created["upload"]["fields"])},
+        }
         route.fulfill(status=201, json=changed)
 
     refusals: list[int] = []
     with chromium() as browser, page_of(browser) as page:
         # Given the upload page, whose reservation is tampered with on the way
         page.route(f"{api}/uploads", change_key)
-        page.on("response", lambda r: refusals.append(r.status)
-                if r.url.startswith(stack["aws_endpoint_url"]) else None)
+        page.on(
+            "response",
+            lambda r: (
+                refusals.append(r.status) if r.url.startswith(stack["aws_endpoint_url"]) else None
+            ),
+        )
         page.goto(f"{api}/upload.html")
         # When a technician fills it in and sends their photo
         page.locator("#file").set_input_files(str(photo))

@@ -88,7 +88,11 @@ CASES = [
 
 @pytest.mark.parametrize(("method", "path", "mode"), CASES)
 def test_api_answers_generated_requests_as_documented(
-    method: str, path: str, mode: GenerationMode, api_schema: Any, fuzz_token: str,
+    method: str,
+    path: str,
+    mode: GenerationMode,
+    api_schema: Any,
+    fuzz_token: str,
     http: requests.Session,
 ) -> None:
     operation = api_schema[path][method]

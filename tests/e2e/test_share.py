@@ -22,9 +22,12 @@ HOSTILE = 'Crystals </title><script>alert("x")</script> & <b>more</b>'
 
 def _take_down(stack: dict[str, Any], photo_id: str) -> None:
     token = sign_in(stack, "organiser")
-    answer = requests.post(f"{stack['api_url']}/admin/photos/{photo_id}/decision",
-                           json={"decision": "reject", "reason_code": "inappropriate"},
-                           headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    answer = requests.post(
+        f"{stack['api_url']}/admin/photos/{photo_id}/decision",
+        json={"decision": "reject", "reason_code": "inappropriate"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
     assert answer.status_code == 200, answer.text
 
 
@@ -33,8 +36,13 @@ def test_a_shared_link_previews_the_photo_and_disappears_with_a_takedown(stack):
 
     # Given an approved photo with a caption that tries to break out of the page
     api = stack["api_url"]
-    photo_id = upload_photo(api, caption=HOSTILE, name="Priya Patel", school="Hilltop Academy",
-                            email=f"{uuid.uuid4().hex[:8]}@school.example")
+    photo_id = upload_photo(
+        api,
+        caption=HOSTILE,
+        name="Priya Patel",
+        school="Hilltop Academy",
+        email=f"{uuid.uuid4().hex[:8]}@school.example",
+    )
     approve(stack, photo_id)
     # When a link preview fetches its share page on the site's own address
     page = requests.get(f"{api}/p/{photo_id}", timeout=10)
@@ -56,8 +64,10 @@ def test_a_shared_link_previews_the_photo_and_disappears_with_a_takedown(stack):
     assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
     with Image.open(io.BytesIO(image.content)) as decoded:
         assert decoded.format == "JPEG"
-        assert (str(decoded.width), str(decoded.height)) == (meta["og:image:width"],
-                                                             meta["og:image:height"])
+        assert (str(decoded.width), str(decoded.height)) == (
+            meta["og:image:width"],
+            meta["og:image:height"],
+        )
     # When an organiser takes the photo down
     _take_down(stack, photo_id)
     # Then the share page is an HTML 404 at once, and the image is gone too (once the outbox
@@ -66,8 +76,9 @@ def test_a_shared_link_previews_the_photo_and_disappears_with_a_takedown(stack):
     assert gone.status_code == 404
     assert gone.headers["content-type"].startswith("text/html")
     assert "og:image" not in Parsed(gone.text).meta
-    wait_for(lambda: requests.get(meta["og:image"], timeout=10).status_code in (403, 404),
-             timeout_s=30)
+    wait_for(
+        lambda: requests.get(meta["og:image"], timeout=10).status_code in (403, 404), timeout_s=30
+    )
 
 
 def test_an_unknown_photo_has_an_html_404_share_page(stack):
@@ -121,8 +132,9 @@ def test_the_gallerys_share_link_opens_the_share_page(browser, stack):
 
 def test_a_photo_page_links_its_share_page(browser, stack):
     api = stack["api_url"]
-    photo_id = upload_photo(api, caption=f"Photo page {uuid.uuid4().hex[:6]}",
-                            email=f"{uuid.uuid4().hex[:8]}@s.example")
+    photo_id = upload_photo(
+        api, caption=f"Photo page {uuid.uuid4().hex[:6]}", email=f"{uuid.uuid4().hex[:8]}@s.example"
+    )
     approve(stack, photo_id)
     with page_of(browser) as page:
         page.goto(f"{api}/photo.html?id={photo_id}")
@@ -140,9 +152,17 @@ def test_a_confirmed_pledge_offers_share_links_for_the_pledge_page(browser, stac
     # Given a pledge whose confirmation link arrived by email
     api = stack["api_url"]
     email = f"share-{uuid.uuid4().hex[:8]}@school.test"
-    requests.post(f"{api}/pledges", json={
-        "name": "Sam Leader", "email": email, "role": "school_leader",
-        "organisation": "Hill School", "show_on_wall": False}, timeout=10).raise_for_status()
+    requests.post(
+        f"{api}/pledges",
+        json={
+            "name": "Sam Leader",
+            "email": email,
+            "role": "school_leader",
+            "organisation": "Hill School",
+            "show_on_wall": False,
+        },
+        timeout=10,
+    ).raise_for_status()
     (link,) = wait_for(lambda: confirm_links(stack, email))
     with page_of(browser, PHONE) as page:
         # When they confirm it on the page
@@ -151,15 +171,19 @@ def test_a_confirmed_pledge_offers_share_links_for_the_pledge_page(browser, stac
         share = page.locator("#share")
         share.wait_for(state="visible")
         # Then plain share links carry the pledge page and the campaign's words
-        x = parse_qs(urlsplit(share.get_by_role("link", name="Share on X").get_attribute(
-            "href")).query)
+        x = parse_qs(
+            urlsplit(share.get_by_role("link", name="Share on X").get_attribute("href")).query
+        )
         assert x["url"] == [f"{api}/pledge.html"]
         assert x["text"][0].startswith("I've pledged my support for school science technicians")
         assert "#TECHOGNITION" in x["text"][0]
         for network in ("Facebook", "LinkedIn", "WhatsApp"):
             href = share.get_by_role("link", name=f"Share on {network}").get_attribute("href")
             assert "pledge.html" in href
-        assert share.get_by_role("link", name="Share by email").get_attribute(
-            "href").startswith("mailto:?subject=")
+        assert (
+            share.get_by_role("link", name="Share by email")
+            .get_attribute("href")
+            .startswith("mailto:?subject=")
+        )
         assert share.get_by_role("button", name="Copy link").is_visible()
         assert page.errors == []

@@ -17,8 +17,9 @@ pytestmark = pytest.mark.e2e
 
 
 def export(api: str, token: str) -> list[dict[str, str]]:
-    response = requests.get(f"{api}/admin/signups/export", timeout=10,
-                            headers={"Authorization": f"Bearer {token}"})
+    response = requests.get(
+        f"{api}/admin/signups/export", timeout=10, headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     return list(csv.DictReader(io.StringIO(response.text)))
@@ -27,8 +28,9 @@ def export(api: str, token: str) -> list[dict[str, str]]:
 def test_sign_up_confirm_export_and_unsubscribe(api, stack, organiser_token):
     email = f"sam-{uuid.uuid4().hex[:8]}@supporter.test"
     # When Sam signs up
-    response = requests.post(f"{api}/signups", timeout=10,
-                             json={"email": email, "name": "Sam", "consent": True})
+    response = requests.post(
+        f"{api}/signups", timeout=10, json={"email": email, "name": "Sam", "consent": True}
+    )
     assert (response.status_code, response.json()) == (202, {"status": "confirmation_sent"})
     # Then the embedded SES holds one email to Sam with both links
     mail = wait_for(lambda: [m for m in sent_emails(stack) if email in json.dumps(m)])
@@ -53,8 +55,11 @@ def test_sign_up_confirm_export_and_unsubscribe(api, stack, organiser_token):
     reused = requests.post(f"{api}/signups/confirm", json={"token": confirm}, timeout=10)
     assert reused.status_code == 400
     # When Sam unsubscribes
-    left = requests.post(f"{api}/signups/unsubscribe", timeout=10,
-                         json={"token": unsubscribe_url.rsplit("token=", 1)[1]})
+    left = requests.post(
+        f"{api}/signups/unsubscribe",
+        timeout=10,
+        json={"token": unsubscribe_url.rsplit("token=", 1)[1]},
+    )
     assert (left.status_code, left.json()) == (200, {"status": "unsubscribed"})
     # Then Sam is off the export
     assert email not in {r["email"] for r in export(api, organiser_token)}

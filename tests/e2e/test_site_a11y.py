@@ -91,21 +91,30 @@ def seeded(axe_stack: dict[str, Any]) -> dict[str, str]:
     its winner. (The pledge wall's items look like the message wall's.)"""
     api = axe_stack["api_url"]
     auth = {"Authorization": f"Bearer {sign_in(axe_stack, 'organiser')}"}
-    photo = upload_photo(api, caption="Titration kit ready for Year 11",
-                         email=f"{uuid.uuid4().hex[:8]}@s.example")
+    photo = upload_photo(
+        api, caption="Titration kit ready for Year 11", email=f"{uuid.uuid4().hex[:8]}@s.example"
+    )
     approve(axe_stack, photo)
-    upload_photo(api, caption="Waiting: a tray of test tubes",
-                 email=f"{uuid.uuid4().hex[:8]}@s.example")
+    upload_photo(
+        api, caption="Waiting: a tray of test tubes", email=f"{uuid.uuid4().hex[:8]}@s.example"
+    )
     for text in ("Fund technicians' training.", "Count technician hours properly."):
-        requests.post(f"{api}/messages", json={"message": text, "name": "Chris",
-                                               "role": "teacher"}, timeout=5).raise_for_status()
-    pending = requests.get(f"{api}/admin/messages", params={"status": "pending"}, headers=auth,
-                           timeout=5).json()["items"]
-    requests.post(f"{api}/admin/messages/{pending[0]['message_id']}/decision",
-                  json={"decision": "approve"}, headers=auth, timeout=5).raise_for_status()
+        requests.post(
+            f"{api}/messages", json={"message": text, "name": "Chris", "role": "teacher"}, timeout=5
+        ).raise_for_status()
+    pending = requests.get(
+        f"{api}/admin/messages", params={"status": "pending"}, headers=auth, timeout=5
+    ).json()["items"]
+    requests.post(
+        f"{api}/admin/messages/{pending[0]['message_id']}/decision",
+        json={"decision": "approve"},
+        headers=auth,
+        timeout=5,
+    ).raise_for_status()
     day = datetime.now(ZoneInfo("Europe/London")).date().isoformat()  # the stack's EVENT_TZ
-    drawn = requests.post(f"{api}/admin/draws", json={"day": day, "force": True}, headers=auth,
-                          timeout=30)
+    drawn = requests.post(
+        f"{api}/admin/draws", json={"day": day, "force": True}, headers=auth, timeout=30
+    )
     assert drawn.status_code == 201, drawn.text
     return {"photo": photo, "day": day}
 
@@ -115,8 +124,11 @@ def severe_violations(page: Any) -> list[str]:
     if page.evaluate("typeof window.axe") == "undefined":
         page.add_script_tag(path=str(AXE))
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    return [f"{v['impact']} {v['id']} ({v['help']}): {[n['target'] for n in v['nodes']][:5]}"
-            for v in result["violations"] if v["impact"] in SEVERE]
+    return [
+        f"{v['impact']} {v['id']} ({v['help']}): {[n['target'] for n in v['nodes']][:5]}"
+        for v in result["violations"]
+        if v["impact"] in SEVERE
+    ]
 
 
 def axe_page(browser: Any, viewport: dict[str, int]) -> Any:
@@ -129,8 +141,9 @@ def axe_page(browser: Any, viewport: dict[str, int]) -> Any:
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 @pytest.mark.parametrize(("path", "ready"), all_pages(), ids=[page_file(p) for p, _ in all_pages()])
-def test_a_page_has_no_serious_or_critical_axe_violation(browser, axe_stack, seeded, path, ready,
-                                                         viewport):
+def test_a_page_has_no_serious_or_critical_axe_violation(
+    browser, axe_stack, seeded, path, ready, viewport
+):
     page = axe_page(browser, viewport)
     try:
         page.goto(axe_stack["api_url"] + path.format(**seeded))
@@ -154,8 +167,7 @@ def test_a_verified_draw_has_no_serious_or_critical_axe_violation(browser, axe_s
         page.context.close()
 
 
-def test_the_signed_in_console_has_no_serious_or_critical_axe_violation(browser, axe_stack,
-                                                                        seeded):
+def test_the_signed_in_console_has_no_serious_or_critical_axe_violation(browser, axe_stack, seeded):
     from local.totp import fresh_code
 
     page = axe_page(browser, DESKTOP)
@@ -212,8 +224,7 @@ def test_the_axe_pass_reports_a_page_that_breaks_the_rules(browser, axe_stack):
         page.context.close()
 
 
-def test_the_site_csp_still_refuses_an_injected_script_outside_the_axe_context(browser,
-                                                                               axe_stack):
+def test_the_site_csp_still_refuses_an_injected_script_outside_the_axe_context(browser, axe_stack):
     # The bypass is the test's alone: a normal context gets the site's CSP, which refuses axe
     context = browser.new_context()
     try:

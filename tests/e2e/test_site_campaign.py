@@ -53,8 +53,7 @@ def watched(page: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("path", "title"), CAMPAIGN.items(), ids=list(CAMPAIGN))
-def test_a_campaign_page_loads_cleanly_and_is_small_enough_for_a_phone(browser, stack, path,
-                                                                       title):
+def test_a_campaign_page_loads_cleanly_and_is_small_enough_for_a_phone(browser, stack, path, title):
     with page_of(browser, PHONE) as page:
         seen = watched(page)
         page.goto(stack["api_url"] + path)
@@ -125,7 +124,8 @@ def test_the_sponsors_page_renders_each_edition_from_the_data_file(browser, stac
         section = page.get_by_role("region", name="2019 sponsors and associates")
         logos = section.get_by_role("img")
         assert logos.evaluate_all("imgs => imgs.map(i => i.alt)") == [
-            p["name"] for p in data["2019"]]
+            p["name"] for p in data["2019"]
+        ]
         # Every logo is a file in the site that loads, and links to the organisation
         assert logos.evaluate_all("imgs => imgs.every(i => i.complete && i.naturalWidth > 0)")
         for partner in data["2019"]:
@@ -136,27 +136,50 @@ def test_the_sponsors_page_renders_each_edition_from_the_data_file(browser, stac
         assert page.errors == []
 
 
-def test_the_sponsors_page_follows_the_data_file_and_refuses_what_it_should_not_load(browser,
-                                                                                     stack):
+def test_the_sponsors_page_follows_the_data_file_and_refuses_what_it_should_not_load(
+    browser, stack
+):
     # Given next year's file, hand-edited with a typo'd logo and a javascript: link
     edited = {
-        "2019": [{"name": "Gratnells", "url": "https://www.gratnells.com/",
-                  "logo": "/img/sponsors/gratnells.svg", "about": "Trays."}],
-        "2027": [{"name": "Lab Kit Ltd", "url": "javascript:alert(1)",
-                  "logo": "https://elsewhere.example/logo.svg", "about": "Prizes."}],
+        "2019": [
+            {
+                "name": "Gratnells",
+                "url": "https://www.gratnells.com/",
+                "logo": "/img/sponsors/gratnells.svg",
+                "about": "Trays.",
+            }
+        ],
+        "2027": [
+            {
+                "name": "Lab Kit Ltd",
+                "url": "javascript:alert(1)",
+                "logo": "https://elsewhere.example/logo.svg",
+                "about": "Prizes.",
+            }
+        ],
         "2028": [],
     }
     with page_of(browser, PHONE) as page:
-        page.route("**/data/sponsors.json", lambda route: route.fulfill(
-            status=200, content_type="application/json", body=json.dumps(edited)))
+        page.route(
+            "**/data/sponsors.json",
+            lambda route: route.fulfill(
+                status=200, content_type="application/json", body=json.dumps(edited)
+            ),
+        )
         page.goto(stack["api_url"] + "/sponsors.html")
         page.locator("#sponsors[data-loaded]").wait_for()
         # Then the newest edition comes first, an empty one says so
         headings = page.locator("#sponsors h2").all_inner_texts()
-        assert headings == ["2028 sponsors and associates", "2027 sponsors and associates",
-                            "2019 sponsors and associates"]
-        assert page.get_by_role("region", name="2028 sponsors and associates").get_by_text(
-            "To be announced.").is_visible()
+        assert headings == [
+            "2028 sponsors and associates",
+            "2027 sponsors and associates",
+            "2019 sponsors and associates",
+        ]
+        assert (
+            page.get_by_role("region", name="2028 sponsors and associates")
+            .get_by_text("To be announced.")
+            .is_visible()
+        )
         # And the bad entry shows its name as text: no outside image, no script link
         newest = page.get_by_role("region", name="2027 sponsors and associates")
         assert newest.get_by_text("Lab Kit Ltd").is_visible()

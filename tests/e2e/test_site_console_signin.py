@@ -37,8 +37,11 @@ def browser(stack: dict[str, Any]) -> Iterator[Any]:
 
 def cognito(stack: dict[str, Any]) -> Any:
     return boto3.client(
-        "cognito-idp", endpoint_url=stack["aws_endpoint_url"], region_name=stack["region"],
-        aws_access_key_id="local", aws_secret_access_key="local",
+        "cognito-idp",
+        endpoint_url=stack["aws_endpoint_url"],
+        region_name=stack["region"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
     )
 
 
@@ -47,13 +50,18 @@ def new_organiser(stack: dict[str, Any]) -> str:
     client = cognito(stack)
     username = f"organiser-{uuid.uuid4().hex[:8]}"
     client.admin_create_user(
-        UserPoolId=stack["user_pool_id"], Username=username, TemporaryPassword=TEMPORARY,
+        UserPoolId=stack["user_pool_id"],
+        Username=username,
+        TemporaryPassword=TEMPORARY,
         MessageAction="SUPPRESS",
-        UserAttributes=[{"Name": "email", "Value": f"{username}@techognition.example"},
-                        {"Name": "email_verified", "Value": "true"}],
+        UserAttributes=[
+            {"Name": "email", "Value": f"{username}@techognition.example"},
+            {"Name": "email_verified", "Value": "true"},
+        ],
     )
-    client.admin_add_user_to_group(UserPoolId=stack["user_pool_id"], Username=username,
-                                   GroupName="organisers")
+    client.admin_add_user_to_group(
+        UserPoolId=stack["user_pool_id"], Username=username, GroupName="organisers"
+    )
     return username
 
 
@@ -67,21 +75,31 @@ def enrol_authenticator(stack: dict[str, Any], username: str, password: str) -> 
     the app's secret."""
     client = cognito(stack)
     app = stack["user_pool_client_id"]
-    asked = client.initiate_auth(ClientId=app, AuthFlow="USER_PASSWORD_AUTH",
-                                 AuthParameters={"USERNAME": username, "PASSWORD": TEMPORARY})
+    asked = client.initiate_auth(
+        ClientId=app,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": username, "PASSWORD": TEMPORARY},
+    )
     assert asked["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
     asked = client.respond_to_auth_challenge(
-        ClientId=app, ChallengeName="NEW_PASSWORD_REQUIRED", Session=asked["Session"],
-        ChallengeResponses={"USERNAME": username, "NEW_PASSWORD": password})
+        ClientId=app,
+        ChallengeName="NEW_PASSWORD_REQUIRED",
+        Session=asked["Session"],
+        ChallengeResponses={"USERNAME": username, "NEW_PASSWORD": password},
+    )
     assert asked["ChallengeName"] == "MFA_SETUP"
     associated = client.associate_software_token(Session=asked["Session"])
     secret = str(associated["SecretCode"])
-    verified = client.verify_software_token(Session=associated["Session"],
-                                            UserCode=fresh_code(secret))
+    verified = client.verify_software_token(
+        Session=associated["Session"], UserCode=fresh_code(secret)
+    )
     assert verified["Status"] == "SUCCESS"
     done = client.respond_to_auth_challenge(
-        ClientId=app, ChallengeName="MFA_SETUP", Session=verified["Session"],
-        ChallengeResponses={"USERNAME": username})
+        ClientId=app,
+        ChallengeName="MFA_SETUP",
+        Session=verified["Session"],
+        ChallengeResponses={"USERNAME": username},
+    )
     assert "AuthenticationResult" in done
     return secret
 
@@ -89,8 +107,9 @@ def enrol_authenticator(stack: dict[str, Any], username: str, password: str) -> 
 def csp_violations(page: Any) -> list[str]:
     """What the page's Content-Security-Policy refused, as Chromium reports it."""
     refused: list[str] = []
-    page.on("console", lambda m: refused.append(m.text)
-            if "Content Security Policy" in m.text else None)
+    page.on(
+        "console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None
+    )
     return refused
 
 
@@ -115,8 +134,14 @@ def refuses_a_wrong_code(page: Any, field: Any, secret: str, button: str) -> Non
 def cognito_calls(page: Any) -> list[str]:
     """The Cognito actions the page sends, in order."""
     calls: list[str] = []
-    page.on("request", lambda r: calls.append(r.headers["x-amz-target"].split(".")[-1])
-            if "x-amz-target" in r.headers else None)
+    page.on(
+        "request",
+        lambda r: (
+            calls.append(r.headers["x-amz-target"].split(".")[-1])
+            if "x-amz-target" in r.headers
+            else None
+        ),
+    )
     return calls
 
 
@@ -157,8 +182,9 @@ def test_a_new_organiser_chooses_a_password_sets_up_an_authenticator_and_uses_bo
         page.get_by_role("button", name="Save my password and sign in").click()
         # Then the console has them set up an authenticator app: the key to type, its link
         page.locator("#mfa-setup-form").wait_for()
-        page.wait_for_function("document.activeElement && "
-                               "document.activeElement.id === 'mfa-setup-code'")
+        page.wait_for_function(
+            "document.activeElement && document.activeElement.id === 'mfa-setup-code'"
+        )
         secret = page.locator("#mfa-secret").inner_text().replace(" ", "")
         assert secret.isalnum()  # base32 (moto: always "asdfasdfasdf", the cloud: 32 characters)
         uri = urlsplit(page.locator("#mfa-uri").inner_text())
@@ -181,11 +207,18 @@ def test_a_new_organiser_chooses_a_password_sets_up_an_authenticator_and_uses_bo
         # Then they land in the console, signed in as themselves, the queue loaded
         page.locator("#console").wait_for(state="visible")
         assert page.locator("#who").inner_text() == username
-        page.wait_for_function("/photos? /.test(document.querySelector('#console-status')"
-                               ".textContent)")
+        page.wait_for_function(
+            "/photos? /.test(document.querySelector('#console-status').textContent)"
+        )
         assert page.locator("#queue").is_visible()
-        assert calls == ["InitiateAuth", "RespondToAuthChallenge", "AssociateSoftwareToken",
-                         "VerifySoftwareToken", "VerifySoftwareToken", "RespondToAuthChallenge"]
+        assert calls == [
+            "InitiateAuth",
+            "RespondToAuthChallenge",
+            "AssociateSoftwareToken",
+            "VerifySoftwareToken",
+            "VerifySoftwareToken",
+            "RespondToAuthChallenge",
+        ]
 
         # And after signing out, the temporary password no longer works...
         page.get_by_role("button", name="Sign out").click()
@@ -205,8 +238,9 @@ def test_a_new_organiser_chooses_a_password_sets_up_an_authenticator_and_uses_bo
 
 def test_the_console_is_served_with_its_content_security_policy(stack):
     answer = requests.get(f"{stack['api_url']}/admin.html", timeout=5)
-    policy = dict(d.strip().split(" ", 1) for d in answer.headers["content-security-policy"]
-                  .split(";"))
+    policy = dict(
+        d.strip().split(" ", 1) for d in answer.headers["content-security-policy"].split(";")
+    )
     assert policy["default-src"] == "'self'"
     assert policy["connect-src"] == f"'self' {stack['aws_endpoint_url']}"
     assert policy["frame-ancestors"] == "'none'"
@@ -220,18 +254,23 @@ def test_an_organiser_who_takes_too_long_choosing_a_password_is_asked_to_start_a
     username = new_organiser(stack)
     with page_of(browser) as page:
         page.goto(f"{stack['api_url']}/admin.html")
-        with page.expect_response(lambda r: r.request.headers.get(
-                "x-amz-target", "").endswith("InitiateAuth")) as answered:
+        with page.expect_response(
+            lambda r: r.request.headers.get("x-amz-target", "").endswith("InitiateAuth")
+        ) as answered:
             type_credentials(page, username, TEMPORARY)
         session = json.loads(answered.value.text())["Session"]
         page.locator("#new-password-form").wait_for()
         # When that sign-in's Session stops being valid (here: used up elsewhere; moto retires
         # a Session only when a sign-in ends with an authenticator code, and checks no more)
         cognito(stack).respond_to_auth_challenge(
-            ClientId=stack["user_pool_client_id"], ChallengeName="SOFTWARE_TOKEN_MFA",
-            Session=session, ChallengeResponses={
+            ClientId=stack["user_pool_client_id"],
+            ChallengeName="SOFTWARE_TOKEN_MFA",
+            Session=session,
+            ChallengeResponses={
                 "USERNAME": username,
-                "SOFTWARE_TOKEN_MFA_CODE": fresh_code(stack["organiser"]["totp_secret"])})
+                "SOFTWARE_TOKEN_MFA_CODE": fresh_code(stack["organiser"]["totp_secret"]),
+            },
+        )
         page.get_by_label("New password", exact=True).fill(CHOSEN)
         page.get_by_label("Repeat the new password").fill(CHOSEN)
         page.get_by_role("button", name="Save my password and sign in").click()
@@ -275,23 +314,30 @@ def test_an_organiser_with_an_authenticator_app_signs_in_with_its_code(browser, 
         assert page.errors == []
 
 
-@pytest.mark.parametrize("challenge", [
-    {"ChallengeName": "SELECT_MFA_TYPE", "ChallengeParameters": {}},
-    {"ChallengeName": "MFA_SETUP", "ChallengeParameters": {"MFAS_CAN_SETUP": '["SMS_MFA"]'}},
-])
+@pytest.mark.parametrize(
+    "challenge",
+    [
+        {"ChallengeName": "SELECT_MFA_TYPE", "ChallengeParameters": {}},
+        {"ChallengeName": "MFA_SETUP", "ChallengeParameters": {"MFAS_CAN_SETUP": '["SMS_MFA"]'}},
+    ],
+)
 def test_unit_level_console_explains_a_challenge_it_cannot_answer_with_a_stubbed_cognito(
     browser, stack, challenge
 ):
     """Unit-level browser test of the console's handling: Cognito is stubbed with page.route
     (this pool never asks for these), only for its InitiateAuth call."""
     with page_of(browser) as page:
+
         def stub(route: Any) -> None:
             if route.request.method == "OPTIONS":
                 route.continue_()
                 return
-            route.fulfill(status=200, content_type="application/x-amz-json-1.1",
-                          headers={"Access-Control-Allow-Origin": "*"},
-                          body=json.dumps({**challenge, "Session": "s" * 40}))
+            route.fulfill(
+                status=200,
+                content_type="application/x-amz-json-1.1",
+                headers={"Access-Control-Allow-Origin": "*"},
+                body=json.dumps({**challenge, "Session": "s" * 40}),
+            )
 
         page.route(f"{stack['aws_endpoint_url']}/**", stub)
         page.goto(f"{stack['api_url']}/admin.html")

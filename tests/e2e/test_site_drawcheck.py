@@ -29,8 +29,9 @@ def page() -> Iterator[Any]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0),
-                                 functools.partial(Quiet, directory=str(ROOT / "site")))
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(ROOT / "site"))
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         with chromium() as browser, page_of(browser) as p:
@@ -41,23 +42,44 @@ def page() -> Iterator[Any]:
         server.server_close()
 
 
-def record_of(seed: bytes, entrants: list[str], positions: int,
-              redraws: list[tuple[int, str]]) -> dict[str, Any]:
+def record_of(
+    seed: bytes, entrants: list[str], positions: int, redraws: list[tuple[int, str]]
+) -> dict[str, Any]:
     state = replay(seed, entrants, positions, [])
     published = []
     for position, _ in redraws:  # redraw the holder of `position` at that moment
         replaced = state.winners[position - 1]
         state.redraw(position)
-        published.append({"position": position, "replaced_entrant_id": replaced,
-                          "reason": "did not reply", "at": "2026-03-10T10:00:00Z"})
+        published.append(
+            {
+                "position": position,
+                "replaced_entrant_id": replaced,
+                "reason": "did not reply",
+                "at": "2026-03-10T10:00:00Z",
+            }
+        )
     ordered = sorted(set(entrants))
     return {
-        "day": "2026-03-10", "status": "drawn", "algorithm": "sha256-mod-v1",
-        "commitment": commitment(seed), "seed": seed.hex(),
-        "entrants_hash": entrants_hash(ordered), "entrant_count": len(ordered),
-        "winners": [{"position": i + 1, "entrant_id": w, "display_name": "x", "school": "y",
-                     "photo_id": "p"} for i, w in enumerate(state.winners)],
-        "redraws": published, "drawn_at": "2026-03-10T09:00:00Z", "trigger": "schedule",
+        "day": "2026-03-10",
+        "status": "drawn",
+        "algorithm": "sha256-mod-v1",
+        "commitment": commitment(seed),
+        "seed": seed.hex(),
+        "entrants_hash": entrants_hash(ordered),
+        "entrant_count": len(ordered),
+        "winners": [
+            {
+                "position": i + 1,
+                "entrant_id": w,
+                "display_name": "x",
+                "school": "y",
+                "photo_id": "p",
+            }
+            for i, w in enumerate(state.winners)
+        ],
+        "redraws": published,
+        "drawn_at": "2026-03-10T09:00:00Z",
+        "trigger": "schedule",
     }
 
 
@@ -71,11 +93,14 @@ VERIFY = """async ([record, entrants]) => {
 def test_the_browser_recomputes_the_same_winners_as_python(page, case):
     rng = random.Random(case)
     seed = rng.randbytes(32)
-    entrants = sorted({hashlib.sha256(rng.randbytes(8)).hexdigest()[:16]
-                       for _ in range(rng.randint(1, 40))})
+    entrants = sorted(
+        {hashlib.sha256(rng.randbytes(8)).hexdigest()[:16] for _ in range(rng.randint(1, 40))}
+    )
     positions = min(rng.randint(1, 3), len(entrants))
-    redraws = [(rng.randint(1, positions), "")
-               for _ in range(min(rng.randint(0, 2), len(entrants) - positions))]
+    redraws = [
+        (rng.randint(1, positions), "")
+        for _ in range(min(rng.randint(0, 2), len(entrants) - positions))
+    ]
     record = record_of(seed, entrants, positions, redraws)
 
     result = page.evaluate(VERIFY, [record, entrants])

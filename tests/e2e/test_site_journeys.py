@@ -53,8 +53,14 @@ def test_a_technician_uploads_a_photo_from_the_page_and_sees_it_wait_for_moderat
         page.goto(f"{stack['api_url']}/upload.html")
         # When they fill in the form in plain words and send it
         reserved: list[dict] = []
-        page.on("request", lambda r: reserved.append(r.post_data_json)
-                if r.method == "POST" and r.url.endswith("/uploads") else None)
+        page.on(
+            "request",
+            lambda r: (
+                reserved.append(r.post_data_json)
+                if r.method == "POST" and r.url.endswith("/uploads")
+                else None
+            ),
+        )
         page.locator("#file").set_input_files(str(photo))
         page.get_by_label("Caption").fill(caption + "\n with Year 10")  # Enter in the box
         page.get_by_label("Your name as it should appear").fill("Sam Technician")
@@ -82,12 +88,14 @@ def test_the_upload_page_refuses_a_file_that_is_not_a_photo_or_too_large_before_
         page.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
         picker = page.locator("#file")
         # A text file is not a photo
-        picker.set_input_files({"name": "notes.txt", "mimeType": "text/plain",
-                                "buffer": b"not a photo"})
+        picker.set_input_files(
+            {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not a photo"}
+        )
         assert "not a photo we can take" in page.locator("#file-error").inner_text()
         # A 16 MiB JPEG is over the 15 MiB limit
-        picker.set_input_files({"name": "huge.jpg", "mimeType": "image/jpeg",
-                                "buffer": b"\xff" * (16 * 1024 * 1024)})
+        picker.set_input_files(
+            {"name": "huge.jpg", "mimeType": "image/jpeg", "buffer": b"\xff" * (16 * 1024 * 1024)}
+        )
         assert "the limit is 15 MB" in page.locator("#file-error").inner_text()
         page.get_by_role("button", name="Upload photo").click()
         assert page.locator("#file").evaluate("e => e === document.activeElement")
@@ -111,8 +119,10 @@ def test_an_organiser_approves_and_rejects_with_the_keyboard_and_latest_photos_s
 
         def select(photo_id: str) -> None:
             for _ in range(50):
-                if queue.locator("li[aria-current='true']").get_attribute(
-                        "data-photo-id") == photo_id:
+                if (
+                    queue.locator("li[aria-current='true']").get_attribute("data-photo-id")
+                    == photo_id
+                ):
                     return
                 page.keyboard.press("j")
             raise AssertionError(f"{photo_id} not reachable with j")
@@ -141,14 +151,16 @@ def test_an_organiser_approves_and_rejects_with_the_keyboard_and_latest_photos_s
         page.get_by_text(keep).click()
         page.locator("#photo-caption", has_text=keep).wait_for()
         page.wait_for_function(  # the re-encoded image itself loads (HTTP 200, decodable)
-            "(i => i.complete && i.naturalWidth > 1)(document.querySelector('#photo-image'))")
+            "(i => i.complete && i.naturalWidth > 1)(document.querySelector('#photo-image'))"
+        )
         assert page.errors == []
 
 
 def test_a_reported_photo_leaves_latest_photos_at_once(browser, stack):
     caption = unique("Spectrometer calibration")
-    photo_id = upload_photo(stack["api_url"], caption=caption,
-                            email=f"{uuid.uuid4().hex[:8]}@s.example")
+    photo_id = upload_photo(
+        stack["api_url"], caption=caption, email=f"{uuid.uuid4().hex[:8]}@s.example"
+    )
     approve(stack, photo_id)
     with page_of(browser, PHONE) as page:
         page.goto(f"{stack['api_url']}/photo.html?id={photo_id}")
@@ -207,7 +219,8 @@ def test_a_pledge_counts_on_the_page_once_confirmed_from_the_email_link(browser,
         page.get_by_role("button", name="Confirm my pledge").click()
         page.locator("#confirm-status", has_text="your pledge is confirmed").wait_for()
         assert page.locator("#share-link").get_attribute("href", timeout=5_000) == (
-            f"{stack['api_url']}/pledge.html")
+            f"{stack['api_url']}/pledge.html"
+        )
         # And the pledge page counts it and shows it on the wall
         page.get_by_role("link", name="See the count and the pledge wall").click()
         page.locator("#wall", has_text=name).wait_for()
@@ -227,9 +240,7 @@ def summary_count(stack: dict[str, Any]) -> int:
     return int(response.json()["count"])
 
 
-def test_a_sign_up_is_confirmed_from_the_email_link_only_when_the_button_is_pressed(
-    browser, stack
-):
+def test_a_sign_up_is_confirmed_from_the_email_link_only_when_the_button_is_pressed(browser, stack):
     email = f"{uuid.uuid4().hex[:8]}@supporter.example"
     with page_of(browser, PHONE) as page:
         page.goto(f"{stack['api_url']}/signup.html")
@@ -259,8 +270,10 @@ def test_a_sign_up_is_confirmed_from_the_email_link_only_when_the_button_is_pres
 def test_an_organiser_runs_a_draw_and_anyone_verifies_it_in_the_browser(browser, stack):
     # Given an approved photo today (so today's draw has an entrant)
     caption = unique("Microscope slides ready")
-    approve(stack, upload_photo(stack["api_url"], caption=caption,
-                                email=f"{uuid.uuid4().hex[:8]}@s.example"))
+    approve(
+        stack,
+        upload_photo(stack["api_url"], caption=caption, email=f"{uuid.uuid4().hex[:8]}@s.example"),
+    )
     with page_of(browser) as page:
         # When the organiser runs today's draw from the console
         sign_in_to_console(page, stack)

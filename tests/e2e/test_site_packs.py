@@ -41,8 +41,11 @@ def severe_axe_violations(browser: Any, url: str, ready: str) -> list[str]:
         page.wait_for_load_state("networkidle")
         page.add_script_tag(path=str(AXE))
         result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-        return [f"{v['impact']} {v['id']}" for v in result["violations"]
-                if v["impact"] in ("serious", "critical")]
+        return [
+            f"{v['impact']} {v['id']}"
+            for v in result["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
     finally:
         context.close()
 
@@ -70,8 +73,9 @@ def fill(page: Any, school: str, email: str, postcode: str = "sw1a 1aa") -> None
 def test_a_school_orders_a_pack_from_the_page(browser, stack):
     tag = uuid.uuid4().hex[:8]
     email = f"pack-{tag}@school.test"
-    with page_then_axe(browser, f"{stack['api_url']}/packs.html", "#pack-form[data-ready]",
-                       viewport=PHONE) as page:
+    with page_then_axe(
+        browser, f"{stack['api_url']}/packs.html", "#pack-form[data-ready]", viewport=PHONE
+    ) as page:
         # Given the page, which says packs are available
         page.goto(f"{stack['api_url']}/packs.html")
         page.locator("#pack-form[data-ready]").wait_for(state="attached")
@@ -100,11 +104,16 @@ def test_a_school_orders_a_pack_from_the_page(browser, stack):
 def test_the_published_messages_print_on_their_own(browser, stack):
     api = stack["api_url"]
     text = f"Dear Minister,\nPlease fund technician training ({uuid.uuid4().hex[:6]})."
-    sent = requests.post(f"{api}/messages", json={"message": text, "name": "Chris",
-                                                  "role": "teacher"}, timeout=10)
+    sent = requests.post(
+        f"{api}/messages", json={"message": text, "name": "Chris", "role": "teacher"}, timeout=10
+    )
     auth = {"Authorization": f"Bearer {sign_in(stack, 'organiser')}"}
-    requests.post(f"{api}/admin/messages/{sent.json()['message_id']}/decision",
-                  json={"decision": "approve"}, headers=auth, timeout=10).raise_for_status()
+    requests.post(
+        f"{api}/admin/messages/{sent.json()['message_id']}/decision",
+        json={"decision": "approve"},
+        headers=auth,
+        timeout=10,
+    ).raise_for_status()
     with page_then_axe(browser, f"{api}/messages-print.html", "#print-list[data-loaded]") as page:
         page.goto(f"{api}/messages.html")
         page.get_by_role("link", name="Every published message on one page").click()
@@ -129,9 +138,19 @@ def test_organisers_dispatch_a_pack_and_download_the_csvs_in_the_console(browser
 
     api = stack["api_url"]
     school = f"Console Academy {uuid.uuid4().hex[:8]}"
-    ordered = requests.post(f"{api}/packs", timeout=10, json={
-        "school": school, "contact_name": "Cam Tech", "email": "cam@console.test",
-        "address_line1": "3 Bench Road", "town": "York", "postcode": "YO1 7HH", "consent": True})
+    ordered = requests.post(
+        f"{api}/packs",
+        timeout=10,
+        json={
+            "school": school,
+            "contact_name": "Cam Tech",
+            "email": "cam@console.test",
+            "address_line1": "3 Bench Road",
+            "town": "York",
+            "postcode": "YO1 7HH",
+            "consent": True,
+        },
+    )
     assert ordered.status_code == 202, ordered.text
     with page_of(browser) as page:
         sign_in_to_console(page, stack)
@@ -151,7 +170,10 @@ def test_organisers_dispatch_a_pack_and_download_the_csvs_in_the_console(browser
         assert "3 Bench Road" in row and row.rstrip().endswith("Z")  # dispatched_at
         with page.expect_download() as messages:
             page.get_by_role("button", name="Download messages to government (CSV)").click()
-        assert Path(messages.value.path()).read_text(encoding="utf-8").startswith(
-            "message,name,role,published_at")
+        assert (
+            Path(messages.value.path())
+            .read_text(encoding="utf-8")
+            .startswith("message,name,role,published_at")
+        )
         screenshot(page, "admin-packs", at="#packs-section")
         assert page.errors == []

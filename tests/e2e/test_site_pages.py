@@ -68,39 +68,61 @@ def seeded(stack: dict[str, Any]) -> dict[str, Any]:
     """Some content, so the screenshots show pages as people will see them."""
     api = stack["api_url"]
     photos = []
-    for caption in ("Preparing copper sulfate crystals for Year 9",
-                    "Our prep room, ready for Monday"):
+    for caption in (
+        "Preparing copper sulfate crystals for Year 9",
+        "Our prep room, ready for Monday",
+    ):
         photo_id = upload_photo(api, caption=caption, email=f"{uuid.uuid4().hex[:8]}@s.example")
         approve(stack, photo_id)
         photos.append(photo_id)
     pledger = f"{uuid.uuid4().hex[:8]}@school.example"
-    requests.post(f"{api}/pledges", json={
-        "name": "Priya Shah", "email": pledger,
-        "role": "school_leader", "organisation": "Riverside School", "show_on_wall": True,
-    }, timeout=5).raise_for_status()
+    requests.post(
+        f"{api}/pledges",
+        json={
+            "name": "Priya Shah",
+            "email": pledger,
+            "role": "school_leader",
+            "organisation": "Riverside School",
+            "show_on_wall": True,
+        },
+        timeout=5,
+    ).raise_for_status()
     # A pledge reaches the wall once confirmed with the emailed link's token
     (mail,) = wait_for(lambda: [m for m in sent_emails(stack) if pledger in str(m)])
     link = re.search(r"/pledge/confirm\?token=([\w-]+)", str(mail))
     assert link
-    requests.post(f"{api}/pledges/confirm", json={"token": link.group(1)},
-                  timeout=5).raise_for_status()
-    sent = requests.post(f"{api}/messages", json={
-        "message": "Technicians keep practical science safe: fund their training.",
-        "name": "Chris", "role": "teacher"}, timeout=5)
+    requests.post(
+        f"{api}/pledges/confirm", json={"token": link.group(1)}, timeout=5
+    ).raise_for_status()
+    sent = requests.post(
+        f"{api}/messages",
+        json={
+            "message": "Technicians keep practical science safe: fund their training.",
+            "name": "Chris",
+            "role": "teacher",
+        },
+        timeout=5,
+    )
     sent.raise_for_status()
     token = sign_in(stack, "organiser")
     auth = {"Authorization": f"Bearer {token}"}
-    pending = requests.get(f"{api}/admin/messages", params={"status": "pending"}, headers=auth,
-                           timeout=5).json()["items"]
+    pending = requests.get(
+        f"{api}/admin/messages", params={"status": "pending"}, headers=auth, timeout=5
+    ).json()["items"]
     for message in pending:
-        requests.post(f"{api}/admin/messages/{message['message_id']}/decision",
-                      json={"decision": "approve"}, headers=auth, timeout=5).raise_for_status()
+        requests.post(
+            f"{api}/admin/messages/{message['message_id']}/decision",
+            json={"decision": "approve"},
+            headers=auth,
+            timeout=5,
+        ).raise_for_status()
     return {"photos": photos}
 
 
 @pytest.mark.parametrize(("path", "name", "ready"), PAGES, ids=[p[1] for p in PAGES])
-def test_each_page_loads_is_accessible_and_is_photographed(browser, stack, seeded, path, name,
-                                                          ready):
+def test_each_page_loads_is_accessible_and_is_photographed(
+    browser, stack, seeded, path, name, ready
+):
     with page_of(browser, PHONE) as page:
         page.goto(stack["api_url"] + path)
         page.locator(ready).first.wait_for(state="attached")
@@ -118,7 +140,8 @@ def test_the_photo_page_and_the_console_queue_are_photographed(browser, stack, s
         page.goto(f"{stack['api_url']}/photo.html?id={seeded['photos'][0]}")
         page.locator("#photo:not([hidden])").wait_for()
         page.wait_for_function(
-            "(i => i.complete && i.naturalWidth > 1)(document.querySelector('#photo-image'))")
+            "(i => i.complete && i.naturalWidth > 1)(document.querySelector('#photo-image'))"
+        )
         assert page.evaluate(A11Y) == []
         screenshot(page, "photo-detail")
         sign_in_to_console(page, stack)

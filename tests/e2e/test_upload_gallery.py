@@ -19,9 +19,13 @@ pytestmark = pytest.mark.e2e
 def _reserve(api: str, data: bytes, **overrides: Any) -> dict[str, Any]:
     body = {
         "caption": "Late-night prep for the Year 9 electrolysis practical",
-        "display_name": "Crieff High Techies", "school": "Crieff High School",
-        "email": "techies@crieff.sch.uk", "content_type": "image/jpeg",
-        "size_bytes": len(data), "consent": True, **overrides,
+        "display_name": "Crieff High Techies",
+        "school": "Crieff High School",
+        "email": "techies@crieff.sch.uk",
+        "content_type": "image/jpeg",
+        "size_bytes": len(data),
+        "consent": True,
+        **overrides,
     }
     response = requests.post(f"{api}/uploads", json=body, timeout=10)
     assert response.status_code == 201, response.text
@@ -31,8 +35,12 @@ def _reserve(api: str, data: bytes, **overrides: Any) -> dict[str, Any]:
 
 def _post_to_s3(created: dict[str, Any], data: bytes) -> requests.Response:
     # fields first, the file last, as the contract says
-    return requests.post(created["upload"]["url"], data=created["upload"]["fields"],
-                         files={"file": ("photo.jpg", data, "image/jpeg")}, timeout=10)
+    return requests.post(
+        created["upload"]["url"],
+        data=created["upload"]["fields"],
+        files={"file": ("photo.jpg", data, "image/jpeg")},
+        timeout=10,
+    )
 
 
 def _status(api: str, photo_id: str) -> dict[str, Any]:
@@ -52,19 +60,27 @@ def test_photo_goes_from_phone_to_gallery_without_its_gps(api, organiser_token) 
     # Then it is processed and waits for an organiser
     wait_for(lambda: _status(api, photo_id)["status"] == "pending_moderation")
     auth = {"Authorization": f"Bearer {organiser_token}"}
-    queue = requests.get(f"{api}/admin/photos", params={"status": "pending_moderation"},
-                         headers=auth, timeout=10)
+    queue = requests.get(
+        f"{api}/admin/photos", params={"status": "pending_moderation"}, headers=auth, timeout=10
+    )
     assert queue.status_code == 200, queue.text
     assert photo_id in [p["photo_id"] for p in queue.json()["items"]]
     # When an organiser approves it
-    decided = requests.post(f"{api}/admin/photos/{photo_id}/decision",
-                            json={"decision": "approve"}, headers=auth, timeout=10)
+    decided = requests.post(
+        f"{api}/admin/photos/{photo_id}/decision",
+        json={"decision": "approve"},
+        headers=auth,
+        timeout=10,
+    )
     assert decided.status_code == 200, decided.text
     # Then it is in the gallery, newest first, with absolute URLs that serve clean JPEGs
-    gallery = wait_for(lambda: [
-        p for p in requests.get(f"{api}/photos", timeout=10).json()["items"]
-        if p["photo_id"] == photo_id
-    ])
+    gallery = wait_for(
+        lambda: [
+            p
+            for p in requests.get(f"{api}/photos", timeout=10).json()["items"]
+            if p["photo_id"] == photo_id
+        ]
+    )
     item = gallery[0]
     assert (item["width"], item["height"]) == (1600, 1200)
     assert requests.get(f"{api}/photos/{photo_id}", timeout=10).json() == item
@@ -80,12 +96,16 @@ def test_photo_goes_from_phone_to_gallery_without_its_gps(api, organiser_token) 
 
     # When someone reports it, Then it leaves the gallery at once and its URLs stop working (once
     # the outbox performed the takedown the report owes)
-    reported = requests.post(f"{api}/photos/{photo_id}/reports",
-                             json={"reason": "Please check consent for this one"}, timeout=10)
+    reported = requests.post(
+        f"{api}/photos/{photo_id}/reports",
+        json={"reason": "Please check consent for this one"},
+        timeout=10,
+    )
     assert reported.status_code == 202
     assert requests.get(f"{api}/photos/{photo_id}", timeout=10).status_code == 404
-    wait_for(lambda: requests.get(item["image_url"], timeout=10).status_code in (403, 404),
-             timeout_s=30)
+    wait_for(
+        lambda: requests.get(item["image_url"], timeout=10).status_code in (403, 404), timeout_s=30
+    )
 
 
 def test_a_file_that_is_not_a_photo_ends_failed_with_words_a_technician_understands(api) -> None:

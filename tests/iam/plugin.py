@@ -63,8 +63,9 @@ class _AttributeOnImport(importlib.abc.MetaPathFinder):
     """Tests import handlers inside test bodies, after the fixtures set the environment; this
     wraps them as they are imported, so import order and time stay as they were."""
 
-    def find_spec(self, fullname: str, path: Sequence[str] | None,
-                  target: ModuleType | None = None) -> Any:
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> Any:
         if fullname not in _HANDLERS:
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
@@ -92,8 +93,11 @@ def _covers_checked_tests(config: pytest.Config) -> bool:
 
 def _sources_digest() -> str:
     digest = hashlib.sha256()
-    files = [*sorted((ROOT / "infra").rglob("*.py")), ROOT / "cdk.json",
-             ROOT / "tests" / "iam" / "synth.py"]
+    files = [
+        *sorted((ROOT / "infra").rglob("*.py")),
+        ROOT / "cdk.json",
+        ROOT / "tests" / "iam" / "synth.py",
+    ]
     for path in files:
         digest.update(str(path.relative_to(ROOT)).encode())
         digest.update(path.read_bytes())
@@ -116,8 +120,10 @@ class Controller:
         self.cached = cached["synth"] if cached and cached.get("digest") == self.digest else None
         if self.cached is None and _covers_checked_tests(config):
             self.synth = subprocess.Popen(
-                [sys.executable, "-m", "tests.iam.synth", str(self.synth_out)], cwd=ROOT,
-                stdout=subprocess.DEVNULL, stderr=(self.directory / "synth.log").open("wb"),
+                [sys.executable, "-m", "tests.iam.synth", str(self.synth_out)],
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=(self.directory / "synth.log").open("wb"),
             )
 
     def _synthesized(self) -> dict[str, Any]:
@@ -140,26 +146,33 @@ class Controller:
 
     def finish(self, session: pytest.Session) -> None:
         try:
-            calls = [policy.Call.of(json.loads(line))
-                     for path in sorted(self.directory.glob("*.jsonl"))
-                     for line in path.read_text(encoding="utf-8").splitlines() if line]
+            calls = [
+                policy.Call.of(json.loads(line))
+                for path in sorted(self.directory.glob("*.jsonl"))
+                for line in path.read_text(encoding="utf-8").splitlines()
+                if line
+            ]
             if not calls:
                 return
             synthesized = self._synthesized()
             policies = policy.function_policies(synthesized["template"], synthesized["paths"])
             verdict = policy.evaluate(policies, calls)
             functions = sorted({c.function for c in calls})
-            self.lines.append(f"{len(calls)} distinct AWS requests of {len(functions)} functions "
-                              "evaluated against the synthesized policies")
+            self.lines.append(
+                f"{len(calls)} distinct AWS requests of {len(functions)} functions "
+                "evaluated against the synthesized policies"
+            )
             if os.environ.get("UPDATE_IAM_REPORT"):
-                REPORT.write_text(policy.report(policies, verdict, calls) + "\n",
-                                  encoding="utf-8")
+                REPORT.write_text(policy.report(policies, verdict, calls) + "\n", encoding="utf-8")
                 self.lines.append(f"unexercised grants written to {REPORT.relative_to(ROOT)}")
             if verdict.denied:
-                self.lines += [f"IAM would deny {call.describe()}: {why}"
-                               for call, why in verdict.denied]
-                self.lines.append(f"FAILED: {len(verdict.denied)} calls the deployed functions' "
-                                  "policies would refuse (tests/iam/plugin.py)")
+                self.lines += [
+                    f"IAM would deny {call.describe()}: {why}" for call, why in verdict.denied
+                ]
+                self.lines.append(
+                    f"FAILED: {len(verdict.denied)} calls the deployed functions' "
+                    "policies would refuse (tests/iam/plugin.py)"
+                )
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
         except Exception as exc:  # the check itself broke: that fails the run too
             self.lines.append(f"IAM check could not run: {type(exc).__name__}: {exc}")

@@ -18,13 +18,26 @@ from typing import Any
 from local.iam import ACCOUNT, NAMED_BY_ENV
 
 REGION = "eu-west-2"
-PSEUDO = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT,
-          "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": "TechognitionStack",
-          "AWS::NoValue": ""}
+PSEUDO = {
+    "AWS::Partition": "aws",
+    "AWS::Region": REGION,
+    "AWS::AccountId": ACCOUNT,
+    "AWS::URLSuffix": "amazonaws.com",
+    "AWS::StackName": "TechognitionStack",
+    "AWS::NoValue": "",
+}
 # Used by Lambda itself (logs, traces, event source mappings), never by the function's code.
-RUNTIME_PREFIXES = ("logs:", "xray:", "sqs:ReceiveMessage", "sqs:DeleteMessage",
-                    "sqs:ChangeMessageVisibility", "dynamodb:GetRecords",
-                    "dynamodb:GetShardIterator", "dynamodb:DescribeStream", "dynamodb:ListStreams")
+RUNTIME_PREFIXES = (
+    "logs:",
+    "xray:",
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibility",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:DescribeStream",
+    "dynamodb:ListStreams",
+)
 
 
 @cache
@@ -42,6 +55,7 @@ def _as_list(value: Any) -> list[Any]:
 
 
 # ---- the template: names resolved as the recorder writes them --------------------------------
+
 
 class Unresolvable(ValueError):
     pass
@@ -61,7 +75,7 @@ class Names:
             return [self.resolve(v) for v in value]
         if not isinstance(value, dict) or len(value) != 1:
             raise Unresolvable(repr(value))
-        (fn, arg), = value.items()
+        ((fn, arg),) = value.items()
         intrinsic = getattr(self, "_" + fn.removeprefix("Fn::").lower(), None)
         if intrinsic is None:
             raise Unresolvable(fn)
@@ -115,13 +129,18 @@ def names_of(template: dict[str, Any], paths: dict[str, str]) -> Names:
                     literal[value] = "${" + var + "}"
     names = Names()
     for logical, res in resources.items():
-        _name_resource(names, logical, res, paths.get(logical, ""), env_names.get(logical),
-                       literal)
+        _name_resource(names, logical, res, paths.get(logical, ""), env_names.get(logical), literal)
     return names
 
 
-def _name_resource(names: Names, logical: str, res: dict[str, Any], path: str,
-                   name: str | None, literal: dict[str, str]) -> None:
+def _name_resource(
+    names: Names,
+    logical: str,
+    res: dict[str, Any],
+    path: str,
+    name: str | None,
+    literal: dict[str, str],
+) -> None:
     kind, props = res["Type"], res.get("Properties", {})
     if kind in ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable"):
         names.ref[logical] = name = name or f"<{logical}>"
@@ -163,8 +182,9 @@ def _path_function(path: str) -> str | None:
     return match.group(1) if match else None
 
 
-def function_policies(template: dict[str, Any], paths: dict[str, str]
-                      ) -> dict[str, list[Statement]]:
+def function_policies(
+    template: dict[str, Any], paths: dict[str, str]
+) -> dict[str, list[Statement]]:
     """{wiring function name: every statement of its role's policies, resolved}."""
     names = names_of(template, paths)
     resources = template["Resources"]
@@ -191,15 +211,27 @@ def function_policies(template: dict[str, Any], paths: dict[str, str]
         statements: list[Statement] = []
         for doc in docs:
             for raw in _as_list(doc["Statement"]):
+
                 def strings(key: str, raw: dict[str, Any] = raw) -> tuple[str, ...]:
                     return tuple(str(v) for v in _as_list(names.resolve(raw.get(key, []))))
-                statements.append(Statement(
-                    fn, len(statements), raw["Effect"], strings("Action"), strings("NotAction"),
-                    strings("Resource"), strings("NotResource"),
-                    {operator: {key: names.resolve(value) for key, value in keys.items()}
-                     for operator, keys in raw["Condition"].items()}
-                    if "Condition" in raw else None,
-                ))
+
+                statements.append(
+                    Statement(
+                        fn,
+                        len(statements),
+                        raw["Effect"],
+                        strings("Action"),
+                        strings("NotAction"),
+                        strings("Resource"),
+                        strings("NotResource"),
+                        {
+                            operator: {key: names.resolve(value) for key, value in keys.items()}
+                            for operator, keys in raw["Condition"].items()
+                        }
+                        if "Condition" in raw
+                        else None,
+                    )
+                )
         out[fn] = statements
     return out
 
@@ -227,8 +259,9 @@ def condition_holds(condition: dict[str, Any] | None, context: dict[str, list[st
             policy_values = [str(v) for v in _as_list(wanted)]
             present = next((v for k, v in context.items() if k.lower() == key.lower()), None)
 
-            def hit(value: str, policy_values: list[str] = policy_values,
-                    compare: Any = compare) -> bool:
+            def hit(
+                value: str, policy_values: list[str] = policy_values, compare: Any = compare
+            ) -> bool:
                 return any(compare(p, value) for p in policy_values)
 
             if qualifier == "ForAllValues":
@@ -246,13 +279,16 @@ def condition_holds(condition: dict[str, Any] | None, context: dict[str, list[st
     return True
 
 
-def statement_matches(statement: Statement, action: str, resource: str,
-                      context: dict[str, list[str]]) -> bool:
-    if statement.actions and not any(matches(a, action, ignore_case=True)
-                                     for a in statement.actions):
+def statement_matches(
+    statement: Statement, action: str, resource: str, context: dict[str, list[str]]
+) -> bool:
+    if statement.actions and not any(
+        matches(a, action, ignore_case=True) for a in statement.actions
+    ):
         return False
-    if statement.not_actions and any(matches(a, action, ignore_case=True)
-                                     for a in statement.not_actions):
+    if statement.not_actions and any(
+        matches(a, action, ignore_case=True) for a in statement.not_actions
+    ):
         return False
     if statement.resources and not any(matches(r, resource) for r in statement.resources):
         return False
@@ -274,8 +310,14 @@ class Call:
 
     @classmethod
     def of(cls, record: dict[str, Any]) -> Call:
-        return cls(record["function"], record["action"], record["resource"],
-                   record.get("context", {}), record.get("operation", ""), record.get("test", ""))
+        return cls(
+            record["function"],
+            record["action"],
+            record["resource"],
+            record.get("context", {}),
+            record.get("operation", ""),
+            record.get("test", ""),
+        )
 
     def describe(self) -> str:
         context = "".join(f" {k}={v}" for k, v in sorted(self.context.items()))
@@ -297,10 +339,17 @@ def evaluate(policies: dict[str, list[Statement]], calls: Iterable[Call]) -> Ver
         if statements is None:
             verdict.denied.append((call, "no such function in the template"))
             continue
-        deny = [s for s in statements if s.effect == "Deny"
-                and statement_matches(s, call.action, call.resource, call.context)]
-        allow = [s for s in statements if s.effect == "Allow"
-                 and statement_matches(s, call.action, call.resource, call.context)]
+        deny = [
+            s
+            for s in statements
+            if s.effect == "Deny" and statement_matches(s, call.action, call.resource, call.context)
+        ]
+        allow = [
+            s
+            for s in statements
+            if s.effect == "Allow"
+            and statement_matches(s, call.action, call.resource, call.context)
+        ]
         if deny:
             verdict.denied.append((call, f"explicitly denied by statement {deny[0].index}"))
         elif not allow:
@@ -309,14 +358,17 @@ def evaluate(policies: dict[str, list[Statement]], calls: Iterable[Call]) -> Ver
             for s in allow:
                 used = verdict.used.setdefault((s.function, s.index), set())
                 used.update(
-                    (a, r) for a in s.actions or ("*",) for r in s.resources or ("*",)
+                    (a, r)
+                    for a in s.actions or ("*",)
+                    for r in s.resources or ("*",)
                     if matches(a, call.action, ignore_case=True) and matches(r, call.resource)
                 )
     return verdict
 
 
-def unexercised(policies: dict[str, list[Statement]], verdict: Verdict
-                ) -> dict[str, list[tuple[str, str, Any]]]:
+def unexercised(
+    policies: dict[str, list[Statement]], verdict: Verdict
+) -> dict[str, list[tuple[str, str, Any]]]:
     """{function: [(action pattern, resource pattern, condition)] no allowed call used}."""
     out: dict[str, list[tuple[str, str, Any]]] = {}
     for fn, statements in sorted(policies.items()):
@@ -389,4 +441,3 @@ def _compact(condition: Any) -> str:
         for key, values in keys.items():
             parts.append(f"{operator} {key} {', '.join(map(str, _as_list(values)))}")
     return "; ".join(parts).replace("|", "\\|")
-

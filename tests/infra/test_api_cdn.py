@@ -19,15 +19,17 @@ def _distribution(resources: dict[str, Any]) -> dict[str, Any]:
 
 
 def _api_behaviour(resources: dict[str, Any]) -> dict[str, Any]:
-    (behaviour,) = [b for b in _distribution(resources)["CacheBehaviors"]
-                    if b["PathPattern"] == "/api/*"]
+    (behaviour,) = [
+        b for b in _distribution(resources)["CacheBehaviors"] if b["PathPattern"] == "/api/*"
+    ]
     return dict(behaviour)
 
 
 def test_the_api_is_an_origin_of_the_site_distribution_with_every_method(resources):
     behaviour = _api_behaviour(resources)
-    (origin,) = [o for o in _distribution(resources)["Origins"]
-                 if o["Id"] == behaviour["TargetOriginId"]]
+    (origin,) = [
+        o for o in _distribution(resources)["Origins"] if o["Id"] == behaviour["TargetOriginId"]
+    ]
     (api_id,) = of_type(resources, "AWS::ApiGatewayV2::Api")
     # The HTTP API's own host, over HTTPS, with the header only CloudFront sends
     assert {"Ref": api_id} in origin["DomainName"]["Fn::Join"][1]
@@ -54,8 +56,9 @@ def test_the_cache_keeps_only_what_an_answer_allows_and_keys_on_the_token(resour
 
 def test_the_functions_know_the_proof_cloudfront_sends(resources):
     behaviour = _api_behaviour(resources)
-    origin = next(o for o in _distribution(resources)["Origins"]
-                  if o["Id"] == behaviour["TargetOriginId"])
+    origin = next(
+        o for o in _distribution(resources)["Origins"] if o["Id"] == behaviour["TargetOriginId"]
+    )
     sent = origin["OriginCustomHeaders"][0]["HeaderValue"]
     for fn in of_type(resources, "AWS::Lambda::Function").values():
         variables = fn["Properties"].get("Environment", {}).get("Variables", {})
@@ -71,11 +74,14 @@ def _run_function(uri: str, viewer_ip: str, headers: dict[str, Any]) -> dict[str
     return dict(json.loads(out.stdout))
 
 
-@pytest.mark.parametrize(("uri", "expected"), [
-    ("/api/photos", "/photos"),
-    ("/api/photos/abc/reports", "/photos/abc/reports"),
-    ("/api/admin/photos", "/admin/photos"),
-])
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        ("/api/photos", "/photos"),
+        ("/api/photos/abc/reports", "/photos/abc/reports"),
+        ("/api/admin/photos", "/admin/photos"),
+    ],
+)
 def test_the_viewer_function_strips_the_prefix_and_sets_the_viewer_address(uri, expected):
     # Given a client that claims another address in the header
     request = _run_function(uri, "198.51.100.7", {"x-viewer-ip": {"value": "10.0.0.1"}})

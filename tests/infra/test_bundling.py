@@ -37,8 +37,9 @@ def project(tmp_path: Path) -> Path:
 def test_bundle_holds_own_package_shared_and_openapi_only(project: Path, tmp_path_factory):
     out = tmp_path_factory.mktemp("out")
     assert LocalBundler(FN, project).try_bundle(str(out), None) is True
-    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
-                   if p.is_file() and p.suffix != ".pyc")
+    files = sorted(
+        p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and p.suffix != ".pyc"
+    )
     assert files == [
         "docs/openapi.json",
         "functions/__init__.py",
@@ -49,8 +50,9 @@ def test_bundle_holds_own_package_shared_and_openapi_only(project: Path, tmp_pat
     ]
 
 
-def test_every_bundled_module_carries_bytecode_of_the_runtimes_python(project: Path,
-                                                                       tmp_path_factory):
+def test_every_bundled_module_carries_bytecode_of_the_runtimes_python(
+    project: Path, tmp_path_factory
+):
     # Given a bundled function (Lambda's code directory is read-only: no pyc, compile per start)
     out = tmp_path_factory.mktemp("out")
     LocalBundler(FN, project).try_bundle(str(out), None)
@@ -70,19 +72,31 @@ def test_every_bundled_module_carries_bytecode_of_the_runtimes_python(project: P
 
 def test_pruning_drops_what_the_runtime_never_reads(tmp_path: Path):
     # Given what pip leaves in a target directory
-    for name in ("pkg/__init__.py", "pkg/tests/test_pkg.py", "pkg/core.pyi", "pkg/py.typed",
-                 "pkg/__pycache__/core.cpython-311.pyc", "bin/tool",
-                 "pkg-1.0.dist-info/METADATA", "pkg-1.0.dist-info/RECORD",
-                 "pkg-1.0.dist-info/WHEEL", "pkg-1.0.dist-info/licenses/LICENSE",
-                 "dns/resolver.py", "dnspython-2.9.2.dist-info/METADATA"):
+    for name in (
+        "pkg/__init__.py",
+        "pkg/tests/test_pkg.py",
+        "pkg/core.pyi",
+        "pkg/py.typed",
+        "pkg/__pycache__/core.cpython-311.pyc",
+        "bin/tool",
+        "pkg-1.0.dist-info/METADATA",
+        "pkg-1.0.dist-info/RECORD",
+        "pkg-1.0.dist-info/WHEEL",
+        "pkg-1.0.dist-info/licenses/LICENSE",
+        "dns/resolver.py",
+        "dnspython-2.9.2.dist-info/METADATA",
+    ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
 
     prune(tmp_path)
 
     kept = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
-    assert kept == ["pkg-1.0.dist-info/METADATA", "pkg-1.0.dist-info/licenses/LICENSE",
-                    "pkg/__init__.py"]
+    assert kept == [
+        "pkg-1.0.dist-info/METADATA",
+        "pkg-1.0.dist-info/licenses/LICENSE",
+        "pkg/__init__.py",
+    ]
 
 
 def test_bundle_works_without_openapi_doc(project: Path, tmp_path_factory):
@@ -129,8 +143,13 @@ def test_email_validation_needs_no_dnspython_which_the_bundle_drops():
         "from shared.types import normalise_email\n"
         "print(normalise_email(' Ada.Lovelace+week@School.sch.uk '))\n"
     )
-    out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
-                         check=False, cwd=Path(__file__).resolve().parents[2])
+    out = subprocess.run(
+        [sys.executable, "-c", check],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     # Then addresses are still validated and normalised
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ada.lovelace+week@school.sch.uk"

@@ -97,13 +97,17 @@ def test_rekognition_is_costed_per_call_the_prescreen_setting_makes(
     checks, calls, template_dict, usage, prices
 ):
     # Given the template with its functions' PRESCREEN_CHECKS set to one setting
-    changed = json.loads(json.dumps(template_dict).replace(
-        '"PRESCREEN_CHECKS": "faces"', f'"PRESCREEN_CHECKS": "{checks}"'))
+    changed = json.loads(
+        json.dumps(template_dict).replace(
+            '"PRESCREEN_CHECKS": "faces"', f'"PRESCREEN_CHECKS": "{checks}"'
+        )
+    )
     facts = cost.read_template(changed, prices)
     busy = usage.scenarios["busy_week"]
     # When the busy week is costed, Then Rekognition is uploads x calls a photo
-    rekognition = [line for line in cost.estimate(facts, busy, usage, prices)
-                   if line.service == "Rekognition"]
+    rekognition = [
+        line for line in cost.estimate(facts, busy, usage, prices) if line.service == "Rekognition"
+    ]
     assert facts.prescreen_calls == calls
     assert rekognition[0].quantity == busy.uploads * calls
     assert rekognition[0].usd == pytest.approx(busy.uploads * calls * 0.00116)
@@ -122,9 +126,11 @@ def test_cached_public_reads_reach_no_function_and_every_api_call_goes_through_t
         return next(x for x in lines if x.service == service and x.item.startswith(start))
 
     # Then API Gateway sees fewer requests by the assumed hits, Lambda and DynamoDB cost less
-    hits = sum(n * usage.operations[op].cdn_hit_ratio
-               for op, n in cost.operation_counts(busy, usage).items()
-               if usage.operations[op].route in facts.cdn_cached_routes)
+    hits = sum(
+        n * usage.operations[op].cdn_hit_ratio
+        for op, n in cost.operation_counts(busy, usage).items()
+        if usage.operations[op].route in facts.cdn_cached_routes
+    )
     assert hits > 50_000
     api_cached = line(cached, "API Gateway", "HTTP API").quantity
     assert api_cached == pytest.approx(line(uncached, "API Gateway", "HTTP API").quantity - hits)
@@ -297,16 +303,17 @@ def test_with_monitoring_off_the_idle_month_has_no_cloudwatch_standing_charge(
     assert cloudwatch(on) >= prices["cloudwatch_dashboard"]
     assert cloudwatch(off) == 0
     # And PITR and queue polling are off too, as deployed after the week
-    assert off_scenario.settings == {"monitoring": False, "point_in_time_recovery": False,
-                                        "queue_polling": False}
+    assert off_scenario.settings == {
+        "monitoring": False,
+        "point_in_time_recovery": False,
+        "queue_polling": False,
+    }
     assert not any(line.item == "point-in-time recovery" for line in off)
     assert off_facts.sqs_mappings == 0
     assert sum(line.usd for line in off if line.service == "SQS" and line.kind == "standing") == 0
 
 
-def test_the_sqs_polling_note_appears_only_when_polling_alone_breaks_the_goal(
-    facts, usage, prices
-):
+def test_the_sqs_polling_note_appears_only_when_polling_alone_breaks_the_goal(facts, usage, prices):
     # Given an idle month on the event's template, whose mappings poll, and its polling cost
     scenario = usage.scenarios["idle_month"]
     lines = cost.estimate(facts, scenario, usage, prices)

@@ -186,9 +186,12 @@ def test_queue_polling_is_on_for_the_event_and_off_stops_every_mapping(
     resources, modified_resources
 ):
     def mappings(res):  # of queues: the outbox's stream is read for free and always on
-        return [r["Properties"] for r in res.values()
-                if r["Type"] == "AWS::Lambda::EventSourceMapping"
-                and "StreamArn" not in str(r["Properties"]["EventSourceArn"])]
+        return [
+            r["Properties"]
+            for r in res.values()
+            if r["Type"] == "AWS::Lambda::EventSourceMapping"
+            and "StreamArn" not in str(r["Properties"]["EventSourceArn"])
+        ]
 
     # During the event every queue source polls; after it, none does (and none is lost: the
     # mappings still exist, so turning polling back on resumes them)
@@ -209,8 +212,11 @@ def test_any_reserved_concurrency_fails_synth_on_a_new_accounts_quota():
     # Given the wiring with one reservation, as the prize draw once had
     wiring = _with(WIRING, "prizedraw-nightly", reserved_concurrency=1)
     # Then synth refuses it for the default quota (10, all of it kept unreserved), saying why
-    with pytest.raises(ValueError, match=r"reserves 1 concurrent executions \(prizedraw-nightly 1\)"
-                       r".*quota of 10 only 0 can be reserved"):
+    with pytest.raises(
+        ValueError,
+        match=r"reserves 1 concurrent executions \(prizedraw-nightly 1\)"
+        r".*quota of 10 only 0 can be reserved",
+    ):
         build_app(wiring, {**SKIP_BUNDLING})
 
 
@@ -231,6 +237,9 @@ def test_a_queue_source_cap_outside_sqs_limits_fails_synth(cap):
     wiring = _with(
         WIRING, "upload-failures", queue_sources=(dataclasses.replace(source, max_concurrency=cap),)
     )
-    with pytest.raises(ValueError, match=rf"upload-failures: max_concurrency {cap} of queue "
-                       r"'photo-uploads-dlq' must be between 2 and 1000"):
+    with pytest.raises(
+        ValueError,
+        match=rf"upload-failures: max_concurrency {cap} of queue "
+        r"'photo-uploads-dlq' must be between 2 and 1000",
+    ):
         build_app(wiring, {**SKIP_BUNDLING})

@@ -30,11 +30,19 @@ def recorded_send(monkeypatch: pytest.MonkeyPatch) -> list[policy.Call]:
     """What the recorder writes for the decision email, sent by the outbox (SES v1 SendEmail)."""
     monkeypatch.setenv("SENDER_EMAIL", SENDER)
     monkeypatch.setenv("SES_CONFIGURATION_SET", CONFIG_SET)
-    params = {"Source": SENDER, "Destination": {"ToAddresses": ["ada@school.test"]},
-              "Message": {}, "ConfigurationSetName": CONFIG_SET}
+    params = {
+        "Source": SENDER,
+        "Destination": {"ToAddresses": ["ada@school.test"]},
+        "Message": {},
+        "ConfigurationSetName": CONFIG_SET,
+    }
     requests = requests_for("ses", "ses", "SendEmail", params, policy.REGION)
-    return [policy.Call("outbox", r.action, r.resource, r.context, r.operation,
-                        "tests/infra/test_iam_check.py") for r in requests]
+    return [
+        policy.Call(
+            "outbox", r.action, r.resource, r.context, r.operation, "tests/infra/test_iam_check.py"
+        )
+        for r in requests
+    ]
 
 
 def policies_of(app_stack_template: tuple[Any, Any, Any]) -> dict[str, list[policy.Statement]]:
@@ -45,7 +53,9 @@ def policies_of(app_stack_template: tuple[Any, Any, Any]) -> dict[str, list[poli
 def test_the_deployed_policy_allows_the_decision_email(synthesized, recorded_send):
     # Given the identity and the configuration set the send names
     assert [c.resource.rsplit(":", 1)[1] for c in recorded_send] == [
-        "identity/${SENDER_EMAIL}", "configuration-set/${SES_CONFIGURATION_SET}"]
+        "identity/${SENDER_EMAIL}",
+        "configuration-set/${SES_CONFIGURATION_SET}",
+    ]
     # When both are evaluated against the outbox's policy as synthesized
     verdict = policy.evaluate(policies_of(synthesized), recorded_send)
     # Then nothing is denied

@@ -15,15 +15,20 @@ def _rekognition_actions(resources: dict[str, Any]) -> set[str]:
     for policy in of_type(resources, "AWS::IAM::Policy").values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             listed = statement["Action"]
-            actions |= {a for a in ([listed] if isinstance(listed, str) else listed)
-                        if a.startswith("rekognition:")}
+            actions |= {
+                a
+                for a in ([listed] if isinstance(listed, str) else listed)
+                if a.startswith("rekognition:")
+            }
     return actions
 
 
 def _environment_checks(resources: dict[str, Any]) -> set[str]:
-    return {fn["Properties"]["Environment"]["Variables"].get("PRESCREEN_CHECKS", "")
-            for fn in of_type(resources, "AWS::Lambda::Function").values()
-            if "TABLE_NAME" in json.dumps(fn["Properties"].get("Environment", {}))}
+    return {
+        fn["Properties"]["Environment"]["Variables"].get("PRESCREEN_CHECKS", "")
+        for fn in of_type(resources, "AWS::Lambda::Function").values()
+        if "TABLE_NAME" in json.dumps(fn["Properties"].get("Environment", {}))
+    }
 
 
 def test_the_default_faces_setting_grants_detect_faces_only(resources):
@@ -31,10 +36,13 @@ def test_the_default_faces_setting_grants_detect_faces_only(resources):
     assert _environment_checks(resources) == {"faces"}
 
 
-@pytest.mark.parametrize(("setting", "granted"), [
-    ("all", {"rekognition:DetectFaces", "rekognition:DetectModerationLabels"}),
-    ("off", set()),
-])
+@pytest.mark.parametrize(
+    ("setting", "granted"),
+    [
+        ("all", {"rekognition:DetectFaces", "rekognition:DetectModerationLabels"}),
+        ("off", set()),
+    ],
+)
 def test_each_other_setting_grants_exactly_its_calls(setting, granted):
     _app, _stack, template = synth(techognition={"prescreen": setting})
     resources = template.to_json()["Resources"]

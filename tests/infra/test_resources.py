@@ -211,8 +211,9 @@ def test_alarms_cover_dead_letters_functions_and_api(resources):
     assert metrics.count("5xx") == 1
     assert metrics.count("ModerationBacklogAgeSeconds") == 1
     assert all(a["AlarmActions"] for a in alarms)
-    counts = [a for a in alarms
-              if a["MetricName"] not in ("ModerationBacklogAgeSeconds", "IteratorAge")]
+    counts = [
+        a for a in alarms if a["MetricName"] not in ("ModerationBacklogAgeSeconds", "IteratorAge")
+    ]
     assert all(a["Threshold"] == 1 for a in counts)
     subscriptions = of_type(resources, "AWS::SNS::Subscription").values()
     (subscription,) = [s for s in subscriptions if s["Properties"]["Protocol"] == "email"]

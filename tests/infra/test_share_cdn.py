@@ -17,8 +17,9 @@ def _distribution(resources: dict[str, Any]) -> dict[str, Any]:
 
 
 def _behaviour(resources: dict[str, Any], pattern: str) -> dict[str, Any]:
-    (behaviour,) = [b for b in _distribution(resources)["CacheBehaviors"]
-                    if b["PathPattern"] == pattern]
+    (behaviour,) = [
+        b for b in _distribution(resources)["CacheBehaviors"] if b["PathPattern"] == pattern
+    ]
     return dict(behaviour)
 
 

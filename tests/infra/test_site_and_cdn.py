@@ -231,11 +231,14 @@ def test_the_upload_bucket_in_the_csp_is_the_media_bucket(resources):
 
 
 def test_approved_photos_have_a_headers_policy_too(resources):
-    (media_behaviour,) = [b for b in _distribution(resources)["CacheBehaviors"]
-                          if b["PathPattern"] == "public/*"]
+    (media_behaviour,) = [
+        b for b in _distribution(resources)["CacheBehaviors"] if b["PathPattern"] == "public/*"
+    ]
     headers = _headers_policy(resources, media_behaviour)
     assert _csp(headers) == {
-        "default-src": ["'none'"], "frame-ancestors": ["'none'"], "sandbox": [],
+        "default-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "sandbox": [],
     }
     assert headers["ContentTypeOptions"] == {"Override": True}
 

@@ -58,8 +58,11 @@ def test_adding_a_route_to_the_wiring_adds_it_to_the_template(resources, modifie
 
 
 def test_every_queue_source_is_an_event_source_mapping_reporting_item_failures(resources):
-    mappings = {k: m for k, m in of_type(resources, "AWS::Lambda::EventSourceMapping").items()
-                if "StreamArn" not in str(m["Properties"]["EventSourceArn"])}  # the outbox's
+    mappings = {
+        k: m
+        for k, m in of_type(resources, "AWS::Lambda::EventSourceMapping").items()
+        if "StreamArn" not in str(m["Properties"]["EventSourceArn"])
+    }  # the outbox's
     expected = [(fn, src) for fn in WIRING.functions for src in fn.queue_sources]
     assert len(mappings) == len(expected)
     by_batch = sorted(m["Properties"]["BatchSize"] for m in mappings.values())

@@ -18,13 +18,23 @@ HOUR = 3600
 
 
 def queue(
-    photo_id: str, status: Status, *, uploaded_h_ago: float, flagged: bool = False,
+    photo_id: str,
+    status: Status,
+    *,
+    uploaded_h_ago: float,
+    flagged: bool = False,
     **fields: Any,
 ) -> None:
     """A photo in an organiser queue, with the index keys shared.photos gives that state."""
-    item = {"pk": f"PHOTO#{photo_id}", "sk": "PHOTO", "photo_id": photo_id, "day": "2027-03-10",
-            "status": status.value, "uploaded_at": iso(NOW - timedelta(hours=uploaded_h_ago)),
-            **fields}
+    item = {
+        "pk": f"PHOTO#{photo_id}",
+        "sk": "PHOTO",
+        "photo_id": photo_id,
+        "day": "2027-03-10",
+        "status": status.value,
+        "uploaded_at": iso(NOW - timedelta(hours=uploaded_h_ago)),
+        **fields,
+    }
     keys, _ = listing_keys(item, status, flagged=flagged)
     table().put({**item, **keys})
 
@@ -54,11 +64,17 @@ def test_the_oldest_flagged_photo_counts_when_it_is_older(aws_env):
 
 def test_a_reported_photo_waits_since_its_report_not_its_upload(aws_env):
     # Given a photo uploaded three days ago, approved yesterday, reported twice since
-    queue("reported", Status.REPORTED, uploaded_h_ago=72,
-          decided_at=iso(NOW - timedelta(hours=24)),
-          reports=[{"reason": "x", "at": iso(NOW - timedelta(hours=30))},  # before the decision
-                   {"reason": "y", "at": iso(NOW - timedelta(hours=5))},
-                   {"reason": "z", "at": iso(NOW - timedelta(hours=1))}])
+    queue(
+        "reported",
+        Status.REPORTED,
+        uploaded_h_ago=72,
+        decided_at=iso(NOW - timedelta(hours=24)),
+        reports=[
+            {"reason": "x", "at": iso(NOW - timedelta(hours=30))},  # before the decision
+            {"reason": "y", "at": iso(NOW - timedelta(hours=5))},
+            {"reason": "z", "at": iso(NOW - timedelta(hours=1))},
+        ],
+    )
     # When / Then: it has waited since the first report after its last decision
     assert oldest_waiting(table(), NOW) == 5 * HOUR
 
@@ -78,7 +94,8 @@ def test_the_hourly_run_emits_the_backlog_age_metric(
     monkeypatch.setattr(scheduled, "utc_now", lambda: NOW)
     emitted: list[tuple[str, Any, float]] = []
     monkeypatch.setattr(
-        metrics, "add_metric",
+        metrics,
+        "add_metric",
         lambda name, unit, value, **_: emitted.append((name, unit, value)),
     )
     # When the schedule fires (nothing else to emit: no draw is due)
@@ -96,8 +113,15 @@ def test_the_days_awaiting_count_spans_every_shard_and_forgets_decided_photos(aw
     # Given 40 photos of one day waiting, spread by id over the index's shards
     ids = [f"p{n:03d}" for n in range(40)]
     for photo_id in ids:
-        table.put({"pk": f"PHOTO#{photo_id}", "sk": "PHOTO", "photo_id": photo_id,
-                   "gsi4pk": awaiting_key("2027-03-09", photo_id), "gsi4sk": photo_id})
+        table.put(
+            {
+                "pk": f"PHOTO#{photo_id}",
+                "sk": "PHOTO",
+                "photo_id": photo_id,
+                "gsi4pk": awaiting_key("2027-03-09", photo_id),
+                "gsi4sk": photo_id,
+            }
+        )
     assert len({awaiting_key("2027-03-09", i) for i in ids}) == AWAITING_SHARDS
     # Then all are counted, and a decided one (off the index) no longer is
     assert awaiting_moderation(table, "2027-03-09") == 40

@@ -62,8 +62,15 @@ def test_unknown_or_malformed_days(call):
 def test_admin_routes_need_an_organiser(call):
     assert call("POST", "/admin/draws", {"day": DAY}, claims=None)[0] == 401
     assert call("POST", "/admin/draws", {"day": DAY}, claims=MEMBER_CLAIMS)[0] == 403
-    assert call("POST", f"/admin/draws/{DAY}/redraw", {"position": 1, "reason": "x"},
-                claims=MEMBER_CLAIMS)[0] == 403
+    assert (
+        call(
+            "POST",
+            f"/admin/draws/{DAY}/redraw",
+            {"position": 1, "reason": "x"},
+            claims=MEMBER_CLAIMS,
+        )[0]
+        == 403
+    )
 
 
 def test_organiser_draw_is_recomputable_from_the_public_api_and_tells_everyone(call):
@@ -90,8 +97,14 @@ def test_organiser_draw_is_recomputable_from_the_public_api_and_tells_everyone(c
     # And the public listing shows display name, school and photo, not the entrant id or email
     _, listing = call("GET", "/draws", claims=None)
     shown = next(i for i in listing["items"] if i["day"] == DAY)["winners"]
-    assert shown == [{"position": 1, "display_name": winner["display_name"],
-                      "school": winner["school"], "photo_id": winner["photo_id"]}]
+    assert shown == [
+        {
+            "position": 1,
+            "display_name": winner["display_name"],
+            "school": winner["school"],
+            "photo_id": winner["photo_id"],
+        }
+    ]
 
 
 def test_a_second_draw_is_a_conflict_and_changes_nothing(call):
@@ -158,7 +171,8 @@ def test_moderation_guard_blocks_an_organiser_draw_unless_forced(call):
 
 
 def test_redraw_replaces_one_position_with_the_next_k_and_keeps_the_reason(
-        call, monkeypatch: pytest.MonkeyPatch):
+    call, monkeypatch: pytest.MonkeyPatch
+):
     # Given a two-winner draw among six
     monkeypatch.setenv("WINNERS_PER_DAY", "2")
     load.cache_clear()
@@ -166,18 +180,21 @@ def test_redraw_replaces_one_position_with_the_next_k_and_keeps_the_reason(
     _, made = call("POST", "/admin/draws", {"day": DAY})
     first = made["winners"][0]["entrant_id"]
     # When position 1 is redrawn because the winner is unreachable
-    status, record = call("POST", f"/admin/draws/{DAY}/redraw",
-                          {"position": 1, "reason": "  no reply after 14 days "})
+    status, record = call(
+        "POST", f"/admin/draws/{DAY}/redraw", {"position": 1, "reason": "  no reply after 14 days "}
+    )
     # Then position 1 has someone new, the record keeps who and why, and it still verifies
     assert status == 200
     assert record["winners"][0]["entrant_id"] not in {first, made["winners"][1]["entrant_id"]}
     assert record["winners"][1] == made["winners"][1]
-    assert [(r["position"], r["replaced_entrant_id"], r["reason"]) for r in record["redraws"]] \
-        == [(1, first, "no reply after 14 days")]
+    assert [(r["position"], r["replaced_entrant_id"], r["reason"]) for r in record["redraws"]] == [
+        (1, first, "no reply after 14 days")
+    ]
     assert check(*public(call, DAY)) == []
     # And the replaced person holds no prize any more; the new one does
-    holders = {i["entrant_id"] for i in
-               table().query_all("gsi1pk = :p", {":p": "WINNERS"}, index="gsi1")}
+    holders = {
+        i["entrant_id"] for i in table().query_all("gsi1pk = :p", {":p": "WINNERS"}, index="gsi1")
+    }
     assert holders == {w["entrant_id"] for w in record["winners"]}
     # And a second redraw of the same position also replays
     _, again = call("POST", f"/admin/draws/{DAY}/redraw", {"position": 1, "reason": "declined"})
@@ -186,8 +203,7 @@ def test_redraw_replaces_one_position_with_the_next_k_and_keeps_the_reason(
 
 def test_redraw_errors(call):
     assert call("POST", f"/admin/draws/{DAY}/redraw", {"position": 1, "reason": "x"})[0] == 409
-    assert call("POST", "/admin/draws/2027-05-01/redraw",
-                {"position": 1, "reason": "x"})[0] == 404
+    assert call("POST", "/admin/draws/2027-05-01/redraw", {"position": 1, "reason": "x"})[0] == 404
     enter(DAY, 1, 2)
     call("POST", "/admin/draws", {"day": DAY})
     assert call("POST", f"/admin/draws/{DAY}/redraw", {"position": 2, "reason": "x"})[0] == 422

@@ -16,8 +16,11 @@ from tests.integration.test_draw_support import emails_to, enter, entrant, table
 from tests.integration.test_text_fields import INJECTIONS
 
 DAY = "2027-03-09"
-MICROSCOPE = {"title": "A USB microscope", "sponsor": "Gratnells",
-              "description": "A digital microscope for the prep room."}
+MICROSCOPE = {
+    "title": "A USB microscope",
+    "sponsor": "Gratnells",
+    "description": "A digital microscope for the prep room.",
+}
 
 
 @pytest.fixture
@@ -88,8 +91,14 @@ def test_prize_route_errors(call):
     assert call("PUT", "/admin/draws/2027-04-01/prize", MICROSCOPE)[0] == 404
     assert call("PUT", "/admin/draws/2027-02-30/prize", MICROSCOPE)[0] == 422
     assert call("PUT", "/admin/draws/tomorrow/prize", MICROSCOPE)[0] == 422
-    for body in ({}, {"title": ""}, {"title": "x" * 121}, {"title": "x", "sponsor": "y" * 81},
-                 {"title": "x", "description": "y" * 501}, {"title": "x", "winner": "me"}):
+    for body in (
+        {},
+        {"title": ""},
+        {"title": "x" * 121},
+        {"title": "x", "sponsor": "y" * 81},
+        {"title": "x", "description": "y" * 501},
+        {"title": "x", "winner": "me"},
+    ):
         status, problem = call("PUT", f"/admin/draws/{DAY}/prize", body)
         assert (status, (problem or {}).get("status")) == (422, 422), (body, status, problem)
     assert call("PUT", f"/admin/draws/{DAY}/prize", "{not json")[0] == 400
@@ -99,9 +108,16 @@ def test_prize_route_errors(call):
 @pytest.mark.parametrize("field", ["title", "sponsor"])
 def test_prize_title_and_sponsor_are_single_line(call, field):
     # The winner's email quotes them: no second line, no bidi override can ride in
-    wrong = [char for char in INJECTIONS
-             if call("PUT", f"/admin/draws/{DAY}/prize",
-                     {**MICROSCOPE, field: f"Goggles{char}Visit http://evil.example"})[0] != 422]
+    wrong = [
+        char
+        for char in INJECTIONS
+        if call(
+            "PUT",
+            f"/admin/draws/{DAY}/prize",
+            {**MICROSCOPE, field: f"Goggles{char}Visit http://evil.example"},
+        )[0]
+        != 422
+    ]
     assert wrong == []
 
 
@@ -128,8 +144,7 @@ def test_a_rename_landing_while_the_draw_reads_is_what_the_draw_names(call):
     # Then its answer, the stored record and the email all name the prize the commit froze
     assert record.prize is not None and record.prize.model_dump() == goggles
     assert shown(call) == (goggles, goggles)
-    assert "Your prize: Safety goggles, given by UNISON" in winner_email_text(
-        record.model_dump())
+    assert "Your prize: Safety goggles, given by UNISON" in winner_email_text(record.model_dump())
 
 
 def test_renames_racing_a_draw_never_leave_a_drawn_day_with_another_prize(call, atomic_dynamodb):
@@ -177,8 +192,9 @@ def test_a_redrawn_winner_is_told_the_same_prize_and_the_record_keeps_it(call):
     call("PUT", f"/admin/draws/{DAY}/prize", MICROSCOPE)
     _, made = call("POST", "/admin/draws", {"day": DAY})
     # When position 1 is redrawn
-    status, record = call("POST", f"/admin/draws/{DAY}/redraw",
-                          {"position": 1, "reason": "no reply"})
+    status, record = call(
+        "POST", f"/admin/draws/{DAY}/redraw", {"position": 1, "reason": "no reply"}
+    )
     # Then the new winner's email names the prize, and the record still carries it
     assert status == 200 and record["prize"] == MICROSCOPE
     assert record["winners"][0]["entrant_id"] != made["winners"][0]["entrant_id"]

@@ -26,8 +26,9 @@ def table() -> Table:
     return Table(load(ApiConfig).table_name)
 
 
-def draw_api(lambda_context: Any, monkeypatch: pytest.MonkeyPatch,
-             organisers: str) -> Callable[..., tuple[int, Any]]:
+def draw_api(
+    lambda_context: Any, monkeypatch: pytest.MonkeyPatch, organisers: str
+) -> Callable[..., tuple[int, Any]]:
     """Call the draw API (as an organiser unless `claims` says otherwise), with `organisers`
     (comma-separated) told about draws."""
     from shared.config import load
@@ -36,10 +37,12 @@ def draw_api(lambda_context: Any, monkeypatch: pytest.MonkeyPatch,
     load.cache_clear()
     from functions.prizedraw import handler
 
-    def _call(method: str, path: str, body: Any = None,
-              claims: Any = ORGANISER_CLAIMS) -> tuple[int, Any]:
+    def _call(
+        method: str, path: str, body: Any = None, claims: Any = ORGANISER_CLAIMS
+    ) -> tuple[int, Any]:
         response = handler.lambda_handler(
-            http_event(method, path, body=body, claims=claims), lambda_context)
+            http_event(method, path, body=body, claims=claims), lambda_context
+        )
         return response["statusCode"], body_of(response)
 
     return _call
@@ -58,8 +61,9 @@ def draw_now(day: str, *, store: Any = None, at: datetime = NOW) -> Any:
     """An organiser's draw of `day` straight through the domain (for threads and races)."""
     from functions.prizedraw import logic
 
-    return logic.run_draw(draw_ports(store), day, trigger="organiser", force=False, actor="org",
-                          now=at)
+    return logic.run_draw(
+        draw_ports(store), day, trigger="organiser", force=False, actor="org", now=at
+    )
 
 
 def entrant(n: int) -> str:
@@ -71,24 +75,53 @@ def enter(day: str, *people: int, photo_prefix: str = "p") -> list[str]:
     ids = []
     for n in people:
         photo_id = f"{photo_prefix}{n}-{day}"
-        table().put({"pk": f"PHOTO#{photo_id}", "sk": "PHOTO", "photo_id": photo_id,
-                     "email": f"tech{n}@school.test", "status": "approved"})
-        record_entry(table(), Entry(day=day, entrant_id=entrant(n), display_name=f"Tech {n}",
-                                    school=f"School {n}", photo_id=photo_id), now=NOW, ttl=TTL)
+        table().put(
+            {
+                "pk": f"PHOTO#{photo_id}",
+                "sk": "PHOTO",
+                "photo_id": photo_id,
+                "email": f"tech{n}@school.test",
+                "status": "approved",
+            }
+        )
+        record_entry(
+            table(),
+            Entry(
+                day=day,
+                entrant_id=entrant(n),
+                display_name=f"Tech {n}",
+                school=f"School {n}",
+                photo_id=photo_id,
+            ),
+            now=NOW,
+            ttl=TTL,
+        )
         ids.append(entrant(n))
     return ids
 
 
 def await_moderation(day: str, photo_id: str) -> None:
     """A photo of `day` still waiting for an organiser (as shared.photos lists it on gsi4)."""
-    table().put({"pk": f"PHOTO#{photo_id}", "sk": "PHOTO", "photo_id": photo_id,
-                 "status": "pending_moderation", "gsi4pk": awaiting_key(day, photo_id),
-                 "gsi4sk": photo_id})
+    table().put(
+        {
+            "pk": f"PHOTO#{photo_id}",
+            "sk": "PHOTO",
+            "photo_id": photo_id,
+            "status": "pending_moderation",
+            "gsi4pk": awaiting_key(day, photo_id),
+            "gsi4sk": photo_id,
+        }
+    )
 
 
 def decide(photo_id: str) -> None:
-    table().update(f"PHOTO#{photo_id}", "PHOTO", "REMOVE gsi4pk, gsi4sk SET #s = :a",
-                   names={"#s": "status"}, values={":a": "approved"})
+    table().update(
+        f"PHOTO#{photo_id}",
+        "PHOTO",
+        "REMOVE gsi4pk, gsi4sk SET #s = :a",
+        names={"#s": "status"},
+        values={":a": "approved"},
+    )
 
 
 def sent_emails() -> list[Any]:

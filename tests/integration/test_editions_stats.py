@@ -24,8 +24,15 @@ def _table() -> Any:
     return Table(load(ApiConfig).table_name)
 
 
-def seed_pending(aws_env: Any, *, email: str, school: str, when: datetime = NOW,
-                 ttl: int = FAR, caption: str = "Titration day") -> str:
+def seed_pending(
+    aws_env: Any,
+    *,
+    email: str,
+    school: str,
+    when: datetime = NOW,
+    ttl: int = FAR,
+    caption: str = "Titration day",
+) -> str:
     """A processed photo awaiting moderation, as the processor leaves it (record + files)."""
     import boto3
 
@@ -40,15 +47,29 @@ def seed_pending(aws_env: Any, *, email: str, school: str, when: datetime = NOW,
     photo_id = new_id()
     day = when.date().isoformat()
     item = photos.new_photo_item(
-        photo_id=photo_id, person=person_id(config, email), email=email, caption=caption,
-        display_name="Ann Tech", school=school, content_type="image/jpeg", size_bytes=10,
-        day=day, now=when, ttl=ttl, ip_hash="ip-pseudonym", edition=edition_of(day),
+        photo_id=photo_id,
+        person=person_id(config, email),
+        email=email,
+        caption=caption,
+        display_name="Ann Tech",
+        school=school,
+        content_type="image/jpeg",
+        size_bytes=10,
+        day=day,
+        now=when,
+        ttl=ttl,
+        ip_hash="ip-pseudonym",
+        edition=edition_of(day),
     )
     photos.reserve(table, item)
     files = list(derivative_keys(photo_id).values())
-    photos.move(table, item, leaving=(photos.Status.AWAITING_UPLOAD,),
-                to=photos.Status.PENDING_MODERATION,
-                set_fields={"width": 640, "height": 480, "files": files})
+    photos.move(
+        table,
+        item,
+        leaving=(photos.Status.AWAITING_UPLOAD,),
+        to=photos.Status.PENDING_MODERATION,
+        set_fields={"width": 640, "height": 480, "files": files},
+    )
     s3 = boto3.client("s3", region_name="eu-west-2")
     for key in files:
         s3.put_object(Bucket=aws_env.bucket_names["media"], Key=key, Body=b"jpeg")
@@ -61,8 +82,12 @@ def decide(photo_id: str, ctx: Any, decision: str = "approve") -> dict[str, Any]
     body = {"decision": decision}
     if decision == "reject":
         body.update({"reason": "Shows a pupil's face", "reason_code": "pupil_without_consent"})
-    response = lambda_handler(http_event("POST", f"/admin/photos/{photo_id}/decision",
-                                         body=body, claims=ORGANISER_CLAIMS), ctx)
+    response = lambda_handler(
+        http_event(
+            "POST", f"/admin/photos/{photo_id}/decision", body=body, claims=ORGANISER_CLAIMS
+        ),
+        ctx,
+    )
     assert response["statusCode"] == 200, response
     drain()  # what the decision owes: the gallery lists it once its copies exist
     return dict(body_of(response))
@@ -127,14 +152,17 @@ def test_photo_numbers_follow_approvals_takedowns_reports_and_erasure(aws_env, l
     decide(c, lambda_context, "reject")  # rejecting again changes nothing
     assert numbers(lambda_context)[:2] == (2, 1)
     # A report hides a photo: it stops counting; its school still has one
-    report = api("POST", f"/photos/{a}/reports", lambda_context,
-                 body={"reason": "I don't like it"})
+    report = api("POST", f"/photos/{a}/reports", lambda_context, body={"reason": "I don't like it"})
     assert report["statusCode"] == 202
     assert numbers(lambda_context)[:2] == (1, 1)
     assert [p["photo_id"] for p in gallery(lambda_context)] == [b]
     # Erasing the last photo's uploader takes the photo and the school
-    erased = people_api(http_event("POST", "/admin/erasure", body={"email": "bob@school.test"},
-                                   claims=ORGANISER_CLAIMS), lambda_context)
+    erased = people_api(
+        http_event(
+            "POST", "/admin/erasure", body={"email": "bob@school.test"}, claims=ORGANISER_CLAIMS
+        ),
+        lambda_context,
+    )
     assert erased["statusCode"] == 200
     assert numbers(lambda_context)[:2] == (0, 0)
     assert gallery(lambda_context) == []
@@ -149,15 +177,23 @@ def test_pledges_and_messages_count_once_and_erasure_takes_pledges_back(aws_env,
     # The same person pledging again and confirming again still counts once
     pledge(lambda_context, "pam@school.test", "school_leader", "Pam", confirm=True)
     assert numbers(lambda_context)[2] == 1
-    sent = pledge_api(http_event("POST", "/messages", body={
-        "message": "Technicians keep science lessons running."}), lambda_context)
+    sent = pledge_api(
+        http_event(
+            "POST", "/messages", body={"message": "Technicians keep science lessons running."}
+        ),
+        lambda_context,
+    )
     assert sent["statusCode"] == 202, sent
     message_id = body_of(sent)["message_id"]
 
     def decide_message(decision: str, reason: str | None = None, status: int = 200) -> None:
         body = {"decision": decision, **({"reason": reason} if reason else {})}
-        response = pledge_api(http_event("POST", f"/admin/messages/{message_id}/decision",
-                                         body=body, claims=ORGANISER_CLAIMS), lambda_context)
+        response = pledge_api(
+            http_event(
+                "POST", f"/admin/messages/{message_id}/decision", body=body, claims=ORGANISER_CLAIMS
+            ),
+            lambda_context,
+        )
         assert response["statusCode"] == status, response
 
     assert numbers(lambda_context)[3] == 0  # sent, not published
@@ -168,8 +204,12 @@ def test_pledges_and_messages_count_once_and_erasure_takes_pledges_back(aws_env,
     assert numbers(lambda_context)[3] == 0
     decide_message("approve")
     assert numbers(lambda_context) == (0, 0, 1, 1)
-    erased = people_api(http_event("POST", "/admin/erasure", body={"email": "pam@school.test"},
-                                   claims=ORGANISER_CLAIMS), lambda_context)
+    erased = people_api(
+        http_event(
+            "POST", "/admin/erasure", body={"email": "pam@school.test"}, claims=ORGANISER_CLAIMS
+        ),
+        lambda_context,
+    )
     assert erased["statusCode"] == 200
     # The pledge goes with its count; messages carry no email, so erasure can't reach them
     assert numbers(lambda_context) == (0, 0, 0, 1)
@@ -178,8 +218,10 @@ def test_pledges_and_messages_count_once_and_erasure_takes_pledges_back(aws_env,
 def test_twenty_concurrent_approvals_from_one_school_count_one_school(
     atomic_dynamodb, lambda_context
 ):
-    ids = [seed_pending(atomic_dynamodb, email=f"t{n}@school.test", school="Hill School")
-           for n in range(20)]
+    ids = [
+        seed_pending(atomic_dynamodb, email=f"t{n}@school.test", school="Hill School")
+        for n in range(20)
+    ]
     ids += [seed_pending(atomic_dynamodb, email="u@school.test", school="HILL SCHOOL")]
     errors: list[BaseException] = []
     start = threading.Barrier(len(ids))
@@ -217,20 +259,40 @@ def test_last_years_archive_outlives_its_retention_and_erasure_still_reaches_it(
     # Given last year's week: an approved photo entered in its draw, drawn, all of it with
     # last year's retention TTL (already passed)
     expired = int(time.time()) - 86_400
-    old = seed_pending(aws_env, email="old@school.test", school="Vale School", when=OLD,
-                       ttl=expired, caption="Last year's titration")
+    old = seed_pending(
+        aws_env,
+        email="old@school.test",
+        school="Vale School",
+        when=OLD,
+        ttl=expired,
+        caption="Last year's titration",
+    )
     decide(old, lambda_context)
     table = _table()
     for item in table.query_all("pk = :pk", {":pk": "DRAW#2026-03-10"}):
         if item["sk"].startswith("ENTRY#"):
             entrant = item["entrant_id"]
-            table.update(item["pk"], item["sk"], "SET #t = :t", names={"#t": "ttl"},
-                         values={":t": expired})
-    table.update("DRAW#2026-03-10", "DRAW", "SET #s = :drawn, winners = :w",
-                 names={"#s": "status"},
-                 values={":drawn": "drawn", ":w": [{
-                     "position": 1, "entrant_id": entrant, "display_name": "Ann Tech",
-                     "school": "Vale School", "photo_id": old}]})
+            table.update(
+                item["pk"], item["sk"], "SET #t = :t", names={"#t": "ttl"}, values={":t": expired}
+            )
+    table.update(
+        "DRAW#2026-03-10",
+        "DRAW",
+        "SET #s = :drawn, winners = :w",
+        names={"#s": "status"},
+        values={
+            ":drawn": "drawn",
+            ":w": [
+                {
+                    "position": 1,
+                    "entrant_id": entrant,
+                    "display_name": "Ann Tech",
+                    "school": "Vale School",
+                    "photo_id": old,
+                }
+            ],
+        },
+    )
     # and this year's photo
     new = seed_pending(aws_env, email="new@school.test", school="Hill School")
     decide(new, lambda_context)
@@ -241,16 +303,21 @@ def test_last_years_archive_outlives_its_retention_and_erasure_still_reaches_it(
     assert [p["photo_id"] for p in gallery(lambda_context)] == [new]
     (archived,) = gallery(lambda_context, edition="2026")
     assert (archived["photo_id"], archived["caption"], archived["school"]) == (
-        old, "Last year's titration", "Vale School")
+        old,
+        "Last year's titration",
+        "Vale School",
+    )
     assert gallery(lambda_context, edition="2025") == []
     kept = table.get(f"PHOTO#{old}", "PUBLIC")
     assert kept is not None
     assert not {"email", "ip_hash", "ttl", "reports"} & set(kept)
     # and its draw is still public, winners and all
-    draws = body_of(draw_api(http_event("GET", "/draws", query={"edition": "2026"}),
-                             lambda_context))["items"]
+    draws = body_of(
+        draw_api(http_event("GET", "/draws", query={"edition": "2026"}), lambda_context)
+    )["items"]
     assert [(d["day"], d["status"], d["winners"][0]["photo_id"]) for d in draws] == [
-        ("2026-03-10", "drawn", old)]
+        ("2026-03-10", "drawn", old)
+    ]
     record = draw_api(http_event("GET", "/draws/2026-03-10"), lambda_context)
     assert record["statusCode"] == 200
     current = body_of(draw_api(http_event("GET", "/draws"), lambda_context))["items"]
@@ -263,8 +330,12 @@ def test_last_years_archive_outlives_its_retention_and_erasure_still_reaches_it(
     assert numbers(lambda_context, "2026")[:2] == (1, 1)
     assert numbers(lambda_context)[:2] == (1, 1)
     # When the archived photo's uploader asks for erasure
-    erased = people_api(http_event("POST", "/admin/erasure", body={"email": "old@school.test"},
-                                   claims=ORGANISER_CLAIMS), lambda_context)
+    erased = people_api(
+        http_event(
+            "POST", "/admin/erasure", body={"email": "old@school.test"}, claims=ORGANISER_CLAIMS
+        ),
+        lambda_context,
+    )
     assert erased["statusCode"] == 200
     assert body_of(erased)["erased"]["photos"] == 1
     drain()  # the outbox deletes the files

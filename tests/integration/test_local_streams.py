@@ -27,22 +27,34 @@ def test_a_cancelled_transaction_leaves_no_record_and_the_stream_goes_on(atomic_
     ddb = boto3.client("dynamodb")
     # botocore derives an account endpoint from the stream ARN, which moto does not serve
     region = ddb.meta.region_name
-    streams = boto3.client("dynamodbstreams",
-                           endpoint_url=f"https://streams.dynamodb.{region}.amazonaws.com")
+    streams = boto3.client(
+        "dynamodbstreams", endpoint_url=f"https://streams.dynamodb.{region}.amazonaws.com"
+    )
     arn = ddb.describe_table(TableName=WIRING.table.name)["Table"]["LatestStreamArn"]
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
-                                          ShardIteratorType="LATEST")["ShardIterator"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")[
+        "ShardIterator"
+    ]
     # Given a transaction cancelled by its second condition (its first put applied, in moto)
     ddb.put_item(TableName=WIRING.table.name, Item={"pk": {"S": "TAKEN"}, "sk": {"S": "X"}})
     with pytest.raises(ddb.exceptions.TransactionCanceledException):
-        ddb.transact_write_items(TransactItems=[
-            {"Put": {"TableName": WIRING.table.name,
-                     "Item": {"pk": {"S": "CANCELLED"}, "sk": {"S": "X"}}}},
-            {"Put": {"TableName": WIRING.table.name,
-                     "Item": {"pk": {"S": "TAKEN"}, "sk": {"S": "X"}},
-                     "ConditionExpression": "attribute_not_exists(pk)"}},
-        ])
+        ddb.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": WIRING.table.name,
+                        "Item": {"pk": {"S": "CANCELLED"}, "sk": {"S": "X"}},
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": WIRING.table.name,
+                        "Item": {"pk": {"S": "TAKEN"}, "sk": {"S": "X"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
     # When a later write commits
     ddb.put_item(TableName=WIRING.table.name, Item={"pk": {"S": "LATER"}, "sk": {"S": "X"}})
     # Then a reader that was already reading sees the committed writes, and only those

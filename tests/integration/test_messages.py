@@ -15,18 +15,25 @@ def call(method: str, path: str, lambda_context: Any, **kwargs: Any) -> dict[str
     return lambda_handler(http_event(method, path, **kwargs), lambda_context)
 
 
-def send(lambda_context: Any, text: str = "Technicians keep science lessons running.",
-         **extra: Any) -> str:
+def send(
+    lambda_context: Any, text: str = "Technicians keep science lessons running.", **extra: Any
+) -> str:
     response = call("POST", "/messages", lambda_context, body={"message": text, **extra})
     assert response["statusCode"] == 202
     return str(body_of(response)["message_id"])
 
 
-def decide(lambda_context: Any, message_id: str, decision: str,
-           reason: str | None = None) -> dict[str, Any]:
+def decide(
+    lambda_context: Any, message_id: str, decision: str, reason: str | None = None
+) -> dict[str, Any]:
     body = {"decision": decision, **({"reason": reason} if reason else {})}
-    return call("POST", f"/admin/messages/{message_id}/decision", lambda_context, body=body,
-                claims=ORGANISER_CLAIMS)
+    return call(
+        "POST",
+        f"/admin/messages/{message_id}/decision",
+        lambda_context,
+        body=body,
+        claims=ORGANISER_CLAIMS,
+    )
 
 
 def public(lambda_context: Any) -> list[dict[str, Any]]:
@@ -39,8 +46,15 @@ def test_a_message_is_pending_and_not_public_until_approved(aws_env, lambda_cont
     message_id = send(lambda_context, name="Jo", role="technician")
     # Then it waits in the organisers' queue and is not public
     assert public(lambda_context) == []
-    queue = body_of(call("GET", "/admin/messages", lambda_context, claims=ORGANISER_CLAIMS,
-                         query={"status": "pending"}))
+    queue = body_of(
+        call(
+            "GET",
+            "/admin/messages",
+            lambda_context,
+            claims=ORGANISER_CLAIMS,
+            query={"status": "pending"},
+        )
+    )
     assert [m["message_id"] for m in queue["items"]] == [message_id]
     # When an organiser approves it
     decided = decide(lambda_context, message_id, "approve")
@@ -53,7 +67,8 @@ def test_a_message_is_pending_and_not_public_until_approved(aws_env, lambda_cont
 
 
 def test_approved_messages_are_listed_newest_first_and_anonymous_ones_have_null_name(
-        aws_env, lambda_context, monkeypatch):
+    aws_env, lambda_context, monkeypatch
+):
     from functions.pledge import handler
 
     ticks = itertools.count()  # a clock that moves on a minute at every reading
@@ -77,13 +92,21 @@ def test_a_rejection_needs_a_reason_and_takes_a_message_down(aws_env, lambda_con
     rejected = decide(lambda_context, message_id, "reject", "Names a pupil")
     assert (rejected["statusCode"], body_of(rejected)["reason"]) == (200, "Names a pupil")
     assert public(lambda_context) == []
-    rejected_queue = body_of(call("GET", "/admin/messages", lambda_context,
-                                  claims=ORGANISER_CLAIMS, query={"status": "rejected"}))
+    rejected_queue = body_of(
+        call(
+            "GET",
+            "/admin/messages",
+            lambda_context,
+            claims=ORGANISER_CLAIMS,
+            query={"status": "rejected"},
+        )
+    )
     assert [m["message_id"] for m in rejected_queue["items"]] == [message_id]
 
 
 def test_a_decision_that_does_not_apply_is_a_409_and_every_decision_is_audited(
-        aws_env, lambda_context):
+    aws_env, lambda_context
+):
     message_id = send(lambda_context)
     assert decide(lambda_context, message_id, "approve")["statusCode"] == 200
     # Approving twice does not apply
@@ -101,8 +124,13 @@ def test_deciding_an_unknown_message_is_a_404(aws_env, lambda_context):
 
 def test_message_moderation_is_for_organisers_only(aws_env, lambda_context):
     message_id = send(lambda_context)
-    member = call("POST", f"/admin/messages/{message_id}/decision", lambda_context,
-                  body={"decision": "approve"}, claims=MEMBER_CLAIMS)
+    member = call(
+        "POST",
+        f"/admin/messages/{message_id}/decision",
+        lambda_context,
+        body={"decision": "approve"},
+        claims=MEMBER_CLAIMS,
+    )
     anonymous = call("GET", "/admin/messages", lambda_context)
     assert (member["statusCode"], anonymous["statusCode"]) == (403, 401)
     assert public(lambda_context) == []

@@ -25,23 +25,34 @@ def send(lambda_context: Any, text: str, **extra: Any) -> str:
 
 def decide(lambda_context: Any, message_id: str, decision: str) -> None:
     body = {"decision": decision, **({"reason": "Off topic"} if decision == "reject" else {})}
-    response = call("POST", f"/admin/messages/{message_id}/decision", lambda_context, body=body,
-                    claims=ORGANISER_CLAIMS)
+    response = call(
+        "POST",
+        f"/admin/messages/{message_id}/decision",
+        lambda_context,
+        body=body,
+        claims=ORGANISER_CLAIMS,
+    )
     assert response["statusCode"] == 200
 
 
 def test_the_export_lists_published_messages_in_publication_order_as_safe_csv(
-        aws_env, lambda_context, monkeypatch):
+    aws_env, lambda_context, monkeypatch
+):
     from functions.pledge import handler
 
     ticks = itertools.count()  # a clock that moves on a minute at every reading
     start = datetime(2027, 3, 9, 9, tzinfo=UTC)
     monkeypatch.setattr(handler, "utc_now", lambda: start + timedelta(minutes=next(ticks)))
     # Given three messages, one a formula and one over two lines
-    formula = send(lambda_context, "=HYPERLINK(\"http://evil.example\",\"Click\")", name="Jo",
-                   role="technician")
-    letter = send(lambda_context, "Dear Minister,\nTechnicians need proper contracts.",
-                  name="Ann", role="teacher")
+    formula = send(
+        lambda_context, '=HYPERLINK("http://evil.example","Click")', name="Jo", role="technician"
+    )
+    letter = send(
+        lambda_context,
+        "Dear Minister,\nTechnicians need proper contracts.",
+        name="Ann",
+        role="teacher",
+    )
     pending = send(lambda_context, "Not yet looked at")
     rejected = send(lambda_context, "Off topic")
     # When organisers publish the letter first, then the formula, and reject one
@@ -57,7 +68,7 @@ def test_the_export_lists_published_messages_in_publication_order_as_safe_csv(
     assert [list(r) for r in rows][:1] == [["message", "name", "role", "published_at"]]
     assert [r["message"] for r in rows] == [
         "Dear Minister,\nTechnicians need proper contracts.",
-        "'=HYPERLINK(\"http://evil.example\",\"Click\")",  # text, never a formula
+        '\'=HYPERLINK("http://evil.example","Click")',  # text, never a formula
     ]
     assert [(r["name"], r["role"]) for r in rows] == [("Ann", "teacher"), ("Jo", "technician")]
     assert rows[0]["published_at"] < rows[1]["published_at"]
@@ -71,5 +82,7 @@ def test_the_export_lists_published_messages_in_publication_order_as_safe_csv(
 
 def test_the_export_is_for_organisers_only(aws_env, lambda_context):
     assert call("GET", "/admin/messages/export", lambda_context)["statusCode"] == 401
-    assert call("GET", "/admin/messages/export", lambda_context,
-                claims=MEMBER_CLAIMS)["statusCode"] == 403
+    assert (
+        call("GET", "/admin/messages/export", lambda_context, claims=MEMBER_CLAIMS)["statusCode"]
+        == 403
+    )

@@ -55,30 +55,51 @@ def make_photo(
     config, table = _config(), _table()
     photo_id = new_id()
     item = photos.new_photo_item(
-        photo_id=photo_id, person=person_id(config, email), email=email, caption=caption,
-        display_name="Tess", school="Hill School", content_type="image/jpeg", size_bytes=1000,
-        day=day, now=uploaded, ttl=retention_ttl(config), ip_hash="ip",
+        photo_id=photo_id,
+        person=person_id(config, email),
+        email=email,
+        caption=caption,
+        display_name="Tess",
+        school="Hill School",
+        content_type="image/jpeg",
+        size_bytes=1000,
+        day=day,
+        now=uploaded,
+        ttl=retention_ttl(config),
+        ip_hash="ip",
     )
     photos.reserve(table, item)
     if status == "awaiting_upload":
         return photo_id
     if status == "failed":
-        photos.move(table, item, leaving=(photos.Status.AWAITING_UPLOAD,), to=photos.Status.FAILED,
-                    set_fields={"reason": "not an image"})
+        photos.move(
+            table,
+            item,
+            leaving=(photos.Status.AWAITING_UPLOAD,),
+            to=photos.Status.FAILED,
+            set_fields={"reason": "not an image"},
+        )
         return photo_id
-    photos.move(table, item, leaving=(photos.Status.AWAITING_UPLOAD,),
-                to=photos.Status.PROCESSING)
+    photos.move(table, item, leaving=(photos.Status.AWAITING_UPLOAD,), to=photos.Status.PROCESSING)
     if status == "processing":
         return photo_id
     for kind, key in derivative_keys(photo_id).items():
-        _s3().put_object(Bucket=config.media_bucket, Key=key, Body=f"{kind}-{photo_id}".encode(),
-                         ContentType="image/jpeg",
-                         CacheControl="public, max-age=31536000, immutable")
+        _s3().put_object(
+            Bucket=config.media_bucket,
+            Key=key,
+            Body=f"{kind}-{photo_id}".encode(),
+            ContentType="image/jpeg",
+            CacheControl="public, max-age=31536000, immutable",
+        )
     result = prescreen or {"status": "ok", "flags": [], "labels": [], "faces_under_18": 0}
-    photos.move(table, item, leaving=(photos.Status.PROCESSING,),
-                to=photos.Status.PENDING_MODERATION,
-                set_fields={"width": 1600, "height": 1200, "prescreen": result},
-                flagged=result["status"] != "ok")
+    photos.move(
+        table,
+        item,
+        leaving=(photos.Status.PROCESSING,),
+        to=photos.Status.PENDING_MODERATION,
+        set_fields={"width": 1600, "height": 1200, "prescreen": result},
+        flagged=result["status"] != "ok",
+    )
     return photo_id
 
 
@@ -89,11 +110,24 @@ def call(event: dict[str, Any], lambda_context: Any) -> tuple[int, Any]:
     return response["statusCode"], body_of(response)
 
 
-def decide(photo_id: str, body: dict[str, Any], ctx: Any,
-           claims: dict[str, Any] | None = None, *, settled: bool = True) -> tuple[int, Any]:
+def decide(
+    photo_id: str,
+    body: dict[str, Any],
+    ctx: Any,
+    claims: dict[str, Any] | None = None,
+    *,
+    settled: bool = True,
+) -> tuple[int, Any]:
     """The organiser's request, then (unless not `settled`) the outbox performs what it owes."""
-    answer = call(http_event("POST", f"/admin/photos/{photo_id}/decision", body=body,
-                             claims=claims or ORGANISER_CLAIMS), ctx)
+    answer = call(
+        http_event(
+            "POST",
+            f"/admin/photos/{photo_id}/decision",
+            body=body,
+            claims=claims or ORGANISER_CLAIMS,
+        ),
+        ctx,
+    )
     if settled:
         drain()
     return answer
@@ -132,8 +166,12 @@ def draw_entries() -> list[dict[str, Any]]:
     return entries(_table(), DAY)
 
 
-FLAGGED = {"status": "flagged", "flags": ["may show pupils: check consent"], "labels": [],
-           "faces_under_18": 2}
+FLAGGED = {
+    "status": "flagged",
+    "flags": ["may show pupils: check consent"],
+    "labels": [],
+    "faces_under_18": 2,
+}
 
 
 # -- authorisation ---------------------------------------------------------------------------
@@ -156,10 +194,13 @@ def test_a_member_outside_organisers_gets_403_on_every_route_even_with_a_bad_bod
     aws_env, lambda_context
 ):
     photo_id = make_photo()
-    for method, path, body in [*ROUTES, ("POST", f"/admin/photos/{photo_id}/decision",
-                                         {"decision": "approve"})]:
-        status, problem = call(http_event(method, path, body=body, claims=MEMBER_CLAIMS),
-                               lambda_context)
+    for method, path, body in [
+        *ROUTES,
+        ("POST", f"/admin/photos/{photo_id}/decision", {"decision": "approve"}),
+    ]:
+        status, problem = call(
+            http_event(method, path, body=body, claims=MEMBER_CLAIMS), lambda_context
+        )
         assert (method, path, status, problem["title"]) == (method, path, 403, "Forbidden")
     assert photo(photo_id)["status"] == "pending_moderation"
 
@@ -170,11 +211,13 @@ def test_pending_queue_lists_flagged_first_with_private_fields_and_signed_urls(
 ):
     # Given an ordinary photo uploaded first and a flagged one uploaded later
     plain = make_photo(uploaded=datetime(2027, 3, 9, 9, 0, tzinfo=UTC))
-    flagged = make_photo(caption="pupils at work", prescreen=FLAGGED,
-                         uploaded=datetime(2027, 3, 9, 11, 0, tzinfo=UTC))
+    flagged = make_photo(
+        caption="pupils at work",
+        prescreen=FLAGGED,
+        uploaded=datetime(2027, 3, 9, 11, 0, tzinfo=UTC),
+    )
     # When an organiser lists the pending queue
-    status, page = call(http_event("GET", "/admin/photos", claims=ORGANISER_CLAIMS),
-                        lambda_context)
+    status, page = call(http_event("GET", "/admin/photos", claims=ORGANISER_CLAIMS), lambda_context)
     # Then the flagged one comes first, with everything an organiser needs
     assert status == 200
     assert [i["photo_id"] for i in page["items"]] == [flagged, plain]
@@ -197,22 +240,27 @@ def test_queue_pages_with_a_cursor_and_refuses_a_forged_one(aws_env, lambda_cont
     cursor = None
     while True:
         query = {"limit": "2", **({"cursor": cursor} if cursor else {})}
-        status, page = call(http_event("GET", "/admin/photos", query=query,
-                                       claims=ORGANISER_CLAIMS), lambda_context)
+        status, page = call(
+            http_event("GET", "/admin/photos", query=query, claims=ORGANISER_CLAIMS), lambda_context
+        )
         assert status == 200
         seen += [i["photo_id"] for i in page["items"]]
         cursor = page["next_cursor"]
         if not cursor:
             break
     assert sorted(seen) == sorted(ids)
-    status, _ = call(http_event("GET", "/admin/photos", query={"cursor": "forged" * 4},
-                                claims=ORGANISER_CLAIMS), lambda_context)
+    status, _ = call(
+        http_event("GET", "/admin/photos", query={"cursor": "forged" * 4}, claims=ORGANISER_CLAIMS),
+        lambda_context,
+    )
     assert status == 400
 
 
 def test_an_unknown_queue_status_is_a_422(aws_env, lambda_context):
-    status, problem = call(http_event("GET", "/admin/photos", query={"status": "processing"},
-                                      claims=ORGANISER_CLAIMS), lambda_context)
+    status, problem = call(
+        http_event("GET", "/admin/photos", query={"status": "processing"}, claims=ORGANISER_CLAIMS),
+        lambda_context,
+    )
     assert status == 422
     assert problem["errors"]
 
@@ -244,8 +292,10 @@ def test_approval_publishes_enters_the_draw_audits_and_emails(aws_env, lambda_co
     assert entry["photo_id"] == photo_id
     assert entry["entrant_id"] == photo(photo_id)["person"]
     # and the decision is audited with the organiser as actor
-    _, trail = call(http_event("GET", f"/admin/photos/{photo_id}/audit",
-                               claims=ORGANISER_CLAIMS), lambda_context)
+    _, trail = call(
+        http_event("GET", f"/admin/photos/{photo_id}/audit", claims=ORGANISER_CLAIMS),
+        lambda_context,
+    )
     assert [(i["actor"], i["action"]) for i in trail["items"]] == [("org-ann", "approved")]
     # and the uploader got a kind note
     (mail,) = sent()
@@ -263,8 +313,9 @@ def test_rejection_requires_a_reason(aws_env, lambda_context):
 
 def test_rejection_with_a_preset_code_tells_the_uploader_kindly(aws_env, lambda_context):
     photo_id = make_photo()
-    status, body = decide(photo_id, {"decision": "reject", "reason": "pupil_without_consent"},
-                          lambda_context)
+    status, body = decide(
+        photo_id, {"decision": "reject", "reason": "pupil_without_consent"}, lambda_context
+    )
     assert status == 200
     assert body["status"] == "rejected"
     assert body["reason"] == "pupil_without_consent"
@@ -280,11 +331,20 @@ def test_rejection_with_a_preset_code_tells_the_uploader_kindly(aws_env, lambda_
 
 def test_rejection_with_free_text_and_a_code_keeps_both_in_the_audit(aws_env, lambda_context):
     photo_id = make_photo()
-    status, _ = decide(photo_id, {"decision": "reject", "reason_code": "duplicate",
-                                  "reason": "Same as the one from this morning"}, lambda_context)
+    status, _ = decide(
+        photo_id,
+        {
+            "decision": "reject",
+            "reason_code": "duplicate",
+            "reason": "Same as the one from this morning",
+        },
+        lambda_context,
+    )
     assert status == 200
-    _, trail = call(http_event("GET", f"/admin/photos/{photo_id}/audit",
-                               claims=ORGANISER_CLAIMS), lambda_context)
+    _, trail = call(
+        http_event("GET", f"/admin/photos/{photo_id}/audit", claims=ORGANISER_CLAIMS),
+        lambda_context,
+    )
     assert trail["items"][-1]["detail"] == "duplicate: Same as the one from this morning"
     # the words reach the uploader by email; the public status shows the preset sentence only
     assert "Same as the one from this morning" in sent()[0].body
@@ -298,8 +358,9 @@ def test_takedown_of_an_approved_photo_unpublishes_it_and_keeps_both_decisions(
     photo_id = make_photo()
     decide(photo_id, {"decision": "approve"}, lambda_context)
     # When an organiser takes it down
-    status, body = decide(photo_id, {"decision": "reject", "reason_code": "inappropriate"},
-                          lambda_context)
+    status, body = decide(
+        photo_id, {"decision": "reject", "reason_code": "inappropriate"}, lambda_context
+    )
     # Then it is off the gallery, its public copies are gone and its draw entry withdrawn
     assert status == 200
     assert body["status"] == "rejected"
@@ -308,8 +369,10 @@ def test_takedown_of_an_approved_photo_unpublishes_it_and_keeps_both_decisions(
     assert gallery_ids() == []
     assert public_keys() == []
     assert draw_entries() == []
-    _, trail = call(http_event("GET", f"/admin/photos/{photo_id}/audit",
-                               claims=ORGANISER_CLAIMS), lambda_context)
+    _, trail = call(
+        http_event("GET", f"/admin/photos/{photo_id}/audit", claims=ORGANISER_CLAIMS),
+        lambda_context,
+    )
     assert [i["action"] for i in trail["items"]] == ["approved", "rejected"]
     assert [m.subject for m in sent()] == [
         "Your photo is live on the #TECHOGNITION gallery",
@@ -333,14 +396,13 @@ def test_taking_down_one_of_two_approved_photos_moves_the_entry_to_the_other(
     assert [e["photo_id"] for e in draw_entries()] == [second]
 
 
-def test_an_approval_after_the_day_was_drawn_publishes_but_does_not_enter(
-    aws_env, lambda_context
-):
+def test_an_approval_after_the_day_was_drawn_publishes_but_does_not_enter(aws_env, lambda_context):
     from shared.entries import day_pk, ensure_commitment
 
     ensure_commitment(_table(), DAY, now=UPLOADED)
-    _table().update(day_pk(DAY), "DRAW", "SET #s = :d", names={"#s": "status"},
-                    values={":d": "drawn"})
+    _table().update(
+        day_pk(DAY), "DRAW", "SET #s = :d", names={"#s": "status"}, values={":d": "drawn"}
+    )
     photo_id = make_photo()
     status, body = decide(photo_id, {"decision": "approve"}, lambda_context)
     assert status == 200
@@ -368,8 +430,9 @@ def test_an_organiser_cannot_decide_on_their_own_photo(aws_env, lambda_context):
 def test_a_decision_on_an_unknown_photo_is_a_404(aws_env, lambda_context):
     status, _ = decide("nope", {"decision": "approve"}, lambda_context)
     assert status == 404
-    status, _ = call(http_event("GET", "/admin/photos/nope/audit", claims=ORGANISER_CLAIMS),
-                     lambda_context)
+    status, _ = call(
+        http_event("GET", "/admin/photos/nope/audit", claims=ORGANISER_CLAIMS), lambda_context
+    )
     assert status == 404
 
 
@@ -380,8 +443,10 @@ def test_a_reported_photo_can_be_restored_or_removed(aws_env, lambda_context):
     decide(photo_id, {"decision": "approve"}, lambda_context)
     item = photo(photo_id)
     photos.move(_table(), item, leaving=(photos.Status.APPROVED,), to=photos.Status.REPORTED)
-    _, page = call(http_event("GET", "/admin/photos", query={"status": "reported"},
-                              claims=ORGANISER_CLAIMS), lambda_context)
+    _, page = call(
+        http_event("GET", "/admin/photos", query={"status": "reported"}, claims=ORGANISER_CLAIMS),
+        lambda_context,
+    )
     assert [i["photo_id"] for i in page["items"]] == [photo_id]
     status, body = decide(photo_id, {"decision": "approve"}, lambda_context)
     assert (status, body["status"]) == (200, "approved")
@@ -422,8 +487,14 @@ def test_concurrent_decisions_on_one_photo_last_wins_and_both_are_audited(atomic
     ports = logic.Ports(store=RacingStore(), media=real.media, site_url=real.site_url)
 
     def run(body: dict[str, Any], actor: str) -> str:
-        result = logic.decide(ports, photo_id, PhotoDecisionIn(**body), actor=actor,
-                              actor_email=None, clock=lambda: datetime.now(UTC))
+        result = logic.decide(
+            ports,
+            photo_id,
+            PhotoDecisionIn(**body),
+            actor=actor,
+            actor_email=None,
+            clock=lambda: datetime.now(UTC),
+        )
         return result.status
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -451,8 +522,10 @@ def test_concurrent_decisions_on_one_photo_last_wins_and_both_are_audited(atomic
         assert draw_entries() == []
     # and the uploader heard only of the decision that stood
     assert [m.subject for m in sent()] == [
-        "Your photo is live on the #TECHOGNITION gallery" if final["status"] == "approved"
-        else "Your #TECHOGNITION photo wasn't published"]
+        "Your photo is live on the #TECHOGNITION gallery"
+        if final["status"] == "approved"
+        else "Your #TECHOGNITION photo wasn't published"
+    ]
 
 
 # -- pressing again ----------------------------------------------------------------------------
@@ -466,7 +539,9 @@ def test_pressing_approve_again_records_no_second_decision(aws_env, lambda_conte
     # Then it answers the photo as it stands, and nothing is recorded or sent again
     assert (status, body["status"]) == (200, "approved")
     assert photo(photo_id)["version"] == version
-    _, trail = call(http_event("GET", f"/admin/photos/{photo_id}/audit",
-                               claims=ORGANISER_CLAIMS), lambda_context)
+    _, trail = call(
+        http_event("GET", f"/admin/photos/{photo_id}/audit", claims=ORGANISER_CLAIMS),
+        lambda_context,
+    )
     assert [i["action"] for i in trail["items"]] == ["approved"]
     assert len(sent()) == 1

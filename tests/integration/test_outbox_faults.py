@@ -45,8 +45,10 @@ class Faults:
         operation = (target.decode() if isinstance(target, bytes) else str(target)).split(".")[-1]
         if not operation:  # query protocol (SES): Action=SendEmail in the body
             body = request.body.decode() if isinstance(request.body, bytes) else request.body
-            operation = next((p.split("=", 1)[1] for p in str(body or "").split("&")
-                              if p.startswith("Action=")), "")
+            operation = next(
+                (p.split("=", 1)[1] for p in str(body or "").split("&") if p.startswith("Action=")),
+                "",
+            )
         if not operation and request.headers.get("x-amz-copy-source"):  # S3 (REST): a copy
             operation = "CopyObject"
         try:
@@ -95,8 +97,11 @@ def post(path: str, body: dict[str, Any], lambda_context: Any) -> dict[str, Any]
 def sent_to() -> Counter[str]:
     from moto.ses.models import ses_backends
 
-    return Counter(address for message in ses_backends["123456789012"]["eu-west-2"].sent_messages
-                   for address in message.destinations["ToAddresses"])
+    return Counter(
+        address
+        for message in ses_backends["123456789012"]["eu-west-2"].sent_messages
+        for address in message.destinations["ToAddresses"]
+    )
 
 
 def signup(address: str) -> dict[str, Any]:
@@ -104,8 +109,13 @@ def signup(address: str) -> dict[str, Any]:
 
 
 def pledge(address: str) -> dict[str, Any]:
-    return {"name": "Ada", "email": address, "role": "teacher", "organisation": "Hill School",
-            "show_on_wall": False}
+    return {
+        "name": "Ada",
+        "email": address,
+        "role": "teacher",
+        "organisation": "Hill School",
+        "show_on_wall": False,
+    }
 
 
 def test_every_send_failing_at_first_still_mails_each_signup_once(faults, lambda_context):

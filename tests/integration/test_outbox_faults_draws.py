@@ -24,9 +24,15 @@ from tests.outbox import drain
 DAY = "2027-03-09"
 FIRST_DAY = "2027-03-08"
 BOSS = "boss@organisers.test"
-PACK = {"school": "Hilltop Academy", "contact_name": "Sam Technician",
-        "email": "sam@hilltop.test", "address_line1": "1 School Lane", "town": "Leeds",
-        "postcode": "ls1 4ap", "consent": True}
+PACK = {
+    "school": "Hilltop Academy",
+    "contact_name": "Sam Technician",
+    "email": "sam@hilltop.test",
+    "address_line1": "1 School Lane",
+    "town": "Leeds",
+    "postcode": "ls1 4ap",
+    "consent": True,
+}
 
 
 @pytest.fixture
@@ -35,12 +41,14 @@ def organisers(aws_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     load.cache_clear()
 
 
-def draw(lambda_context: Any, path: str = "/admin/draws",
-         body: dict[str, Any] | None = None) -> tuple[int, Any]:
+def draw(
+    lambda_context: Any, path: str = "/admin/draws", body: dict[str, Any] | None = None
+) -> tuple[int, Any]:
     from functions.prizedraw.handler import lambda_handler
 
-    response = lambda_handler(http_event("POST", path, body=body or {"day": DAY},
-                                         claims=ORGANISER_CLAIMS), lambda_context)
+    response = lambda_handler(
+        http_event("POST", path, body=body or {"day": DAY}, claims=ORGANISER_CLAIMS), lambda_context
+    )
     return response["statusCode"], body_of(response)
 
 
@@ -62,6 +70,7 @@ Rule = Callable[[str, dict[str, Any]], str | None]
 def commits_lost(*, settled: bool = True) -> Rule:
     """Every answer to a commit (a transaction writing outbox items) lost, moto having applied
     it; unless `settled`, reading the commit's outbox item back fails too, so nobody can tell."""
+
     def rule(operation: str, params: dict[str, Any]) -> str | None:
         if operation == "TransactWriteItems" and touches_outbox(params):
             return "lost"
@@ -101,8 +110,7 @@ def told_once_each(*also: str, day: str = DAY) -> None:
 
 @pytest.mark.usefixtures("organisers")
 @pytest.mark.parametrize("settled", [True, False], ids=["answer-settled", "fate-unknown"])
-def test_a_draw_whose_commit_answer_is_lost_tells_the_winner_once(
-        faults, lambda_context, settled):  # noqa: F811 - the imported fixture
+def test_a_draw_whose_commit_answer_is_lost_tells_the_winner_once(faults, lambda_context, settled):
     # Given entrants, and every answer to the draw's commit lost (moto applied it); when
     # `settled` is False, reading the commit's outbox item back fails too, so nobody can tell
     enter(DAY, 1, 2, 3)
@@ -120,8 +128,7 @@ def test_a_draw_whose_commit_answer_is_lost_tells_the_winner_once(
 
 
 @pytest.mark.usefixtures("organisers")
-def test_the_draws_emails_go_once_each_when_sendemail_fails_its_first_tries(
-        faults, lambda_context):  # noqa: F811 - the imported fixture
+def test_the_draws_emails_go_once_each_when_sendemail_fails_its_first_tries(faults, lambda_context):
     # Given SES refuses each draw email's first six tries (more than the SDK's retries: an
     # inline send would give up)
     enter(DAY, 1, 2, 3)
@@ -135,8 +142,7 @@ def test_the_draws_emails_go_once_each_when_sendemail_fails_its_first_tries(
 
 
 @pytest.mark.usefixtures("organisers")
-def test_a_redraw_whose_commit_answer_is_lost_tells_the_new_winner_once(
-        faults, lambda_context):  # noqa: F811 - the imported fixture
+def test_a_redraw_whose_commit_answer_is_lost_tells_the_new_winner_once(faults, lambda_context):
     # Given a drawn day whose emails went out
     enter(DAY, 1, 2, 3)
     assert draw(lambda_context)[0] == 201
@@ -144,8 +150,9 @@ def test_a_redraw_whose_commit_answer_is_lost_tells_the_new_winner_once(
     (first_winner,) = winner_addresses()
     # When a redraw's commit is applied but its answers are lost
     faults.rule = commits_lost()
-    status, record = draw(lambda_context, f"/admin/draws/{DAY}/redraw",
-                          {"position": 1, "reason": "unreachable"})
+    status, record = draw(
+        lambda_context, f"/admin/draws/{DAY}/redraw", {"position": 1, "reason": "unreachable"}
+    )
     faults.rule = no_faults
     drain()
     drain()
@@ -159,8 +166,7 @@ def test_a_redraw_whose_commit_answer_is_lost_tells_the_new_winner_once(
 
 
 @pytest.mark.usefixtures("organisers")
-def test_a_redraw_retried_after_its_commit_answer_was_lost_redraws_once(
-        faults, lambda_context):  # noqa: F811 - the imported fixture
+def test_a_redraw_retried_after_its_commit_answer_was_lost_redraws_once(faults, lambda_context):
     # Given a drawn day whose emails went out
     enter(DAY, 1, 2, 3)
     status, made = draw(lambda_context)
@@ -179,11 +185,13 @@ def test_a_redraw_retried_after_its_commit_answer_was_lost_redraws_once(
     assert (first, problem["status"]) == (503, 503)
     assert again == 200, record
     assert [(r["replaced_entrant_id"], r["reason"]) for r in record["redraws"]] == [
-        (made["winners"][0]["entrant_id"], "unreachable")]
+        (made["winners"][0]["entrant_id"], "unreachable")
+    ]
     (new_winner,) = winner_addresses()
     assert new_winner != first_winner
-    assert record["winners"][0]["entrant_id"] == table().get(
-        f"DRAW#{DAY}", "DRAW", consistent=True)["winners"][0]["entrant_id"]
+    stored = table().get(f"DRAW#{DAY}", "DRAW", consistent=True)
+    assert stored is not None
+    assert record["winners"][0]["entrant_id"] == stored["winners"][0]["entrant_id"]
     # and the new winner and the organiser (for the draw and the one redraw) were told once
     told_once_each(first_winner, BOSS)
     # And another redraw, for another reason, is a new request: it is made
@@ -193,7 +201,8 @@ def test_a_redraw_retried_after_its_commit_answer_was_lost_redraws_once(
 
 @pytest.mark.usefixtures("organisers")
 def test_the_scheduled_draw_failing_after_its_commit_still_tells_everyone_once(
-        faults, lambda_context, monkeypatch):  # noqa: F811 - the imported fixture
+    faults, lambda_context, monkeypatch
+):
     # Given the 8th (the first day) ended with entrants, and the scheduled run's commit answer
     # lost for good (its fate unknown)
     from functions.prizedraw import scheduled
@@ -222,14 +231,16 @@ def pack_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 def order(lambda_context: Any) -> int:
     from functions.campaign.handler import lambda_handler
 
-    status: int = lambda_handler(http_event("POST", "/packs", body=PACK),
-                                 lambda_context)["statusCode"]
+    status: int = lambda_handler(http_event("POST", "/packs", body=PACK), lambda_context)[
+        "statusCode"
+    ]
     return status
 
 
 @pytest.mark.usefixtures("pack_clock")
 def test_a_pack_request_whose_commit_answer_is_lost_answers_202_and_mails_once(
-        faults, lambda_context):  # noqa: F811 - the imported fixture
+    faults, lambda_context
+):
     # Given the pack's transaction applied but every answer to it lost
     faults.rule = commits_lost()
     # When a school asks for a pack, and asks again once the faults are gone
@@ -246,8 +257,7 @@ def test_a_pack_request_whose_commit_answer_is_lost_answers_202_and_mails_once(
 
 
 @pytest.mark.usefixtures("pack_clock")
-def test_a_pack_email_goes_once_when_sendemail_fails_its_first_tries(
-        faults, lambda_context):  # noqa: F811 - the imported fixture
+def test_a_pack_email_goes_once_when_sendemail_fails_its_first_tries(faults, lambda_context):
     faults.rule = first_sends_refused(6, each_email=False)
     status = order(lambda_context)
     drain()

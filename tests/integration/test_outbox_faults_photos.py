@@ -36,16 +36,19 @@ def no_faults(_operation: str, _params: dict[str, Any]) -> None:
 
 
 def actions(photo_id: str, ctx: Any) -> list[str]:
-    _, trail = call(http_event("GET", f"/admin/photos/{photo_id}/audit",
-                               claims=ORGANISER_CLAIMS), ctx)
+    _, trail = call(
+        http_event("GET", f"/admin/photos/{photo_id}/audit", claims=ORGANISER_CLAIMS), ctx
+    )
     return [i["action"] for i in trail["items"]]
 
 
 def subjects() -> Counter[tuple[str, str]]:
     from moto.ses.models import ses_backends
 
-    return Counter((m.destinations["ToAddresses"][0], m.subject)
-                   for m in ses_backends["123456789012"]["eu-west-2"].sent_messages)
+    return Counter(
+        (m.destinations["ToAddresses"][0], m.subject)
+        for m in ses_backends["123456789012"]["eu-west-2"].sent_messages
+    )
 
 
 def gallery_read(photo_id: str, ctx: Any) -> int:
@@ -56,11 +59,13 @@ def gallery_read(photo_id: str, ctx: Any) -> int:
 
 
 def test_an_approval_whose_commit_answer_is_lost_answers_200_once_with_one_audit(
-        faults, lambda_context):  # noqa: F811 - the imported fixture
+    faults, lambda_context
+):
     # Given a pending photo, and every answer to the decision's commit lost (moto applied it)
     photo_id = make_photo()
-    faults.rule = lambda op, params: ("lost" if op == "TransactWriteItems"
-                                      and "OUTBOX#" in str(params.get("body")) else None)
+    faults.rule = lambda op, params: (
+        "lost" if op == "TransactWriteItems" and "OUTBOX#" in str(params.get("body")) else None
+    )
     # When the organiser approves it, then presses again (the faults gone)
     first, body = decide(photo_id, {"decision": "approve"}, lambda_context, settled=False)
     faults.rule = no_faults
@@ -78,7 +83,8 @@ def test_an_approval_whose_commit_answer_is_lost_answers_200_once_with_one_audit
 
 
 def test_a_public_copy_failing_keeps_the_photo_unlisted_until_its_copies_exist(
-        faults, lambda_context):  # noqa: F811 - the imported fixture
+    faults, lambda_context
+):
     # Given S3 refuses the first eight copies (more than the SDK's retries of one copy)
     photo_id = make_photo()
     copies: Counter[str] = Counter()
@@ -115,17 +121,23 @@ def test_a_public_copy_failing_keeps_the_photo_unlisted_until_its_copies_exist(
 
 
 def test_a_takedown_whose_commit_answer_is_lost_invalidates_until_accepted(
-        faults, lambda_context, monkeypatch):  # noqa: F811 - the imported fixture
+    faults, lambda_context, monkeypatch
+):
     # Given an approved photo behind a CDN that refuses the first three invalidations
     photo_id = make_photo()
     decide(photo_id, {"decision": "approve"}, lambda_context)
     cloudfront = FlakyCloudFront(failures=3)
     _with_cdn(monkeypatch, cloudfront)
     # When the takedown's commit answer is lost
-    faults.rule = lambda op, params: ("lost" if op == "TransactWriteItems"
-                                      and "OUTBOX#" in str(params.get("body")) else None)
-    status, body = decide(photo_id, {"decision": "reject", "reason_code": "inappropriate"},
-                          lambda_context, settled=False)
+    faults.rule = lambda op, params: (
+        "lost" if op == "TransactWriteItems" and "OUTBOX#" in str(params.get("body")) else None
+    )
+    status, body = decide(
+        photo_id,
+        {"decision": "reject", "reason_code": "inappropriate"},
+        lambda_context,
+        settled=False,
+    )
     faults.rule = no_faults
     drain()
     # Then it answered 200, is gone from the gallery and the bucket, and the CDN accepted the
@@ -135,12 +147,12 @@ def test_a_takedown_whose_commit_answer_is_lost_invalidates_until_accepted(
     references = {r["InvalidationBatch"]["CallerReference"] for r in cloudfront.requests}
     assert len(cloudfront.requests) == 4 and len(references) == 1
     assert actions(photo_id, lambda_context) == ["approved", "rejected"]
-    assert subjects() == Counter({("tess@school.test", LIVE): 1,
-                                  ("tess@school.test", NOT_PUBLISHED): 1})
+    assert subjects() == Counter(
+        {("tess@school.test", LIVE): 1, ("tess@school.test", NOT_PUBLISHED): 1}
+    )
 
 
-def test_under_20_percent_faults_no_decision_email_is_lost_or_sent_twice(
-        faults, lambda_context):  # noqa: F811 - the imported fixture
+def test_under_20_percent_faults_no_decision_email_is_lost_or_sent_twice(faults, lambda_context):
     # Given twelve pending photos of twelve uploaders
     uploaders = [f"tech{n}@school.test" for n in range(12)]
     photos = {address: make_photo(email=address) for address in uploaders}
@@ -156,9 +168,12 @@ def test_under_20_percent_faults_no_decision_email_is_lost_or_sent_twice(
     faults.rule = one_in_five
     # When an organiser approves two in three and rejects the rest, pressing again after a
     # 503 as Retry-After asks
-    decisions = {address: ({"decision": "approve"} if n % 3 else
-                           {"decision": "reject", "reason_code": "duplicate"})
-                 for n, address in enumerate(uploaders)}
+    decisions = {
+        address: (
+            {"decision": "approve"} if n % 3 else {"decision": "reject", "reason_code": "duplicate"}
+        )
+        for n, address in enumerate(uploaders)
+    }
     statuses: Counter[int] = Counter()
     for address, body in decisions.items():
         for _ in range(10):
@@ -177,10 +192,14 @@ def test_under_20_percent_faults_no_decision_email_is_lost_or_sent_twice(
     assert faults.injected["refused"] > 10 and faults.injected["lost"] > 10, faults.injected
     for address, body in decisions.items():
         assert actions(photos[address], lambda_context) == [
-            "approved" if body["decision"] == "approve" else "rejected"]
-    assert subjects() == Counter({
-        (address, LIVE if body["decision"] == "approve" else NOT_PUBLISHED): 1
-        for address, body in decisions.items()})
+            "approved" if body["decision"] == "approve" else "rejected"
+        ]
+    assert subjects() == Counter(
+        {
+            (address, LIVE if body["decision"] == "approve" else NOT_PUBLISHED): 1
+            for address, body in decisions.items()
+        }
+    )
     approved = {photos[a] for a, b in decisions.items() if b["decision"] == "approve"}
     assert set(gallery_ids()) == approved
     assert {k.split("/")[1] for k in public_keys()} == approved

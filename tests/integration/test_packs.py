@@ -16,9 +16,16 @@ from tests.api import call, frozen_clock
 from tests.events import MEMBER_CLAIMS, ORGANISER_CLAIMS, body_of, http_event
 
 NOW = datetime(2027, 2, 1, 12, tzinfo=UTC)  # TEST_SETTINGS: open until the week ends (14 March)
-PACK = {"school": "Hilltop Academy", "contact_name": "Sam Technician",
-        "email": "sam@hilltop.test", "address_line1": "1 School Lane",
-        "address_line2": "Little Hill", "town": "Leeds", "postcode": "ls1 4ap", "consent": True}
+PACK = {
+    "school": "Hilltop Academy",
+    "contact_name": "Sam Technician",
+    "email": "sam@hilltop.test",
+    "address_line1": "1 School Lane",
+    "address_line2": "Little Hill",
+    "town": "Leeds",
+    "postcode": "ls1 4ap",
+    "consent": True,
+}
 
 
 @pytest.fixture
@@ -70,25 +77,40 @@ def test_a_school_orders_a_pack_once_and_gets_one_email(aws_env, lambda_context,
     assert availability(lambda_context) == {"open": True, "remaining": 999}
     # When the same school asks again, spelled otherwise, from another address
     clock["at"] += timedelta(days=1)
-    again = order(lambda_context, school="  HILLTOP   academy", postcode="LS14AP",
-                  email="head@hilltop.test", contact_name="Head Teacher")
+    again = order(
+        lambda_context,
+        school="  HILLTOP   academy",
+        postcode="LS14AP",
+        email="head@hilltop.test",
+        contact_name="Head Teacher",
+    )
     # Then nothing changed: the same pack, no email, no stock used
     assert (again["statusCode"], body_of(again)) == (200, {"status": "already_requested"})
     assert len(mails()) == 1
     assert availability(lambda_context)["remaining"] == 999
     (pack,) = admin_list(lambda_context)["items"]
     assert (pack["contact_name"], pack["email"], pack["postcode"]) == (
-        "Sam Technician", "sam@hilltop.test", "LS1 4AP")
+        "Sam Technician",
+        "sam@hilltop.test",
+        "LS1 4AP",
+    )
     # And the logs hold none of the personal data
     logs = json.dumps([r.getMessage() + str(vars(r)) for r in caplog.records], default=str)
-    for private in ("sam@hilltop.test", "head@hilltop.test", "School Lane", "Sam Technician",
-                    "LS1 4AP", "Hilltop"):
+    for private in (
+        "sam@hilltop.test",
+        "head@hilltop.test",
+        "School Lane",
+        "Sam Technician",
+        "LS1 4AP",
+        "Hilltop",
+    ):
         assert private not in logs
     assert "pack request" in logs
 
 
-def test_the_stored_request_is_private_expires_and_is_found_by_erasure(aws_env, lambda_context,
-                                                                       clock):
+def test_the_stored_request_is_private_expires_and_is_found_by_erasure(
+    aws_env, lambda_context, clock
+):
     from shared.config import ApiConfig, load
     from shared.dynamo import Table
     from shared.people import person_id, retention_ttl
@@ -103,12 +125,21 @@ def test_the_stored_request_is_private_expires_and_is_found_by_erasure(aws_env, 
     assert "gsi1pk" not in item  # not on any public list
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("postcode", "90210"), ("postcode", "SW1A 1CA"), ("email", "Sam <sam@hilltop.test>"),
-    ("school", ""), ("town", "Leeds\u202e"), ("consent", False), ("address_line2", "x" * 121),
-])
-def test_bad_input_is_a_422_problem_and_nothing_is_stored(aws_env, lambda_context, clock, field,
-                                                          value):
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("postcode", "90210"),
+        ("postcode", "SW1A 1CA"),
+        ("email", "Sam <sam@hilltop.test>"),
+        ("school", ""),
+        ("town", "Leeds\u202e"),
+        ("consent", False),
+        ("address_line2", "x" * 121),
+    ],
+)
+def test_bad_input_is_a_422_problem_and_nothing_is_stored(
+    aws_env, lambda_context, clock, field, value
+):
     response = order(lambda_context, **{field: value})
     assert response["statusCode"] == 422
     assert response["headers"]["Content-Type"] == "application/problem+json"
@@ -122,7 +153,8 @@ def test_a_malformed_body_is_a_400(aws_env, lambda_context, clock):
 
 
 def test_requests_outside_the_window_are_409_and_availability_says_closed(
-        aws_env, lambda_context, clock, monkeypatch):
+    aws_env, lambda_context, clock, monkeypatch
+):
     from shared import config
 
     # Given requests open on 11 January (configuration)
@@ -143,19 +175,24 @@ def test_requests_outside_the_window_are_409_and_availability_says_closed(
 
 
 def test_fifty_concurrent_requests_for_the_last_ten_packs_promise_exactly_ten(
-        atomic_dynamodb, lambda_context, clock, monkeypatch):
+    atomic_dynamodb, lambda_context, clock, monkeypatch
+):
     from shared import config
     from shared.dynamo import Table
 
     # Given a stock of 1,000 with 990 promised
     monkeypatch.setenv("PACK_STOCK", "1000")
     config.load.cache_clear()
-    Table(atomic_dynamodb.table_name).put({"pk": "PACKSTOCK#2027", "sk": "STOCK",
-                                           "promised": 990})
+    Table(atomic_dynamodb.table_name).put({"pk": "PACKSTOCK#2027", "sk": "STOCK", "promised": 990})
+
     # When 50 schools ask at the same moment
     def ask(n: int) -> int:
-        response = order(lambda_context, school=f"School {n}", email=f"tech{n}@school.test",
-                         contact_name=f"Tech {n}")
+        response = order(
+            lambda_context,
+            school=f"School {n}",
+            email=f"tech{n}@school.test",
+            contact_name=f"Tech {n}",
+        )
         return int(response["statusCode"])
 
     with ThreadPoolExecutor(max_workers=16) as pool:
@@ -174,20 +211,38 @@ def test_organisers_list_newest_first_with_signed_cursors(aws_env, lambda_contex
     first = admin_list(lambda_context, limit="2")
     assert [p["school"] for p in first["items"]] == ["School 2", "School 1"]
     assert set(first["items"][0]) == {
-        "pack_id", "school", "contact_name", "email", "address_line1", "address_line2", "town",
-        "postcode", "requested_at", "dispatched_at"}
+        "pack_id",
+        "school",
+        "contact_name",
+        "email",
+        "address_line1",
+        "address_line2",
+        "town",
+        "postcode",
+        "requested_at",
+        "dispatched_at",
+    }
     rest = admin_list(lambda_context, limit="2", cursor=first["next_cursor"])
     assert [p["school"] for p in rest["items"]] == ["School 0"]
     assert rest["next_cursor"] is None
-    forged = call("GET", "/admin/packs", lambda_context, claims=ORGANISER_CLAIMS,
-                  query={"cursor": first["next_cursor"][:-2] + "AA"})
+    forged = call(
+        "GET",
+        "/admin/packs",
+        lambda_context,
+        claims=ORGANISER_CLAIMS,
+        query={"cursor": first["next_cursor"][:-2] + "AA"},
+    )
     assert forged["statusCode"] == 400
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("GET", "/admin/packs"), ("GET", "/admin/packs/export"),
-    ("POST", "/admin/packs/abc/dispatched"),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/admin/packs"),
+        ("GET", "/admin/packs/export"),
+        ("POST", "/admin/packs/abc/dispatched"),
+    ],
+)
 def test_the_organiser_routes_need_an_organiser(aws_env, lambda_context, clock, method, path):
     assert call(method, path, lambda_context)["statusCode"] == 401
     assert call(method, path, lambda_context, claims=MEMBER_CLAIMS)["statusCode"] == 403
@@ -199,17 +254,29 @@ def test_marking_dispatched_is_idempotent_and_shows_in_the_csv(aws_env, lambda_c
     packs = admin_list(lambda_context)["items"]
     hilltop = next(p for p in packs if p["school"] == "Hilltop Academy")
     # When an organiser marks Hilltop's pack dispatched, twice
-    first = call("POST", f"/admin/packs/{hilltop['pack_id']}/dispatched", lambda_context,
-                 claims=ORGANISER_CLAIMS)
+    first = call(
+        "POST",
+        f"/admin/packs/{hilltop['pack_id']}/dispatched",
+        lambda_context,
+        claims=ORGANISER_CLAIMS,
+    )
     clock["at"] += timedelta(hours=1)
-    second = call("POST", f"/admin/packs/{hilltop['pack_id']}/dispatched", lambda_context,
-                  claims=ORGANISER_CLAIMS)
+    second = call(
+        "POST",
+        f"/admin/packs/{hilltop['pack_id']}/dispatched",
+        lambda_context,
+        claims=ORGANISER_CLAIMS,
+    )
     # Then both answer the pack with the first time
     assert first["statusCode"] == second["statusCode"] == 200
-    assert body_of(first)["dispatched_at"] == body_of(second)["dispatched_at"] == \
-        "2027-02-01T12:00:00Z"
-    unknown = call("POST", "/admin/packs/nosuchpack/dispatched", lambda_context,
-                   claims=ORGANISER_CLAIMS)
+    assert (
+        body_of(first)["dispatched_at"]
+        == body_of(second)["dispatched_at"]
+        == "2027-02-01T12:00:00Z"
+    )
+    unknown = call(
+        "POST", "/admin/packs/nosuchpack/dispatched", lambda_context, claims=ORGANISER_CLAIMS
+    )
     assert unknown["statusCode"] == 404
     # And the CSV says so, with the formula neutralised
     response = call("GET", "/admin/packs/export", lambda_context, claims=ORGANISER_CLAIMS)
@@ -227,11 +294,21 @@ def test_erasure_deletes_the_persons_pack_requests(aws_env, lambda_context, cloc
     from functions.people.handler import lambda_handler as people
 
     order(lambda_context)
-    order(lambda_context, school="Riverside School", email="riv@school.test",
-          contact_name="Riv Tech", address_line1="2 River Road", address_line2=None)
+    order(
+        lambda_context,
+        school="Riverside School",
+        email="riv@school.test",
+        contact_name="Riv Tech",
+        address_line1="2 River Road",
+        address_line2=None,
+    )
     # When an organiser erases Sam
-    erased = people(http_event("POST", "/admin/erasure", body={"email": "SAM@hilltop.test"},
-                               claims=ORGANISER_CLAIMS), lambda_context)
+    erased = people(
+        http_event(
+            "POST", "/admin/erasure", body={"email": "SAM@hilltop.test"}, claims=ORGANISER_CLAIMS
+        ),
+        lambda_context,
+    )
     # Then Sam's pack (and address) is gone and counted; the other school's stays
     assert erased["statusCode"] == 200
     assert body_of(erased)["erased"]["packs"] == 1

@@ -13,8 +13,13 @@ import pytest
 from tests.api import assert_one_mail_per_window, call, frozen_clock, mails
 from tests.events import body_of
 
-PLEDGE = {"name": "Ada Lovelace", "email": "ada@school.test", "role": "teacher",
-          "organisation": "Hill School", "show_on_wall": True}
+PLEDGE = {
+    "name": "Ada Lovelace",
+    "email": "ada@school.test",
+    "role": "teacher",
+    "organisation": "Hill School",
+    "show_on_wall": True,
+}
 NOW = datetime(2027, 3, 9, 12, tzinfo=UTC)
 ACCEPTED = (202, '{"status":"confirmation_sent"}')
 
@@ -64,8 +69,9 @@ def pledge_and_confirm(lambda_context: Any, **changes: Any) -> str:
     return str(body_of(confirmed)["pledge_id"])
 
 
-def request_directly(email: str, role: str = "teacher", when: datetime = NOW,
-                     **changes: Any) -> str:
+def request_directly(
+    email: str, role: str = "teacher", when: datetime = NOW, **changes: Any
+) -> str:
     """The domain call the handler makes, without the resolver's per-request module state
     (threads): the emailed token."""
     from functions.pledge import logic
@@ -85,8 +91,13 @@ def request_directly(email: str, role: str = "teacher", when: datetime = NOW,
             return super().register_pledge(person, **kwargs)
 
     settings = logic.LinkSettings("https://site.test", timedelta(days=7), timedelta(0))
-    logic.pledge(Capturing(Table(config.table_name)), body,
-                 person=person_id(config, body.email), now=when, settings=settings)
+    logic.pledge(
+        Capturing(Table(config.table_name)),
+        body,
+        person=person_id(config, body.email),
+        now=when,
+        settings=settings,
+    )
     (text,) = sent
     found = re.search(r"token=([A-Za-z0-9_-]+)", text)
     assert found
@@ -99,12 +110,14 @@ def confirm_directly(token: str, when: datetime = NOW) -> str:
     from shared.config import ApiConfig, load
     from shared.dynamo import Table
 
-    return logic.confirm_pledge(PledgeStore(Table(load(ApiConfig).table_name)), token, now=when,
-                                ttl=2_000_000_000)
+    return logic.confirm_pledge(
+        PledgeStore(Table(load(ApiConfig).table_name)), token, now=when, ttl=2_000_000_000
+    )
 
 
 def test_a_pledge_is_accepted_and_mailed_but_counts_only_once_confirmed(
-        aws_env, lambda_context, clock):
+    aws_env, lambda_context, clock
+):
     # When Ada pledges
     response = call("POST", "/pledges", lambda_context, body=PLEDGE)
     # Then the answer is 202, one email links to the site's confirm page, and nothing counts yet
@@ -125,19 +138,24 @@ def test_a_pledge_is_accepted_and_mailed_but_counts_only_once_confirmed(
     pledge_id = body_of(confirmed)["pledge_id"]
     assert body_of(confirmed) == {"status": "confirmed", "pledge_id": pledge_id}
     assert summary(lambda_context) == {
-        "count": 1, "by_role": {"teacher": 1, "school_leader": 0, "technician": 0, "other": 0}}
+        "count": 1,
+        "by_role": {"teacher": 1, "school_leader": 0, "technician": 0, "other": 0},
+    }
     assert [(p["pledge_id"], p["name"]) for p in wall(lambda_context)] == [
-        (pledge_id, "Ada Lovelace")]
+        (pledge_id, "Ada Lovelace")
+    ]
 
 
 def test_the_answer_is_the_same_for_a_new_a_repeated_and_a_confirmed_email(
-        aws_env, lambda_context, clock):
+    aws_env, lambda_context, clock
+):
     answers = [call("POST", "/pledges", lambda_context, body=PLEDGE)]  # new
     answers.append(call("POST", "/pledges", lambda_context, body=PLEDGE))  # pending
     confirm(token_of(mails()[0]), lambda_context)
     clock["at"] += timedelta(minutes=11)
-    answers.append(call("POST", "/pledges", lambda_context,
-                        body={**PLEDGE, "email": " ADA@School.TEST "}))  # confirmed
+    answers.append(
+        call("POST", "/pledges", lambda_context, body={**PLEDGE, "email": " ADA@School.TEST "})
+    )  # confirmed
     # Identical status and body every time: nobody learns whether an address has pledged
     assert {answer(a) for a in answers} == {ACCEPTED}
     assert {a["headers"]["Content-Type"] for a in answers} == {"application/json"}
@@ -152,26 +170,31 @@ def test_confirming_again_gives_the_same_answer_and_counts_once(aws_env, lambda_
     assert summary(lambda_context)["count"] == 1
 
 
-def test_at_most_one_confirmation_email_per_address_per_ten_minutes(
-        aws_env, lambda_context, clock):
+def test_at_most_one_confirmation_email_per_address_per_ten_minutes(aws_env, lambda_context, clock):
     assert_one_mail_per_window(
-        lambda: call("POST", "/pledges", lambda_context, body=PLEDGE), "ada@school.test", clock)
+        lambda: call("POST", "/pledges", lambda_context, body=PLEDGE), "ada@school.test", clock
+    )
 
 
 def test_pledging_again_with_new_details_and_confirming_updates_the_one_pledge(
-        aws_env, lambda_context, clock):
+    aws_env, lambda_context, clock
+):
     # Given Ada's confirmed pledge as a teacher
     pledge_id = pledge_and_confirm(lambda_context)
     # When she pledges again later, as "other" with a new name, and confirms
     clock["at"] += timedelta(hours=1)
-    again = pledge_and_confirm(lambda_context, name="Ada King", role="other",
-                               email="Ada@School.test")
+    again = pledge_and_confirm(
+        lambda_context, name="Ada King", role="other", email="Ada@School.test"
+    )
     # Then it is the same pledge with the new details, still counted once
     assert again == pledge_id
     assert summary(lambda_context) == {
-        "count": 1, "by_role": {"teacher": 0, "school_leader": 0, "technician": 0, "other": 1}}
+        "count": 1,
+        "by_role": {"teacher": 0, "school_leader": 0, "technician": 0, "other": 1},
+    }
     assert [(p["pledge_id"], p["name"], p["role"]) for p in wall(lambda_context)] == [
-        (pledge_id, "Ada King", "other")]
+        (pledge_id, "Ada King", "other")
+    ]
     # When she confirms again without the wall, she leaves it but still counts
     clock["at"] += timedelta(hours=1)
     pledge_and_confirm(lambda_context, role="other", show_on_wall=False)
@@ -182,20 +205,23 @@ def test_pledging_again_with_new_details_and_confirming_updates_the_one_pledge(
 def test_the_summary_and_the_wall_leave_out_unconfirmed_pledges(aws_env, lambda_context, clock):
     # Given Ada confirmed, and Bob (a school leader on the wall) never did
     pledge_and_confirm(lambda_context)
-    bob = {**PLEDGE, "name": "Bob Unconfirmed", "email": "bob@school.test",
-           "role": "school_leader"}
+    bob = {**PLEDGE, "name": "Bob Unconfirmed", "email": "bob@school.test", "role": "school_leader"}
     assert answer(call("POST", "/pledges", lambda_context, body=bob)) == ACCEPTED
     # Then only Ada counts and shows
     assert summary(lambda_context) == {
-        "count": 1, "by_role": {"teacher": 1, "school_leader": 0, "technician": 0, "other": 0}}
+        "count": 1,
+        "by_role": {"teacher": 1, "school_leader": 0, "technician": 0, "other": 0},
+    }
     assert [p["name"] for p in wall(lambda_context)] == ["Ada Lovelace"]
 
 
 def test_mail_to_an_unconfirmed_address_does_not_echo_the_name_typed(
-        aws_env, lambda_context, clock):
+    aws_env, lambda_context, clock
+):
     advert = "Visit http://evil.example to claim your prize"
-    call("POST", "/pledges", lambda_context,
-         body={**PLEDGE, "name": advert, "organisation": "Hill"})
+    call(
+        "POST", "/pledges", lambda_context, body={**PLEDGE, "name": advert, "organisation": "Hill"}
+    )
     (message,) = mails()
     assert "evil.example" not in str(vars(message))
     assert message.body.startswith("<p>Hello,</p>")  # moto keeps the HTML part
@@ -220,14 +246,20 @@ def test_an_expired_token_is_a_400_and_counts_nothing(aws_env, lambda_context, c
 
 def test_pledge_and_sign_up_tokens_do_not_confirm_each_other(aws_env, lambda_context, clock):
     call("POST", "/pledges", lambda_context, body=PLEDGE)
-    call("POST", "/signups", lambda_context,
-         body={"email": "sam@supporter.test", "name": "Sam", "consent": True})
+    call(
+        "POST",
+        "/signups",
+        lambda_context,
+        body={"email": "sam@supporter.test", "name": "Sam", "consent": True},
+    )
     pledge_token = token_of(mails("ada@school.test")[0])
     signup = re.search(r"/signup/confirm\?token=([\w-]+)", mails("sam@supporter.test")[0].body)
     assert signup
     assert confirm(signup.group(1), lambda_context)["statusCode"] == 400
-    assert call("POST", "/signups/confirm", lambda_context,
-                body={"token": pledge_token})["statusCode"] == 400
+    assert (
+        call("POST", "/signups/confirm", lambda_context, body={"token": pledge_token})["statusCode"]
+        == 400
+    )
     assert confirm(pledge_token, lambda_context)["statusCode"] == 200
 
 
@@ -246,8 +278,9 @@ def test_twenty_concurrent_confirmations_of_one_person_count_once(serialisable_m
     config = load(ApiConfig)
     store = PledgeStore(Table(config.table_name))
     assert len(set(ids)) == 1
-    stored = store.table.get(f"PLEDGE#{person_id(config, 'same@school.test')}", "PLEDGE",
-                             consistent=True)
+    stored = store.table.get(
+        f"PLEDGE#{person_id(config, 'same@school.test')}", "PLEDGE", consistent=True
+    )
     counters = store.summary()
     assert stored is not None
     assert counters is not None
@@ -257,14 +290,17 @@ def test_twenty_concurrent_confirmations_of_one_person_count_once(serialisable_m
 
 
 def test_twenty_concurrent_confirmations_of_different_people_count_twenty(
-        serialisable_moto, lambda_context):
+    serialisable_moto, lambda_context
+):
     roles = ["teacher", "school_leader", "technician", "other"]
     tokens = [request_directly(f"person{n}@school.test", roles[n % 4]) for n in range(20)]
     with ThreadPoolExecutor(max_workers=20) as pool:
         ids = list(pool.map(confirm_directly, tokens))
     assert len(set(ids)) == 20
     assert summary(lambda_context) == {
-        "count": 20, "by_role": {"teacher": 5, "school_leader": 5, "technician": 5, "other": 5}}
+        "count": 20,
+        "by_role": {"teacher": 5, "school_leader": 5, "technician": 5, "other": 5},
+    }
 
 
 def test_a_failed_confirmation_leaves_no_half_written_pledge(aws_env, lambda_context):
@@ -281,10 +317,15 @@ def test_a_failed_confirmation_leaves_no_half_written_pledge(aws_env, lambda_con
     with pytest.raises(Exception):  # noqa: B017, PT011 - moto's error type varies; no write is what matters
         confirm_directly(token)
     # Then neither the pledge nor a counter change was written, and the link still works
-    assert table.get(f"PLEDGE#{person_id(config, 'ada@school.test')}", "PLEDGE",
-                     consistent=True) is None
+    assert (
+        table.get(f"PLEDGE#{person_id(config, 'ada@school.test')}", "PLEDGE", consistent=True)
+        is None
+    )
     assert table.get("PLEDGES", "SUMMARY", consistent=True) == {
-        "pk": "PLEDGES", "sk": "SUMMARY", "count": "corrupt"}
+        "pk": "PLEDGES",
+        "sk": "SUMMARY",
+        "count": "corrupt",
+    }
     table.delete("PLEDGES", "SUMMARY")
     assert confirm_directly(token)
 
@@ -298,8 +339,7 @@ def test_the_summary_is_one_get_item(aws_env, lambda_context, clock):
     forget()
     calls: list[str] = []
     ddb = client("dynamodb")
-    ddb.meta.events.register("before-call.dynamodb.*",
-                             lambda model, **_: calls.append(model.name))
+    ddb.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
     # When the summary is read
     summary(lambda_context)
     # Then the table was asked exactly once, by key
@@ -311,8 +351,10 @@ def test_the_wall_shows_only_chosen_pledges_newest_first_without_emails(aws_env,
     start = datetime(2027, 3, 9, 10, tzinfo=UTC)
     confirm_directly(request_directly("first@school.test"), when=start)
     confirm_directly(request_directly("second@school.test"), when=start + timedelta(minutes=1))
-    confirm_directly(request_directly("hidden@school.test", show_on_wall=False),
-                     when=start + timedelta(minutes=2))
+    confirm_directly(
+        request_directly("hidden@school.test", show_on_wall=False),
+        when=start + timedelta(minutes=2),
+    )
     # When the wall is read a page of one at a time, following the cursors
     pages, cursor = [], None
     while True:
@@ -351,8 +393,12 @@ def test_one_ip_is_limited_in_writes_per_hour(aws_env, lambda_context, monkeypat
     monkeypatch.setenv("WRITES_PER_IP_PER_HOUR", "2")
     config.load.cache_clear()
     # When one IP writes three times (a confirmation is a write too), and another IP once
-    answers = [call("POST", "/pledges", lambda_context,
-                    body={**PLEDGE, "email": f"p{n}@school.test"})["statusCode"] for n in range(2)]
+    answers = [
+        call("POST", "/pledges", lambda_context, body={**PLEDGE, "email": f"p{n}@school.test"})[
+            "statusCode"
+        ]
+        for n in range(2)
+    ]
     answers.append(confirm("x" * 43, lambda_context)["statusCode"])
     other = call("POST", "/pledges", lambda_context, body=PLEDGE, source_ip="198.51.100.9")
     # Then the third is refused with a Retry-After, and the other IP is unaffected

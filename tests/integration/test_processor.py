@@ -62,11 +62,19 @@ def test_upload_is_processed_into_clean_private_derivatives(aws_env, lambda_cont
     assert flow.trail(aws_env, photo_id) == ["uploaded", "processed", "prescreened"]
 
 
-@pytest.mark.parametrize(("make", "size"), [
-    (lambda: corpus.iphone_hdr_jpeg((1800, 1200)), (1600, 1067)),
-    (lambda: corpus.heic_collection([Image.new("RGB", (90, 60), (20, 200, 20)),
-                                     corpus.upright((900, 600))], primary=1), (900, 600)),
-], ids=["iphone-hdr-mpf-jpeg", "two-image-heic"])
+@pytest.mark.parametrize(
+    ("make", "size"),
+    [
+        (lambda: corpus.iphone_hdr_jpeg((1800, 1200)), (1600, 1067)),
+        (
+            lambda: corpus.heic_collection(
+                [Image.new("RGB", (90, 60), (20, 200, 20)), corpus.upright((900, 600))], primary=1
+            ),
+            (900, 600),
+        ),
+    ],
+    ids=["iphone-hdr-mpf-jpeg", "two-image-heic"],
+)
 def test_photos_holding_several_pictures_reach_moderation_as_their_primary(
     aws_env, lambda_context, make, size
 ) -> None:
@@ -94,8 +102,9 @@ def test_photos_holding_several_pictures_reach_moderation_as_their_primary(
 
 
 def test_flagged_prescreen_is_stored_and_sorts_first(aws_env, lambda_context) -> None:
-    photo_id = flow.reserve(lambda_context,
-                            caption="Our pupils testing the flag experiment")["photo_id"]
+    photo_id = flow.reserve(lambda_context, caption="Our pupils testing the flag experiment")[
+        "photo_id"
+    ]
     flow.upload(aws_env, photo_id, _jpeg())
     flow.process_pending(aws_env, lambda_context)
     item = flow.photo_item(aws_env, photo_id)
@@ -150,8 +159,9 @@ def test_reused_form_after_approval_changes_nothing_published(aws_env, lambda_co
     flow.process_pending(aws_env, lambda_context)
     flow.approve(aws_env, photo_id)
     bucket = aws_env.bucket_names["media"]
-    before = {k: flow.s3().get_object(Bucket=bucket, Key=k)["Body"].read()
-              for k in flow.keys(aws_env)}
+    before = {
+        k: flow.s3().get_object(Bucket=bucket, Key=k)["Body"].read() for k in flow.keys(aws_env)
+    }
     version = flow.photo_item(aws_env, photo_id)["version"]  # type: ignore[index]
     # When the same form is used again with another picture
     flow.upload(aws_env, photo_id, corpus.jpeg(corpus.upright((900, 600))))
@@ -161,8 +171,9 @@ def test_reused_form_after_approval_changes_nothing_published(aws_env, lambda_co
     item = flow.photo_item(aws_env, photo_id)
     assert item is not None
     assert (item["status"], item["version"]) == ("approved", version)
-    after = {k: flow.s3().get_object(Bucket=bucket, Key=k)["Body"].read()
-             for k in flow.keys(aws_env)}
+    after = {
+        k: flow.s3().get_object(Bucket=bucket, Key=k)["Body"].read() for k in flow.keys(aws_env)
+    }
     assert after == before
     assert f"incoming/{photo_id}" not in after
 
@@ -171,8 +182,9 @@ def test_out_of_order_events_for_one_photo_end_in_one_result(aws_env, lambda_con
     from functions.upload.processor import lambda_handler
 
     # Given a form used twice before any notification was handled
-    photo_id, messages = _uploaded(aws_env, lambda_context, _jpeg(),
-                                   corpus.jpeg(corpus.upright((900, 600))))
+    photo_id, messages = _uploaded(
+        aws_env, lambda_context, _jpeg(), corpus.jpeg(corpus.upright((900, 600)))
+    )
     assert len(messages) == 2
     # When the later notification is handled first, then the earlier one
     for message in reversed(messages):
@@ -183,8 +195,9 @@ def test_out_of_order_events_for_one_photo_end_in_one_result(aws_env, lambda_con
     assert (item["width"], item["height"]) == (900, 600)
 
 
-def test_crash_half_way_then_retry_finishes_the_job_once(aws_env, lambda_context,
-                                                         monkeypatch) -> None:
+def test_crash_half_way_then_retry_finishes_the_job_once(
+    aws_env, lambda_context, monkeypatch
+) -> None:
     from functions.upload.processor import lambda_handler
     from shared import media
 
@@ -204,8 +217,10 @@ def test_crash_half_way_then_retry_finishes_the_job_once(aws_env, lambda_context
     assert flow.photo_item(aws_env, photo_id)["status"] == "processing"  # type: ignore[index]
     # When the same message is retried after S3 recovered
     monkeypatch.setattr(media.S3Media, "write", real_write)
-    retry = {**messages[0], "Attributes": {**messages[0].get("Attributes", {}),
-                                          "ApproximateReceiveCount": "2"}}
+    retry = {
+        **messages[0],
+        "Attributes": {**messages[0].get("Attributes", {}), "ApproximateReceiveCount": "2"},
+    }
     second = flow.run(lambda_handler, aws_env, [retry], lambda_context)
     # Then it finishes, once
     assert second["batchItemFailures"] == []
@@ -223,9 +238,13 @@ def test_dead_lettered_message_marks_the_photo_failed(aws_env, lambda_context) -
         assert result["batchItemFailures"] == []
     # Then the photo is failed with words a technician understands, recorded once
     from tests.events import body_of
+
     state = body_of(flow.api("GET", f"/uploads/{photo_id}", lambda_context))
-    assert state == {"photo_id": photo_id, "status": "failed",
-                     "reason": "We couldn't process this upload, please try again."}
+    assert state == {
+        "photo_id": photo_id,
+        "status": "failed",
+        "reason": "We couldn't process this upload, please try again.",
+    }
     assert flow.trail(aws_env, photo_id).count("failed") == 1
 
 
@@ -244,10 +263,16 @@ def test_test_events_and_unreadable_bodies_are_dropped(aws_env, lambda_context, 
     from functions.upload.processor import lambda_handler
 
     # (with the attributes SQS always delivers)
-    message = {"MessageId": "m1", "ReceiptHandle": "r", "Body": body, "MD5OfBody": "x",
-               "Attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1773000000000",
-                              "SenderId": "AIDAEXAMPLE",
-                              "ApproximateFirstReceiveTimestamp": "1773000000001"}}
+    message = {
+        "MessageId": "m1",
+        "ReceiptHandle": "r",
+        "Body": body,
+        "MD5OfBody": "x",
+        "Attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": "1773000000000",
+            "SenderId": "AIDAEXAMPLE",
+            "ApproximateFirstReceiveTimestamp": "1773000000001",
+        },
+    }
     assert flow.run(lambda_handler, aws_env, [message], lambda_context)["batchItemFailures"] == []
-
-

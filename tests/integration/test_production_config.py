@@ -30,8 +30,13 @@ def test_a_valid_pledge_is_answered_without_a_5xx_at_info(
     # Given the pledge route, logging at INFO as in Lambda
     from functions.pledge.handler import lambda_handler
 
-    pledge = {"name": "Ada Lovelace", "email": "ada@school.test", "role": "teacher",
-              "organisation": "Hill School", "show_on_wall": True}
+    pledge = {
+        "name": "Ada Lovelace",
+        "email": "ada@school.test",
+        "role": "teacher",
+        "organisation": "Hill School",
+        "show_on_wall": True,
+    }
 
     # When a supporter pledges
     response = lambda_handler(http_event("POST", "/pledges", body=pledge), lambda_context)
@@ -40,5 +45,7 @@ def test_a_valid_pledge_is_answered_without_a_5xx_at_info(
     assert 200 <= response["statusCode"] < 300, response
     info = [record for record in caplog.records if record.levelno == logging.INFO]
     assert info
-    assert all("ada@school.test" not in record.getMessage() + str(vars(record))
-               for record in caplog.records)  # and the address stays out of the logs
+    assert all(
+        "ada@school.test" not in record.getMessage() + str(vars(record))
+        for record in caplog.records
+    )  # and the address stays out of the logs

@@ -30,8 +30,12 @@ def _decide(photo_id: str, body: dict[str, Any], ctx: Any) -> None:
     """An organiser's decision, and what the outbox performs for it."""
     from functions.moderation.handler import lambda_handler
 
-    response = lambda_handler(http_event("POST", f"/admin/photos/{photo_id}/decision",
-                                         body=body, claims=ORGANISER_CLAIMS), ctx)
+    response = lambda_handler(
+        http_event(
+            "POST", f"/admin/photos/{photo_id}/decision", body=body, claims=ORGANISER_CLAIMS
+        ),
+        ctx,
+    )
     assert response["statusCode"] == 200, response
     drain()
 
@@ -47,10 +51,12 @@ def _share(photo_id: str, ctx: Any) -> dict[str, Any]:
 
 
 def _is_not_found_page(response: dict[str, Any]) -> bool:
-    return (response["statusCode"] == 404
-            and response["headers"]["Content-Type"].startswith("text/html")
-            and "This photo isn't in the gallery" in response["body"]
-            and "Cache-Control" not in response["headers"])
+    return (
+        response["statusCode"] == 404
+        and response["headers"]["Content-Type"].startswith("text/html")
+        and "This photo isn't in the gallery" in response["body"]
+        and "Cache-Control" not in response["headers"]
+    )
 
 
 def test_an_approved_photo_has_a_share_page_with_its_preview_tags(aws_env, lambda_context):
@@ -68,8 +74,11 @@ def test_an_approved_photo_has_a_share_page_with_its_preview_tags(aws_env, lambd
     assert headers["Cache-Control"] == "public, max-age=0, s-maxage=30"  # the CDN, briefly
     meta = Parsed(response["body"]).meta
     assert meta["og:title"] == UPLOAD["caption"]
-    assert meta["og:image"] == gallery["image_url"] == (
-        f"https://media.test/public/{photo_id}/display.jpg")
+    assert (
+        meta["og:image"]
+        == gallery["image_url"]
+        == (f"https://media.test/public/{photo_id}/display.jpg")
+    )
     assert meta["og:url"] == f"{_site()}/p/{photo_id}"
     assert str(UPLOAD["display_name"]) in meta["og:description"]
     assert str(UPLOAD["school"]) in meta["og:description"]
@@ -95,9 +104,9 @@ def test_photos_not_in_the_gallery_get_an_html_404(aws_env, lambda_context):
         assert _is_not_found_page(_share(photo_id, lambda_context)), photo_id
 
 
-def test_a_takedown_removes_the_share_page_and_invalidates_its_cdn_path(aws_env,
-                                                                        lambda_context,
-                                                                        monkeypatch):
+def test_a_takedown_removes_the_share_page_and_invalidates_its_cdn_path(
+    aws_env, lambda_context, monkeypatch
+):
     # Given an approved photo whose share page is up
     photo_id = _processed(aws_env, lambda_context)
     _decide(photo_id, {"decision": "approve"}, lambda_context)

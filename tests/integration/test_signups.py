@@ -20,8 +20,7 @@ NOW = datetime(2027, 3, 9, 12, tzinfo=UTC)
 @pytest.fixture
 def clock(monkeypatch):
     """The handlers' clock, set by the test."""
-    return frozen_clock(monkeypatch, NOW, "functions.pledge.handler",
-                        "functions.people.handler")
+    return frozen_clock(monkeypatch, NOW, "functions.pledge.handler", "functions.people.handler")
 
 
 def token_of(message: Any, kind: str) -> str:
@@ -43,14 +42,16 @@ def signup_status(email: str) -> str:
     from shared.people import person_id
 
     config = load(ApiConfig)
-    item = Table(config.table_name).get(f"SIGNUP#{person_id(config, email)}", "SIGNUP",
-                                        consistent=True)
+    item = Table(config.table_name).get(
+        f"SIGNUP#{person_id(config, email)}", "SIGNUP", consistent=True
+    )
     assert item is not None
     return str(item["status"])
 
 
 def test_signing_up_sends_one_confirmation_email_with_confirm_and_unsubscribe_links(
-        aws_env, lambda_context, clock):
+    aws_env, lambda_context, clock
+):
     # When Sam signs up
     response = call("POST", "/signups", lambda_context, body=SIGNUP)
     # Then the answer is 202 and one email with both links to the site's pages went out
@@ -80,7 +81,8 @@ def test_the_confirmation_email_does_not_echo_the_name_typed(aws_env, lambda_con
 
 
 def test_the_answer_is_the_same_for_new_pending_confirmed_and_unsubscribed_emails(
-        aws_env, lambda_context, clock):
+    aws_env, lambda_context, clock
+):
     answers = [call("POST", "/signups", lambda_context, body=SIGNUP)]  # new
     answers.append(call("POST", "/signups", lambda_context, body=SIGNUP))  # pending
     clock["at"] += timedelta(minutes=11)
@@ -89,15 +91,15 @@ def test_the_answer_is_the_same_for_new_pending_confirmed_and_unsubscribed_email
     answers.append(call("POST", "/signups", lambda_context, body=SIGNUP))  # confirmed
     # Identical status and body every time
     assert {(a["statusCode"], a["body"]) for a in answers} == {
-        (202, '{"status":"confirmation_sent"}')}
+        (202, '{"status":"confirmation_sent"}')
+    }
 
 
-def test_at_most_one_confirmation_email_per_address_per_ten_minutes(
-        aws_env, lambda_context, clock):
+def test_at_most_one_confirmation_email_per_address_per_ten_minutes(aws_env, lambda_context, clock):
     # Sam signs up five times within ten minutes (one email), then again after the window
     assert_one_mail_per_window(
-        lambda: call("POST", "/signups", lambda_context, body=SIGNUP), "sam@supporter.test",
-        clock)
+        lambda: call("POST", "/signups", lambda_context, body=SIGNUP), "sam@supporter.test", clock
+    )
 
 
 def test_confirming_by_post_confirms_and_the_token_is_single_use(aws_env, lambda_context, clock):
@@ -161,17 +163,26 @@ def test_an_unsubscribe_token_cannot_confirm(aws_env, lambda_context, clock):
 def test_confirmed_signups_are_exported_until_they_unsubscribe(aws_env, lambda_context, clock):
     # Given Sam confirmed, and Pat only signed up
     call("POST", "/signups", lambda_context, body=SIGNUP)
-    call("POST", "/signups", lambda_context,
-         body={**SIGNUP, "email": "pat@supporter.test", "name": "Pat"})
+    call(
+        "POST",
+        "/signups",
+        lambda_context,
+        body={**SIGNUP, "email": "pat@supporter.test", "name": "Pat"},
+    )
     message = mails("sam@supporter.test")[0]
     call("POST", "/signups/confirm", lambda_context, body={"token": token_of(message, "confirm")})
     # Then the export lists Sam only
     rows = export(lambda_context)
     assert [(r["email"], r["name"], r["role"]) for r in rows] == [
-        ("sam@supporter.test", "Sam", "other")]
+        ("sam@supporter.test", "Sam", "other")
+    ]
     # When Sam unsubscribes
-    response = call("POST", "/signups/unsubscribe", lambda_context,
-                    body={"token": token_of(message, "unsubscribe")})
+    response = call(
+        "POST",
+        "/signups/unsubscribe",
+        lambda_context,
+        body={"token": token_of(message, "unsubscribe")},
+    )
     # Then Sam is off the export
     assert (response["statusCode"], body_of(response)) == (200, {"status": "unsubscribed"})
     assert export(lambda_context) == []
@@ -180,14 +191,15 @@ def test_confirmed_signups_are_exported_until_they_unsubscribe(aws_env, lambda_c
 
 def test_the_export_neutralises_formula_cells(aws_env, lambda_context, clock):
     # Given a confirmed sign-up whose name and organisation look like formulas
-    body = {**SIGNUP, "name": "=HYPERLINK(\"http://evil\")", "organisation": "+1-2@3"}
+    body = {**SIGNUP, "name": '=HYPERLINK("http://evil")', "organisation": "+1-2@3"}
     call("POST", "/signups", lambda_context, body=body)
-    call("POST", "/signups/confirm", lambda_context,
-         body={"token": token_of(mails()[0], "confirm")})
+    call(
+        "POST", "/signups/confirm", lambda_context, body={"token": token_of(mails()[0], "confirm")}
+    )
     # When exported
     (row,) = export(lambda_context)
     # Then those cells start with an apostrophe and nothing else changed
-    assert row["name"] == "'=HYPERLINK(\"http://evil\")"
+    assert row["name"] == '\'=HYPERLINK("http://evil")'
     assert row["organisation"] == "'+1-2@3"
     assert row["email"] == "sam@supporter.test"
 

@@ -23,8 +23,12 @@ def _moderate(photo_id: str, body: dict[str, Any], ctx: Any) -> dict[str, Any]:
     """An organiser's decision, and what the outbox performs for it."""
     from functions.moderation.handler import lambda_handler
 
-    response = lambda_handler(http_event("POST", f"/admin/photos/{photo_id}/decision",
-                                         body=body, claims=ORGANISER_CLAIMS), ctx)
+    response = lambda_handler(
+        http_event(
+            "POST", f"/admin/photos/{photo_id}/decision", body=body, claims=ORGANISER_CLAIMS
+        ),
+        ctx,
+    )
     assert response["statusCode"] == 200, response
     drain()
     decided: dict[str, Any] = body_of(response)
@@ -34,8 +38,9 @@ def _moderate(photo_id: str, body: dict[str, Any], ctx: Any) -> dict[str, Any]:
 def _admin_queue(status: str, ctx: Any) -> list[dict[str, Any]]:
     from functions.moderation.handler import lambda_handler
 
-    response = lambda_handler(http_event("GET", "/admin/photos", query={"status": status},
-                                         claims=ORGANISER_CLAIMS), ctx)
+    response = lambda_handler(
+        http_event("GET", "/admin/photos", query={"status": status}, claims=ORGANISER_CLAIMS), ctx
+    )
     items: list[dict[str, Any]] = body_of(response)["items"]
     return items
 
@@ -48,8 +53,9 @@ def _processed(aws_env: Any, ctx: Any, **overrides: Any) -> str:
 
 
 def _report(photo_id: str, ctx: Any, ip: str = "203.0.113.7") -> dict[str, Any]:
-    answer = api("POST", f"/photos/{photo_id}/reports", ctx, body={"reason": "I don't like it"},
-                 source_ip=ip)
+    answer = api(
+        "POST", f"/photos/{photo_id}/reports", ctx, body={"reason": "I don't like it"}, source_ip=ip
+    )
     drain()
     return answer
 
@@ -57,8 +63,9 @@ def _report(photo_id: str, ctx: Any, ip: str = "203.0.113.7") -> dict[str, Any]:
 def _public_copies(aws_env: Any, photo_id: str) -> list[str]:
     from tests.integration.test_upload_flow_support import s3
 
-    listed = s3().list_objects_v2(Bucket=aws_env.bucket_names["media"],
-                                  Prefix=f"public/{photo_id}/")
+    listed = s3().list_objects_v2(
+        Bucket=aws_env.bucket_names["media"], Prefix=f"public/{photo_id}/"
+    )
     return sorted(o["Key"] for o in listed.get("Contents", []))
 
 
@@ -91,8 +98,7 @@ def test_after_an_organiser_restores_a_reported_photo_reports_flag_it_without_hi
     other = _processed(aws_env, lambda_context, caption="Another")
     _moderate(other, {"decision": "approve"}, lambda_context)
     approved = _admin_queue("approved", lambda_context)
-    assert [(i["photo_id"], i["flagged_reports"]) for i in approved] == [
-        (photo_id, 2), (other, 0)]
+    assert [(i["photo_id"], i["flagged_reports"]) for i in approved] == [(photo_id, 2), (other, 0)]
     assert len(approved[0]["reports"]) == 3
     # until an organiser decides again, which answers the flags
     _moderate(photo_id, {"decision": "approve"}, lambda_context)
@@ -148,8 +154,10 @@ class FlakyCloudFront:
         self.requests.append(request)
         if self.failures:
             self.failures -= 1
-            raise ClientError({"Error": {"Code": "TooManyInvalidationsInProgress",
-                                         "Message": "slow down"}}, "CreateInvalidation")
+            raise ClientError(
+                {"Error": {"Code": "TooManyInvalidationsInProgress", "Message": "slow down"}},
+                "CreateInvalidation",
+            )
         return {"Invalidation": {"Id": "I1", "Status": "InProgress"}}
 
 
@@ -179,8 +187,12 @@ def _outbox_ids() -> list[str]:
     from infra.wiring import WIRING
 
     pages = ddb.get_paginator("scan").paginate(TableName=WIRING.table.name)
-    return [i["pk"]["S"].removeprefix("OUTBOX#") for page in pages for i in page["Items"]
-            if i["pk"]["S"].startswith("OUTBOX#")]
+    return [
+        i["pk"]["S"].removeprefix("OUTBOX#")
+        for page in pages
+        for i in page["Items"]
+        if i["pk"]["S"].startswith("OUTBOX#")
+    ]
 
 
 def test_a_refused_invalidation_is_retried_until_cloudfront_accepts_it(
@@ -194,9 +206,15 @@ def test_a_refused_invalidation_is_retried_until_cloudfront_accepts_it(
     # When an organiser takes it down, and the outbox performs what the takedown owes
     from functions.moderation.handler import lambda_handler
 
-    answer = lambda_handler(http_event("POST", f"/admin/photos/{photo_id}/decision",
-                                       body={"decision": "reject", "reason_code": "inappropriate"},
-                                       claims=ORGANISER_CLAIMS), lambda_context)
+    answer = lambda_handler(
+        http_event(
+            "POST",
+            f"/admin/photos/{photo_id}/decision",
+            body={"decision": "reject", "reason_code": "inappropriate"},
+            claims=ORGANISER_CLAIMS,
+        ),
+        lambda_context,
+    )
     assert answer["statusCode"] == 200
     assert poller().drain() > 0
     # Then each refusal failed the effect back to the stream (not swallowed), and the retry was
@@ -204,15 +222,18 @@ def test_a_refused_invalidation_is_retried_until_cloudfront_accepts_it(
     batches = [r["InvalidationBatch"] for r in cloudfront.requests]
     assert len(batches) == 4 and all(b == batches[0] for b in batches)
     assert batches[0]["CallerReference"].startswith("outbox-")
-    assert batches[0]["Paths"]["Items"] == [f"/public/{photo_id}/display.jpg",
-                                            f"/public/{photo_id}/thumb.jpg", f"/p/{photo_id}",
-                                            f"/api/photos/{photo_id}", f"/photos/{photo_id}"]
+    assert batches[0]["Paths"]["Items"] == [
+        f"/public/{photo_id}/display.jpg",
+        f"/public/{photo_id}/thumb.jpg",
+        f"/p/{photo_id}",
+        f"/api/photos/{photo_id}",
+        f"/photos/{photo_id}",
+    ]
     assert _public_copies(aws_env, photo_id) == []
     assert [r["DistributionId"] for r in cloudfront.requests] == ["E2TECHOGNITION"] * 4
 
 
-def test_a_report_owes_its_takedown_in_its_own_transaction(aws_env, lambda_context,
-                                                           monkeypatch):
+def test_a_report_owes_its_takedown_in_its_own_transaction(aws_env, lambda_context, monkeypatch):
     # Given a public photo behind a CDN
     photo_id = _processed(aws_env, lambda_context)
     _moderate(photo_id, {"decision": "approve"}, lambda_context)
@@ -220,8 +241,7 @@ def test_a_report_owes_its_takedown_in_its_own_transaction(aws_env, lambda_conte
     _with_cdn(monkeypatch, cloudfront)
     owed = _owed_settles()
     # When it is reported (before the outbox runs)
-    answer = api("POST", f"/photos/{photo_id}/reports", lambda_context,
-                 body={"reason": "not ok"})
+    answer = api("POST", f"/photos/{photo_id}/reports", lambda_context, body={"reason": "not ok"})
     # Then the hide committed with one settle effect owed, and nothing public is listed
     assert answer["statusCode"] == 202
     assert len(_owed_settles()) == len(owed) + 1
@@ -241,8 +261,11 @@ def test_the_public_status_shows_a_preset_sentence_never_the_organisers_words(
 
     # Given a photo rejected with the organiser's own words, naming a pupil
     photo_id = _processed(aws_env, lambda_context)
-    _moderate(photo_id, {"decision": "reject", "reason": "pupil Tom Smith visible at the back"},
-              lambda_context)
+    _moderate(
+        photo_id,
+        {"decision": "reject", "reason": "pupil Tom Smith visible at the back"},
+        lambda_context,
+    )
     # When anyone holding its id asks for its status
     state = body_of(api("GET", f"/uploads/{photo_id}", lambda_context))
     # Then the reason is a general preset sentence, and the words went to the uploader only
@@ -268,7 +291,13 @@ def test_every_audit_item_of_a_photo_expires_with_personal_data(aws_env, lambda_
     table = Table(config.table_name)
     items = table.query_all("pk = :pk", {":pk": f"AUDIT#PHOTO#{photo_id}"}, consistent=True)
     assert [i["action"] for i in items] == [
-        "uploaded", "processed", "prescreened", "approved", "reported", "rejected"]
+        "uploaded",
+        "processed",
+        "prescreened",
+        "approved",
+        "reported",
+        "rejected",
+    ]
     assert {i.get("ttl") for i in items} == {retention_ttl(config)}
 
 
@@ -279,8 +308,9 @@ def test_an_audit_item_written_without_a_ttl_gets_the_functions_retention(aws_en
     from shared.config import ApiConfig, load
     from shared.people import retention_ttl
 
-    item = audit_item("MESSAGE#m1", at=datetime.now(UTC), actor="org", action="rejected",
-                      detail="names a pupil")
+    item = audit_item(
+        "MESSAGE#m1", at=datetime.now(UTC), actor="org", action="rejected", detail="names a pupil"
+    )
     assert item["ttl"] == retention_ttl(load(ApiConfig))
 
 
@@ -299,6 +329,7 @@ def test_the_gallery_cursor_reveals_no_key(aws_env, lambda_context):
     # Then its cursor decodes to nothing readable, and still leads to the next page
     for readable in (*ids, "PHOTO", "GALLERY", "gsi1", "pk"):
         assert readable.encode() not in raw
-    following = body_of(api("GET", "/photos", lambda_context,
-                            query={"limit": "1", "cursor": cursor}))
+    following = body_of(
+        api("GET", "/photos", lambda_context, query={"limit": "1", "cursor": cursor})
+    )
     assert {page["items"][0]["photo_id"], following["items"][0]["photo_id"]} == set(ids)

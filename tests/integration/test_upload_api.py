@@ -75,7 +75,10 @@ def test_reservation_stores_the_record_with_pseudonyms_not_ip(aws_env, lambda_co
     assert item["status"] == "awaiting_upload"
     assert item["email"] == "tech.team@crieff.sch.uk"  # trimmed, case-folded
     assert (item["caption"], item["display_name"], item["school"]) == (
-        UPLOAD["caption"], UPLOAD["display_name"], UPLOAD["school"])
+        UPLOAD["caption"],
+        UPLOAD["display_name"],
+        UPLOAD["school"],
+    )
     assert len(item["person"]) == 16 and item["gsi3pk"] == f"PERSON#{item['person']}"
     assert "203.0.113.7" not in str(item)  # the client IP only as its keyed pseudonym
     assert item["ip_hash"] and len(item["ip_hash"]) == 16
@@ -121,8 +124,7 @@ def test_one_email_may_reserve_only_so_many_a_day(aws_env, lambda_context, monke
     _forget_config()
 
 
-def test_one_ip_may_make_only_so_many_writes_an_hour(aws_env, lambda_context,
-                                                     monkeypatch) -> None:
+def test_one_ip_may_make_only_so_many_writes_an_hour(aws_env, lambda_context, monkeypatch) -> None:
     monkeypatch.setenv("WRITES_PER_IP_PER_HOUR", "2")
     _forget_config()
     for n in range(2):
@@ -167,19 +169,29 @@ def test_gallery_lists_approved_photos_newest_first_one_query_per_page(
     with aws_calls("dynamodb") as calls:
         page1 = body_of(api("GET", "/photos", lambda_context, query={"limit": "1"}))
         pages_calls = [c for c in calls if c in ("query", "scan")]
-        page2 = body_of(api("GET", "/photos", lambda_context,
-                            query={"limit": "1", "cursor": page1["next_cursor"]}))
+        page2 = body_of(
+            api(
+                "GET",
+                "/photos",
+                lambda_context,
+                query={"limit": "1", "cursor": page1["next_cursor"]},
+            )
+        )
     # Then it is newest first, paginated, and one Query (never a Scan) per page
     assert [i["photo_id"] for i in page1["items"] + page2["items"]] == [second, first]
     assert pages_calls == ["query"]
     assert "scan" not in calls
     item = page1["items"][0]
     assert item == {
-        "photo_id": second, "caption": "Second", "display_name": UPLOAD["display_name"],
-        "school": UPLOAD["school"], "uploaded_at": item["uploaded_at"],
+        "photo_id": second,
+        "caption": "Second",
+        "display_name": UPLOAD["display_name"],
+        "school": UPLOAD["school"],
+        "uploaded_at": item["uploaded_at"],
         "image_url": f"https://media.test/public/{second}/display.jpg",
         "thumbnail_url": f"https://media.test/public/{second}/thumb.jpg",
-        "width": 640, "height": 480,
+        "width": 640,
+        "height": 480,
     }
     assert "email" not in str(page1)
     one = body_of(api("GET", f"/photos/{second}", lambda_context))
@@ -203,8 +215,12 @@ def test_a_single_report_takes_the_photo_down_at_once(aws_env, lambda_context) -
     photo_id = _published(aws_env, lambda_context)
     assert f"public/{photo_id}/display.jpg" in keys(aws_env)
     # When someone reports it
-    response = api("POST", f"/photos/{photo_id}/reports", lambda_context,
-                   body={"reason": "Shows a pupil's face without consent"})
+    response = api(
+        "POST",
+        f"/photos/{photo_id}/reports",
+        lambda_context,
+        body={"reason": "Shows a pupil's face without consent"},
+    )
     # Then it is received, gone from the gallery, its public URLs stop working
     assert response["statusCode"] == 202
     assert body_of(response) == {"status": "received"}
@@ -228,8 +244,13 @@ def test_a_single_report_takes_the_photo_down_at_once(aws_env, lambda_context) -
     assert state["status"] == "pending_moderation"
     # and a report on the photo now hidden is received but changes nothing
     version = item["version"]
-    again = api("POST", f"/photos/{photo_id}/reports", lambda_context, body={"reason": "Yes"},
-                source_ip="198.51.100.1")
+    again = api(
+        "POST",
+        f"/photos/{photo_id}/reports",
+        lambda_context,
+        body={"reason": "Yes"},
+        source_ip="198.51.100.1",
+    )
     assert again["statusCode"] == 202
     after = photo_item(aws_env, photo_id)
     assert after is not None
@@ -258,16 +279,20 @@ def test_a_report_also_makes_the_cdn_forget_the_photo(aws_env, lambda_context, m
     assert [i["DistributionId"] for i in invalidations] == ["E2TECHOGNITION"]
     assert invalidations[0]["InvalidationBatch"]["Paths"] == {
         "Quantity": 5,
-        "Items": [f"/public/{photo_id}/display.jpg", f"/public/{photo_id}/thumb.jpg",
-                  f"/p/{photo_id}", f"/api/photos/{photo_id}", f"/photos/{photo_id}"],
+        "Items": [
+            f"/public/{photo_id}/display.jpg",
+            f"/public/{photo_id}/thumb.jpg",
+            f"/p/{photo_id}",
+            f"/api/photos/{photo_id}",
+            f"/photos/{photo_id}",
+        ],
     }
 
 
 def test_reports_on_photos_not_in_the_gallery_are_404(aws_env, lambda_context) -> None:
     photo_id = reserve(lambda_context)["photo_id"]
     for target in (photo_id, "missing"):
-        response = api("POST", f"/photos/{target}/reports", lambda_context,
-                       body={"reason": "spam"})
+        response = api("POST", f"/photos/{target}/reports", lambda_context, body={"reason": "spam"})
         assert response["statusCode"] == 404
     assert photo_item(aws_env, photo_id)["status"] == "awaiting_upload"  # type: ignore[index]
 

@@ -53,23 +53,40 @@ def sqs() -> Any:
 
 def upload(provisioned: Any, photo_id: str, data: bytes) -> None:
     """What the browser's multipart POST ends in: the object under incoming/ (moto notifies)."""
-    s3().put_object(Bucket=provisioned.bucket_names["media"], Key=f"incoming/{photo_id}",
-                    Body=data, ContentType="image/jpeg")
+    s3().put_object(
+        Bucket=provisioned.bucket_names["media"],
+        Key=f"incoming/{photo_id}",
+        Body=data,
+        ContentType="image/jpeg",
+    )
 
 
 def receive(provisioned: Any, queue: str = "photo-uploads") -> list[dict[str, Any]]:
-    messages: list[dict[str, Any]] = sqs().receive_message(
-        QueueUrl=provisioned.queue_urls[queue], MaxNumberOfMessages=10, WaitTimeSeconds=0,
-        AttributeNames=["All"], MessageAttributeNames=["All"],
-    ).get("Messages", [])
+    messages: list[dict[str, Any]] = (
+        sqs()
+        .receive_message(
+            QueueUrl=provisioned.queue_urls[queue],
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=0,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        .get("Messages", [])
+    )
     for m in messages:
-        sqs().delete_message(QueueUrl=provisioned.queue_urls[queue],
-                             ReceiptHandle=m["ReceiptHandle"])
+        sqs().delete_message(
+            QueueUrl=provisioned.queue_urls[queue], ReceiptHandle=m["ReceiptHandle"]
+        )
     return messages
 
 
-def run(handler: Any, provisioned: Any, messages: list[dict[str, Any]], context: Any,
-        queue: str = "photo-uploads") -> dict[str, Any]:
+def run(
+    handler: Any,
+    provisioned: Any,
+    messages: list[dict[str, Any]],
+    context: Any,
+    queue: str = "photo-uploads",
+) -> dict[str, Any]:
     event = sqs_event(messages, provisioned.queue_arns[queue], REGION)
     result: dict[str, Any] = handler(event, context)
     return result
@@ -109,10 +126,12 @@ def approve(provisioned: Any, photo_id: str) -> None:
     bucket = provisioned.bucket_names["media"]
     private, public = derivative_keys(photo_id, "private"), derivative_keys(photo_id, "public")
     for name in private:
-        s3().copy_object(Bucket=bucket, Key=public[name],
-                         CopySource={"Bucket": bucket, "Key": private[name]})
-    moved = move(table, item, leaving=(Status.PENDING_MODERATION, Status.REPORTED),
-                 to=Status.APPROVED)
+        s3().copy_object(
+            Bucket=bucket, Key=public[name], CopySource={"Bucket": bucket, "Key": private[name]}
+        )
+    moved = move(
+        table, item, leaving=(Status.PENDING_MODERATION, Status.REPORTED), to=Status.APPROVED
+    )
     go_live(table, moved)  # the outbox lists it once its copies exist (as above)
 
 

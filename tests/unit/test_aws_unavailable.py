@@ -15,8 +15,10 @@ from shared.http import create_app
 
 
 def _client_error(code: str, status: int) -> ClientError:
-    response: Any = {"Error": {"Code": code, "Message": "m"},
-                     "ResponseMetadata": {"HTTPStatusCode": status}}
+    response: Any = {
+        "Error": {"Code": code, "Message": "m"},
+        "ResponseMetadata": {"HTTPStatusCode": status},
+    }
     return ClientError(response, "PutItem")
 
 
@@ -43,10 +45,17 @@ def _get(kind: str) -> dict[str, Any]:
 
     path = f"/fail/{kind}"
     event = {
-        "version": "2.0", "routeKey": f"GET {path}", "rawPath": path, "rawQueryString": "",
-        "headers": {}, "isBase64Encoded": False,
-        "requestContext": {"http": {"method": "GET", "path": path, "sourceIp": "203.0.113.1"},
-                           "stage": "$default", "requestId": "r"},
+        "version": "2.0",
+        "routeKey": f"GET {path}",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {},
+        "isBase64Encoded": False,
+        "requestContext": {
+            "http": {"method": "GET", "path": path, "sourceIp": "203.0.113.1"},
+            "stage": "$default",
+            "requestId": "r",
+        },
     }
     answer: dict[str, Any] = app.resolve(event, LocalContext("test", 128, 10))  # type: ignore[arg-type]
     return answer

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from pydantic import ValidationError
@@ -20,37 +20,58 @@ from shared.errors import Conflict
 from shared.mail import Email
 
 SECRET = b"k" * 32
-BODY = {"school": "Hilltop Academy", "contact_name": "Sam Technician",
-        "email": "Sam@Hilltop.test", "address_line1": "1 School Lane", "town": "Leeds",
-        "postcode": "ls1 4ap", "consent": True}
+BODY = {
+    "school": "Hilltop Academy",
+    "contact_name": "Sam Technician",
+    "email": "Sam@Hilltop.test",
+    "address_line1": "1 School Lane",
+    "town": "Leeds",
+    "postcode": "ls1 4ap",
+    "consent": True,
+}
 
 
-@pytest.mark.parametrize(("typed", "canonical"), [
-    ("SW1A 1AA", "SW1A 1AA"),
-    ("sw1a1aa", "SW1A 1AA"),
-    ("  sw1a   1aa ", "SW1A 1AA"),
-    ("SW1A\u00a01AA", "SW1A 1AA"),  # a no-break space from autofill or a pasted letterhead
-    ("M1 1AE", "M1 1AE"),
-    ("B33 8TH", "B33 8TH"),
-    ("CR2 6XH", "CR2 6XH"),
-    ("DN55 1PT", "DN55 1PT"),
-    ("W1A 0AX", "W1A 0AX"),
-    ("EC1A 1BB", "EC1A 1BB"),
-    ("gir 0aa", "GIR 0AA"),
-    ("BFPO 801", "BFPO 801"),
-    ("bfpo57", "BFPO 57"),
-])
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [
+        ("SW1A 1AA", "SW1A 1AA"),
+        ("sw1a1aa", "SW1A 1AA"),
+        ("  sw1a   1aa ", "SW1A 1AA"),
+        ("SW1A\u00a01AA", "SW1A 1AA"),  # a no-break space from autofill or a pasted letterhead
+        ("M1 1AE", "M1 1AE"),
+        ("B33 8TH", "B33 8TH"),
+        ("CR2 6XH", "CR2 6XH"),
+        ("DN55 1PT", "DN55 1PT"),
+        ("W1A 0AX", "W1A 0AX"),
+        ("EC1A 1BB", "EC1A 1BB"),
+        ("gir 0aa", "GIR 0AA"),
+        ("BFPO 801", "BFPO 801"),
+        ("bfpo57", "BFPO 57"),
+    ],
+)
 def test_uk_postcodes_are_written_one_way(typed, canonical):
     assert normalise_postcode(typed) == canonical
 
 
-@pytest.mark.parametrize("typed", [
-    "", "SW1A", "1AA", "SW1A 1A", "SW1A 1AAA", "QA1 1AA",  # Q never starts a postcode
-    "AZ1 1AA",  # Z never second
-    "SW1A 1CA",  # C never in the inward code
-    "90210", "SW1A-1AA", "\uff33\uff371A 1AA",  # full-width letters
-    "BFPO 0", "BFPO 12345", "=1+1",
-])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "",
+        "SW1A",
+        "1AA",
+        "SW1A 1A",
+        "SW1A 1AAA",
+        "QA1 1AA",  # Q never starts a postcode
+        "AZ1 1AA",  # Z never second
+        "SW1A 1CA",  # C never in the inward code
+        "90210",
+        "SW1A-1AA",
+        "\uff33\uff371A 1AA",  # full-width letters
+        "BFPO 0",
+        "BFPO 12345",
+        "=1+1",
+    ],
+)
 def test_other_text_is_not_a_postcode(typed):
     with pytest.raises(ValueError, match="UK postcode"):
         normalise_postcode(typed)
@@ -89,9 +110,14 @@ def test_one_school_is_one_pack_id_however_its_name_and_postcode_are_typed():
 
 
 def test_the_window_opens_and_closes_at_midnight_in_the_event_zone():
-    settings = PackSettings.of(edition="2027", stock=10, opens=date(2027, 1, 11),
-                               closes=date(2027, 3, 31), tz="Europe/London",
-                               site_url="https://site.test")
+    settings = PackSettings.of(
+        edition="2027",
+        stock=10,
+        opens=date(2027, 1, 11),
+        closes=date(2027, 3, 31),
+        tz="Europe/London",
+        site_url="https://site.test",
+    )
     assert not settings.window_open(datetime(2027, 1, 10, 23, 59, tzinfo=UTC))
     assert settings.window_open(datetime(2027, 1, 11, 0, 0, tzinfo=UTC))
     # 31 March is BST: the day ends at 23:00 UTC
@@ -125,15 +151,34 @@ class FakeStore:
 
 
 NOW = datetime(2027, 2, 1, 12, tzinfo=UTC)
-OPEN = PackSettings.of(edition="2027", stock=2, opens=date(2027, 1, 11), closes=date(2027, 3, 14),
-                       tz="Europe/London", site_url="https://site.test")
+OPEN = PackSettings.of(
+    edition="2027",
+    stock=2,
+    opens=date(2027, 1, 11),
+    closes=date(2027, 3, 14),
+    tz="Europe/London",
+    site_url="https://site.test",
+)
 
 
-def request(store: FakeStore, sent: list[Any], body: dict[str, Any] = BODY, *,
-            settings: PackSettings = OPEN, now: datetime = NOW) -> Claim:
+def request(
+    store: FakeStore,
+    sent: list[Any],
+    body: dict[str, Any] = BODY,
+    *,
+    settings: PackSettings = OPEN,
+    now: datetime = NOW,
+) -> Claim:
     store.sent = sent
-    return logic.request_pack(store, PackIn.model_validate(body), person="p1",
-                              secret=SECRET, settings=settings, now=now, ttl=123)
+    return logic.request_pack(
+        cast(logic.PackPort, store),
+        PackIn.model_validate(body),
+        person="p1",
+        secret=SECRET,
+        settings=settings,
+        now=now,
+        ttl=123,
+    )
 
 
 def test_a_request_stores_the_pack_privately_and_sends_one_neutral_email():
@@ -154,8 +199,13 @@ def test_a_request_stores_the_pack_privately_and_sends_one_neutral_email():
 def test_a_repeat_of_the_same_school_changes_nothing_and_sends_nothing():
     store, sent = FakeStore(), list[Any]()
     request(store, sent)
-    again = {**BODY, "school": "HILLTOP  academy", "postcode": "LS14AP",
-             "email": "someone@else.test", "contact_name": "Another"}
+    again = {
+        **BODY,
+        "school": "HILLTOP  academy",
+        "postcode": "LS14AP",
+        "email": "someone@else.test",
+        "contact_name": "Another",
+    }
     assert request(store, sent, again) is Claim.ALREADY_REQUESTED
     assert len(sent) == 1 and store.count == 1
     (item,) = store.items.values()
@@ -172,15 +222,23 @@ def test_sold_out_and_closed_are_conflicts():
 
 
 def test_availability_is_closed_when_the_stock_is_gone_or_outside_the_window():
-    assert logic.availability(FakeStore(), OPEN, NOW).model_dump() == {"open": True,
-                                                                       "remaining": 2}
-    assert logic.availability(FakeStore(promised=2), OPEN, NOW).model_dump() == {
-        "open": False, "remaining": 0}
+    assert logic.availability(cast(logic.PackPort, FakeStore()), OPEN, NOW).model_dump() == {
+        "open": True,
+        "remaining": 2,
+    }
+    assert logic.availability(
+        cast(logic.PackPort, FakeStore(promised=2)), OPEN, NOW
+    ).model_dump() == {
+        "open": False,
+        "remaining": 0,
+    }
     # A lowered stock never shows a negative number
-    assert logic.availability(FakeStore(promised=5), OPEN, NOW).remaining == 0
+    assert logic.availability(cast(logic.PackPort, FakeStore(promised=5)), OPEN, NOW).remaining == 0
     before = datetime(2027, 1, 1, tzinfo=UTC)
-    assert logic.availability(FakeStore(), OPEN, before).model_dump() == {"open": False,
-                                                                          "remaining": 2}
+    assert logic.availability(cast(logic.PackPort, FakeStore()), OPEN, before).model_dump() == {
+        "open": False,
+        "remaining": 2,
+    }
 
 
 def test_the_dispatch_csv_neutralises_formulas_and_lists_the_oldest_first():
@@ -188,21 +246,41 @@ def test_the_dispatch_csv_neutralises_formulas_and_lists_the_oldest_first():
     from shared.http import csv_response
 
     def item(pack_id: str, at: str, **extra: Any) -> PackRecord:
-        return PackRecord(**{"pack_id": pack_id, "edition": "2027", "person": "p1",
-                             "school": "Hilltop", "contact_name": "Sam", "email": "sam@x.test",
-                             "address_line1": "1 Lane", "address_line2": None, "town": "Leeds",
-                             "postcode": "LS1 4AP", "requested_at": at, "ttl": 9, **extra})
+        return PackRecord(
+            **{
+                "pack_id": pack_id,
+                "edition": "2027",
+                "person": "p1",
+                "school": "Hilltop",
+                "contact_name": "Sam",
+                "email": "sam@x.test",
+                "address_line1": "1 Lane",
+                "address_line2": None,
+                "town": "Leeds",
+                "postcode": "LS1 4AP",
+                "requested_at": at,
+                "ttl": 9,
+                **extra,
+            }
+        )
 
-    rows = logic.export_rows([
-        item("b", "2027-02-02T10:00:00Z", contact_name="=HYPERLINK(\"http://x\")",
-             dispatched_at="2027-02-03T09:00:00Z"),
-        item("a", "2027-02-01T10:00:00Z", school="+44 Academy", address_line2="@home"),
-    ])
+    rows = logic.export_rows(
+        [
+            item(
+                "b",
+                "2027-02-02T10:00:00Z",
+                contact_name='=HYPERLINK("http://x")',
+                dispatched_at="2027-02-03T09:00:00Z",
+            ),
+            item("a", "2027-02-01T10:00:00Z", school="+44 Academy", address_line2="@home"),
+        ]
+    )
     text = csv_response(logic.EXPORT_COLUMNS, rows, filename="packs.csv").body
+    assert text is not None
     assert text.endswith("\r\n")
-    rows = list(csv.DictReader(io.StringIO(text)))
-    assert [r["pack_id"] for r in rows] == ["a", "b"]
-    assert rows[0]["school"] == "'+44 Academy" and rows[0]["address_line2"] == "'@home"
-    assert rows[1]["contact_name"] == "'=HYPERLINK(\"http://x\")"
-    assert rows[0]["dispatched_at"] == "" and rows[1]["dispatched_at"] == "2027-02-03T09:00:00Z"
-    assert list(rows[0]) == list(logic.EXPORT_COLUMNS)
+    lines = list(csv.DictReader(io.StringIO(text)))
+    assert [r["pack_id"] for r in lines] == ["a", "b"]
+    assert lines[0]["school"] == "'+44 Academy" and lines[0]["address_line2"] == "'@home"
+    assert lines[1]["contact_name"] == '\'=HYPERLINK("http://x")'
+    assert lines[0]["dispatched_at"] == "" and lines[1]["dispatched_at"] == "2027-02-03T09:00:00Z"
+    assert list(lines[0]) == list(logic.EXPORT_COLUMNS)

@@ -46,8 +46,12 @@ def test_any_garbage_cursor_is_a_bad_request_never_a_crash(garbage):
 # The pledge wall's last key: its pk is the pledger's pseudonym, the value a draw publishes as
 # `entrant_id`. A readable cursor would link a wall pledger to a draw entrant.
 PSEUDONYM = "3f9a1c0e7b2d4a6f8e1c2b3a4d5e6f70"
-WALL_KEY = {"pk": f"PLEDGE#{PSEUDONYM}", "sk": "PLEDGE", "gsi1pk": "WALL#PLEDGES",
-            "gsi1sk": "2027-03-09T10:00:00Z#x1"}
+WALL_KEY = {
+    "pk": f"PLEDGE#{PSEUDONYM}",
+    "sk": "PLEDGE",
+    "gsi1pk": "WALL#PLEDGES",
+    "gsi1sk": "2027-03-09T10:00:00Z#x1",
+}
 
 
 def _decoded(cursor: str | None) -> bytes:

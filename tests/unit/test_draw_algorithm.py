@@ -27,7 +27,8 @@ def test_fixed_vectors_for_commitment_hash_and_picks():
     state = algorithm.draw(SEED, reversed(ENTRANTS), 3)
     # Then they are the published vectors (recorded once; a change here breaks every old draw)
     assert algorithm.commitment(SEED) == (
-        "630dcd2966c4336691125448bbb25b4ff412a49c732db2c8abc1b8581bd710dd")
+        "630dcd2966c4336691125448bbb25b4ff412a49c732db2c8abc1b8581bd710dd"
+    )
     assert state.hash_hex == "c3421ba86a71b35ef02bc71cee0a8b4b4ded0eec45ef81e19f6c265716bca0df"
     assert state.winners == ["0002222222222222", "0001111111111111", "0003333333333333"]
     assert state.next_k == 4
@@ -40,8 +41,9 @@ def test_fixed_vector_for_a_redraw_uses_the_next_k_and_skips_everyone_picked():
     replaced, chosen = state.redraw(2)
     # Then k=4 picks from the four never-picked entrants
     assert (replaced, chosen) == ("0001111111111111", "0006666666666666")
-    remaining = [e for e in ENTRANTS if e not in {"0002222222222222", "0001111111111111",
-                                                  "0003333333333333"}]
+    remaining = [
+        e for e in ENTRANTS if e not in {"0002222222222222", "0001111111111111", "0003333333333333"}
+    ]
     assert chosen == spec_pick(SEED, state.hash_hex, 4, remaining)
     assert state.winners == ["0002222222222222", "0006666666666666", "0003333333333333"]
 
@@ -52,13 +54,18 @@ def test_empty_day_hashes_the_empty_string_and_has_no_winners():
     assert state.winners == []
 
 
-entrant_ids = st.lists(st.text("0123456789abcdef", min_size=16, max_size=16),
-                       min_size=0, max_size=40, unique=True)
+entrant_ids = st.lists(
+    st.text("0123456789abcdef", min_size=16, max_size=16), min_size=0, max_size=40, unique=True
+)
 
 
 @settings(max_examples=200, deadline=None)
-@given(seed=st.binary(min_size=32, max_size=32), entrants=entrant_ids,
-       winners=st.integers(1, 6), redraws=st.lists(st.integers(1, 6), max_size=4))
+@given(
+    seed=st.binary(min_size=32, max_size=32),
+    entrants=entrant_ids,
+    winners=st.integers(1, 6),
+    redraws=st.lists(st.integers(1, 6), max_size=4),
+)
 def test_picks_are_exactly_those_the_published_record_implies(seed, entrants, winners, redraws):
     # Given any seed, entrants, winners per day and a sequence of redraws
     state = algorithm.draw(seed, entrants, winners)
@@ -119,13 +126,18 @@ def test_a_biased_picker_fails_the_same_chi_square_bound():
 
 def _record(state: algorithm.DrawState, redraws=()):
     return {
-        "algorithm": "sha256-mod-v1", "seed": state.seed.hex(),
-        "commitment": algorithm.commitment(state.seed), "entrants_hash": state.hash_hex,
+        "algorithm": "sha256-mod-v1",
+        "seed": state.seed.hex(),
+        "commitment": algorithm.commitment(state.seed),
+        "entrants_hash": state.hash_hex,
         "entrant_count": len(state.entrants),
-        "winners": [{"position": n, "entrant_id": e, "display_name": "x"}
-                    for n, e in enumerate(state.winners, 1)],
-        "redraws": [{"position": p, "replaced_entrant_id": r, "reason": "r", "at": "t"}
-                    for p, r in redraws],
+        "winners": [
+            {"position": n, "entrant_id": e, "display_name": "x"}
+            for n, e in enumerate(state.winners, 1)
+        ],
+        "redraws": [
+            {"position": p, "replaced_entrant_id": r, "reason": "r", "at": "t"} for p, r in redraws
+        ],
     }
 
 
@@ -136,8 +148,13 @@ def test_verifier_accepts_a_true_record_and_rejects_a_steered_one():
     record = _record(state, [(1, replaced)])
     # Then it matches; a swapped winner, another seed or a dropped entrant do not
     assert check(record, ENTRANTS) == []
-    assert check({**record, "winners": [dict(record["winners"][0], entrant_id=ENTRANTS[6]),
-                                        record["winners"][1]]}, ENTRANTS)
+    assert check(
+        {
+            **record,
+            "winners": [dict(record["winners"][0], entrant_id=ENTRANTS[6]), record["winners"][1]],
+        },
+        ENTRANTS,
+    )
     other = bytes(32)
     assert check({**record, "seed": other.hex()}, ENTRANTS)
     assert check(record, ENTRANTS[1:])

@@ -21,8 +21,9 @@ from shared.errors import NotFound
 DAY = "2027-03-09"
 NOW = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
 CALENDAR = EventCalendar(date(2027, 3, 8), date(2027, 3, 14))
-MICROSCOPE = PrizeRequest(title="A USB microscope", sponsor="Gratnells",
-                          description="For the prep room.")
+MICROSCOPE = PrizeRequest(
+    title="A USB microscope", sponsor="Gratnells", description="For the prep room."
+)
 
 
 class FakeStore:
@@ -30,16 +31,24 @@ class FakeStore:
 
     def __init__(self) -> None:
         self.items: dict[str, StoredDraw] = {}
-        self.entries = {f"{n:064x}": Entry(day=DAY, entrant_id=f"{n:064x}",
-                                           display_name=f"Tech {n}", school="School",
-                                           photo_id=f"p{n}") for n in (1, 2, 3)}
+        self.entries = {
+            f"{n:064x}": Entry(
+                day=DAY,
+                entrant_id=f"{n:064x}",
+                display_name=f"Tech {n}",
+                school="School",
+                photo_id=f"p{n}",
+            )
+            for n in (1, 2, 3)
+        }
         self.busy = 0  # contention to report before a write goes through
         self.before_commit: list[Any] = []  # called once each, just before the draw commits
         self.committed: list[Any] = []  # the effects each successful commit carried
 
     def ensure(self, day: str, now: datetime) -> StoredDraw:
-        return self.items.setdefault(day, StoredDraw(day=day, commitment="c" * 64,
-                                                     entry_seq=len(self.entries)))
+        return self.items.setdefault(
+            day, StoredDraw(day=day, commitment="c" * 64, entry_seq=len(self.entries))
+        )
 
     def record(self, day: str) -> StoredDraw | None:
         return self.items.get(day)
@@ -71,13 +80,17 @@ class FakeStore:
     def save_entrants(self, day: str, entrants_hash: str, entrant_ids: list[str]) -> int:
         return 1
 
-    def commit_draw(self, read: StoredDraw, drawn: StoredDraw, *, actor: str, now: datetime,
-                    effects: list[Any]) -> None:
+    def commit_draw(
+        self, read: StoredDraw, drawn: StoredDraw, *, actor: str, now: datetime, effects: list[Any]
+    ) -> None:
         while self.before_commit:
             self.before_commit.pop(0)()
         item = self.items[read.day]
-        if (item.status != "open" or item.entry_seq != read.entry_seq
-                or item.prize_rev != read.prize_rev):
+        if (
+            item.status != "open"
+            or item.entry_seq != read.entry_seq
+            or item.prize_rev != read.prize_rev
+        ):
             raise StaleRecord()
         self.items[read.day] = drawn
         self.committed.append(effects)
@@ -85,8 +98,7 @@ class FakeStore:
     def commit_redraw(self, *args: Any, **kwargs: Any) -> None:
         raise AssertionError("not used here")
 
-    def claim_waiting_notice(self, day: str, at: str, effects: list[Any], *,
-                             now: datetime) -> bool:
+    def claim_waiting_notice(self, day: str, at: str, effects: list[Any], *, now: datetime) -> bool:
         return False
 
     def set_prize(self, day: str, prize: StoredPrize, *, actor: str, now: datetime) -> None:
@@ -96,8 +108,9 @@ class FakeStore:
         item = self.items[day]
         if item.status != "open":
             raise PrizeFrozen()
-        self.items[day] = item.model_copy(update={"prize": prize,
-                                                  "prize_rev": (item.prize_rev or 0) + 1})
+        self.items[day] = item.model_copy(
+            update={"prize": prize, "prize_rev": (item.prize_rev or 0) + 1}
+        )
 
 
 class Told:
@@ -114,13 +127,15 @@ class Told:
 
 
 def ports(store: FakeStore, told: Told | None = None) -> logic.Ports:
-    return logic.Ports(draws=store, notifier=told or Told(), settings=logic.Settings(),
-                       calendar=CALENDAR)
+    return logic.Ports(
+        draws=store, notifier=told or Told(), settings=logic.Settings(), calendar=CALENDAR
+    )
 
 
 def draw(store: FakeStore, told: Told) -> Any:
-    return logic.run_draw(ports(store, told), DAY, trigger="organiser", force=False,
-                          actor="org", now=NOW)
+    return logic.run_draw(
+        ports(store, told), DAY, trigger="organiser", force=False, actor="org", now=NOW
+    )
 
 
 def test_a_prize_is_shown_on_the_open_day_and_can_be_renamed():
@@ -129,8 +144,11 @@ def test_a_prize_is_shown_on_the_open_day_and_can_be_renamed():
     first = logic.set_prize(ports(store), DAY, MICROSCOPE, actor="org", now=NOW)
     logic.set_prize(ports(store), DAY, PrizeRequest(title="Goggles"), actor="org", now=NOW)
     # Then the answer is the prize, and the public record and listing show the latest one
-    assert first.model_dump() == {"title": "A USB microscope", "sponsor": "Gratnells",
-                                  "description": "For the prep room."}
+    assert first.model_dump() == {
+        "title": "A USB microscope",
+        "sponsor": "Gratnells",
+        "description": "For the prep room.",
+    }
     expected = {"title": "Goggles", "sponsor": None, "description": None}
     assert logic.get_draw(ports(store), DAY, NOW).model_dump()["prize"] == expected
     listing = logic.list_draws(ports(store), NOW).model_dump()["items"]
@@ -146,17 +164,33 @@ def test_a_drawn_day_keeps_its_prize_and_refuses_a_new_one():
         logic.set_prize(ports(store), DAY, PrizeRequest(title="Other"), actor="org", now=NOW)
     assert record.prize is not None and record.prize.title == "A USB microscope"
     assert logic.get_draw(ports(store), DAY, NOW).prize == record.prize
-    assert store.committed == [[("drawn", {"title": "A USB microscope", "sponsor": "Gratnells",
-                                           "description": "For the prep room."})]]
+    assert store.committed == [
+        [
+            (
+                "drawn",
+                {
+                    "title": "A USB microscope",
+                    "sponsor": "Gratnells",
+                    "description": "For the prep room.",
+                },
+            )
+        ]
+    ]
 
 
 def test_a_prize_renamed_while_the_draw_reads_is_the_one_the_draw_names():
     # Given a prize, and a rename that lands between the draw's read and its commit
     store, told = FakeStore(), Told()
     logic.set_prize(ports(store), DAY, MICROSCOPE, actor="org", now=NOW)
-    store.before_commit.append(lambda: logic.set_prize(
-        ports(store), DAY, PrizeRequest(title="Lab coat", sponsor="UNISON"),
-        actor="org2", now=NOW))
+    store.before_commit.append(
+        lambda: logic.set_prize(
+            ports(store),
+            DAY,
+            PrizeRequest(title="Lab coat", sponsor="UNISON"),
+            actor="org2",
+            now=NOW,
+        )
+    )
     # When the day is drawn
     record = draw(store, told)
     # Then the draw, the emails its commit owes and the stored record all name the prize that
@@ -175,17 +209,20 @@ def test_contention_is_retried_and_days_outside_the_event_are_not_found():
         logic.set_prize(ports(store), "2027-04-01", MICROSCOPE, actor="o", now=NOW)
 
 
-@pytest.mark.parametrize("body", [
-    {},
-    {"title": ""},
-    {"title": "   "},
-    {"title": "x" * 121},
-    {"title": "ok", "sponsor": "x" * 81},
-    {"title": "ok", "sponsor": ""},
-    {"title": "ok", "description": "x" * 501},
-    {"title": "ok", "extra": 1},
-    {"title": "A\nVisit http://evil.example"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"title": ""},
+        {"title": "   "},
+        {"title": "x" * 121},
+        {"title": "ok", "sponsor": "x" * 81},
+        {"title": "ok", "sponsor": ""},
+        {"title": "ok", "description": "x" * 501},
+        {"title": "ok", "extra": 1},
+        {"title": "A\nVisit http://evil.example"},
+    ],
+)
 def test_prize_bodies_out_of_bounds_are_refused(body):
     with pytest.raises(ValidationError):
         PrizeRequest.model_validate(body)
@@ -193,17 +230,28 @@ def test_prize_bodies_out_of_bounds_are_refused(body):
 
 def test_prize_text_is_trimmed_and_a_description_may_have_lines():
     prize = PrizeRequest.model_validate(
-        {"title": "  Goggles ", "sponsor": "x" * 80, "description": "One.\nTwo."})
+        {"title": "  Goggles ", "sponsor": "x" * 80, "description": "One.\nTwo."}
+    )
     assert (prize.title, prize.description) == ("Goggles", "One.\nTwo.")
 
 
 def test_the_winner_email_names_the_prize_and_sponsor_or_says_nothing_of_one():
-    named = winner_email(to="a@b.test", display_name="Sam", day=DAY,
-                         prize=StoredPrize(title="A USB microscope", sponsor="Gratnells",
-                                           description="For the prep room."),
-                         site_url="https://techognition.org.uk/")
-    plain = winner_email(to="a@b.test", display_name="Sam", day=DAY, prize=None,
-                         site_url="https://techognition.org.uk")
+    named = winner_email(
+        to="a@b.test",
+        display_name="Sam",
+        day=DAY,
+        prize=StoredPrize(
+            title="A USB microscope", sponsor="Gratnells", description="For the prep room."
+        ),
+        site_url="https://techognition.org.uk/",
+    )
+    plain = winner_email(
+        to="a@b.test",
+        display_name="Sam",
+        day=DAY,
+        prize=None,
+        site_url="https://techognition.org.uk",
+    )
     assert "Your prize: A USB microscope, given by Gratnells\nFor the prep room.\n" in named.text
     assert "Your prize" not in plain.text and "Gratnells" not in plain.text
     assert named.subject == plain.subject == "You won a #TECHOGNITION prize"

@@ -18,8 +18,9 @@ class RedrawStore(FakeStore):
 
     def __init__(self) -> None:
         super().__init__()
-        self.entries[f"{4:064x}"] = Entry(day=DAY, entrant_id=f"{4:064x}", display_name="Tech 4",
-                                          school="School", photo_id="p4")
+        self.entries[f"{4:064x}"] = Entry(
+            day=DAY, entrant_id=f"{4:064x}", display_name="Tech 4", school="School", photo_id="p4"
+        )
         self.redraws_committed = 0
 
     def commit_redraw(self, read: StoredDraw, redrawn: StoredDraw, **_: Any) -> None:
@@ -29,10 +30,17 @@ class RedrawStore(FakeStore):
         self.redraws_committed += 1
 
 
-def redraw(store: RedrawStore, *, actor: str = "org", reason: str = "unreachable",
-           minutes: float = 0) -> Any:
-    return logic.redraw(ports(store), DAY, position=1, reason=reason, actor=actor,
-                        now=NOW + timedelta(minutes=minutes))
+def redraw(
+    store: RedrawStore, *, actor: str = "org", reason: str = "unreachable", minutes: float = 0
+) -> Any:
+    return logic.redraw(
+        ports(store),
+        DAY,
+        position=1,
+        reason=reason,
+        actor=actor,
+        now=NOW + timedelta(minutes=minutes),
+    )
 
 
 def test_the_same_redraw_request_again_within_minutes_is_answered_not_redrawn():

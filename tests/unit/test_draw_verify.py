@@ -15,19 +15,35 @@ API = "https://api.test"
 def published(winners: int = 2) -> dict[str, Any]:
     state = algorithm.draw(SEED, ENTRANTS, winners)
     return {
-        "day": "2027-03-09", "status": "drawn", "algorithm": "sha256-mod-v1",
-        "commitment": algorithm.commitment(SEED), "seed": SEED.hex(),
-        "entrants_hash": state.hash_hex, "entrant_count": len(ENTRANTS),
-        "winners": [{"position": n, "entrant_id": e, "display_name": f"T{n}", "school": "S",
-                     "photo_id": "p"} for n, e in enumerate(state.winners, 1)],
-        "redraws": [], "drawn_at": "2027-03-10T00:05:00Z", "trigger": "schedule",
+        "day": "2027-03-09",
+        "status": "drawn",
+        "algorithm": "sha256-mod-v1",
+        "commitment": algorithm.commitment(SEED),
+        "seed": SEED.hex(),
+        "entrants_hash": state.hash_hex,
+        "entrant_count": len(ENTRANTS),
+        "winners": [
+            {
+                "position": n,
+                "entrant_id": e,
+                "display_name": f"T{n}",
+                "school": "S",
+                "photo_id": "p",
+            }
+            for n, e in enumerate(state.winners, 1)
+        ],
+        "redraws": [],
+        "drawn_at": "2027-03-10T00:05:00Z",
+        "trigger": "schedule",
     }
 
 
 def run(record: dict[str, Any], entrants: list[str]) -> tuple[int, list[str]]:
     lines: list[str] = []
-    pages = {f"{API}/draws/2027-03-09": record,
-             f"{API}/draws/2027-03-09/entrants": {"entrants": entrants}}
+    pages = {
+        f"{API}/draws/2027-03-09": record,
+        f"{API}/draws/2027-03-09/entrants": {"entrants": entrants},
+    }
     code = verify_draw(API + "/", "2027-03-09", out=lines.append, fetch=pages.__getitem__)
     return code, lines
 
@@ -41,7 +57,8 @@ def test_a_true_record_matches():
 def test_a_steered_winner_is_a_mismatch_and_says_which_position():
     record = published()
     record["winners"][1]["entrant_id"] = next(
-        e for e in ENTRANTS if e not in {w["entrant_id"] for w in record["winners"]})
+        e for e in ENTRANTS if e not in {w["entrant_id"] for w in record["winners"]}
+    )
     code, lines = run(record, ENTRANTS)
     assert code == MISMATCH
     assert any("position 2" in line for line in lines)

@@ -15,8 +15,11 @@ from shared import editions
 class FakeTable:
     """Answers `get` from a dict and `query_all` with a fixed list: enough for the reads here."""
 
-    def __init__(self, items: dict[tuple[str, str], dict[str, Any]] | None = None,
-                 listed: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        items: dict[tuple[str, str], dict[str, Any]] | None = None,
+        listed: list[dict[str, Any]] | None = None,
+    ) -> None:
         self.items = items or {}
         self.listed = listed or []
 
@@ -37,15 +40,17 @@ def _deltas(ops: list[dict[str, Any]]) -> dict[str, int]:
     return {names[f"#c{n}"]: values[f":c{n}"] for n in range(4) if f"#c{n}" in names}
 
 
-@pytest.mark.parametrize(("count", "delta", "condition", "deltas"), [
-    (None, 1, "attribute_not_exists(#p) OR #p <= :zero", {"photos": 1, "schools": 1}),
-    (0, 1, "attribute_not_exists(#p) OR #p <= :zero", {"photos": 1, "schools": 1}),
-    (3, 1, "#p > :zero", {"photos": 1}),
-    (1, -1, "#p = :one", {"photos": -1, "schools": -1}),
-    (4, -1, "#p > :one", {"photos": -1}),
-])
-def test_a_school_counts_once_and_only_while_it_has_a_public_photo(count, delta, condition,
-                                                                   deltas):
+@pytest.mark.parametrize(
+    ("count", "delta", "condition", "deltas"),
+    [
+        (None, 1, "attribute_not_exists(#p) OR #p <= :zero", {"photos": 1, "schools": 1}),
+        (0, 1, "attribute_not_exists(#p) OR #p <= :zero", {"photos": 1, "schools": 1}),
+        (3, 1, "#p > :zero", {"photos": 1}),
+        (1, -1, "#p = :one", {"photos": -1, "schools": -1}),
+        (4, -1, "#p > :one", {"photos": -1}),
+    ],
+)
+def test_a_school_counts_once_and_only_while_it_has_a_public_photo(count, delta, condition, deltas):
     items = {} if count is None else {SCHOOL: {"photos": count}}
     ops = editions.photo_ops(FakeTable(items), PHOTO, delta)  # type: ignore[arg-type]
     school, counters = ops
@@ -76,13 +81,21 @@ def test_the_counters_item_is_listed_as_an_edition():
 
 
 def test_editions_are_newest_first_with_the_configured_one_current():
-    listed = [{"edition": "2026", "start": "2026-03-09", "end": "2026-03-15"},
-              {"edition": "2019", "start": "2019-03-11", "end": "2019-03-15"}]
+    listed = [
+        {"edition": "2026", "start": "2026-03-09", "end": "2026-03-15"},
+        {"edition": "2019", "start": "2019-03-11", "end": "2019-03-15"},
+    ]
     result = campaign_stats.list_editions(
         FakeTable(listed=listed),  # type: ignore[arg-type]
-        current="2027", start=date(2027, 3, 8), end=date(2027, 3, 14))
+        current="2027",
+        start=date(2027, 3, 8),
+        end=date(2027, 3, 14),
+    )
     assert [(e.edition, e.current) for e in result.items] == [
-        ("2027", True), ("2026", False), ("2019", False)]
+        ("2027", True),
+        ("2026", False),
+        ("2019", False),
+    ]
     assert result.items[0].start == date(2027, 3, 8)
     assert result.items[1].end == date(2026, 3, 15)
 
@@ -90,4 +103,8 @@ def test_editions_are_newest_first_with_the_configured_one_current():
 def test_missing_numbers_read_as_zero():
     table = FakeTable({("EDITION#2027", "EDITION"): {"photos": 3, "schools": -1}})
     assert editions.stats(table, "2027") == {  # type: ignore[arg-type]
-        "photos": 3, "schools": 0, "pledges": 0, "messages": 0}
+        "photos": 3,
+        "schools": 0,
+        "pledges": 0,
+        "messages": 0,
+    }

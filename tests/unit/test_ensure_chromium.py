@@ -27,8 +27,13 @@ ensure = _load()
 
 
 def machine(**changes: object) -> object:
-    base = {"has_chromium": False, "is_root": False, "has_apt": True, "sudo": "none",
-            "interactive": False}
+    base = {
+        "has_chromium": False,
+        "is_root": False,
+        "has_apt": True,
+        "sudo": "none",
+        "interactive": False,
+    }
     return ensure.Machine(**{**base, **changes})
 
 
@@ -38,14 +43,16 @@ def test_nothing_to_do_when_chromium_is_there():
 
 def test_root_installs_with_apt():
     assert ensure.plan(machine(is_root=True)) == (
-        "install", ["apt-get update", "apt-get install -y chromium"]
+        "install",
+        ["apt-get update", "apt-get install -y chromium"],
     )
 
 
 @pytest.mark.parametrize(("sudo", "interactive"), [("passwordless", False), ("password", True)])
 def test_a_user_who_can_sudo_installs_with_sudo(sudo, interactive):
     assert ensure.plan(machine(sudo=sudo, interactive=interactive)) == (
-        "install", ["sudo apt-get update", "sudo apt-get install -y chromium"]
+        "install",
+        ["sudo apt-get update", "sudo apt-get install -y chromium"],
     )
 
 
@@ -70,7 +77,8 @@ def test_no_apt_stops_and_says_what_is_needed():
 def test_the_makefile_ensures_chromium_before_anything_else():
     # Given make's plan for `make test` (-n: print, run nothing) in the repository
     root = SCRIPT.parents[1]
-    plan = subprocess.run(["make", "-n", "-B", "test"], cwd=root, capture_output=True,
-                          text=True, check=True).stdout.splitlines()
+    plan = subprocess.run(
+        ["make", "-n", "-B", "test"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     # Then the first command is the Chromium check, before the venv, npm, lint or pytest
     assert "ensure_chromium.py" in plan[0], plan[:3]

@@ -1,6 +1,7 @@
 """The shared HTTP layer: every error a caller can provoke is a 4xx problem+json."""
 
 import json
+from typing import Any
 
 import pytest
 from aws_lambda_powertools.event_handler import Response
@@ -44,10 +45,16 @@ def _admin() -> dict:
 
 def _event(method, path, body=None, claims=None):
     event = {
-        "version": "2.0", "routeKey": f"{method} {path}", "rawPath": path, "rawQueryString": "",
+        "version": "2.0",
+        "routeKey": f"{method} {path}",
+        "rawPath": path,
+        "rawQueryString": "",
         "headers": {"content-type": "application/json"},
-        "requestContext": {"http": {"method": method, "path": path, "sourceIp": "203.0.113.1"},
-                           "stage": "$default", "requestId": "r"},
+        "requestContext": {
+            "http": {"method": method, "path": path, "sourceIp": "203.0.113.1"},
+            "stage": "$default",
+            "requestId": "r",
+        },
         "isBase64Encoded": False,
     }
     if body is not None:
@@ -59,10 +66,15 @@ def _event(method, path, body=None, claims=None):
     return event
 
 
-def _call(*args, **kwargs):
+def _resolve(event: dict[str, Any]) -> dict[str, Any]:
     from local.runtime import LocalContext
 
-    response = app.resolve(_event(*args, **kwargs), LocalContext("test", 128, 3))  # type: ignore[arg-type]
+    context: Any = LocalContext("test", 128, 3)  # what the local runtime hands every handler
+    return app.resolve(event, context)
+
+
+def _call(*args, **kwargs):
+    response = _resolve(_event(*args, **kwargs))
     return response["statusCode"], response["headers"], json.loads(response["body"])
 
 
@@ -74,8 +86,9 @@ def test_malformed_json_is_a_400_problem():
 
 
 def test_wrong_types_are_a_422_with_locations_and_no_echo_of_input():
-    status, _, body = _call("POST", "/uploads",
-                            body=json.dumps({"caption": "secret@example.org", "size_bytes": "x"}))
+    status, _, body = _call(
+        "POST", "/uploads", body=json.dumps({"caption": "secret@example.org", "size_bytes": "x"})
+    )
     assert status == 422
     locs = {tuple(e["loc"]) for e in body["errors"]}
     assert ("body", "caption") in locs and ("body", "size_bytes") in locs
@@ -88,17 +101,20 @@ def test_a_huge_body_is_a_413_before_parsing():
 
 
 def test_domain_errors_keep_their_status_and_rate_limits_say_when_to_retry():
-    status, _, body = _call("POST", "/uploads", body=json.dumps({"caption": "taken",
-                                                                "size_bytes": 1}))
+    status, _, body = _call(
+        "POST", "/uploads", body=json.dumps({"caption": "taken", "size_bytes": 1})
+    )
     assert (status, body["detail"]) == (409, "That one is taken.")
-    status, headers, _ = _call("POST", "/uploads", body=json.dumps({"caption": "slow",
-                                                                   "size_bytes": 1}))
+    status, headers, _ = _call(
+        "POST", "/uploads", body=json.dumps({"caption": "slow", "size_bytes": 1})
+    )
     assert status == 429 and headers["Retry-After"] == "42"
 
 
 def test_a_bug_is_a_plain_500_problem_without_internals():
-    status, _, body = _call("POST", "/uploads", body=json.dumps({"caption": "boom",
-                                                                "size_bytes": 1}))
+    status, _, body = _call(
+        "POST", "/uploads", body=json.dumps({"caption": "boom", "size_bytes": 1})
+    )
     assert status == 500
     assert "a bug of ours" not in json.dumps(body)
 
@@ -108,11 +124,14 @@ def test_unknown_paths_are_a_404_problem():
     assert status == 404 and body["status"] == 404
 
 
-@pytest.mark.parametrize(("claims", "status"), [
-    (None, 401),
-    (MEMBER_CLAIMS, 403),
-    (ORGANISER_CLAIMS, 200),
-])
+@pytest.mark.parametrize(
+    ("claims", "status"),
+    [
+        (None, 401),
+        (MEMBER_CLAIMS, 403),
+        (ORGANISER_CLAIMS, 200),
+    ],
+)
 def test_the_organiser_group_is_checked_again_in_the_function(claims, status):
     got, _, body = _call("GET", "/admin/photos", claims=claims)
     assert got == status
@@ -134,13 +153,16 @@ def test_a_non_organiser_hears_no_before_the_body_is_validated(claims, status):
     assert "errors" not in body
 
 
-@pytest.mark.parametrize("groups", [
-    ["organisers,x"],             # one group whose name holds a comma (flattened "[organisers,x]")
-    ["x,organisers"],
-    "x,organisers",               # a plain string claim
-    "[x,organisers]",
-    "[organisers,]",
-])
+@pytest.mark.parametrize(
+    "groups",
+    [
+        ["organisers,x"],  # one group whose name holds a comma (flattened "[organisers,x]")
+        ["x,organisers"],
+        "x,organisers",  # a plain string claim
+        "[x,organisers]",
+        "[organisers,]",
+    ],
+)
 def test_a_group_name_holding_a_comma_does_not_grant_organiser(groups):
     # Given claims whose only group merely contains "organisers" next to a comma
     claims = {"cognito:username": "mel", "cognito:groups": groups, "sub": "sub-mel"}
@@ -156,8 +178,9 @@ def test_organisers_among_several_groups_is_still_an_organiser():
     assert got == 200 and body == {"organiser": "org-ann"}
 
 
-@pytest.mark.parametrize("body", ['[{"caption": "ok", "size_bytes": 1}]', '"text"', "42", "null",
-                                  "[]"])
+@pytest.mark.parametrize(
+    "body", ['[{"caption": "ok", "size_bytes": 1}]', '"text"', "42", "null", "[]"]
+)
 def test_a_body_that_is_not_one_json_object_is_a_422(body):
     # Powertools alone would read a list around the object as the object it holds
     status, _headers, problem = _call("POST", "/uploads", body=body)
@@ -189,15 +212,17 @@ def _export() -> Response[str]:
 
 
 def test_an_organiser_list_checks_the_organiser_before_reading_and_answers_one_page():
-    refused = app.resolve(_event("GET", "/admin/rows", claims=MEMBER_CLAIMS), None)
+    refused = _resolve(_event("GET", "/admin/rows", claims=MEMBER_CLAIMS))
     assert refused["statusCode"] == 403
-    page = app.resolve(_event("GET", "/admin/rows", claims=ORGANISER_CLAIMS), None)
+    page = _resolve(_event("GET", "/admin/rows", claims=ORGANISER_CLAIMS))
     assert (page["statusCode"], json.loads(page["body"])) == (
-        200, {"items": [{"name": "a"}], "next_cursor": "next"})
+        200,
+        {"items": [{"name": "a"}], "next_cursor": "next"},
+    )
 
 
 def test_an_export_is_a_neutralised_csv_attachment_no_cache_keeps():
-    response = app.resolve(_event("GET", "/admin/rows/export", claims=ORGANISER_CLAIMS), None)
+    response = _resolve(_event("GET", "/admin/rows/export", claims=ORGANISER_CLAIMS))
     assert response["statusCode"] == 200
     assert response["headers"]["Content-Type"] == "text/csv; charset=utf-8"
     assert response["headers"]["Content-Disposition"] == 'attachment; filename="r.csv"'

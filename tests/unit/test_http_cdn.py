@@ -46,10 +46,16 @@ def cdn_settings(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def _event(method: str, route: str, path: str, headers: dict[str, str] | None = None) -> Any:
     return {
-        "version": "2.0", "routeKey": f"{method} {route}", "rawPath": path, "rawQueryString": "",
+        "version": "2.0",
+        "routeKey": f"{method} {route}",
+        "rawPath": path,
+        "rawQueryString": "",
         "headers": {"content-type": "application/json", **(headers or {})},
-        "requestContext": {"http": {"method": method, "path": path, "sourceIp": "203.0.113.1"},
-                           "stage": "$default", "requestId": "r"},
+        "requestContext": {
+            "http": {"method": method, "path": path, "sourceIp": "203.0.113.1"},
+            "stage": "$default",
+            "requestId": "r",
+        },
         "isBase64Encoded": False,
     }
 
@@ -73,11 +79,23 @@ def test_an_error_of_a_cached_route_and_an_uncached_route_carry_no_cache_header(
 
 def test_the_viewer_address_is_believed_only_with_cloudfronts_proof():
     # Through the CDN: the proof, and the address CloudFront's function set
-    through_cdn = _call(_event("POST", "/uploads", "/uploads", {
-        "x-origin-verify": "stack-uuid", "x-viewer-ip": "198.51.100.7"}))
+    through_cdn = _call(
+        _event(
+            "POST",
+            "/uploads",
+            "/uploads",
+            {"x-origin-verify": "stack-uuid", "x-viewer-ip": "198.51.100.7"},
+        )
+    )
     # Straight to the API, claiming another address: the address API Gateway saw
-    forged = _call(_event("POST", "/uploads", "/uploads", {
-        "x-origin-verify": "guess", "x-viewer-ip": "198.51.100.99"}))
+    forged = _call(
+        _event(
+            "POST",
+            "/uploads",
+            "/uploads",
+            {"x-origin-verify": "guess", "x-viewer-ip": "198.51.100.99"},
+        )
+    )
     plain = _call(_event("POST", "/uploads", "/uploads", {"x-viewer-ip": "198.51.100.99"}))
     assert json.loads(through_cdn["body"])["ip"] == "198.51.100.7"
     assert json.loads(forged["body"])["ip"] == "203.0.113.1"
@@ -88,8 +106,11 @@ def test_without_a_configured_proof_no_header_is_believed(monkeypatch: pytest.Mo
     monkeypatch.delenv("ORIGIN_VERIFY")
     load.cache_clear()
     assert load(HttpConfig).origin_verify is None
-    answer = _call(_event("POST", "/uploads", "/uploads", {
-        "x-origin-verify": "", "x-viewer-ip": "198.51.100.99"}))
+    answer = _call(
+        _event(
+            "POST", "/uploads", "/uploads", {"x-origin-verify": "", "x-viewer-ip": "198.51.100.99"}
+        )
+    )
     assert json.loads(answer["body"])["ip"] == "203.0.113.1"
 
 

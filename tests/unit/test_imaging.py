@@ -152,9 +152,24 @@ def test_declared_type_is_ignored_bytes_decide() -> None:
         (lambda: corpus.png_header_only(8000, 7000), Reason.TOO_MANY_PIXELS),
         (lambda: corpus.png_header_only(30000, 10), Reason.TOO_MANY_PIXELS),
     ],
-    ids=["zero-byte", "animated-webp", "animated-png", "animated-gif", "pdf", "svg",
-         "jpeg+php", "png+php", "webp+php", "heic+php", "truncated-jpeg", "truncated-png",
-         "truncated-webp", "truncated-heic", "56mp-header", "strip"],
+    ids=[
+        "zero-byte",
+        "animated-webp",
+        "animated-png",
+        "animated-gif",
+        "pdf",
+        "svg",
+        "jpeg+php",
+        "png+php",
+        "webp+php",
+        "heic+php",
+        "truncated-jpeg",
+        "truncated-png",
+        "truncated-webp",
+        "truncated-heic",
+        "56mp-header",
+        "strip",
+    ],
 )
 def test_files_that_are_not_acceptable_photos_are_refused_with_a_reason(make, reason) -> None:
     assert _refusal(make()) == reason
@@ -166,12 +181,16 @@ def test_jpeg_followed_by_another_jpeg_mpf_style_is_accepted() -> None:
     assert imaging.process(data).width == 96
 
 
-@pytest.mark.parametrize("trailer", [
-    # a Motion Photo's video: an MP4 whose first box is `ftyp`
-    b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64,
-    # Samsung's SEF trailer
-    b"\x00\x00SEFH\x01\x00\x00\x00Image_UTC_Data1616000000000" + b"\x10\x00\x00\x00SEFT",
-], ids=["motion-photo", "samsung-sef"])
+@pytest.mark.parametrize(
+    "trailer",
+    [
+        # a Motion Photo's video: an MP4 whose first box is `ftyp`
+        b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64,
+        # Samsung's SEF trailer
+        b"\x00\x00SEFH\x01\x00\x00\x00Image_UTC_Data1616000000000" + b"\x10\x00\x00\x00SEFT",
+    ],
+    ids=["motion-photo", "samsung-sef"],
+)
 def test_what_phones_append_to_their_jpegs_is_accepted_and_dropped(trailer) -> None:
     # Given a phone photo with the phone's own data after the picture
     result = imaging.process(corpus.jpeg() + trailer)
@@ -188,9 +207,11 @@ def test_decompression_bomb_is_refused_from_its_header_without_decoding(monkeypa
     # Given a valid 15000 x 15000 PNG that compresses to a few hundred KB
     data = corpus.png_bomb()
     assert len(data) < 500_000
+
     # and a decoder that would fail the test if anything were decoded
     def no_decoding(self):
         raise AssertionError("pixels were decoded")
+
     monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
     # When processed, Then it is refused for its pixel count
     assert _refusal(data) == Reason.TOO_MANY_PIXELS
@@ -222,12 +243,16 @@ def _single_clean_jpeg(data: bytes) -> Image.Image:
     return image
 
 
-@pytest.mark.parametrize(("make", "size"), [
-    (corpus.iphone_hdr_jpeg, (1200, 900)),
-    (corpus.camera_mpf_jpeg, (1200, 900)),
-    (corpus.stereo_mpo, (640, 480)),
-    (corpus.pillow_mpo, (120, 80)),
-], ids=["iphone-hdr-gain-map", "camera-preview", "stereo-pair", "pillow-mpo"])
+@pytest.mark.parametrize(
+    ("make", "size"),
+    [
+        (corpus.iphone_hdr_jpeg, (1200, 900)),
+        (corpus.camera_mpf_jpeg, (1200, 900)),
+        (corpus.stereo_mpo, (640, 480)),
+        (corpus.pillow_mpo, (120, 80)),
+    ],
+    ids=["iphone-hdr-gain-map", "camera-preview", "stereo-pair", "pillow-mpo"],
+)
 def test_mpf_jpegs_are_accepted_as_their_primary_picture_alone(make, size) -> None:
     # Given a JPEG whose MPF index lists further pictures after it (which Pillow opens as MPO)
     data = make()
@@ -255,8 +280,9 @@ def test_an_mpf_gain_map_with_a_huge_header_is_never_read(monkeypatch) -> None:
     # Given an iPhone-shaped photo whose second picture claims 15000 x 15000 (225 MP)
     from PIL import JpegImagePlugin
 
-    huge = corpus.with_declared_size(corpus.gain_map((60, 40), corpus.APPLE_GAIN_MAP_XMP),
-                                     (15000, 15000))
+    huge = corpus.with_declared_size(
+        corpus.gain_map((60, 40), corpus.APPLE_GAIN_MAP_XMP), (15000, 15000)
+    )
     data = corpus.mpf_jpeg(corpus.jpeg(corpus.upright((120, 80))), [(huge, corpus.MP_UNDEFINED)])
     # and a JPEG parser that records every frame header it reads
     seen: list[tuple[int, int]] = []
@@ -275,34 +301,53 @@ def test_an_mpf_gain_map_with_a_huge_header_is_never_read(monkeypatch) -> None:
 def test_the_pixel_cap_holds_for_an_mpf_primary_without_decoding(monkeypatch) -> None:
     # Given an MPF JPEG whose primary claims 15000 x 15000, with a small gain map after it
     primary = corpus.with_declared_size(corpus.jpeg(corpus.upright((120, 80))), (15000, 15000))
-    data = corpus.mpf_jpeg(primary, [(corpus.gain_map((60, 40), corpus.APPLE_GAIN_MAP_XMP),
-                                      corpus.MP_UNDEFINED)])
+    data = corpus.mpf_jpeg(
+        primary, [(corpus.gain_map((60, 40), corpus.APPLE_GAIN_MAP_XMP), corpus.MP_UNDEFINED)]
+    )
+
     def no_decoding(self):
         raise AssertionError("pixels were decoded")
+
     monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
     # When processed, Then it is refused for its pixel count
     assert _refusal(data) == Reason.TOO_MANY_PIXELS
 
 
-@pytest.mark.parametrize(("make", "reason"), [
-    (lambda: corpus.iphone_hdr_jpeg((300, 200))[:-2000], Reason.TRUNCATED),
-    (lambda: corpus.iphone_hdr_jpeg((300, 200)) + corpus.PHP, Reason.POLYGLOT),
-    (lambda: corpus.mpf_jpeg(corpus.jpeg(), [(corpus.PHP, corpus.MP_UNDEFINED)]),
-     Reason.POLYGLOT),
-], ids=["gain-map-cut-short", "php-after-gain-map", "php-listed-as-gain-map"])
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda: corpus.iphone_hdr_jpeg((300, 200))[:-2000], Reason.TRUNCATED),
+        (lambda: corpus.iphone_hdr_jpeg((300, 200)) + corpus.PHP, Reason.POLYGLOT),
+        (
+            lambda: corpus.mpf_jpeg(corpus.jpeg(), [(corpus.PHP, corpus.MP_UNDEFINED)]),
+            Reason.POLYGLOT,
+        ),
+    ],
+    ids=["gain-map-cut-short", "php-after-gain-map", "php-listed-as-gain-map"],
+)
 def test_mpf_jpegs_are_still_checked_to_their_last_byte(make, reason) -> None:
     assert _refusal(make()) == reason
 
 
-@pytest.mark.parametrize(("images", "primary"), [
-    # an iPhone XS photo: two images, the second the primary
-    ([Image.new("RGB", (64, 64), GREEN), corpus.upright()], 1),
-    # a Vision Pro spatial photo: left and right eye, the left the primary
-    ([corpus.upright(), Image.new("RGB", (96, 64), GREEN)], 0),
-    # a burst of three, the middle one picked
-    ([Image.new("RGB", (96, 64), GREEN), corpus.upright(), Image.new("RGB", (96, 64), GREEN)],
-     1),
-], ids=["iphone-xs", "spatial-photo", "burst"])
+@pytest.mark.parametrize(
+    ("images", "primary"),
+    [
+        # an iPhone XS photo: two images, the second the primary
+        ([Image.new("RGB", (64, 64), GREEN), corpus.upright()], 1),
+        # a Vision Pro spatial photo: left and right eye, the left the primary
+        ([corpus.upright(), Image.new("RGB", (96, 64), GREEN)], 0),
+        # a burst of three, the middle one picked
+        (
+            [
+                Image.new("RGB", (96, 64), GREEN),
+                corpus.upright(),
+                Image.new("RGB", (96, 64), GREEN),
+            ],
+            1,
+        ),
+    ],
+    ids=["iphone-xs", "spatial-photo", "burst"],
+)
 def test_heic_with_several_images_is_accepted_as_its_primary_image(images, primary) -> None:
     # Given one HEIF file holding several images
     data = corpus.heic_collection(images, primary=primary)

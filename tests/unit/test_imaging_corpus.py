@@ -42,14 +42,21 @@ def upright(size: tuple[int, int] = (96, 64)) -> Image.Image:
 
 
 def xmp_packet(description: bytes = b"") -> bytes:
-    return (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf='
-            b'"http://www.w3.org/1999/02/22-rdf-syntax-ns#">' + description
-            + b"</rdf:RDF></x:xmpmeta>")
+    return (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf='
+        b'"http://www.w3.org/1999/02/22-rdf-syntax-ns#">' + description + b"</rdf:RDF></x:xmpmeta>"
+    )
 
 
-def jpeg(image: Image.Image | None = None, *, orientation: int | None = None,
-         quality: int = 92, icc: bool = True, xmp: bool | bytes = True,
-         exif: bool = True) -> bytes:
+def jpeg(
+    image: Image.Image | None = None,
+    *,
+    orientation: int | None = None,
+    quality: int = 92,
+    icc: bool = True,
+    xmp: bool | bytes = True,
+    exif: bool = True,
+) -> bytes:
     image = image or upright()
     out = io.BytesIO()
     params: dict[str, object] = {"quality": quality}
@@ -115,17 +122,21 @@ _REPRESENTATIVE = 0x20000000
 # headroom, the gain map (listed in the MPF index) names itself as Apple's HDR gain map.
 APPLE_PRIMARY_XMP = xmp_packet(
     b'<rdf:Description xmlns:HDRGainMap="http://ns.apple.com/HDRGainMap/1.0/" '
-    b'HDRGainMap:HDRGainMapVersion="65536"/>')
+    b'HDRGainMap:HDRGainMapVersion="65536"/>'
+)
 APPLE_GAIN_MAP_XMP = xmp_packet(
     b'<rdf:Description xmlns:apdi="http://ns.apple.com/pixeldatainfo/1.0/" '
-    b'apdi:AuxiliaryImageType="urn:com:apple:photo:2020:aux:hdrgainmap"/>')
+    b'apdi:AuxiliaryImageType="urn:com:apple:photo:2020:aux:hdrgainmap"/>'
+)
 # Android's Ultra HDR v1: the primary points at its gain map through a GContainer directory.
 ULTRA_HDR_PRIMARY_XMP = xmp_packet(
     b'<rdf:Description xmlns:Container="http://ns.google.com/photos/1.0/container/" '
-    b'xmlns:hdrgm="http://ns.adobe.com/hdr-gain-map/1.0/" hdrgm:Version="1.0"/>')
+    b'xmlns:hdrgm="http://ns.adobe.com/hdr-gain-map/1.0/" hdrgm:Version="1.0"/>'
+)
 ULTRA_HDR_GAIN_MAP_XMP = xmp_packet(
     b'<rdf:Description xmlns:hdrgm="http://ns.adobe.com/hdr-gain-map/1.0/" '
-    b'hdrgm:Version="1.0" hdrgm:GainMapMax="2.3"/>')
+    b'hdrgm:Version="1.0" hdrgm:GainMapMax="2.3"/>'
+)
 
 
 def _app_segments_end(data: bytes) -> int:
@@ -141,11 +152,13 @@ def mpf_jpeg(primary: bytes, extras: list[tuple[bytes, int]]) -> bytes:
     which are stored after it, as cameras and phones do."""
     count = 1 + len(extras)
     entries_at = 8 + 2 + 3 * 12 + 4  # TIFF header, the IFD's count, 3 entries, next-IFD
-    ifd = (struct.pack("<H", 3)
-           + struct.pack("<HHI4s", 0xB000, 7, 4, b"0100")  # MPFVersion
-           + struct.pack("<HHII", 0xB001, 4, 1, count)  # NumberOfImages
-           + struct.pack("<HHII", 0xB002, 7, 16 * count, entries_at)  # MPEntry
-           + struct.pack("<I", 0))
+    ifd = (
+        struct.pack("<H", 3)
+        + struct.pack("<HHI4s", 0xB000, 7, 4, b"0100")  # MPFVersion
+        + struct.pack("<HHII", 0xB001, 4, 1, count)  # NumberOfImages
+        + struct.pack("<HHII", 0xB002, 7, 16 * count, entries_at)  # MPEntry
+        + struct.pack("<I", 0)
+    )
     tiff_size = 8 + len(ifd) + 16 * count
     segment_size = 4 + 4 + tiff_size  # marker, length, "MPF\0", the TIFF structure
     at = _app_segments_end(primary)
@@ -195,8 +208,13 @@ def stereo_mpo(size: tuple[int, int] = (640, 480)) -> bytes:
 def pillow_mpo() -> bytes:
     """An MPO as Pillow writes one (`save_all`): the second frame is green."""
     out = io.BytesIO()
-    upright((120, 80)).save(out, "MPO", save_all=True, exif=exif_with_gps(),
-                            append_images=[Image.new("RGB", (120, 80), (20, 200, 20))])
+    upright((120, 80)).save(
+        out,
+        "MPO",
+        save_all=True,
+        exif=exif_with_gps(),
+        append_images=[Image.new("RGB", (120, 80), (20, 200, 20))],
+    )
     return out.getvalue()
 
 
@@ -208,7 +226,7 @@ def with_declared_size(data: bytes, size: tuple[int, int]) -> bytes:
         marker = data[i + 1]
         if marker in (0xC0, 0xC1, 0xC2):
             width, height = size
-            return (data[: i + 5] + struct.pack(">HH", height, width) + data[i + 9 :])
+            return data[: i + 5] + struct.pack(">HH", height, width) + data[i + 9 :]
         i += 2 + int.from_bytes(data[i + 2 : i + 4], "big")
 
 
@@ -260,8 +278,12 @@ def animated_gif() -> bytes:
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
-    return (struct.pack(">I", len(data)) + kind + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    return (
+        struct.pack(">I", len(data))
+        + kind
+        + data
+        + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    )
 
 
 def png_bomb(side: int = 15000) -> bytes:
@@ -270,15 +292,23 @@ def png_bomb(side: int = 15000) -> bytes:
     packer = zlib.compressobj(6)
     idat = b"".join(packer.compress(rows) for _ in range(side // 100)) + packer.flush()
     header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", idat)
-            + _chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", idat)
+        + _chunk(b"IEND", b"")
+    )
 
 
 def png_header_only(width: int, height: int) -> bytes:
     """Structurally whole, but its pixel data is a stub: only its header may ever be read."""
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header)
-            + _chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + _chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + _chunk(b"IEND", b"")
+    )
 
 
 PHP = b"<?php system($_GET['c']); ?>"
@@ -289,5 +319,7 @@ def photo_like(size: tuple[int, int] = (3000, 2000)) -> Image.Image:
     width, height = size
     noise = Image.effect_noise(size, 30)
     gradient = Image.linear_gradient("L").resize(size)
-    return Image.merge("RGB", (noise, gradient, gradient.transpose(Image.Transpose.ROTATE_180)
-                               .resize((width, height))))
+    return Image.merge(
+        "RGB",
+        (noise, gradient, gradient.transpose(Image.Transpose.ROTATE_180).resize((width, height))),
+    )

@@ -23,9 +23,15 @@ def _gateway(wiring=WIRING):
 def _event(gateway, method, path, *, query="", body=b"", headers=None, claims=None):
     compiled, params = gateway.match(method, path)
     return gateway.build_event(
-        compiled, params, method=method, raw_path=path, raw_query=query,
-        headers={"host": "127.0.0.1:8000", **(headers or {})}, body=body,
-        source_ip="198.51.100.4", claims=claims,
+        compiled,
+        params,
+        method=method,
+        raw_path=path,
+        raw_query=query,
+        headers={"host": "127.0.0.1:8000", **(headers or {})},
+        body=body,
+        source_ip="198.51.100.4",
+        claims=claims,
     )
 
 
@@ -43,18 +49,24 @@ def test_a_request_becomes_a_payload_v2_event_with_route_key_and_parameters():
 
 def test_json_bodies_pass_as_text_and_binary_bodies_as_base64():
     gateway = _gateway()
-    text = _event(gateway, "POST", "/pledges", body=b'{"a": 1}',
-                  headers={"content-type": "application/json"})
+    text = _event(
+        gateway, "POST", "/pledges", body=b'{"a": 1}', headers={"content-type": "application/json"}
+    )
     assert (text["body"], text["isBase64Encoded"]) == ('{"a": 1}', False)
-    binary = _event(gateway, "POST", "/pledges", body=b"\xff\xd8\xff",
-                    headers={"content-type": "image/jpeg"})
+    binary = _event(
+        gateway, "POST", "/pledges", body=b"\xff\xd8\xff", headers={"content-type": "image/jpeg"}
+    )
     assert binary["isBase64Encoded"] is True
     assert base64.b64decode(binary["body"]) == b"\xff\xd8\xff"
 
 
 def test_claims_reach_the_function_flattened_like_http_api_does():
-    event = _event(_gateway(), "GET", "/admin/photos",
-                   claims={"cognito:groups": ["organisers", "x"], "cognito:username": "ann"})
+    event = _event(
+        _gateway(),
+        "GET",
+        "/admin/photos",
+        claims={"cognito:groups": ["organisers", "x"], "cognito:username": "ann"},
+    )
     claims = event["requestContext"]["authorizer"]["jwt"]["claims"]
     assert claims == {"cognito:groups": "[organisers x]", "cognito:username": "ann"}
 
@@ -70,8 +82,10 @@ def test_adding_a_route_to_the_wiring_adds_it_to_the_local_gateway():
     # Given the wiring with one more route on the upload function
     upload = WIRING.function("upload-api")
     extended = replace(upload, routes=(*upload.routes, public("GET", "/schools")))
-    wiring = replace(WIRING, functions=tuple(
-        extended if fn.name == "upload-api" else fn for fn in WIRING.functions))
+    wiring = replace(
+        WIRING,
+        functions=tuple(extended if fn.name == "upload-api" else fn for fn in WIRING.functions),
+    )
     # Then the local gateway serves it, and the original wiring does not
     found = _gateway(wiring).match("GET", "/schools")
     assert found is not None and found[0].function.name == "upload-api"
@@ -80,13 +94,20 @@ def test_adding_a_route_to_the_wiring_adds_it_to_the_local_gateway():
 
 @pytest.fixture(scope="module")
 def keys():
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048), \
-        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048), rsa.generate_private_key(
+        public_exponent=65537, key_size=2048
+    )
 
 
 def _token(key, **overrides):
-    claims = {"iss": ISSUER, "aud": AUDIENCE, "exp": int(time.time()) + 600,
-              "cognito:username": "ann", "cognito:groups": ["organisers"], **overrides}
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "exp": int(time.time()) + 600,
+        "cognito:username": "ann",
+        "cognito:groups": ["organisers"],
+        **overrides,
+    }
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
 
 
@@ -102,8 +123,10 @@ def test_a_token_signed_by_the_pool_passes_with_its_claims(keys):
     assert claims is not None and claims["cognito:username"] == "ann"
 
 
-@pytest.mark.parametrize("case", ["missing", "not-bearer", "garbage", "other-key", "expired",
-                                  "wrong-audience", "wrong-issuer"])
+@pytest.mark.parametrize(
+    "case",
+    ["missing", "not-bearer", "garbage", "other-key", "expired", "wrong-audience", "wrong-issuer"],
+)
 def test_bad_tokens_are_refused_like_the_jwt_authorizer(keys, case):
     good, other = keys
     header = {
@@ -147,10 +170,20 @@ def _get(port, raw_path):
         connection.close()
 
 
-@pytest.mark.parametrize("raw_path", [
-    "/../secret", "/../secret.html", "/signup/../../secret", "/%2e%2e/secret",
-    "/signup/%2E%2E/%2e%2e/secret", "/..%2fsecret", "/../notes.txt", "/secret%00", "/" + "a" * 5000,
-])
+@pytest.mark.parametrize(
+    "raw_path",
+    [
+        "/../secret",
+        "/../secret.html",
+        "/signup/../../secret",
+        "/%2e%2e/secret",
+        "/signup/%2E%2E/%2e%2e/secret",
+        "/..%2fsecret",
+        "/../notes.txt",
+        "/secret%00",
+        "/" + "a" * 5000,
+    ],
+)
 def test_the_static_fallback_never_serves_a_file_outside_the_site(served_site, raw_path):
     # When a request climbs out of site/ with .. segments, plain or percent-encoded
     status, _, body = _get(served_site, raw_path)
@@ -160,8 +193,12 @@ def test_the_static_fallback_never_serves_a_file_outside_the_site(served_site, r
 
 
 def test_site_pages_are_served_with_extensionless_paths_and_the_security_headers(served_site):
-    for path, text in [("/", b"home"), ("/signup/confirm", b"confirm"),
-                       ("/signup/confirm.html", b"confirm"), ("/signup/../index", b"home")]:
+    for path, text in [
+        ("/", b"home"),
+        ("/signup/confirm", b"confirm"),
+        ("/signup/confirm.html", b"confirm"),
+        ("/signup/../index", b"home"),
+    ]:
         status, headers, body = _get(served_site, path)
         assert (status, text in body) == (200, True), path
         assert headers["content-security-policy"] == "default-src 'self'"

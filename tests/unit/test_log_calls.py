@@ -43,20 +43,40 @@ def _is_logger(target: ast.expr) -> bool:
 
 def test_no_logger_call_names_a_reserved_record_attribute() -> None:
     # Given every module the functions, the local stack and the tools run
-    files = [path for top in CHECKED for path in sorted((ROOT / top).rglob("*.py"))
-             if not {".cache", "__pycache__"} & set(path.relative_to(ROOT).parts)]
+    files = [
+        path
+        for top in CHECKED
+        for path in sorted((ROOT / top).rglob("*.py"))
+        if not {".cache", "__pycache__"} & set(path.relative_to(ROOT).parts)
+    ]
     assert len(files) > 50
 
     # When their logger calls are read
-    bad = [line for path in files for line in
-           bad_log_fields(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))]
+    bad = [
+        line
+        for path in files
+        for line in bad_log_fields(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
+    ]
 
     # Then none names a LogRecord attribute (or hides its names behind **)
     assert bad == []
 
 
-@pytest.mark.parametrize("field", ["created", "name", "msg", "args", "module", "filename",
-                                   "levelname", "process", "message", "exc_info"])
+@pytest.mark.parametrize(
+    "field",
+    [
+        "created",
+        "name",
+        "msg",
+        "args",
+        "module",
+        "filename",
+        "levelname",
+        "process",
+        "message",
+        "exc_info",
+    ],
+)
 def test_a_planted_reserved_field_is_found(field: str) -> None:
     planted = f'logger.info("pledge recorded", {field}=True, role="teacher")\n'
     assert bad_log_fields(planted) == [f"<source>:1: {field}"]

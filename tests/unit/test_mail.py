@@ -27,8 +27,9 @@ class _NoSuppressions:
 
 @pytest.fixture
 def ses() -> Iterator[Stubber]:
-    client = boto3.client("ses", region_name="eu-west-2", aws_access_key_id="x",
-                          aws_secret_access_key="x")
+    client = boto3.client(
+        "ses", region_name="eu-west-2", aws_access_key_id="x", aws_secret_access_key="x"
+    )
     with Stubber(client) as stubber:
         aws.set_client("ses", client)
         yield stubber
@@ -36,38 +37,50 @@ def ses() -> Iterator[Stubber]:
 
 
 def _send() -> bool:
-    return mail.send(_NoSuppressions(), "hello@techognition.test", "person1",  # type: ignore[arg-type]
-                     MESSAGE, purpose="photo-decision")
+    return mail.send(
+        _NoSuppressions(),  # type: ignore[arg-type]
+        "hello@techognition.test",
+        "person1",
+        MESSAGE,
+        purpose="photo-decision",
+    )
 
 
 def _logged(caplog: pytest.LogCaptureFixture) -> str:
     return json.dumps([r.getMessage() + str(vars(r)) for r in caplog.records], default=str)
 
 
-@pytest.mark.parametrize(("code", "message"), [
-    ("MessageRejected", "Email address is not verified."),
-    ("InvalidParameterValue", f"Illegal address: <{ADDRESS}>"),
-    ("Throttling", "Maximum sending rate exceeded."),
-    ("AccountSendingPausedException", "Sending paused for this account."),
-])
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("MessageRejected", "Email address is not verified."),
+        ("InvalidParameterValue", f"Illegal address: <{ADDRESS}>"),
+        ("Throttling", "Maximum sending rate exceeded."),
+        ("AccountSendingPausedException", "Sending paused for this account."),
+    ],
+)
 def test_a_refused_send_is_logged_by_its_code_only_and_returns_false(
-        ses: Stubber, caplog: pytest.LogCaptureFixture, code: str, message: str) -> None:
+    ses: Stubber, caplog: pytest.LogCaptureFixture, code: str, message: str
+) -> None:
     # Given SES refuses the send (its message may quote the address)
-    ses.add_client_error("send_email", service_error_code=code, service_message=message,
-                         http_status_code=400)
+    ses.add_client_error(
+        "send_email", service_error_code=code, service_message=message, http_status_code=400
+    )
     # When a function sends
     with caplog.at_level(logging.INFO):
         sent = _send()
     # Then nothing is raised, the caller hears "not sent", and the log names only the code
     assert sent is False
     refused = [r for r in caplog.records if r.getMessage() == "email not sent"]
-    assert [(r.levelno, getattr(r, "error_code", None), getattr(r, "purpose", None))
-            for r in refused] == [(logging.WARNING, code, "photo-decision")]
+    assert [
+        (r.levelno, getattr(r, "error_code", None), getattr(r, "purpose", None)) for r in refused
+    ] == [(logging.WARNING, code, "photo-decision")]
     assert ADDRESS not in _logged(caplog) and "hill.sch.uk" not in _logged(caplog)
 
 
 def test_an_unreachable_ses_is_logged_by_the_error_type(
-        ses: Stubber, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    ses: Stubber, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given SES cannot be reached once the SDK's retries ran out
     def unreachable(**_: Any) -> None:
         raise EndpointConnectionError(endpoint_url="https://email.eu-west-2.amazonaws.com/")
@@ -82,11 +95,17 @@ def test_an_unreachable_ses_is_logged_by_the_error_type(
 
 
 def test_an_accepted_send_goes_to_the_plain_address(ses: Stubber) -> None:
-    ses.add_response("send_email", {"MessageId": "m1"}, {
-        "Source": "hello@techognition.test",
-        "Destination": {"ToAddresses": [ADDRESS]},
-        "Message": {"Subject": {"Data": "Your photo is live", "Charset": "UTF-8"},
-                    "Body": {"Text": {"Data": "Thank you", "Charset": "UTF-8"}}},
-    })
+    ses.add_response(
+        "send_email",
+        {"MessageId": "m1"},
+        {
+            "Source": "hello@techognition.test",
+            "Destination": {"ToAddresses": [ADDRESS]},
+            "Message": {
+                "Subject": {"Data": "Your photo is live", "Charset": "UTF-8"},
+                "Body": {"Text": {"Data": "Thank you", "Charset": "UTF-8"}},
+            },
+        },
+    )
     assert _send() is True
     ses.assert_no_pending_responses()

@@ -19,8 +19,9 @@ def test_derivatives_are_private_until_published_under_the_same_names() -> None:
     # every derivative sits under its photo's prefixes, which erasure deletes whole
     prefixes = media.photo_prefixes("p1")
     assert prefixes == ["private/p1/", "public/p1/"]
-    assert all(any(k.startswith(p) for p in prefixes) for k in [*private.values(),
-                                                                *public.values()])
+    assert all(
+        any(k.startswith(p) for p in prefixes) for k in [*private.values(), *public.values()]
+    )
     # and only public/ is what the CDN may serve
     assert all(k.startswith(media.PUBLIC_PREFIX) for k in public.values())
     assert not any(k.startswith(media.PUBLIC_PREFIX) for k in private.values())
@@ -28,5 +29,7 @@ def test_derivatives_are_private_until_published_under_the_same_names() -> None:
 
 def test_public_urls_are_the_base_and_the_public_keys() -> None:
     s3 = media.S3Media("bucket", "https://media.test")  # no trailing slash given
-    assert s3.public_urls("p1") == ("https://media.test/public/p1/display.jpg",
-                                    "https://media.test/public/p1/thumb.jpg")
+    assert s3.public_urls("p1") == (
+        "https://media.test/public/p1/display.jpg",
+        "https://media.test/public/p1/thumb.jpg",
+    )

@@ -43,8 +43,9 @@ class FakeStore:
         found = self.photos.get(photo_id)
         return dict(found) if found else None
 
-    def decide(self, photo, to, *, set_fields, remove, flagged, audit, announce=None,
-               now=NOW) -> None:
+    def decide(
+        self, photo, to, *, set_fields, remove, flagged, audit, announce=None, now=NOW
+    ) -> None:
         if self.before_write:
             hook, self.before_write = self.before_write, None
             hook()
@@ -57,8 +58,14 @@ class FakeStore:
         for attr in remove:
             current.pop(attr, None)
         self.audit.append(audit)
-        self.owed.append(outbox.settle_photo(photo["photo_id"], version=current["version"],
-                                             announce=announce, person=photo.get("person")))
+        self.owed.append(
+            outbox.settle_photo(
+                photo["photo_id"],
+                version=current["version"],
+                announce=announce,
+                person=photo.get("person"),
+            )
+        )
 
     def page(self, status, *, limit, cursor):
         return [p for p in self.photos.values() if p["status"] == status][:limit], None
@@ -69,8 +76,11 @@ class FakeStore:
     # what the outbox consumer's photo port does
     def go_live(self, photo: dict[str, Any]) -> None:
         current = self.photos.get(photo["photo_id"])
-        if current is None or current["status"] != "approved" or (
-                current["version"] != photo["version"]):
+        if (
+            current is None
+            or current["status"] != "approved"
+            or (current["version"] != photo["version"])
+        ):
             raise ConditionFailed(current)
         self.live.add(photo["photo_id"])
 
@@ -136,10 +146,18 @@ class FakeOwed:
 
 def a_photo(**overrides: Any) -> dict[str, Any]:
     return {
-        "photo_id": "p1", "status": "pending_moderation", "version": 3, "caption": "Prep room",
-        "display_name": "Tess", "school": "Hill School", "email": "tess@school.test",
-        "person": "abcd", "day": "2027-03-09", "uploaded_at": "2027-03-09T10:00:00Z",
-        "ttl": RETENTION_TTL, **overrides,
+        "photo_id": "p1",
+        "status": "pending_moderation",
+        "version": 3,
+        "caption": "Prep room",
+        "display_name": "Tess",
+        "school": "Hill School",
+        "email": "tess@school.test",
+        "person": "abcd",
+        "day": "2027-03-09",
+        "uploaded_at": "2027-03-09T10:00:00Z",
+        "ttl": RETENTION_TTL,
+        **overrides,
     }
 
 
@@ -159,28 +177,48 @@ def world() -> Any:
 
         @property
         def settle_ports(self) -> settle.Ports:
-            return settle.Ports(photos=self.store, copies=self.media, cdn=self.cdn,
-                                draw=self.draw, owed=self.owed)
+            return settle.Ports(
+                photos=self.store, copies=self.media, cdn=self.cdn, draw=self.draw, owed=self.owed
+            )
 
         def settle(self) -> None:
             """What the outbox consumer does with the effects decisions owed (in order)."""
-            pending, self.performed = self.store.owed[self.performed:], len(self.store.owed)
+            pending, self.performed = self.store.owed[self.performed :], len(self.store.owed)
             for effect in pending:
                 settle.settle(self.settle_ports, effect)
 
         @property
         def mails(self) -> list[Email]:
-            return [Email(to=e.payload["to"], subject=e.payload["subject"],
-                          text=e.payload["text"], html=e.payload.get("html"))
-                    for e in self.owed.effects.values() if e.kind == "email"]
+            return [
+                Email(
+                    to=e.payload["to"],
+                    subject=e.payload["subject"],
+                    text=e.payload["text"],
+                    html=e.payload.get("html"),
+                )
+                for e in self.owed.effects.values()
+                if e.kind == "email"
+            ]
 
     return World()
 
 
-def decide(world: Any, body: dict[str, Any], *, actor: str = "org-ann",
-           actor_email: str | None = "ann@organisers.test", settled: bool = True) -> Any:
-    view = logic.decide(world.ports, "p1", PhotoDecisionIn(**body), actor=actor,
-                        actor_email=actor_email, clock=clock)
+def decide(
+    world: Any,
+    body: dict[str, Any],
+    *,
+    actor: str = "org-ann",
+    actor_email: str | None = "ann@organisers.test",
+    settled: bool = True,
+) -> Any:
+    view = logic.decide(
+        world.ports,
+        "p1",
+        PhotoDecisionIn(**body),
+        actor=actor,
+        actor_email=actor_email,
+        clock=clock,
+    )
     if settled:
         world.settle()
     return view
@@ -188,10 +226,14 @@ def decide(world: Any, body: dict[str, Any], *, actor: str = "org-ann",
 
 def rival_rejects(world: Any) -> None:
     """Another organiser's rejection, written through the store."""
-    world.store.decide(world.store.get("p1"), Status.REJECTED,
-                       set_fields={"decided_by": "org-bob", "reason": "r"}, remove=(),
-                       flagged=False, audit={"at": "t0", "actor": "org-bob",
-                                             "action": "rejected", "detail": "r"})
+    world.store.decide(
+        world.store.get("p1"),
+        Status.REJECTED,
+        set_fields={"decided_by": "org-bob", "reason": "r"},
+        remove=(),
+        flagged=False,
+        audit={"at": "t0", "actor": "org-bob", "action": "rejected", "detail": "r"},
+    )
 
 
 # -- the body --------------------------------------------------------------------------------
@@ -229,8 +271,13 @@ def test_the_technician_reads_a_kind_sentence_for_a_code_and_the_organisers_word
 
 
 def test_decision_emails_are_plain_text_with_simple_html_escaped():
-    mail = emails.approved(to="t@s.test", display_name="<Tess>", caption="c",
-                           site_url="https://site.test", photo_id="p1")
+    mail = emails.approved(
+        to="t@s.test",
+        display_name="<Tess>",
+        caption="c",
+        site_url="https://site.test",
+        photo_id="p1",
+    )
     assert "<Tess>" in mail.text
     assert mail.html is not None
     assert "&lt;Tess&gt;" in mail.html
@@ -238,8 +285,9 @@ def test_decision_emails_are_plain_text_with_simple_html_escaped():
 
 def test_a_rejection_echoes_none_of_the_uploaders_words():
     # Given a photo whose words nobody approved, sent to an address anyone could have typed
-    mail = emails.rejected(to="victim@s.test", reason="it shows no science work",
-                           site_url="https://site.test")
+    mail = emails.rejected(
+        to="victim@s.test", reason="it shows no science work", site_url="https://site.test"
+    )
     # Then the mail carries the organisers' reason and no name or caption
     assert mail.text.startswith("Hello,\n")
     assert "it shows no science work" in mail.text
@@ -297,9 +345,16 @@ def test_the_same_rejection_again_records_nothing_but_another_reason_is_recorded
 
 
 def test_approving_again_answers_the_reports_flagged_since(world):
-    world.store = FakeStore(a_photo(status="approved", report_count=1,
-                                    cleared_after_report=True, flagged_reports=2,
-                                    decision="approve", published=True))
+    world.store = FakeStore(
+        a_photo(
+            status="approved",
+            report_count=1,
+            cleared_after_report=True,
+            flagged_reports=2,
+            decision="approve",
+            published=True,
+        )
+    )
     decide(world, {"decision": "approve"})
     assert [a["action"] for a in world.store.audit] == ["approved"]
     assert "flagged_reports" not in world.store.photos["p1"]
@@ -427,12 +482,18 @@ def test_the_audit_of_an_erased_photo_is_still_readable(world):
 
 
 def test_the_queue_view_carries_prescreen_reports_and_the_organiser_reason(world):
-    world.store = FakeStore(a_photo(
-        prescreen={"status": "flagged", "flags": ["may show pupils: check consent"],
-                   "labels": [], "faces_under_18": 1},
-        reports=[{"reason": "my child is in this", "at": "2027-03-09T13:00:00Z"}],
-        decision_reason="duplicate",
-    ))
+    world.store = FakeStore(
+        a_photo(
+            prescreen={
+                "status": "flagged",
+                "flags": ["may show pupils: check consent"],
+                "labels": [],
+                "faces_under_18": 1,
+            },
+            reports=[{"reason": "my child is in this", "at": "2027-03-09T13:00:00Z"}],
+            decision_reason="duplicate",
+        )
+    )
     (item,), cursor = logic.queue(world.ports, "pending_moderation", limit=20, cursor=None)
     assert cursor is None
     assert item.prescreen is not None
@@ -457,17 +518,27 @@ def test_free_text_reasons_reach_the_uploader_by_email_only(world):
 
 
 def test_a_preset_with_words_shows_only_the_preset_sentence_in_public(world):
-    decide(world, {"decision": "reject", "reason_code": "duplicate",
-                   "reason": "same as Mr Patel's upload this morning"})
+    decide(
+        world,
+        {
+            "decision": "reject",
+            "reason_code": "duplicate",
+            "reason": "same as Mr Patel's upload this morning",
+        },
+    )
     stored = world.store.photos["p1"]
     assert stored["reason"] == emails.REASONS["duplicate"]
     assert "Patel" in world.mails[0].text
 
 
-@pytest.mark.parametrize("text", [
-    "duplicate", "It looks like a photo already in the gallery.",
-    "  it looks like a photo already in the gallery ",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "duplicate",
+        "It looks like a photo already in the gallery.",
+        "  it looks like a photo already in the gallery ",
+    ],
+)
 def test_a_reason_naming_a_preset_counts_as_that_preset(text):
     body = PhotoDecisionIn(decision="reject", reason=text)
     assert (body.reason_code, body.reason) == ("duplicate", None)

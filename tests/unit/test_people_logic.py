@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 from functions.people import logic
 
@@ -52,14 +52,32 @@ class FakeStore:
 
 
 def test_each_kind_is_erased_its_own_way_and_a_photo_counts_once():
-    store = FakeStore([found("PHOTO", "p1"), found("PHOTO", "p1"), found("PLEDGE"),
-                       found("ENTRY"), found("MESSAGE", published=True), found("MESSAGE"),
-                       found("SIGNUP"), found("TOKEN"), found("RATE", "gone"), found("PACK")])
-    ports = logic.Ports(store=store, person=lambda email: f"pseudo:{email}")
+    store = FakeStore(
+        [
+            found("PHOTO", "p1"),
+            found("PHOTO", "p1"),
+            found("PLEDGE"),
+            found("ENTRY"),
+            found("MESSAGE", published=True),
+            found("MESSAGE"),
+            found("SIGNUP"),
+            found("TOKEN"),
+            found("RATE", "gone"),
+            found("PACK"),
+        ]
+    )
+    ports = logic.Ports(store=cast(logic.PeoplePort, store), person=lambda email: f"pseudo:{email}")
     counts = logic.erase(ports, "ann@x.test", actor="org-ann", now=NOW)
-    assert counts.model_dump() == {"photos": 1, "files": 3, "pledges": 1, "signups": 1,
-                                   "messages": 2, "draw_entries": 1, "rate_limits": 0,
-                                   "packs": 1}
+    assert counts.model_dump() == {
+        "photos": 1,
+        "files": 3,
+        "pledges": 1,
+        "signups": 1,
+        "messages": 2,
+        "draw_entries": 1,
+        "rate_limits": 0,
+        "packs": 1,
+    }
     assert store.calls.count(("photo", "p1")) == 1
     assert ("published", "x") in store.calls and ("item", "MESSAGE") in store.calls
     assert store.calls[-1] == ("winners", "pseudo:ann@x.test")

@@ -7,7 +7,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -17,8 +17,13 @@ from shared.dynamo import TransactionConflict
 from shared.errors import BadRequest, Invalid, RateLimited
 
 NOW = datetime(2027, 3, 9, 10, tzinfo=UTC)
-BODY = {"name": " Ada ", "email": " Ada@School.Test ", "role": "teacher",
-        "organisation": "Hill", "show_on_wall": True}
+BODY = {
+    "name": " Ada ",
+    "email": " Ada@School.Test ",
+    "role": "teacher",
+    "organisation": "Hill",
+    "show_on_wall": True,
+}
 
 
 DETAILS = {"name": "Ada", "role": "teacher", "organisation": "Hill", "show_on_wall": True}
@@ -30,8 +35,11 @@ def test_a_pledge_item_has_no_email_and_is_on_the_wall_only_by_choice():
 
     record = logic.confirmed_pledge(DETAILS, None, person="p1", now=NOW, ttl=9)
     shown = pledge_item(record)
-    hidden = pledge_item(logic.confirmed_pledge({**DETAILS, "show_on_wall": False}, None,
-                                                person="p1", now=NOW, ttl=9))
+    hidden = pledge_item(
+        logic.confirmed_pledge(
+            {**DETAILS, "show_on_wall": False}, None, person="p1", now=NOW, ttl=9
+        )
+    )
     assert pledge_of(shown) == record  # the repository reads back what it wrote
     assert "@" not in json.dumps(shown)
     assert (shown["pk"], shown["sk"]) == ("PLEDGE#p1", "PLEDGE")
@@ -45,18 +53,25 @@ def test_a_pledge_item_has_no_email_and_is_on_the_wall_only_by_choice():
 def test_confirming_new_details_keeps_the_pledges_id_and_place_on_the_wall():
     first = logic.confirmed_pledge(DETAILS, None, person="p1", now=NOW, ttl=9)
     later = NOW + timedelta(hours=1)
-    again = logic.confirmed_pledge({**DETAILS, "name": "Ada L", "role": "other"}, first,
-                                   person="p1", now=later, ttl=9)
+    again = logic.confirmed_pledge(
+        {**DETAILS, "name": "Ada L", "role": "other"}, first, person="p1", now=later, ttl=9
+    )
     assert (again.pledge_id, again.created_at) == (first.pledge_id, first.created_at)
     assert (again.name, again.role, again.confirmed_at) == (
-        "Ada L", "other", "2027-03-09T11:00:00Z")
+        "Ada L",
+        "other",
+        "2027-03-09T11:00:00Z",
+    )
 
 
-@pytest.mark.parametrize(("before", "after", "deltas"), [
-    (None, "teacher", {"count": 1, "role_teacher": 1}),
-    ("teacher", "teacher", {}),
-    ("teacher", "other", {"role_teacher": -1, "role_other": 1}),
-])
+@pytest.mark.parametrize(
+    ("before", "after", "deltas"),
+    [
+        (None, "teacher", {"count": 1, "role_teacher": 1}),
+        ("teacher", "teacher", {}),
+        ("teacher", "other", {"role_teacher": -1, "role_other": 1}),
+    ],
+)
 def test_a_person_counts_once_and_a_repeat_only_moves_their_role(before, after, deltas):
     assert logic.counter_changes(before, after) == deltas
 
@@ -71,8 +86,9 @@ class FakeStore:
         # one transaction in the store: the window, the token and the owed email, or nothing
         self.asked = (person, resend_after, ttl)
         if self.register:
-            self.tokens.extend((t.digest, t.purpose, person, t.expires_at, t.details)
-                               for t in tokens)
+            self.tokens.extend(
+                (t.digest, t.purpose, person, t.expires_at, t.details) for t in tokens
+            )
             self.owed.append(owed)
         return self.register
 
@@ -88,11 +104,13 @@ class FakeStore:
 
 
 def pledge(store: Any, body: dict[str, Any] = BODY) -> tuple[bool, list[Any]]:
-    owed = logic.pledge(store, PledgeIn.model_validate(body), person="p1", now=NOW,
-                        settings=SETTINGS)
+    owed = logic.pledge(
+        store, PledgeIn.model_validate(body), person="p1", now=NOW, settings=SETTINGS
+    )
     sent = [(effect.person, SimpleNamespace(**effect.payload)) for effect in store.owed]
-    assert all(e.kind == "email" and e.payload["purpose"] == "pledge-confirmation"
-               for e in store.owed)
+    assert all(
+        e.kind == "email" and e.payload["purpose"] == "pledge-confirmation" for e in store.owed
+    )
     return owed, sent
 
 
@@ -106,8 +124,9 @@ def test_a_pledge_mails_one_confirm_link_and_stores_only_its_hash_with_the_detai
     assert link
     assert email.html and "pledge/confirm?token=" in email.html
     expires = int((NOW + timedelta(days=7)).timestamp())
-    assert store.tokens == [(hashlib.sha256(link.group(1).encode()).hexdigest(), "pledge", "p1",
-                             expires, DETAILS)]
+    assert store.tokens == [
+        (hashlib.sha256(link.group(1).encode()).hexdigest(), "pledge", "p1", expires, DETAILS)
+    ]
     assert store.asked == ("p1", NOW - timedelta(minutes=10), expires)
 
 
@@ -126,16 +145,18 @@ def test_no_mail_and_no_token_when_the_store_says_not_now():
 
 
 def test_confirming_asks_by_hash_and_a_refused_token_is_a_bad_request():
-    assert logic.confirm_pledge(FakeStore(), "tok", now=NOW, ttl=9) == "pl1"
+    assert logic.confirm_pledge(cast(logic.PledgePort, FakeStore()), "tok", now=NOW, ttl=9) == "pl1"
     store = FakeStore(confirmed=None)
     with pytest.raises(BadRequest):
-        logic.confirm_pledge(store, "tok", now=NOW, ttl=9)
+        logic.confirm_pledge(cast(logic.PledgePort, store), "tok", now=NOW, ttl=9)
     assert store.confirming == hashlib.sha256(b"tok").hexdigest()
 
 
 def test_the_summary_lists_every_role_even_before_anyone_pledged():
     assert logic.summary_of(None).model_dump() == {
-        "count": 0, "by_role": {"teacher": 0, "school_leader": 0, "technician": 0, "other": 0}}
+        "count": 0,
+        "by_role": {"teacher": 0, "school_leader": 0, "technician": 0, "other": 0},
+    }
     assert logic.summary_of({"count": 3, "role_technician": 3}).by_role["technician"] == 3
 
 
@@ -146,18 +167,27 @@ def test_a_rejection_without_reason_is_invalid_and_decisions_apply_from_known_st
     reject = logic.transition(DecisionIn(decision="reject", reason="rude"))
     assert (approve.to, approve.allowed_from) == ("approved", ("pending", "rejected"))
     assert (reject.to, reject.allowed_from, reject.reason) == (
-        "rejected", ("pending", "approved"), "rude")
+        "rejected",
+        ("pending", "approved"),
+        "rude",
+    )
 
 
 def envelope(note: object) -> str:
     """SES's notification as SNS wraps it for the feedback queue (raw delivery off)."""
-    return json.dumps({
-        "Type": "Notification", "MessageId": "m1", "Message": json.dumps(note),
-        "TopicArn": "arn:aws:sns:eu-west-2:123456789012:email-feedback",
-        "Timestamp": "2027-03-09T10:00:00.000Z", "SignatureVersion": "1", "Signature": "x",
-        "SigningCertURL": "https://sns.eu-west-2.amazonaws.com/c.pem",
-        "UnsubscribeURL": "https://sns.eu-west-2.amazonaws.com/?Action=Unsubscribe",
-    })
+    return json.dumps(
+        {
+            "Type": "Notification",
+            "MessageId": "m1",
+            "Message": json.dumps(note),
+            "TopicArn": "arn:aws:sns:eu-west-2:123456789012:email-feedback",
+            "Timestamp": "2027-03-09T10:00:00.000Z",
+            "SignatureVersion": "1",
+            "Signature": "x",
+            "SigningCertURL": "https://sns.eu-west-2.amazonaws.com/c.pem",
+            "UnsubscribeURL": "https://sns.eu-west-2.amazonaws.com/?Action=Unsubscribe",
+        }
+    )
 
 
 def feedback_addresses(body: str) -> list[tuple[str, str]]:
@@ -167,26 +197,60 @@ def feedback_addresses(body: str) -> list[tuple[str, str]]:
     return feedback_addresses(SesFeedbackEnvelope.model_validate_json(body).Message)
 
 
-@pytest.mark.parametrize(("note", "expected"), [
-    ({"notificationType": "Bounce", "bounce": {"bounceType": "Permanent",
-      "bouncedRecipients": [{"emailAddress": "Bo <BO@X.test>"}]}}, [("bo@x.test", "bounce")]),
-    ({"notificationType": "Bounce", "bounce": {"bounceType": "Transient",
-      "bouncedRecipients": [{"emailAddress": "bo@x.test"}]}}, []),
-    ({"notificationType": "Complaint", "complaint": {
-      "complainedRecipients": [{"emailAddress": "c@x.test"}, {"emailAddress": "junk"}]}},
-     [("c@x.test", "complaint")]),
-    # a configuration set's event destination says eventType
-    ({"eventType": "Bounce", "bounce": {"bounceType": "Undetermined",
-      "bouncedRecipients": [{"emailAddress": "u@x.test"}]}}, [("u@x.test", "bounce")]),
-    ({"notificationType": "Delivery"}, []),
-    ({"notificationType": "Bounce"}, []),
-])
+@pytest.mark.parametrize(
+    ("note", "expected"),
+    [
+        (
+            {
+                "notificationType": "Bounce",
+                "bounce": {
+                    "bounceType": "Permanent",
+                    "bouncedRecipients": [{"emailAddress": "Bo <BO@X.test>"}],
+                },
+            },
+            [("bo@x.test", "bounce")],
+        ),
+        (
+            {
+                "notificationType": "Bounce",
+                "bounce": {
+                    "bounceType": "Transient",
+                    "bouncedRecipients": [{"emailAddress": "bo@x.test"}],
+                },
+            },
+            [],
+        ),
+        (
+            {
+                "notificationType": "Complaint",
+                "complaint": {
+                    "complainedRecipients": [{"emailAddress": "c@x.test"}, {"emailAddress": "junk"}]
+                },
+            },
+            [("c@x.test", "complaint")],
+        ),
+        # a configuration set's event destination says eventType
+        (
+            {
+                "eventType": "Bounce",
+                "bounce": {
+                    "bounceType": "Undetermined",
+                    "bouncedRecipients": [{"emailAddress": "u@x.test"}],
+                },
+            },
+            [("u@x.test", "bounce")],
+        ),
+        ({"notificationType": "Delivery"}, []),
+        ({"notificationType": "Bounce"}, []),
+    ],
+)
 def test_feedback_names_the_addresses_to_suppress(note, expected):
     assert feedback_addresses(envelope(note)) == expected
 
 
-@pytest.mark.parametrize("body", ["", "{", json.dumps({"Message": "nope"}), "[]",
-                                  envelope("not an object")])
+@pytest.mark.parametrize(
+    "body", ["", "{", json.dumps({"Message": "nope"}), "[]", envelope("not an object")]
+)
 def test_unreadable_feedback_is_refused_at_the_edge(body):
     from pydantic import ValidationError
 
@@ -210,8 +274,14 @@ class FlakyTable:
 
     def get(self, pk, sk, **_kwargs):
         if pk.startswith("TOKEN#"):
-            return {"pk": pk, "sk": sk, "purpose": "pledge", "person": "p1", "details": DETAILS,
-                    "expires_at": int(NOW.timestamp()) + 60}
+            return {
+                "pk": pk,
+                "sk": sk,
+                "purpose": "pledge",
+                "person": "p1",
+                "details": DETAILS,
+                "expires_at": int(NOW.timestamp()) + 60,
+            }
         return None
 
 

@@ -68,10 +68,16 @@ def account(stubber: Stubber, *, production: bool, review: str | None = None) ->
 
 
 def quota(stubber: Stubber, concurrent: int) -> None:
-    stubber.add_response("get_account_settings", {
-        "AccountLimit": {"ConcurrentExecutions": concurrent,
-                         "UnreservedConcurrentExecutions": concurrent},
-    }, {})
+    stubber.add_response(
+        "get_account_settings",
+        {
+            "AccountLimit": {
+                "ConcurrentExecutions": concurrent,
+                "UnreservedConcurrentExecutions": concurrent,
+            },
+        },
+        {},
+    )
 
 
 def bootstrap(clients: Clients, version: str = "27") -> None:
@@ -205,15 +211,18 @@ def test_a_service_missing_from_the_region_blocks_and_a_denied_one_is_left_to_ch
     def missing(service: str) -> Any:
         return NoEndpoint()
 
-    finding = preflight.service_available(missing, "xx-none-1", "Scheduler", "scheduler",
-                                          "list_schedules", {"MaxResults": 1})
+    finding = preflight.service_available(
+        missing, "xx-none-1", "Scheduler", "scheduler", "list_schedules", {"MaxResults": 1}
+    )
     assert finding.status == "blocker" and finding.detail == "no scheduler endpoint in xx-none-1"
-    client = boto3.client("cognito-idp", region_name=REGION, aws_access_key_id="x",
-                          aws_secret_access_key="x")
+    client = boto3.client(
+        "cognito-idp", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
+    )
     with Stubber(client) as stubber:
         stubber.add_client_error("list_user_pools", "AccessDeniedException")
-        denied = preflight.service_available(lambda _: client, REGION, "Cognito", "cognito-idp",
-                                             "list_user_pools", {"MaxResults": 1})
+        denied = preflight.service_available(
+            lambda _: client, REGION, "Cognito", "cognito-idp", "list_user_pools", {"MaxResults": 1}
+        )
     assert denied.status == "todo" and denied.detail == "could not check (AccessDeniedException)"
 
 
@@ -243,7 +252,9 @@ def test_a_brand_new_account_is_blocked_then_ready_to_deploy_then_ready_for_the_
     assert exit_status(findings, strict=False) == 0
     assert exit_status(findings, strict=True) == 1
     assert {f.check for f in findings if f.status == "todo"} == {
-        "SES sender identity", "SES production access", "Lambda concurrency quota"
+        "SES sender identity",
+        "SES production access",
+        "Lambda concurrency quota",
     }
     assert "Nothing blocks `make deploy`." in report(findings)
     # When production access and the quota are granted, only the link remains before the event

@@ -22,24 +22,30 @@ IMAGE = b"\xff\xd8\xff\xe0 not really a jpeg"
 
 @pytest.fixture
 def rekognition() -> Any:
-    return boto3.client("rekognition", region_name="eu-west-2", aws_access_key_id="x",
-                        aws_secret_access_key="x")
+    return boto3.client(
+        "rekognition", region_name="eu-west-2", aws_access_key_id="x", aws_secret_access_key="x"
+    )
 
 
 def _labels(stub: Stubber, labels: list[dict[str, Any]], min_confidence: float = 60.0) -> None:
-    stub.add_response("detect_moderation_labels", {"ModerationLabels": labels},
-                      {"Image": {"Bytes": IMAGE}, "MinConfidence": min_confidence})
+    stub.add_response(
+        "detect_moderation_labels",
+        {"ModerationLabels": labels},
+        {"Image": {"Bytes": IMAGE}, "MinConfidence": min_confidence},
+    )
 
 
 def _faces(stub: Stubber, lows: list[int]) -> None:
     faces = [{"AgeRange": {"Low": low, "High": low + 8}, "Confidence": 99.0} for low in lows]
-    stub.add_response("detect_faces", {"FaceDetails": faces},
-                      {"Image": {"Bytes": IMAGE}, "Attributes": ANY})
+    stub.add_response(
+        "detect_faces", {"FaceDetails": faces}, {"Image": {"Bytes": IMAGE}, "Attributes": ANY}
+    )
 
 
 def _screen(rekognition: Any, min_confidence: float = 60.0, checks: Any = "all") -> dict[str, Any]:
-    return RekognitionScreener(lambda: rekognition, min_confidence=min_confidence,
-                               checks=checks).screen(IMAGE, "any caption")
+    return RekognitionScreener(
+        lambda: rekognition, min_confidence=min_confidence, checks=checks
+    ).screen(IMAGE, "any caption")
 
 
 def test_faces_only_makes_one_call_and_still_routes_pupils_to_a_human(rekognition):
@@ -107,12 +113,20 @@ def test_any_face_that_may_be_under_18_flags_pupils(rekognition):
     assert result["faces_under_18"] == 2
 
 
-@pytest.mark.parametrize("code", ["InvalidImageFormatException", "ImageTooLargeException",
-                                  "ThrottlingException", "AccessDeniedException"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "InvalidImageFormatException",
+        "ImageTooLargeException",
+        "ThrottlingException",
+        "AccessDeniedException",
+    ],
+)
 def test_a_refused_image_or_failing_rekognition_is_unavailable_never_an_error(rekognition, code):
     with Stubber(rekognition) as stub:
-        stub.add_client_error("detect_moderation_labels", service_error_code=code,
-                              http_status_code=400)
+        stub.add_client_error(
+            "detect_moderation_labels", service_error_code=code, http_status_code=400
+        )
         result = _screen(rekognition)
     assert result["status"] == "unavailable"
     assert result["flags"] == [UNAVAILABLE]
@@ -122,8 +136,9 @@ def test_a_refused_image_or_failing_rekognition_is_unavailable_never_an_error(re
 def test_a_failure_of_the_face_call_keeps_the_labels_found_and_is_unavailable(rekognition):
     with Stubber(rekognition) as stub:
         _labels(stub, [{"Name": "Smoking", "Confidence": 97.0}])
-        stub.add_client_error("detect_faces", service_error_code="InternalServerError",
-                              http_status_code=500)
+        stub.add_client_error(
+            "detect_faces", service_error_code="InternalServerError", http_status_code=500
+        )
         result = _screen(rekognition)
     assert result["status"] == "unavailable"
     assert result["flags"] == ["moderation label: Smoking (97%)", UNAVAILABLE]
@@ -139,13 +154,16 @@ def test_no_connection_at_all_is_unavailable(rekognition):
     assert result["status"] == "unavailable"
 
 
-@pytest.mark.parametrize(("caption", "status", "flags"), [
-    ("Our prep room after the big clean", "ok", []),
-    ("Year 9 pupils building circuits", "flagged", [MAY_SHOW_PUPILS]),
-    ("The KIDS loved it!", "flagged", [MAY_SHOW_PUPILS]),
-    ("flag this one please", "flagged", ["moderation label: Unsafe (local stand-in) (99%)"]),
-    ("prescreen-error on students", "unavailable", [UNAVAILABLE]),
-])
+@pytest.mark.parametrize(
+    ("caption", "status", "flags"),
+    [
+        ("Our prep room after the big clean", "ok", []),
+        ("Year 9 pupils building circuits", "flagged", [MAY_SHOW_PUPILS]),
+        ("The KIDS loved it!", "flagged", [MAY_SHOW_PUPILS]),
+        ("flag this one please", "flagged", ["moderation label: Unsafe (local stand-in) (99%)"]),
+        ("prescreen-error on students", "unavailable", [UNAVAILABLE]),
+    ],
+)
 def test_the_caption_stand_in_flags_by_words(caption, status, flags):
     result = prescreen(IMAGE, caption, mode="caption", min_confidence=60)
     assert (result["status"], result["flags"]) == (status, flags)
@@ -165,8 +183,9 @@ def test_rekognition_mode_uses_the_shared_client_with_the_configured_confidence(
         with Stubber(rekognition) as stub:
             _labels(stub, [], min_confidence=75.0)
             _faces(stub, [8])
-            result = prescreen(IMAGE, "no words matter here", mode="rekognition",
-                               min_confidence=75.0, checks="all")
+            result = prescreen(
+                IMAGE, "no words matter here", mode="rekognition", min_confidence=75.0, checks="all"
+            )
             stub.assert_no_pending_responses()
     finally:
         set_client("rekognition", None)

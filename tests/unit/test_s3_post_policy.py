@@ -39,17 +39,22 @@ DATA = b"\xff\xd8" + b"j" * (SIZE - 2)
 
 def _client(key_pair: tuple[str, str] = ("local", "local"), signature: str = "s3v4") -> Any:
     return boto3.client(
-        "s3", region_name=REGION, aws_access_key_id=key_pair[0], aws_secret_access_key=key_pair[1],
+        "s3",
+        region_name=REGION,
+        aws_access_key_id=key_pair[0],
+        aws_secret_access_key=key_pair[1],
         endpoint_url="http://127.0.0.1:9",
-        config=Config(signature_version=signature, s3={"addressing_style": "path"}))
+        config=Config(signature_version=signature, s3={"addressing_style": "path"}),
+    )
 
 
 def _form_fields(client: Any = None, key: str = KEY) -> dict[str, str]:
     """The fields of the form the upload function hands out for `key` (SIZE bytes, JPEG)."""
     set_client("s3", client or _client())
     try:
-        _, fields = S3Media(BUCKET).presigned_post(key, content_type="image/jpeg",
-                                                   max_bytes=SIZE, expires_s=900)
+        _, fields = S3Media(BUCKET).presigned_post(
+            key, content_type="image/jpeg", max_bytes=SIZE, expires_s=900
+        )
     finally:
         set_client("s3", None)
     return fields
@@ -62,17 +67,23 @@ def fields() -> dict[str, str]:
 
 def _posted(fields: dict[str, str], data: bytes = DATA, **after_file: str) -> Form:
     """The form as a client encodes it: fields first, then the file (then `after_file`)."""
-    prepared = requests.Request("POST", f"http://127.0.0.1:9/{BUCKET}", data=fields,
-                                files={"file": ("photo.jpg", data, "image/jpeg")}).prepare()
+    prepared = requests.Request(
+        "POST",
+        f"http://127.0.0.1:9/{BUCKET}",
+        data=fields,
+        files={"file": ("photo.jpg", data, "image/jpeg")},
+    ).prepare()
     body, content_type = prepared.body, str(prepared.headers["Content-Type"])
     assert isinstance(body, bytes)
     if after_file:
         delimiter = b"--" + content_type.split("boundary=")[1].encode()
         closing = body.rindex(delimiter + b"--")
         extra = b"".join(
-            delimiter + b"\r\n"
+            delimiter
+            + b"\r\n"
             + f'Content-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-            for k, v in after_file.items())
+            for k, v in after_file.items()
+        )
         body = body[:closing] + extra + body[closing:]
     return parse_form(body, content_type)
 
@@ -100,8 +111,11 @@ def _signed(document: Any, fields: dict[str, str]) -> dict[str, str]:
     """`fields` with `document` as its policy, signed with the local secret: a valid signer's."""
     policy = base64.b64encode(json.dumps(document).encode()).decode()
     _, date, region, _, _ = fields["x-amz-credential"].split("/")
-    return {**fields, "policy": policy,
-            "x-amz-signature": sigv4_signature("local", policy, date=date, region=region)}
+    return {
+        **fields,
+        "policy": policy,
+        "x-amz-signature": sigv4_signature("local", policy, date=date, region=region),
+    }
 
 
 # -- honest uploads ----------------------------------------------------------------------------
@@ -140,8 +154,9 @@ def test_a_starts_with_key_condition_takes_any_key_under_its_prefix(fields) -> N
     _check(_posted({**signed, "key": "incoming/another"}))
     refused = _refusal(_posted({**signed, "key": "public/defaced.jpg"}))
     assert (refused.status, refused.code) == (403, "AccessDenied")
-    assert refused.message == ('Invalid according to Policy: Policy Condition failed: '
-                               '["starts-with", "$key", "incoming/"]')
+    assert refused.message == (
+        'Invalid according to Policy: Policy Condition failed: ["starts-with", "$key", "incoming/"]'
+    )
 
 
 # -- refusals ----------------------------------------------------------------------------------
@@ -155,8 +170,9 @@ def test_an_expired_form_is_refused(fields) -> None:
 def test_a_key_other_than_the_policys_is_refused(fields) -> None:
     refused = _refusal(_posted({**fields, "key": "public/defaced.jpg"}))
     assert (refused.status, refused.code) == (403, "AccessDenied")
-    assert refused.message == ("Invalid according to Policy: Policy Condition failed: "
-                               f'{{"key": "{KEY}"}}')
+    assert refused.message == (
+        f'Invalid according to Policy: Policy Condition failed: {{"key": "{KEY}"}}'
+    )
 
 
 @pytest.mark.parametrize("content_type", ["image/png", "text/html", "image/jpeg; x=1", ""])
@@ -189,10 +205,16 @@ def test_a_bucket_other_than_the_policys_is_refused(fields) -> None:
     assert f'{{"bucket": "{BUCKET}"}}' in refused.message
 
 
-@pytest.mark.parametrize(("name", "spelled"), [
-    ("x-amz-signature", "X-Amz-Signature"), ("x-amz-credential", "X-Amz-Credential"),
-    ("x-amz-date", "X-Amz-Date"), ("x-amz-algorithm", "X-Amz-Algorithm"), ("key", "key"),
-])
+@pytest.mark.parametrize(
+    ("name", "spelled"),
+    [
+        ("x-amz-signature", "X-Amz-Signature"),
+        ("x-amz-credential", "X-Amz-Credential"),
+        ("x-amz-date", "X-Amz-Date"),
+        ("x-amz-algorithm", "X-Amz-Algorithm"),
+        ("key", "key"),
+    ],
+)
 def test_a_missing_field_is_refused(fields, name, spelled) -> None:
     refused = _refusal(_posted(_without(fields, name)))
     assert (refused.status, refused.code) == (400, "InvalidArgument")
@@ -208,8 +230,7 @@ def test_fields_after_the_file_are_ignored_as_s3_ignores_them(fields) -> None:
 
 def test_a_form_without_a_policy_is_an_anonymous_write_and_refused(fields) -> None:
     refused = _refusal(_posted({"key": KEY, "Content-Type": "image/jpeg"}))
-    assert (refused.status, refused.code, refused.message) == (403, "AccessDenied",
-                                                               "Access Denied")
+    assert (refused.status, refused.code, refused.message) == (403, "AccessDenied", "Access Denied")
 
 
 def test_a_form_without_a_file_is_refused(fields) -> None:
@@ -247,9 +268,12 @@ def test_a_form_signed_by_an_unknown_key_is_refused() -> None:
 def test_a_policy_widened_after_signing_is_refused(fields) -> None:
     # Given the policy re-encoded with a larger size limit, under the original signature
     document = _policy(fields)
-    document["conditions"] = [["content-length-range", 1, 10**9] if isinstance(c, list)
-                              and c[0] == "content-length-range" else c
-                              for c in document["conditions"]]
+    document["conditions"] = [
+        ["content-length-range", 1, 10**9]
+        if isinstance(c, list) and c[0] == "content-length-range"
+        else c
+        for c in document["conditions"]
+    ]
     policy = base64.b64encode(json.dumps(document).encode()).decode()
     refused = _refusal(_posted({**fields, "policy": policy}, DATA * 3))
     assert refused.code == "SignatureDoesNotMatch"
@@ -261,22 +285,32 @@ def test_a_credential_scope_for_another_region_is_refused(fields) -> None:
     assert (refused.status, refused.code) == (400, "AuthorizationQueryParametersError")
 
 
-@pytest.mark.parametrize(("document", "detail"), [
-    ("not json", "Invalid JSON."),
-    ({"conditions": []}, "Policy missing expiration."),
-    ({"expiration": "2099-01-01T00:00:00Z"}, "Policy missing conditions."),
-    ({"expiration": "tomorrow", "conditions": []}, "Invalid 'expiration' value: 'tomorrow'"),
-    ({"expiration": "2099-01-01T00:00:00Z", "conditions": [{"a": "1", "b": "2"}]},
-     "Invalid Simple-Condition: Simple-Conditions must have exactly one property specified."),
-    ({"expiration": "2099-01-01T00:00:00Z", "conditions": [["matches", "$key", ".*"]]},
-     'Invalid Condition: ["matches", "$key", ".*"]'),
-])
+@pytest.mark.parametrize(
+    ("document", "detail"),
+    [
+        ("not json", "Invalid JSON."),
+        ({"conditions": []}, "Policy missing expiration."),
+        ({"expiration": "2099-01-01T00:00:00Z"}, "Policy missing conditions."),
+        ({"expiration": "tomorrow", "conditions": []}, "Invalid 'expiration' value: 'tomorrow'"),
+        (
+            {"expiration": "2099-01-01T00:00:00Z", "conditions": [{"a": "1", "b": "2"}]},
+            "Invalid Simple-Condition: Simple-Conditions must have exactly one property specified.",
+        ),
+        (
+            {"expiration": "2099-01-01T00:00:00Z", "conditions": [["matches", "$key", ".*"]]},
+            'Invalid Condition: ["matches", "$key", ".*"]',
+        ),
+    ],
+)
 def test_a_malformed_policy_document_is_refused(fields, document, detail) -> None:
     if isinstance(document, str):
         policy = base64.b64encode(document.encode()).decode()
         _, date, region, _, _ = fields["x-amz-credential"].split("/")
-        signed = {**fields, "policy": policy,
-                  "x-amz-signature": sigv4_signature("local", policy, date=date, region=region)}
+        signed = {
+            **fields,
+            "policy": policy,
+            "x-amz-signature": sigv4_signature("local", policy, date=date, region=region),
+        }
     else:
         signed = _signed(document, fields)
     refused = _refusal(_posted(signed))
@@ -290,15 +324,20 @@ def test_a_comma_separated_content_type_must_match_the_prefix_in_each_part(field
     document["conditions"].append(["starts-with", "$Content-Type", "image/"])
     signed = _signed(document, fields)
     _check(_posted({**signed, "Content-Type": "image/jpeg, image/png"}))
-    assert _refusal(_posted({**signed, "Content-Type": "image/jpeg, text/html"})).code \
+    assert (
+        _refusal(_posted({**signed, "Content-Type": "image/jpeg, text/html"})).code
         == "AccessDenied"
+    )
 
 
-@pytest.mark.parametrize("body", [
-    b"--b\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nk\r\n",  # never closed
-    b"--b\r\nno headers here\r\n--b--\r\n",
-    b"--b\r\nContent-Disposition: attachment\r\n\r\nx\r\n--b--\r\n",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'--b\r\nContent-Disposition: form-data; name="key"\r\n\r\nk\r\n',  # never closed
+        b"--b\r\nno headers here\r\n--b--\r\n",
+        b"--b\r\nContent-Disposition: attachment\r\n\r\nx\r\n--b--\r\n",
+    ],
+)
 def test_a_body_that_is_not_multipart_form_data_is_refused(body) -> None:
     with pytest.raises(Refused) as refused:
         parse_form(body, "multipart/form-data; boundary=b")
@@ -309,8 +348,10 @@ def test_a_body_that_is_not_multipart_form_data_is_refused(body) -> None:
 
 
 def test_the_error_document_is_s3s() -> None:
-    document = error_xml(Refused(400, "EntityTooLarge", "Too <big>",
-                                 {"ProposedSize": "2", "MaxSizeAllowed": "1"}), "REQ1")
+    document = error_xml(
+        Refused(400, "EntityTooLarge", "Too <big>", {"ProposedSize": "2", "MaxSizeAllowed": "1"}),
+        "REQ1",
+    )
     assert document.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<Error>')
     assert b"<Code>EntityTooLarge</Code><Message>Too &lt;big&gt;</Message>" in document
     assert b"<ProposedSize>2</ProposedSize><MaxSizeAllowed>1</MaxSizeAllowed>" in document
@@ -330,10 +371,15 @@ class _Moto:
         return []
 
 
-def _call(guard: PostPolicyGuard, fields: dict[str, str], data: bytes = DATA,
-          **environ: str) -> tuple[str, dict[str, str], bytes]:
-    prepared = requests.Request("POST", f"http://127.0.0.1:9/{BUCKET}", data=fields,
-                                files={"file": ("photo.jpg", data, "image/jpeg")}).prepare()
+def _call(
+    guard: PostPolicyGuard, fields: dict[str, str], data: bytes = DATA, **environ: str
+) -> tuple[str, dict[str, str], bytes]:
+    prepared = requests.Request(
+        "POST",
+        f"http://127.0.0.1:9/{BUCKET}",
+        data=fields,
+        files={"file": ("photo.jpg", data, "image/jpeg")},
+    ).prepare()
     body = prepared.body
     assert isinstance(body, bytes)
     answered: dict[str, Any] = {}
@@ -341,11 +387,18 @@ def _call(guard: PostPolicyGuard, fields: dict[str, str], data: bytes = DATA,
     def start_response(status: str, headers: list[tuple[str, str]]) -> None:
         answered.update(status=status, headers=dict(headers))
 
-    result = guard({"REQUEST_METHOD": "POST", "PATH_INFO": f"/{BUCKET}",
-                    "HTTP_HOST": "127.0.0.1:8001",
-                    "CONTENT_TYPE": str(prepared.headers["Content-Type"]),
-                    "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body), **environ},
-                   start_response)
+    result = guard(
+        {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": f"/{BUCKET}",
+            "HTTP_HOST": "127.0.0.1:8001",
+            "CONTENT_TYPE": str(prepared.headers["Content-Type"]),
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body),
+            **environ,
+        },
+        start_response,
+    )
     return answered["status"], answered["headers"], b"".join(result)
 
 
@@ -354,14 +407,22 @@ def test_the_guard_replays_an_accepted_form_to_moto_byte_for_byte(fields) -> Non
     status, _, _ = _call(PostPolicyGuard(moto, SECRETS, REGION), fields)
     assert status.startswith("204")
     [body] = moto.bodies
-    assert DATA in body and parse_form(body, "multipart/form-data; boundary="
-                                       + body.split(b"\r\n")[0][2:].decode()).file == DATA
+    assert (
+        DATA in body
+        and parse_form(
+            body, "multipart/form-data; boundary=" + body.split(b"\r\n")[0][2:].decode()
+        ).file
+        == DATA
+    )
 
 
 def test_the_guard_answers_a_refused_form_itself_and_moto_never_sees_it(fields) -> None:
     moto = _Moto()
-    status, headers, body = _call(PostPolicyGuard(moto, SECRETS, REGION),
-                                  {**fields, "key": "public/x"}, HTTP_ORIGIN="http://site")
+    status, headers, body = _call(
+        PostPolicyGuard(moto, SECRETS, REGION),
+        {**fields, "key": "public/x"},
+        HTTP_ORIGIN="http://site",
+    )
     assert moto.bodies == []
     assert status == "403 Forbidden"
     assert headers["Content-Type"] == "application/xml"
@@ -374,16 +435,28 @@ def test_the_guard_passes_every_other_request_untouched() -> None:
     guard = PostPolicyGuard(moto, SECRETS, REGION)
     answered: list[str] = []
     sent = b"Action=SendMessage"
-    guard({"REQUEST_METHOD": "POST", "PATH_INFO": "/", "HTTP_HOST": "127.0.0.1:8001",
-           "CONTENT_TYPE": "application/x-www-form-urlencoded",
-           "CONTENT_LENGTH": str(len(sent)), "wsgi.input": io.BytesIO(sent)},
-          lambda status, headers: answered.append(status))
+    guard(
+        {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": "/",
+            "HTTP_HOST": "127.0.0.1:8001",
+            "CONTENT_TYPE": "application/x-www-form-urlencoded",
+            "CONTENT_LENGTH": str(len(sent)),
+            "wsgi.input": io.BytesIO(sent),
+        },
+        lambda status, headers: answered.append(status),
+    )
     assert moto.bodies == [sent] and answered == ["204 No Content"]
 
 
-@pytest.mark.parametrize(("host", "path", "bucket"), [
-    ("127.0.0.1:8001", "/media/", "media"), ("localhost:4566", "/media", "media"),
-    ("[::1]:8001", "/media", "media"), ("media.s3.eu-west-2.amazonaws.com", "/", "media"),
-])
+@pytest.mark.parametrize(
+    ("host", "path", "bucket"),
+    [
+        ("127.0.0.1:8001", "/media/", "media"),
+        ("localhost:4566", "/media", "media"),
+        ("[::1]:8001", "/media", "media"),
+        ("media.s3.eu-west-2.amazonaws.com", "/", "media"),
+    ],
+)
 def test_the_guard_reads_the_bucket_as_moto_does(host, path, bucket) -> None:
     assert bucket_of({"HTTP_HOST": host, "PATH_INFO": path}) == bucket

@@ -17,12 +17,15 @@ HOSTILE = '</title><script>alert(1)</script>"><img src=x onerror=alert(2)> & mor
 
 def a_photo(**overrides: Any) -> GalleryPhoto:
     fields: dict[str, Any] = {
-        "photo_id": "01HXYZ", "caption": "Preparing copper sulfate crystals for Year 9",
-        "display_name": "Priya Patel", "school": "Hilltop Academy",
+        "photo_id": "01HXYZ",
+        "caption": "Preparing copper sulfate crystals for Year 9",
+        "display_name": "Priya Patel",
+        "school": "Hilltop Academy",
         "uploaded_at": "2027-03-08T10:00:00Z",
         "image_url": "https://cdn.example/public/01HXYZ/display.jpg",
         "thumbnail_url": "https://cdn.example/public/01HXYZ/thumb.jpg",
-        "width": 1600, "height": 1200,
+        "width": 1600,
+        "height": 1200,
     }
     return GalleryPhoto(**{**fields, **overrides})
 
@@ -132,13 +135,21 @@ def test_the_not_found_page_is_a_page_that_search_engines_skip():
 
 def test_a_takedown_invalidates_the_share_page_and_the_cached_api_read():
     assert cdn.paths("p1") == [
-        "/public/p1/display.jpg", "/public/p1/thumb.jpg",
-        "/p/p1", "/api/photos/p1", "/photos/p1",
+        "/public/p1/display.jpg",
+        "/public/p1/thumb.jpg",
+        "/p/p1",
+        "/api/photos/p1",
+        "/photos/p1",
     ]
 
 
 def test_the_approval_email_links_the_share_page():
-    mail = emails.approved(to="t@school.example", display_name="Priya", caption="Crystals",
-                           site_url=SITE + "/", photo_id="01HXYZ")
+    mail = emails.approved(
+        to="t@school.example",
+        display_name="Priya",
+        caption="Crystals",
+        site_url=SITE + "/",
+        photo_id="01HXYZ",
+    )
     assert "https://techognition.org.uk/p/01HXYZ" in mail.text
     assert 'href="https://techognition.org.uk/p/01HXYZ"' in (mail.html or "")

@@ -23,8 +23,9 @@ def test_email_is_trimmed_and_case_folded():
     assert form.email == "tech.team@crieff-high.sch.uk"
 
 
-@pytest.mark.parametrize("bad", ["", " ", "no-at-sign", "a@b", "a b@c.uk", "a@@c.uk", "x@y..uk",
-                                 *REFUSED])
+@pytest.mark.parametrize(
+    "bad", ["", " ", "no-at-sign", "a@b", "a b@c.uk", "a@@c.uk", "x@y..uk", *REFUSED]
+)
 def test_anything_but_a_plain_address_is_refused(bad):
     with pytest.raises(ValueError, match="plain address") as refused:
         normalise_email(bad)
@@ -55,14 +56,37 @@ class _Text(BaseModel):
 
 # C0 (with the line breaks and tab), DEL, C1, the Unicode separators, bidi embeddings,
 # overrides and isolates.
-UNSAFE = ["\n", "\r", "\t", "\x00", "\x0b", "\x1b", "\x7f", "\x85", "\x9b", "\u2028", "\u2029",
-          "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068",
-          "\u2069"]
-FINE = ["Ada Lovelace", "Si\u00e2n O'Brien-Jones", "Zo\u00eb & Za\u00efd",
-        "\u0645\u062e\u062a\u0628\u0631 (lab)",  # Arabic
-        "\u05de\u05e2\u05d1\u05d3\u05d4 \u200f2",  # Hebrew, with an implicit RTL mark
-        "Tech team \U0001f469\u200d\U0001f52c",  # an emoji sequence joined by U+200D
-        "St. Mary's, Year 7/8 \u2013 100%"]
+UNSAFE = [
+    "\n",
+    "\r",
+    "\t",
+    "\x00",
+    "\x0b",
+    "\x1b",
+    "\x7f",
+    "\x85",
+    "\x9b",
+    "\u2028",
+    "\u2029",
+    "\u202a",
+    "\u202b",
+    "\u202c",
+    "\u202d",
+    "\u202e",
+    "\u2066",
+    "\u2067",
+    "\u2068",
+    "\u2069",
+]
+FINE = [
+    "Ada Lovelace",
+    "Si\u00e2n O'Brien-Jones",
+    "Zo\u00eb & Za\u00efd",
+    "\u0645\u062e\u062a\u0628\u0631 (lab)",  # Arabic
+    "\u05de\u05e2\u05d1\u05d3\u05d4 \u200f2",  # Hebrew, with an implicit RTL mark
+    "Tech team \U0001f469\u200d\U0001f52c",  # an emoji sequence joined by U+200D
+    "St. Mary's, Year 7/8 \u2013 100%",
+]
 
 
 @pytest.mark.parametrize("char", UNSAFE, ids=lambda c: f"U+{ord(c):04X}")
