@@ -6,13 +6,17 @@ Short and kind: these are volunteers who took the trouble to share their work.
 from __future__ import annotations
 
 import html
+from typing import Literal
 
 from shared.mail import Email
 from shared.share import share_url
 
 # What the technician reads for each preset reason (on GET /uploads/{id} and in the email).
 # The site's console offers the same codes (site/js/admin.js).
-REASONS = {
+ReasonCode = Literal[
+    "pupil_without_consent", "not_technician_work", "inappropriate", "poor_quality", "duplicate"
+]
+REASONS: dict[ReasonCode, str] = {
     "pupil_without_consent": (
         "it may show pupils, and we can only publish photos of pupils when we know their "
         "school agreed"
@@ -29,16 +33,21 @@ REASONS = {
 GENERAL_REASON = "it didn't meet the gallery guidelines"
 
 
+def _sentence(code: str | None) -> str | None:
+    """The preset sentence of a stored code (a plain string), if it is one."""
+    return next((sentence for preset, sentence in REASONS.items() if preset == code), None)
+
+
 def public_reason(code: str | None) -> str:
     """What anyone holding the upload's id reads on GET /uploads/{id}: a preset sentence only.
 
     An organiser's own words may name a pupil or a school ("pupil Tom visible..."): they reach
     the uploader by email and nobody else.
     """
-    return REASONS.get(code or "", GENERAL_REASON)
+    return _sentence(code) or GENERAL_REASON
 
 
-def preset_code(text: str) -> str | None:
+def preset_code(text: str) -> ReasonCode | None:
     """The preset an organiser's reason names: its code, or its sentence word for word."""
     wanted = text.strip().rstrip(".").casefold()
     return next(
@@ -49,7 +58,8 @@ def preset_code(text: str) -> str | None:
 def technician_reason(code: str | None, text: str | None) -> str:
     """The kind reason the uploader's email gives: the preset sentence and/or the organiser's
     words."""
-    parts = [REASONS[code]] if code in REASONS else []
+    preset = _sentence(code)
+    parts = [preset] if preset else []
     if text:
         parts.append(text)
     return "; ".join(parts) or GENERAL_REASON

@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from functions.moderation import emails
-from functions.moderation.models import AdminPhoto, PhotoDecisionIn, QueueStatus
+from functions.moderation.models import AdminPhoto, PhotoDecisionIn, PhotoReport, QueueStatus
 from shared.audit import audit_item
 from shared.dynamo import ConditionFailed, Item
 from shared.errors import Conflict, Forbidden, NotFound
@@ -97,7 +97,7 @@ def _urls(photo: Item, media: Media) -> tuple[str | None, str | None]:
 def admin_view(photo: Item, media: Media) -> AdminPhoto:
     image_url, thumbnail_url = _urls(photo, media)
     reports = [
-        {"reason": str(r.get("reason", "")), "at": r.get("at")}
+        PhotoReport(reason=str(r.get("reason", "")), at=r.get("at"))
         for r in photo.get("reports", [])
         if isinstance(r, dict)
     ]
@@ -115,7 +115,7 @@ def admin_view(photo: Item, media: Media) -> AdminPhoto:
         image_url=image_url,
         thumbnail_url=thumbnail_url,
         prescreen=photo.get("prescreen"),
-        reports=reports,  # type: ignore[arg-type]
+        reports=reports,
         flagged_reports=int(photo.get("flagged_reports", 0)),
         decided_by=photo.get("decided_by"),
         decided_at=photo.get("decided_at"),

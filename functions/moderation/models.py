@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from functions.moderation.emails import preset_code
+from functions.moderation.emails import ReasonCode, preset_code
 from shared.types import bounded
 
 QueueStatus = Literal["pending_moderation", "reported", "approved", "rejected"]
-ReasonCode = Literal[
-    "pupil_without_consent", "not_technician_work", "inappropriate", "poor_quality", "duplicate"
-]
-REASON_CODES: tuple[str, ...] = ReasonCode.__args__  # type: ignore[attr-defined]
+REASON_CODES: tuple[str, ...] = get_args(ReasonCode)
 
 # Trimmed, 1..500 characters (spelled out rather than via shared.types.text, for mypy).
 # The organiser's words (emailed): line breaks kept, other control characters and bidi
@@ -53,7 +50,7 @@ class PhotoDecisionIn(BaseModel):
         preset = preset_code(self.reason) if self.reason is not None else None
         if preset is not None and self.reason_code in (None, preset):
             # A preset sent as the plain `reason` counts as that preset.
-            self.reason_code, self.reason = preset, None  # type: ignore[assignment]
+            self.reason_code, self.reason = preset, None
         if self.decision == "reject" and self.reason is None and self.reason_code is None:
             raise ValueError("a reason is required to reject")
         return self
