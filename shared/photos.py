@@ -1,7 +1,8 @@
 """The photo record and every state change it can make, each one a conditional write.
 
 Shared by the upload functions (reserve, process, gallery, reports), moderation (decisions) and
-the prize draw (its moderation guard). A photo moves
+the prize draw (its moderation guard); its typed read model is `shared.photo_records`. A photo
+moves
 
     awaiting_upload → processing → pending_moderation ⇄ approved / rejected / reported
     awaiting_upload | processing → failed

@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from shared import outbox
-from shared.dynamo import ConditionFailed, Item
+from shared.dynamo import ConditionFailed
 from shared.observability import logger
+from shared.photo_records import PhotoRecord
 from shared.photos import Status
 
 MAX_ROUNDS = 5  # a photo changing under its settle this often is retried by the stream
@@ -44,9 +45,9 @@ class Unsettled(Exception):
 
 
 class Photos(Protocol):
-    def get(self, photo_id: str) -> Item | None: ...
+    def get(self, photo_id: str) -> PhotoRecord | None: ...
 
-    def go_live(self, photo: Item) -> None:
+    def go_live(self, photo: PhotoRecord) -> None:
         """List the approved photo in its gallery; ConditionFailed if it changed since read."""
         ...
 
@@ -66,11 +67,11 @@ class Cdn(Protocol):
 
 
 class Draw(Protocol):
-    def enter(self, photo: Item) -> bool:
+    def enter(self, photo: PhotoRecord) -> bool:
         """Enter the uploader in the photo's day once; False if already in or drawn."""
         ...
 
-    def withdraw(self, photo: Item) -> None:
+    def withdraw(self, photo: PhotoRecord) -> None:
         """Take back an entry that rests on this photo (or move it to another approved one)."""
         ...
 
@@ -100,7 +101,7 @@ def settle(ports: Ports, effect: outbox.Effect) -> str:
     announce = effect.payload.get("announce")
     if not announce:
         return DONE
-    if int(current["version"]) != int(effect.payload["version"]):
+    if current.version != int(effect.payload["version"]):
         logger.info("decision superseded before it was announced", photo_id=photo_id)
         return DONE
     ports.owed.owe(
@@ -114,7 +115,7 @@ def settle(ports: Ports, effect: outbox.Effect) -> str:
     return ANNOUNCED
 
 
-def converge(ports: Ports, photo_id: str, *, reference: str) -> Item | None:
+def converge(ports: Ports, photo_id: str, *, reference: str) -> PhotoRecord | None:
     """Apply the photo's current state outside, until a read after it finds the same version."""
     current = ports.photos.get(photo_id)
     for _ in range(MAX_ROUNDS):
@@ -122,23 +123,23 @@ def converge(ports: Ports, photo_id: str, *, reference: str) -> Item | None:
             return None
         applied = apply(ports, current, reference=reference)
         again = ports.photos.get(photo_id)
-        if applied and (again is None or again["version"] == current["version"]):
+        if applied and (again is None or again.version == current.version):
             return again
         current = again
     raise Unsettled(f"photo {photo_id} kept changing: retried")
 
 
-def apply(ports: Ports, photo: Item, *, reference: str) -> bool:
+def apply(ports: Ports, photo: PhotoRecord, *, reference: str) -> bool:
     """Make the copies, gallery, CDN and draw match `photo`; False when it changed meanwhile."""
-    photo_id = photo["photo_id"]
-    if photo["status"] == Status.APPROVED:
+    photo_id = photo.photo_id
+    if photo.status == Status.APPROVED:
         # The entry first: it depends on nothing else, and the draw must not miss an approval
         # whose copies are slow (a takedown meanwhile withdraws it in the next round).
         if not ports.draw.enter(photo):
             logger.info(
                 "no new draw entry (already entered, or the day is drawn)",
                 photo_id=photo_id,
-                day=photo.get("day"),
+                day=photo.day,
             )
         ports.copies.publish(photo_id)
         try:
@@ -149,9 +150,9 @@ def apply(ports: Ports, photo: Item, *, reference: str) -> bool:
         return True
     # Not public (any more): whenever it ever was, the CDN forgets its paths again, whoever
     # deleted the copies (an earlier try, a racing settle): invalidations are idempotent here.
-    was_public = photo.get("published") or int(photo.get("report_count", 0)) > 0
+    was_public = bool(photo.published) or photo.report_count > 0
     if ports.copies.unpublish(photo_id) or was_public:
         ports.cdn.invalidate(photo_id, reference=reference)
-    if photo["status"] == Status.REJECTED:
+    if photo.status == Status.REJECTED:
         ports.draw.withdraw(photo)
     return True

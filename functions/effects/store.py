@@ -10,8 +10,9 @@ from typing import Any
 from shared import entries, outbox, photos
 from shared.aws import client
 from shared.cdn import paths
-from shared.dynamo import ConditionFailed, Item, Table, TransactionConflict
+from shared.dynamo import ConditionFailed, Table, TransactionConflict
 from shared.observability import logger
+from shared.photo_records import PhotoRecord
 from shared.photos import Status
 
 
@@ -19,11 +20,12 @@ class TablePhotos:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    def get(self, photo_id: str) -> Item | None:
-        return photos.get_photo(self.table, photo_id, consistent=True)
+    def get(self, photo_id: str) -> PhotoRecord | None:
+        item = photos.get_photo(self.table, photo_id, consistent=True)
+        return None if item is None else PhotoRecord.of(item)
 
-    def go_live(self, photo: Item) -> None:
-        photos.go_live(self.table, photo)
+    def go_live(self, photo: PhotoRecord) -> None:
+        photos.go_live(self.table, photo.item)  # as read: pinned to its version
 
 
 class CloudFrontPaths:
@@ -69,24 +71,24 @@ class TableDraw:
     def __init__(self, table: Table, *, ttl: int, clock: Callable[[], datetime]) -> None:
         self.table, self.ttl, self.clock = table, ttl, clock
 
-    def enter(self, photo: Item) -> bool:
+    def enter(self, photo: PhotoRecord) -> bool:
         return entries.record_entry(
             self.table,
             entries.Entry(
-                day=photo["day"],
-                entrant_id=photo["person"],
-                display_name=photo["display_name"],
-                school=photo["school"],
-                photo_id=photo["photo_id"],
+                day=photo.day,
+                entrant_id=_person(photo),
+                display_name=photo.display_name,
+                school=photo.school,
+                photo_id=photo.photo_id,
             ),
             now=self.clock(),
             ttl=self.ttl,
         )
 
-    def withdraw(self, photo: Item) -> None:
+    def withdraw(self, photo: PhotoRecord) -> None:
         """An entry resting on a rejected photo moves to another approved photo of the same
         person and day, or goes; never once the day is drawn (its entrants are published)."""
-        day, photo_id = photo["day"], photo["photo_id"]
+        day, photo_id = photo.day, photo.photo_id
         still_open = {
             "ConditionCheck": {
                 "Key": {"pk": entries.day_pk(day), "sk": "DRAW"},
@@ -104,23 +106,31 @@ class TableDraw:
             return
         logger.info("draw entry withdrawn", photo_id=photo_id, moved=bool(others))
 
-    def _other_approved(self, photo: Item) -> list[Item]:
+    def _other_approved(self, photo: PhotoRecord) -> list[PhotoRecord]:
+        """The person's other approved photos of the same day (their public archive items
+        share the index: only the records are read)."""
+        found = self.table.query_all(
+            "gsi3pk = :p AND begins_with(gsi3sk, :kind)",
+            {":p": f"PERSON#{_person(photo)}", ":kind": "PHOTO#"},
+            index="gsi3",
+        )
+        records = [PhotoRecord.of(item) for item in found if item.get("sk") == photos.PHOTO_SK]
         return [
             p
-            for p in self.table.query_all(
-                "gsi3pk = :p AND begins_with(gsi3sk, :kind)",
-                {":p": f"PERSON#{photo['person']}", ":kind": "PHOTO#"},
-                index="gsi3",
-            )
-            if p.get("sk") == photos.PHOTO_SK
-            and p.get("status") == Status.APPROVED
-            and p.get("day") == photo["day"]
-            and p.get("photo_id") != photo["photo_id"]
+            for p in records
+            if p.status == Status.APPROVED and p.day == photo.day and p.photo_id != photo.photo_id
         ]
 
 
-def _moved_or_gone(photo: Item, other: Item | None) -> dict[str, Any]:
-    key = {"pk": entries.day_pk(photo["day"]), "sk": f"ENTRY#{photo['person']}"}
+def _person(photo: PhotoRecord) -> str:
+    """The uploader's id: every processed photo has one (a draw port never sees another)."""
+    if photo.person is None:
+        raise ValueError(f"photo {photo.photo_id} has no uploader")
+    return photo.person
+
+
+def _moved_or_gone(photo: PhotoRecord, other: PhotoRecord | None) -> dict[str, Any]:
+    key = {"pk": entries.day_pk(photo.day), "sk": f"ENTRY#{_person(photo)}"}
     if other is not None:
         return {
             "Update": {
@@ -128,10 +138,10 @@ def _moved_or_gone(photo: Item, other: Item | None) -> dict[str, Any]:
                 "UpdateExpression": "SET photo_id = :new, display_name = :n, school = :s",
                 "ConditionExpression": "photo_id = :old",
                 "ExpressionAttributeValues": {
-                    ":new": other["photo_id"],
-                    ":old": photo["photo_id"],
-                    ":n": other["display_name"],
-                    ":s": other["school"],
+                    ":new": other.photo_id,
+                    ":old": photo.photo_id,
+                    ":n": other.display_name,
+                    ":s": other.school,
                 },
             }
         }
@@ -139,6 +149,6 @@ def _moved_or_gone(photo: Item, other: Item | None) -> dict[str, Any]:
         "Delete": {
             "Key": key,
             "ConditionExpression": "photo_id = :old",
-            "ExpressionAttributeValues": {":old": photo["photo_id"]},
+            "ExpressionAttributeValues": {":old": photo.photo_id},
         }
     }

@@ -24,13 +24,20 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from functions.moderation import emails
-from functions.moderation.models import AdminPhoto, PhotoDecisionIn, PhotoReport, QueueStatus
+from functions.moderation.models import (
+    AdminPhoto,
+    PhotoDecisionIn,
+    PhotoPrescreen,
+    PhotoReport,
+    QueueStatus,
+)
 from shared.audit import audit_item
 from shared.dynamo import ConditionFailed, Item
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.mail import Email
 from shared.observability import logger
-from shared.photos import DECIDABLE, Status, is_flagged
+from shared.photo_records import PhotoRecord
+from shared.photos import DECIDABLE, Status
 from shared.types import iso
 
 MAX_ATTEMPTS = 5  # decisions racing on one photo: each retry follows another organiser's write
@@ -40,11 +47,11 @@ _STAMPS = ("decided_by", "decided_at")
 
 # -- ports -------------------------------------------------------------------------------------
 class PhotoStore(Protocol):
-    def get(self, photo_id: str) -> Item | None: ...
+    def get(self, photo_id: str) -> PhotoRecord | None: ...
 
     def decide(
         self,
-        photo: Item,
+        photo: PhotoRecord,
         to: Status,
         *,
         set_fields: dict[str, Any],
@@ -61,7 +68,7 @@ class PhotoStore(Protocol):
 
     def page(
         self, status: QueueStatus, *, limit: int, cursor: str | None
-    ) -> tuple[list[Item], str | None]: ...
+    ) -> tuple[list[PhotoRecord], str | None]: ...
 
     def trail(self, photo_id: str) -> list[dict[str, Any]]: ...
 
@@ -84,50 +91,46 @@ class Ports:
 
 
 # -- the queue ---------------------------------------------------------------------------------
-def _urls(photo: Item, media: Media) -> tuple[str | None, str | None]:
+def _urls(photo: PhotoRecord, media: Media) -> tuple[str | None, str | None]:
     """Organisers' image URLs: the public copies once approved (the outbox copies them), the
     private derivatives by signed URL before; none before processing made them (or ever)."""
-    if photo["status"] == Status.APPROVED:
-        return media.public_urls(photo["photo_id"])
-    if photo["status"] in (Status.AWAITING_UPLOAD, Status.PROCESSING, Status.FAILED):
+    if photo.status == Status.APPROVED:
+        return media.public_urls(photo.photo_id)
+    if photo.status in (Status.AWAITING_UPLOAD, Status.PROCESSING, Status.FAILED):
         return None, None
-    return media.signed_urls(photo["photo_id"])
+    return media.signed_urls(photo.photo_id)
 
 
-def admin_view(photo: Item, media: Media) -> AdminPhoto:
+def admin_view(photo: PhotoRecord, media: Media) -> AdminPhoto:
     image_url, thumbnail_url = _urls(photo, media)
-    reports = [
-        PhotoReport(reason=str(r.get("reason", "")), at=r.get("at"))
-        for r in photo.get("reports", [])
-        if isinstance(r, dict)
-    ]
+    prescreen = photo.prescreen
     return AdminPhoto(
-        photo_id=photo["photo_id"],
-        status=photo["status"],
-        caption=photo.get("caption", ""),
-        display_name=photo.get("display_name", ""),
-        school=photo.get("school", ""),
-        email=photo.get("email", ""),
-        day=photo.get("day", ""),
-        uploaded_at=photo.get("uploaded_at", ""),
-        width=photo.get("width"),
-        height=photo.get("height"),
+        photo_id=photo.photo_id,
+        status=photo.status.value,
+        caption=photo.caption,
+        display_name=photo.display_name,
+        school=photo.school,
+        email=photo.email,
+        day=photo.day,
+        uploaded_at=photo.uploaded_at,
+        width=photo.width,
+        height=photo.height,
         image_url=image_url,
         thumbnail_url=thumbnail_url,
-        prescreen=photo.get("prescreen"),
-        reports=reports,
-        flagged_reports=int(photo.get("flagged_reports", 0)),
-        decided_by=photo.get("decided_by"),
-        decided_at=photo.get("decided_at"),
-        reason=photo.get("decision_reason"),
+        prescreen=None if prescreen is None else PhotoPrescreen.model_validate(prescreen),
+        reports=[PhotoReport(reason=r.reason, at=r.at) for r in photo.reports],
+        flagged_reports=photo.flagged_reports,
+        decided_by=photo.decided_by,
+        decided_at=photo.decided_at,
+        reason=photo.decision_reason,
     )
 
 
 def queue(
     ports: Ports, status: QueueStatus, *, limit: int, cursor: str | None
 ) -> tuple[list[AdminPhoto], str | None]:
-    items, next_cursor = ports.store.page(status, limit=limit, cursor=cursor)
-    return [admin_view(item, ports.media) for item in items], next_cursor
+    photos, next_cursor = ports.store.page(status, limit=limit, cursor=cursor)
+    return [admin_view(photo, ports.media) for photo in photos], next_cursor
 
 
 def audit_trail(ports: Ports, photo_id: str) -> list[dict[str, Any]]:
@@ -203,37 +206,40 @@ def decide(
     raise Conflict("Other organisers are deciding on this photo right now: try again.")
 
 
-def _decidable(ports: Ports, photo_id: str, actor_email: str | None) -> Item:
+def _decidable(ports: Ports, photo_id: str, actor_email: str | None) -> PhotoRecord:
     photo = ports.store.get(photo_id)
     if photo is None:
         raise NotFound("No such photo.")
-    if photo["status"] not in DECIDABLE:
-        raise Conflict(f"This photo is {photo['status']}: it can't be decided yet.")
-    if _same_person(photo.get("email"), actor_email):
+    if photo.status not in DECIDABLE:
+        raise Conflict(f"This photo is {photo.status}: it can't be decided yet.")
+    if _same_person(photo.email, actor_email):
         raise Forbidden("Organisers can't decide on their own photos: ask another organiser.")
     return photo
 
 
-def _written(photo: Item, to: Status, fields: dict[str, Any]) -> dict[str, Any]:
+def _written(photo: PhotoRecord, to: Status, fields: dict[str, Any]) -> dict[str, Any]:
     written = dict(fields)
-    if to == Status.APPROVED and int(photo.get("report_count", 0)) > 0:
+    if to == Status.APPROVED and photo.report_count > 0:
         # Approved after a report: later reports flag it for organisers but can't hide it.
         written["cleared_after_report"] = True
     return written
 
 
-def _stands(photo: Item, to: Status, written: dict[str, Any], remove: tuple[str, ...]) -> bool:
+def _stands(
+    photo: PhotoRecord, to: Status, written: dict[str, Any], remove: tuple[str, ...]
+) -> bool:
     """Whether the photo already says what this decision would write (nothing to record)."""
+    says = photo.model_dump(include={*written, *remove})
     return (
-        photo["status"] == to
-        and all(photo.get(k) == v for k, v in written.items() if k not in _STAMPS)
-        and not any(photo.get(k) for k in remove)
+        photo.status == to
+        and all(says[k] == v for k, v in written.items() if k not in _STAMPS)
+        and not any(says[k] for k in remove)
     )
 
 
 def _record(
     ports: Ports,
-    photo: Item,
+    photo: PhotoRecord,
     to: Status,
     written: dict[str, Any],
     remove: tuple[str, ...],
@@ -241,10 +247,10 @@ def _record(
     detail: str,
     actor: str,
     now: datetime,
-) -> Item | None:
+) -> PhotoRecord | None:
     """Commit the decision with its audit and its settle effect; the photo as decided, or None
     when it changed since it was read."""
-    photo_id = photo["photo_id"]
+    photo_id = photo.photo_id
     # Stamped per attempt, after the read: a retry follows the write it lost to, so the trail's
     # order is the order in which decisions took effect.
     stamped = {**written, "decided_at": iso(now)}
@@ -255,40 +261,39 @@ def _record(
         actor=actor,
         action=to.value,
         detail=detail,
-        ttl=photo.get("ttl"),
+        ttl=photo.ttl,
     )
-    decided = {k: v for k, v in photo.items() if k not in remove}
-    decided.update(stamped, status=to.value, version=int(photo["version"]) + 1)
+    decided = photo.changed(to, set_fields=stamped, remove=remove)
     # The uploader hears of a change of state only (a new reason or answered flags: no email).
-    announce = _announcement(ports, decided) if photo["status"] != to else None
+    announce = _announcement(ports, decided) if photo.status != to else None
     try:
         ports.store.decide(
             photo,
             to,
             set_fields=stamped,
             remove=remove,
-            flagged=is_flagged(photo),
+            flagged=photo.flagged,
             audit=audit,
             announce=announce,
             now=now,
         )
     except ConditionFailed:
         return None
-    logger.info("photo decided", photo_id=photo_id, decision=to.value, version=decided["version"])
+    logger.info("photo decided", photo_id=photo_id, decision=to.value, version=decided.version)
     return decided
 
 
-def _announcement(ports: Ports, photo: Item) -> Email:
+def _announcement(ports: Ports, photo: PhotoRecord) -> Email:
     """The uploader's email about `photo` as decided (sent only if the decision still stands
     when the outbox settles it)."""
-    if photo["status"] == Status.APPROVED:
+    if photo.status == Status.APPROVED:
         return emails.approved(
-            to=photo["email"],
-            display_name=photo.get("display_name", ""),
-            caption=photo.get("caption", ""),
+            to=photo.email,
+            display_name=photo.display_name,
+            caption=photo.caption,
             site_url=ports.site_url,
-            photo_id=photo["photo_id"],
+            photo_id=photo.photo_id,
         )
     # The organiser's own words go to the uploader here, and only here.
-    reason = emails.technician_reason(photo.get("reason_code"), photo.get("reason_note"))
-    return emails.rejected(to=photo["email"], reason=reason, site_url=ports.site_url)
+    reason = emails.technician_reason(photo.reason_code, photo.reason_note)
+    return emails.rejected(to=photo.email, reason=reason, site_url=ports.site_url)

@@ -23,6 +23,7 @@ from shared.dynamo import (
     encode_cursor,
 )
 from shared.mail import Email
+from shared.photo_records import PhotoRecord
 from shared.photos import Status
 
 
@@ -31,12 +32,13 @@ class DynamoPhotoStore:
         self.table = table
         self.cursor_key = cursor_key
 
-    def get(self, photo_id: str) -> Item | None:
-        return photos.get_photo(self.table, photo_id, consistent=True)
+    def get(self, photo_id: str) -> PhotoRecord | None:
+        item = photos.get_photo(self.table, photo_id, consistent=True)
+        return None if item is None else PhotoRecord.of(item)
 
     def decide(
         self,
-        photo: Item,
+        photo: PhotoRecord,
         to: Status,
         *,
         set_fields: dict[str, Any],
@@ -46,10 +48,10 @@ class DynamoPhotoStore:
         announce: Email | None,
         now: datetime,
     ) -> None:
-        read = int(photo["version"])
+        read = photo.version
         operations = photos.move_ops(
             self.table,
-            photo,
+            photo.item,  # as read: the write is pinned to its version
             leaving=photos.DECIDABLE,
             to=to,
             puts=[audit],
@@ -59,7 +61,7 @@ class DynamoPhotoStore:
             expected_version=read,
         )
         owed = outbox.settle_photo(
-            photo["photo_id"], version=read + 1, announce=announce, person=photo.get("person")
+            photo.photo_id, version=read + 1, announce=announce, person=photo.person
         )
         try:
             # A lost answer is settled by the effect's own item: committed, or not at all.
@@ -69,11 +71,13 @@ class DynamoPhotoStore:
 
     def page(
         self, status: QueueStatus, *, limit: int, cursor: str | None
-    ) -> tuple[list[Item], str | None]:
+    ) -> tuple[list[PhotoRecord], str | None]:
         scope = f"admin-photos:{status}"
         start = decode_cursor(cursor, secret=self.cursor_key, scope=scope)
         items, last = photos.queue_page(self.table, Status(status), limit=limit, start_key=start)
-        return items, encode_cursor(last, secret=self.cursor_key, scope=scope)
+        return [PhotoRecord.of(item) for item in items], encode_cursor(
+            last, secret=self.cursor_key, scope=scope
+        )
 
     def trail(self, photo_id: str) -> list[dict[str, Any]]:
         return audit.trail(self.table, f"PHOTO#{photo_id}")

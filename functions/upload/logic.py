@@ -14,7 +14,6 @@ from typing import Any
 
 from functions.upload.models import GalleryPhoto, UploadCreated, UploadForm, UploadIn, UploadState
 from functions.upload.reasons import Reason, explain
-from functions.upload.records import PhotoRecord, PublicPhotoRecord
 from functions.upload.settings import UploadApiSettings
 from shared import audit, outbox, photos
 from shared.dynamo import (
@@ -31,6 +30,7 @@ from shared.media import UploadMedia as Media
 from shared.media import derivative_keys, incoming_key
 from shared.observability import logger
 from shared.people import calendar_of, person_id, retention_ttl
+from shared.photo_records import PhotoRecord, PublicPhotoRecord
 from shared.photos import Status
 from shared.ratelimit import hit, ip_key
 from shared.secret import cursor_key

@@ -16,7 +16,6 @@ from typing import Any, Protocol
 
 from functions.upload.events import S3Object
 from functions.upload.reasons import ImageRefused, Reason, explain
-from functions.upload.records import PhotoRecord
 from functions.upload.settings import ProcessorSettings
 from shared import audit, photos
 from shared.dynamo import ConditionFailed, Item, Table
@@ -30,6 +29,7 @@ from shared.media import (
 )
 from shared.observability import logger
 from shared.people import retention_ttl
+from shared.photo_records import PhotoRecord
 from shared.photos import Status
 from shared.types import iso
 

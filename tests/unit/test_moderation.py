@@ -16,6 +16,7 @@ from shared import outbox
 from shared.dynamo import ConditionFailed
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.mail import Email
+from shared.photo_records import PhotoRecord
 from shared.photos import DECIDABLE, Status
 
 NOW = datetime(2027, 3, 9, 12, 0, tzinfo=UTC)
@@ -38,51 +39,63 @@ class FakeStore:
         self.live: set[str] = set()  # archive items listed in the gallery
         self.reads = 0
 
-    def get(self, photo_id: str) -> dict[str, Any] | None:
+    def get(self, photo_id: str) -> PhotoRecord | None:
         self.reads += 1
         found = self.photos.get(photo_id)
-        return dict(found) if found else None
+        return PhotoRecord.of(dict(found)) if found else None
 
     def decide(
-        self, photo, to, *, set_fields, remove, flagged, audit, announce=None, now=NOW
+        self,
+        photo: PhotoRecord,
+        to: Status,
+        *,
+        set_fields: dict[str, Any],
+        remove: tuple[str, ...],
+        flagged: bool,
+        audit: dict[str, Any],
+        announce: Email | None = None,
+        now: datetime = NOW,
     ) -> None:
         if self.before_write:
             hook, self.before_write = self.before_write, None
             hook()
-        current = self.photos[photo["photo_id"]]
-        if current["status"] not in DECIDABLE or current["version"] != photo["version"]:
+        current = self.photos[photo.photo_id]
+        if current["status"] not in DECIDABLE or current["version"] != photo.version:
             raise ConditionFailed(current)
         if to != Status.APPROVED:
-            self.live.discard(photo["photo_id"])  # the archive item goes in the transaction
+            self.live.discard(photo.photo_id)  # the archive item goes in the transaction
         current.update(set_fields, status=to.value, version=current["version"] + 1)
         for attr in remove:
             current.pop(attr, None)
         self.audit.append(audit)
         self.owed.append(
             outbox.settle_photo(
-                photo["photo_id"],
+                photo.photo_id,
                 version=current["version"],
                 announce=announce,
-                person=photo.get("person"),
+                person=photo.person,
             )
         )
 
-    def page(self, status, *, limit, cursor):
-        return [p for p in self.photos.values() if p["status"] == status][:limit], None
+    def page(
+        self, status: str, *, limit: int, cursor: str | None
+    ) -> tuple[list[PhotoRecord], str | None]:
+        found = [p for p in self.photos.values() if p["status"] == status][:limit]
+        return [PhotoRecord.of(p) for p in found], None
 
     def trail(self, photo_id: str) -> list[dict[str, Any]]:
         return [{k: a[k] for k in ("at", "actor", "action", "detail")} for a in self.audit]
 
     # what the outbox consumer's photo port does
-    def go_live(self, photo: dict[str, Any]) -> None:
-        current = self.photos.get(photo["photo_id"])
+    def go_live(self, photo: PhotoRecord) -> None:
+        current = self.photos.get(photo.photo_id)
         if (
             current is None
             or current["status"] != "approved"
-            or (current["version"] != photo["version"])
+            or current["version"] != photo.version
         ):
             raise ConditionFailed(current)
-        self.live.add(photo["photo_id"])
+        self.live.add(photo.photo_id)
 
 
 class FakeMedia:
@@ -111,16 +124,16 @@ class FakeDraw:
     def __init__(self) -> None:
         self.entries: dict[tuple[str, str], str] = {}
 
-    def enter(self, photo) -> bool:
-        key = (photo["day"], photo["person"])
+    def enter(self, photo: PhotoRecord) -> bool:
+        key = (photo.day, str(photo.person))
         if key in self.entries:
             return False
-        self.entries[key] = photo["photo_id"]
+        self.entries[key] = photo.photo_id
         return True
 
-    def withdraw(self, photo) -> None:
-        key = (photo["day"], photo["person"])
-        if self.entries.get(key) == photo["photo_id"]:
+    def withdraw(self, photo: PhotoRecord) -> None:
+        key = (photo.day, str(photo.person))
+        if self.entries.get(key) == photo.photo_id:
             del self.entries[key]
 
 

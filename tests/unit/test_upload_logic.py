@@ -122,7 +122,7 @@ def test_stored_photos_are_read_as_typed_records() -> None:
     # Given items as DynamoDB returns them (numbers as Decimal, attributes no reader needs)
     from decimal import Decimal
 
-    from functions.upload.records import PhotoRecord, PublicPhotoRecord
+    from shared.photo_records import PhotoRecord, PublicPhotoRecord
     from shared.photos import Status
 
     record = PhotoRecord.of(
@@ -133,6 +133,7 @@ def test_stored_photos_are_read_as_typed_records() -> None:
             "status": "failed",
             "size_bytes": Decimal(5_000_000),
             "email": "tech@school.test",
+            "ip_hash": "h1",
             "reason": "Too big.",
         }
     )
@@ -154,7 +155,9 @@ def test_stored_photos_are_read_as_typed_records() -> None:
         "Too big.",
         "",
     )
-    assert not hasattr(record, "email")
+    assert record.email == "tech@school.test"
+    assert not hasattr(record, "ip_hash") and not hasattr(record, "pk")
+    assert "item" not in record.model_dump()  # the item as read is for the writes only
     assert (public.width, public.height) == (1600, 0)  # an unknown height reads as 0, as before
     with pytest.raises(ValidationError):
         PhotoRecord.of({"photo_id": "p1", "status": "lost"})
