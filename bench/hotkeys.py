@@ -237,10 +237,10 @@ def _environment() -> None:
 
 
 def workloads(fake: FakeDynamo, rng: random.Random) -> list[Workload]:
-    from shared.config import ApiConfig, load
+    from shared.config import BaseConfig, load
     from shared.dynamo import Table
 
-    db = Table(load(ApiConfig).table_name)
+    db = Table(load(BaseConfig).table_name)
     del fake
     return [*_upload_workloads(db, rng), *_pledge_workloads(db, rng)]
 
@@ -324,9 +324,10 @@ def _upload_workloads(db: Any, rng: random.Random) -> list[Workload]:
 
 def _pledge_workloads(db: Any, rng: random.Random) -> list[Workload]:
     """Pledges at the peak, each confirmed by its emailed link at once."""
-    from shared.config import ApiConfig, load
+    from functions.pledge.settings import PledgeSettings
+    from shared.config import load
 
-    config = load(ApiConfig)
+    config = load(PledgeSettings)
     try:
         from functions.pledge import logic as pledges
         from functions.pledge.models import ROLES, PledgeIn

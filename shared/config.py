@@ -117,12 +117,6 @@ class SignupConfig(BaseModel):
     signup_resend_minutes: int = Field(default=10, ge=0)
 
 
-class ApiConfig(
-    BaseConfig, MailConfig, CdnConfig, DrawConfig, PrescreenConfig, UploadConfig, SignupConfig
-):
-    """Everything at once: being replaced by each function's own model (issue 15)."""
-
-
 class HttpConfig(BaseModel):
     """What the shared HTTP layer reads (shared/http.py), whatever the function."""
 

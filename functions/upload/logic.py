@@ -56,10 +56,6 @@ class Ports:
     settings: UploadApiSettings
 
 
-# The API's own settings, under the name `report` still uses (it is being reworked meanwhile).
-ApiConfig = UploadApiSettings
-
-
 def _subject(photo_id: str) -> str:
     return f"PHOTO#{photo_id}"
 
@@ -237,7 +233,7 @@ def limit_reports(table: Table, config: UploadApiSettings, ip: str, now: datetim
 
 def report(
     table: Table,
-    config: ApiConfig,
+    config: UploadApiSettings,
     photo_id: str,
     reason: str,
     *,

@@ -13,7 +13,7 @@ from infra.app import build_app
 from infra.quotas import concurrency_problems
 from infra.settings import SettingsError, load_settings
 from infra.wiring import WIRING, Wiring
-from shared.config import ApiConfig
+from tests.settings import AllSettings
 
 from .conftest import ORGANISER, SKIP_BUNDLING, of_type
 
@@ -47,10 +47,10 @@ def _functions(resources: Resources) -> dict[str, dict[str, Any]]:
 
 def test_every_function_gets_every_required_setting_and_the_cloud_ones(resources):
     required = {
-        name.upper() for name, field in ApiConfig.model_fields.items() if field.is_required()
+        name.upper() for name, field in AllSettings.model_fields.items() if field.is_required()
     }
     assert {"TABLE_NAME", "MEDIA_BUCKET", "EVENT_START", "EVENT_END"} <= required
-    assert {name.upper() for name in ApiConfig.model_fields} >= SET_IN_THE_CLOUD
+    assert {name.upper() for name in AllSettings.model_fields} >= SET_IN_THE_CLOUD
     for name, props in _functions(resources).items():
         env = props["Environment"]["Variables"]
         missing = (required | SET_IN_THE_CLOUD) - set(env)

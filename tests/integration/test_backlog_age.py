@@ -12,6 +12,7 @@ from shared.observability import metrics
 from shared.photos import Status, listing_keys, oldest_waiting
 from shared.types import iso
 from tests.integration.test_draw_support import table
+from tests.settings import AllSettings
 
 NOW = datetime(2027, 3, 10, 12, 0, tzinfo=UTC)
 HOUR = 3600
@@ -105,11 +106,11 @@ def test_the_hourly_run_emits_the_backlog_age_metric(
 
 
 def test_the_days_awaiting_count_spans_every_shard_and_forgets_decided_photos(aws_env):
-    from shared.config import ApiConfig, load
+    from shared.config import load
     from shared.dynamo import Table
     from shared.photos import AWAITING_SHARDS, awaiting_key, awaiting_moderation
 
-    table = Table(load(ApiConfig).table_name)
+    table = Table(load(AllSettings).table_name)
     # Given 40 photos of one day waiting, spread by id over the index's shards
     ids = [f"p{n:03d}" for n in range(40)]
     for photo_id in ids:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from functions.prizedraw.verify import check
-from shared.config import ApiConfig, load
+from shared.config import load
 from tests.events import MEMBER_CLAIMS
 from tests.integration.test_draw_support import (
     NOW,
@@ -22,6 +22,7 @@ from tests.integration.test_draw_support import (
     entrant,
     table,
 )
+from tests.settings import AllSettings
 
 DAY = "2027-03-09"
 
@@ -236,7 +237,7 @@ def test_excluded_emails_are_never_eligible(call, monkeypatch: pytest.MonkeyPatc
     # Given an organiser's address is configured as excluded and they have an entry
     monkeypatch.setenv("DRAW_EXCLUDED_EMAILS", "Organiser@Example.test")
     load.cache_clear()
-    organiser_id = person_id(load(ApiConfig), "organiser@example.test")
+    organiser_id = person_id(load(AllSettings), "organiser@example.test")
     from shared.entries import Entry, record_entry
 
     record_entry(table(), Entry(DAY, organiser_id, "Org", "HQ", "org-photo"), now=NOW, ttl=1)

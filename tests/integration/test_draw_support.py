@@ -15,15 +15,16 @@ from shared.dynamo import Table
 from shared.entries import Entry, record_entry
 from shared.photos import awaiting_key
 from tests.events import ORGANISER_CLAIMS, body_of, http_event
+from tests.settings import AllSettings
 
 NOW = datetime(2027, 3, 15, 12, 0, tzinfo=UTC)  # after the test event (8-14 March 2027)
 TTL = 1900000000
 
 
 def table() -> Table:
-    from shared.config import ApiConfig, load
+    from shared.config import load
 
-    return Table(load(ApiConfig).table_name)
+    return Table(load(AllSettings).table_name)
 
 
 def draw_api(

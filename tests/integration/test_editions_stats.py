@@ -11,6 +11,7 @@ from typing import Any
 
 from tests.events import ORGANISER_CLAIMS, body_of, http_event
 from tests.outbox import drain
+from tests.settings import AllSettings
 
 NOW = datetime(2027, 3, 9, 10, tzinfo=UTC)
 OLD = datetime(2026, 3, 10, 10, tzinfo=UTC)
@@ -18,10 +19,10 @@ FAR = 4_102_444_800  # 2100: the current edition's TTL, not reached in these tes
 
 
 def _table() -> Any:
-    from shared.config import ApiConfig, load
+    from shared.config import load
     from shared.dynamo import Table
 
-    return Table(load(ApiConfig).table_name)
+    return Table(load(AllSettings).table_name)
 
 
 def seed_pending(
@@ -37,13 +38,13 @@ def seed_pending(
     import boto3
 
     from shared import photos
-    from shared.config import ApiConfig, load
+    from shared.config import load
     from shared.editions import edition_of
     from shared.media import derivative_keys
     from shared.people import person_id
     from shared.types import new_id
 
-    table, config = _table(), load(ApiConfig)
+    table, config = _table(), load(AllSettings)
     photo_id = new_id()
     day = when.date().isoformat()
     item = photos.new_photo_item(

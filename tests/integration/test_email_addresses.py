@@ -15,6 +15,7 @@ import pytest
 
 from infra.wiring import WIRING
 from tests.events import ORGANISER_CLAIMS, body_of, http_event
+from tests.settings import AllSettings
 
 # Each route that takes an email, with a body that is valid apart from the email.
 ROUTES: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any] | None]] = {
@@ -197,7 +198,7 @@ def test_every_other_spelling_of_a_mailbox_is_a_422_naming_the_email(
 def test_ordinary_addresses_pass_every_route_as_their_one_spelling(
     aws_env, lambda_context, address
 ):
-    from shared.config import ApiConfig, load
+    from shared.config import load
     from shared.dynamo import Table
     from shared.photos import get_photo
 
@@ -209,14 +210,14 @@ def test_ordinary_addresses_pass_every_route_as_their_one_spelling(
         if path == "/uploads":
             # and kept trimmed and case-folded, the spelling that keys the person
             photo = get_photo(
-                Table(load(ApiConfig).table_name), body_of(response)["photo_id"], consistent=True
+                Table(load(AllSettings).table_name), body_of(response)["photo_id"], consistent=True
             )
             assert photo is not None and photo["email"] == address.strip().casefold()
 
 
 def test_an_international_domain_is_one_person_in_either_spelling(aws_env, lambda_context):
     # Given a pledge with an internationalised domain, as typed
-    from shared.config import ApiConfig, load
+    from shared.config import load
     from shared.people import person_id
 
     body, _ = ROUTES[("POST", "/uploads")]
@@ -227,7 +228,7 @@ def test_an_international_domain_is_one_person_in_either_spelling(aws_env, lambd
     from shared.dynamo import Table
     from shared.photos import get_photo
 
-    config = load(ApiConfig)
+    config = load(AllSettings)
     photo = get_photo(Table(config.table_name), body_of(typed)["photo_id"], consistent=True)
     assert photo is not None and photo["email"] == "tech@xn--bcher-kva.example"
     assert photo["person"] == person_id(config, "tech@xn--bcher-kva.example")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.events import http_event
+from tests.settings import AllSettings
 
 
 def notification(kind: str, address: str, bounce_type: str = "Permanent") -> dict[str, Any]:
@@ -94,7 +95,7 @@ def test_a_bounced_address_gets_no_more_mail(aws_env, lambda_context, monkeypatc
 
 
 def test_a_complaint_suppresses_and_a_transient_bounce_does_not(aws_env, lambda_context):
-    from shared.config import ApiConfig, load
+    from shared.config import load
     from shared.dynamo import Table
     from shared.mail import is_suppressed
     from shared.people import person_id
@@ -103,7 +104,7 @@ def test_a_complaint_suppresses_and_a_transient_bounce_does_not(aws_env, lambda_
     deliver_through_sns(
         aws_env, lambda_context, notification("Bounce", "t@x.test", bounce_type="Transient")
     )
-    config = load(ApiConfig)
+    config = load(AllSettings)
     table = Table(config.table_name)
     assert is_suppressed(table, person_id(config, "c@x.test"))
     assert not is_suppressed(table, person_id(config, "t@x.test"))

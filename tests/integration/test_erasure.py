@@ -11,6 +11,7 @@ import pytest
 
 from tests.api import call
 from tests.events import MEMBER_CLAIMS, ORGANISER_CLAIMS, body_of
+from tests.settings import AllSettings
 
 EVE, OLI = "eve@school.test", "oli@school.test"
 EVE_PHOTO, OLI_PHOTO = "photoEVE123", "photoOLI456"
@@ -94,13 +95,13 @@ def world(aws_env, lambda_context):
     entries; Eve won the drawn day 2027-03-09, and the day 2027-03-10 is still open."""
     import boto3
 
-    from shared.config import ApiConfig, load
+    from shared.config import load
     from shared.dynamo import Table
     from shared.entries import Entry, record_entry
     from shared.people import person_id
     from shared.ratelimit import hit
 
-    config = load(ApiConfig)
+    config = load(AllSettings)
     table = Table(config.table_name)
     s3 = boto3.client("s3", region_name="eu-west-2")
     people = {}
@@ -237,12 +238,12 @@ def test_erasure_removes_an_unconfirmed_pledge_and_its_link(aws_env, lambda_cont
     )
     assert response["statusCode"] == 200
     # Then her pending details and every item keyed by her are gone, and her link is dead
-    from shared.config import ApiConfig, load
+    from shared.config import load
     from shared.people import person_id
 
     items = client("dynamodb").scan(TableName=aws_env.table_name)["Items"]
     assert "Pam Pending" not in json.dumps(items)
-    pseudonym = person_id(load(ApiConfig), pam)
+    pseudonym = person_id(load(AllSettings), pam)
     assert [i["pk"]["S"] for i in items if pseudonym in json.dumps(i)] == [
         f"AUDIT#PERSON#{pseudonym}"
     ]  # the erasure's own audit entry

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.events import ORGANISER_CLAIMS, body_of, http_event
+from tests.settings import AllSettings
 
 ADDRESS = "refused.person@hill.sch.uk"
 
@@ -20,13 +21,13 @@ ADDRESS = "refused.person@hill.sch.uk"
 @pytest.fixture
 def ses_refuses(aws_env: Any) -> None:
     from shared.aws import client
-    from shared.config import ApiConfig, load
+    from shared.config import load
 
     ses = client("ses")
-    ses.delete_identity(Identity=load(ApiConfig).sender_email)
+    ses.delete_identity(Identity=load(AllSettings).sender_email)
     with pytest.raises(ses.exceptions.MessageRejected):  # moto refuses as SES does
         ses.send_email(
-            Source=load(ApiConfig).sender_email,
+            Source=load(AllSettings).sender_email,
             Destination={"ToAddresses": ["probe@school.test"]},
             Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}},
         )

@@ -13,6 +13,7 @@ from typing import Any
 
 from tests.events import MEMBER_CLAIMS, ORGANISER_CLAIMS, body_of, http_event
 from tests.outbox import drain
+from tests.settings import AllSettings
 
 DAY = "2027-03-09"
 UPLOADED = datetime(2027, 3, 9, 10, 0, tzinfo=UTC)
@@ -20,9 +21,9 @@ UPLOADED = datetime(2027, 3, 9, 10, 0, tzinfo=UTC)
 
 # -- helpers ---------------------------------------------------------------------------------
 def _config() -> Any:
-    from shared.config import ApiConfig, load
+    from shared.config import load
 
-    return load(ApiConfig)
+    return load(AllSettings)
 
 
 def _table() -> Any:

@@ -14,6 +14,7 @@ import pytest
 
 from tests.api import call, frozen_clock
 from tests.events import MEMBER_CLAIMS, ORGANISER_CLAIMS, body_of, http_event
+from tests.settings import AllSettings
 
 NOW = datetime(2027, 2, 1, 12, tzinfo=UTC)  # TEST_SETTINGS: open until the week ends (14 March)
 PACK = {
@@ -111,13 +112,13 @@ def test_a_school_orders_a_pack_once_and_gets_one_email(aws_env, lambda_context,
 def test_the_stored_request_is_private_expires_and_is_found_by_erasure(
     aws_env, lambda_context, clock
 ):
-    from shared.config import ApiConfig, load
+    from shared.config import load
     from shared.dynamo import Table
     from shared.people import person_id, retention_ttl
 
     order(lambda_context)
     (pack,) = admin_list(lambda_context)["items"]
-    config = load(ApiConfig)
+    config = load(AllSettings)
     item = Table(config.table_name).get(f"PACK#{pack['pack_id']}", "PACK")
     assert item is not None
     assert item["ttl"] == retention_ttl(config)

@@ -12,6 +12,7 @@ import pytest
 
 from tests.api import assert_one_mail_per_window, call, frozen_clock, mails
 from tests.events import body_of
+from tests.settings import AllSettings
 
 PLEDGE = {
     "name": "Ada Lovelace",
@@ -32,10 +33,10 @@ def clock(monkeypatch):
 
 @pytest.fixture
 def serialisable_moto(atomic_dynamodb):
-    from shared.config import ApiConfig, load
+    from shared.config import load
     from shared.secret import server_secret
 
-    server_secret(load(ApiConfig).table_name)  # created before the threads start
+    server_secret(load(AllSettings).table_name)  # created before the threads start
     return atomic_dynamodb
 
 
@@ -77,11 +78,11 @@ def request_directly(
     from functions.pledge import logic
     from functions.pledge.models import PledgeIn
     from functions.pledge.store import PledgeStore
-    from shared.config import ApiConfig, load
+    from shared.config import load
     from shared.dynamo import Table
     from shared.people import person_id
 
-    config = load(ApiConfig)
+    config = load(AllSettings)
     body = PledgeIn.model_validate({**PLEDGE, "email": email, "role": role, **changes})
     sent: list[str] = []
 
@@ -107,11 +108,11 @@ def request_directly(
 def confirm_directly(token: str, when: datetime = NOW) -> str:
     from functions.pledge import logic
     from functions.pledge.store import PledgeStore
-    from shared.config import ApiConfig, load
+    from shared.config import load
     from shared.dynamo import Table
 
     return logic.confirm_pledge(
-        PledgeStore(Table(load(ApiConfig).table_name)), token, now=when, ttl=2_000_000_000
+        PledgeStore(Table(load(AllSettings).table_name)), token, now=when, ttl=2_000_000_000
     )
 
 
@@ -271,11 +272,11 @@ def test_twenty_concurrent_confirmations_of_one_person_count_once(serialisable_m
         ids = list(pool.map(confirm_directly, tokens * 2))
     # Then there is one pledge, counted once under the role it ended with
     from functions.pledge.store import PledgeStore
-    from shared.config import ApiConfig, load
+    from shared.config import load
     from shared.dynamo import Table
     from shared.people import person_id
 
-    config = load(ApiConfig)
+    config = load(AllSettings)
     store = PledgeStore(Table(config.table_name))
     assert len(set(ids)) == 1
     stored = store.table.get(
@@ -305,11 +306,11 @@ def test_twenty_concurrent_confirmations_of_different_people_count_twenty(
 
 def test_a_failed_confirmation_leaves_no_half_written_pledge(aws_env, lambda_context):
     # Given the counters item cannot take an ADD (a corrupt, non-numeric count)
-    from shared.config import ApiConfig, load
+    from shared.config import load
     from shared.dynamo import Table
     from shared.people import person_id
 
-    config = load(ApiConfig)
+    config = load(AllSettings)
     table = Table(config.table_name)
     token = request_directly("ada@school.test")
     table.put({"pk": "PLEDGES", "sk": "SUMMARY", "count": "corrupt"})
@@ -406,7 +407,7 @@ def test_one_ip_is_limited_in_writes_per_hour(aws_env, lambda_context, monkeypat
     assert other["statusCode"] == 202
     from shared.dynamo import Table
 
-    table = Table(config.load(config.ApiConfig).table_name)
+    table = Table(config.load(AllSettings).table_name)
     from shared.aws import client
 
     raw = str(client("dynamodb").scan(TableName=table.name)["Items"])

@@ -15,6 +15,7 @@ from tests.integration.test_upload_flow_support import (
     upload,
 )
 from tests.outbox import drain
+from tests.settings import AllSettings
 from tests.unit import test_imaging_corpus as corpus
 from tests.unit.test_share_page import HOSTILE, Parsed
 
@@ -41,9 +42,9 @@ def _decide(photo_id: str, body: dict[str, Any], ctx: Any) -> None:
 
 
 def _site() -> str:
-    from shared.config import ApiConfig, load
+    from shared.config import load
 
-    return str(load(ApiConfig).site_url).rstrip("/")
+    return str(load(AllSettings).site_url).rstrip("/")
 
 
 def _share(photo_id: str, ctx: Any) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import pytest
 
 from tests.api import assert_one_mail_per_window, call, frozen_clock, mails
 from tests.events import MEMBER_CLAIMS, ORGANISER_CLAIMS, body_of, http_event
+from tests.settings import AllSettings
 
 SIGNUP = {"email": "sam@supporter.test", "name": "Sam", "role": "other", "consent": True}
 NOW = datetime(2027, 3, 9, 12, tzinfo=UTC)
@@ -37,11 +38,11 @@ def export(lambda_context: Any) -> list[dict[str, str]]:
 
 
 def signup_status(email: str) -> str:
-    from shared.config import ApiConfig, load
+    from shared.config import load
     from shared.dynamo import Table
     from shared.people import person_id
 
-    config = load(ApiConfig)
+    config = load(AllSettings)
     item = Table(config.table_name).get(
         f"SIGNUP#{person_id(config, email)}", "SIGNUP", consistent=True
     )

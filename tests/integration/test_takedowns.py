@@ -16,6 +16,7 @@ from tests.integration.test_upload_flow_support import (
     upload,
 )
 from tests.outbox import drain, poller
+from tests.settings import AllSettings
 from tests.unit import test_imaging_corpus as corpus
 
 
@@ -122,11 +123,11 @@ def test_a_report_on_a_rejected_photo_changes_nothing(aws_env, lambda_context):
 
 
 def test_reports_have_their_own_tighter_limit_per_ip(aws_env, lambda_context):
-    from shared.config import ApiConfig, load
+    from shared.config import load
 
     # Given the deployed limit of reports per IP and hour (far below the write limit)
-    limit = load(ApiConfig).reports_per_ip_per_hour
-    assert limit < load(ApiConfig).writes_per_ip_per_hour
+    limit = load(AllSettings).reports_per_ip_per_hour
+    assert limit < load(AllSettings).writes_per_ip_per_hour
     photo_id = _processed(aws_env, lambda_context)
     _moderate(photo_id, {"decision": "approve"}, lambda_context)
     # When one IP reports that many times, and once more
@@ -172,10 +173,10 @@ def _with_cdn(monkeypatch: Any, cloudfront: Any) -> None:
 
 def _owed_settles() -> list[str]:
     """The settle effects owed so far (performed or not), by id."""
-    from shared.config import ApiConfig, load
+    from shared.config import load
     from shared.dynamo import Table
 
-    table = Table(load(ApiConfig).table_name)
+    table = Table(load(AllSettings).table_name)
     items = [table.get(f"OUTBOX#{i}", "EFFECT", consistent=True) for i in _outbox_ids()]
     return sorted(i["effect_id"] for i in items if i and i["kind"] == "settle_photo")
 
@@ -277,7 +278,7 @@ def test_the_public_status_shows_a_preset_sentence_never_the_organisers_words(
 
 # -- audit retention ----------------------------------------------------------------------------
 def test_every_audit_item_of_a_photo_expires_with_personal_data(aws_env, lambda_context):
-    from shared.config import ApiConfig, load
+    from shared.config import load
     from shared.dynamo import Table
     from shared.people import retention_ttl
 
@@ -287,7 +288,7 @@ def test_every_audit_item_of_a_photo_expires_with_personal_data(aws_env, lambda_
     _report(photo_id, lambda_context)
     _moderate(photo_id, {"decision": "reject", "reason": "pupil visible"}, lambda_context)
     # Then every audit item carries the retention TTL that personal items get
-    config = load(ApiConfig)
+    config = load(AllSettings)
     table = Table(config.table_name)
     items = table.query_all("pk = :pk", {":pk": f"AUDIT#PHOTO#{photo_id}"}, consistent=True)
     assert [i["action"] for i in items] == [
@@ -305,13 +306,13 @@ def test_an_audit_item_written_without_a_ttl_gets_the_functions_retention(aws_en
     from datetime import UTC, datetime
 
     from shared.audit import audit_item
-    from shared.config import ApiConfig, load
+    from shared.config import load
     from shared.people import retention_ttl
 
     item = audit_item(
         "MESSAGE#m1", at=datetime.now(UTC), actor="org", action="rejected", detail="names a pupil"
     )
-    assert item["ttl"] == retention_ttl(load(ApiConfig))
+    assert item["ttl"] == retention_ttl(load(AllSettings))
 
 
 # -- opaque cursors -----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.events import ORGANISER_CLAIMS, body_of, http_event
+from tests.settings import AllSettings
 
 UPLOAD = {
     "caption": "Titration practical",
@@ -148,11 +149,11 @@ def _approved_photo() -> str:
     from tests.integration.test_moderation import make_photo
 
     photo_id = make_photo(status="pending_moderation")
-    from shared.config import ApiConfig, load
+    from shared.config import load
     from shared.dynamo import Table
     from shared.photos import Status, get_photo, move
 
-    table = Table(load(ApiConfig).table_name)
+    table = Table(load(AllSettings).table_name)
     item = get_photo(table, photo_id, consistent=True)
     assert item is not None
     move(table, item, leaving=(Status.PENDING_MODERATION,), to=Status.APPROVED)

@@ -8,6 +8,7 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
+from shared.config import PrescreenConfig
 from shared.prescreen import (
     MAY_SHOW_PUPILS,
     UNAVAILABLE,
@@ -68,9 +69,7 @@ def test_checks_off_call_nothing_and_put_no_photo_ahead(rekognition):
 
 
 def test_the_default_checks_are_faces():
-    from shared.config import ApiConfig
-
-    assert ApiConfig.model_fields["prescreen_checks"].default == "faces"
+    assert PrescreenConfig.model_fields["prescreen_checks"].default == "faces"
     assert RekognitionScreener(lambda: None, min_confidence=60).checks == "faces"
 
 
