@@ -65,16 +65,22 @@ def fields() -> dict[str, str]:
     return _form_fields()
 
 
-def _posted(fields: dict[str, str], data: bytes = DATA, **after_file: str) -> Form:
-    """The form as a client encodes it: fields first, then the file (then `after_file`)."""
+def _encoded(fields: dict[str, str], data: bytes) -> tuple[bytes, str]:
+    """The body and content type of the form as a client encodes it: fields, then the file."""
     prepared = requests.Request(
         "POST",
         f"http://127.0.0.1:9/{BUCKET}",
         data=fields,
         files={"file": ("photo.jpg", data, "image/jpeg")},
     ).prepare()
-    body, content_type = prepared.body, str(prepared.headers["Content-Type"])
+    body = prepared.body
     assert isinstance(body, bytes)
+    return body, str(prepared.headers["Content-Type"])
+
+
+def _posted(fields: dict[str, str], data: bytes = DATA, **after_file: str) -> Form:
+    """The form as a client encodes it: fields first, then the file (then `after_file`)."""
+    body, content_type = _encoded(fields, data)
     if after_file:
         delimiter = b"--" + content_type.split("boundary=")[1].encode()
         closing = body.rindex(delimiter + b"--")
@@ -374,14 +380,7 @@ class _Moto:
 def _call(
     guard: PostPolicyGuard, fields: dict[str, str], data: bytes = DATA, **environ: str
 ) -> tuple[str, dict[str, str], bytes]:
-    prepared = requests.Request(
-        "POST",
-        f"http://127.0.0.1:9/{BUCKET}",
-        data=fields,
-        files={"file": ("photo.jpg", data, "image/jpeg")},
-    ).prepare()
-    body = prepared.body
-    assert isinstance(body, bytes)
+    body, content_type = _encoded(fields, data)
     answered: dict[str, Any] = {}
 
     def start_response(status: str, headers: list[tuple[str, str]]) -> None:
@@ -392,7 +391,7 @@ def _call(
             "REQUEST_METHOD": "POST",
             "PATH_INFO": f"/{BUCKET}",
             "HTTP_HOST": "127.0.0.1:8001",
-            "CONTENT_TYPE": str(prepared.headers["Content-Type"]),
+            "CONTENT_TYPE": content_type,
             "CONTENT_LENGTH": str(len(body)),
             "wsgi.input": io.BytesIO(body),
             **environ,
