@@ -125,6 +125,14 @@ def _signed(document: Any, fields: dict[str, str]) -> dict[str, str]:
 
 
 # -- honest uploads ----------------------------------------------------------------------------
+def _starting_with(fields: dict[str, str], name: str, prefix: str) -> dict[str, str]:
+    """`fields` signed again, their policy's condition on `name` now a `starts-with` `prefix`."""
+    document = _policy(fields)
+    document["conditions"] = [c for c in document["conditions"] if name not in c]
+    document["conditions"].append(["starts-with", f"${name}", prefix])
+    return _signed(document, fields)
+
+
 def test_the_upload_functions_form_with_its_file_is_accepted(fields) -> None:
     # Given the form the upload function hands out, posted as a client posts it
     form = _posted(fields)
@@ -153,10 +161,7 @@ def test_sigv2_forms_are_checked_too() -> None:
 
 
 def test_a_starts_with_key_condition_takes_any_key_under_its_prefix(fields) -> None:
-    document = _policy(fields)
-    document["conditions"] = [c for c in document["conditions"] if "key" not in c]
-    document["conditions"].append(["starts-with", "$key", "incoming/"])
-    signed = _signed(document, fields)
+    signed = _starting_with(fields, "key", "incoming/")
     _check(_posted({**signed, "key": "incoming/another"}))
     refused = _refusal(_posted({**signed, "key": "public/defaced.jpg"}))
     assert (refused.status, refused.code) == (403, "AccessDenied")
@@ -325,10 +330,7 @@ def test_a_malformed_policy_document_is_refused(fields, document, detail) -> Non
 
 
 def test_a_comma_separated_content_type_must_match_the_prefix_in_each_part(fields) -> None:
-    document = _policy(fields)
-    document["conditions"] = [c for c in document["conditions"] if "Content-Type" not in c]
-    document["conditions"].append(["starts-with", "$Content-Type", "image/"])
-    signed = _signed(document, fields)
+    signed = _starting_with(fields, "Content-Type", "image/")
     _check(_posted({**signed, "Content-Type": "image/jpeg, image/png"}))
     assert (
         _refusal(_posted({**signed, "Content-Type": "image/jpeg, text/html"})).code
