@@ -12,8 +12,15 @@ import boto3
 import pytest
 import requests
 
-from tests.e2e.conftest import sign_in, wait_for
-from tests.e2e.site_helpers import approve, chromium, page_of, photo_jpeg, upload_photo
+from tests.e2e.conftest import wait_for
+from tests.e2e.site_helpers import (
+    approve,
+    chromium,
+    page_of,
+    photo_jpeg,
+    take_down,
+    upload_photo,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -49,14 +56,7 @@ def test_stats_follow_an_approval_and_a_takedown_over_http(api, stack) -> None:
     listed = requests.get(f"{api}/photos", params={"edition": edition}, timeout=10).json()
     assert photo_id in [p["photo_id"] for p in listed["items"]]
     # Taken down: it stops counting
-    token = sign_in(stack, "organiser")
-    rejected = requests.post(
-        f"{api}/admin/photos/{photo_id}/decision",
-        json={"decision": "reject", "reason_code": "duplicate"},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
-    assert rejected.status_code == 200, rejected.text
+    take_down(stack, photo_id, "duplicate")
     assert (_stats(api)["photos"], _stats(api)["schools"]) == (before["photos"], before["schools"])
     # A malformed edition is a problem, never a 500
     bad = requests.get(f"{api}/stats", params={"edition": "last"}, timeout=10)
