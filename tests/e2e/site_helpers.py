@@ -199,6 +199,16 @@ def approve(stack: dict[str, Any], photo_id: str) -> None:
     )
 
 
+def approve_message(api: str, auth: dict[str, str], message_id: str) -> None:
+    """An organiser's approval of a message (`auth`: their Authorization header)."""
+    requests.post(
+        f"{api}/admin/messages/{message_id}/decision",
+        json={"decision": "approve"},
+        headers=auth,
+        timeout=10,
+    ).raise_for_status()
+
+
 def sign_in_to_console(page: Any, stack: dict[str, Any]) -> None:
     page.goto(f"{stack['api_url']}/admin.html")
     page.get_by_label("Username").fill(stack["organiser"]["username"])
