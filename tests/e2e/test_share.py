@@ -118,13 +118,10 @@ def test_the_gallerys_share_link_opens_the_share_page(browser, stack):
         screenshot(page, "share")
     # and the page passes axe-core (serious or critical violations fail)
     assert AXE.exists()
-    checked = axe_page(browser, PHONE)
-    try:
+    with axe_page(browser, PHONE) as checked:
         checked.goto(f"{api}/p/{photo_id}")
         checked.locator(".site-header a.brand").wait_for()
         assert severe_violations(checked) == []
-    finally:
-        checked.context.close()
 
 
 def test_a_photo_page_links_its_share_page(browser, stack):
