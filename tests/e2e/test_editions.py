@@ -85,7 +85,7 @@ def _seed_last_year(stack: dict[str, Any], year: str) -> dict[str, str]:
         "school": "Vale School",
         "photo_id": photo_id,
     }
-    items = [
+    items: list[dict[str, Any]] = [
         {
             "pk": f"EDITION#{year}",
             "sk": "EDITION",
