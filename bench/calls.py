@@ -35,7 +35,8 @@ from typing import Any
 from bench.report import show, table
 
 REGION = "eu-west-2"
-SETTINGS = {
+# The event's settings, as the in-process benches (this one and bench/draw.py) give them.
+EVENT_SETTINGS = {
     "EVENT_START": "2027-03-08",
     "EVENT_END": "2027-03-14",
     "EVENT_TZ": "Europe/London",
@@ -44,8 +45,8 @@ SETTINGS = {
     "PRESCREEN": "caption",
     "POWERTOOLS_METRICS_DISABLED": "true",
     "POWERTOOLS_LOG_LEVEL": "ERROR",
-    "WRITES_PER_IP_PER_HOUR": "100000",
 }
+SETTINGS = {**EVENT_SETTINGS, "WRITES_PER_IP_PER_HOUR": "100000"}
 INDEXES = ("gsi1", "gsi2", "gsi3", "gsi4")
 WRITES = {"PutItem", "UpdateItem", "DeleteItem"}
 
@@ -368,6 +369,15 @@ class Run:
             COUNTER.tally = None
             self.tallies.append(tally)
 
+    def call(self, module: str, method: str, path: str, **kwargs: Any) -> dict[str, Any] | None:
+        """One measured HTTP call; None (its measure dropped) while the route is not built yet."""
+        with self.measure():
+            response = _http(module, method, path, **kwargs)
+        if not _built(response) or response is None:
+            self.tallies.clear()
+            return None
+        return response
+
     def finish(self, status: str) -> None:
         self.result.status = status
         if self.tallies:
@@ -404,10 +414,10 @@ def run_operations(provisioned: Any) -> list[Result]:
             "size_bytes": len(image),
             "consent": True,
         }
-        with reserve.measure():
-            response = _http(upload, "POST", "/uploads", body=body, source_ip=f"198.51.100.{n + 1}")
-        if not _built(response) or response is None:
-            reserve.tallies.clear()
+        response = reserve.call(
+            upload, "POST", "/uploads", body=body, source_ip=f"198.51.100.{n + 1}"
+        )
+        if response is None:
             break
         status = str(response["statusCode"])
         if response["statusCode"] == 201:
@@ -428,16 +438,14 @@ def run_operations(provisioned: Any) -> list[Result]:
     approve = Run(Result("approve a photo", "POST /admin/photos/{id}/decision"))
     status = "not built yet"
     for photo_id in photo_ids:
-        with approve.measure():
-            response = _http(
-                moderation,
-                "POST",
-                f"/admin/photos/{photo_id}/decision",
-                body={"decision": "approve"},
-                claims=ORGANISER_CLAIMS,
-            )
-        if not _built(response) or response is None:
-            approve.tallies.clear()
+        response = approve.call(
+            moderation,
+            "POST",
+            f"/admin/photos/{photo_id}/decision",
+            body={"decision": "approve"},
+            claims=ORGANISER_CLAIMS,
+        )
+        if response is None:
             break
         status = str(response["statusCode"])
     approve.finish(status)
@@ -458,10 +466,8 @@ def run_operations(provisioned: Any) -> list[Result]:
         status = "not built yet"
         for _ in range(2):
             query = {"limit": "20"} if "limit" in how else None
-            with run.measure():
-                response = _http(module, "GET", path, query=query)
-            if not _built(response) or response is None:
-                run.tallies.clear()
+            response = run.call(module, "GET", path, query=query)
+            if response is None:
                 break
             status = str(response["statusCode"])
         run.finish(status)
@@ -491,12 +497,10 @@ def run_operations(provisioned: Any) -> list[Result]:
         run = Run(Result(name, how))
         status = "not built yet"
         for n in range(2):
-            with run.measure():
-                response = _http(
-                    pledge, "POST", path, body=make(n), source_ip=f"198.51.100.{n + 10}"
-                )
-            if not _built(response) or response is None:
-                run.tallies.clear()
+            response = run.call(
+                pledge, "POST", path, body=make(n), source_ip=f"198.51.100.{n + 10}"
+            )
+            if response is None:
                 break
             status = str(response["statusCode"])
         run.finish(status)

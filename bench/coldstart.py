@@ -20,6 +20,8 @@ import random
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from bench.report import ROOT, median, show, table
 from infra.wiring import WIRING, environment
@@ -79,18 +81,17 @@ def _env() -> dict[str, str]:
     return {**env, **ENV}
 
 
-def sample(target: Target) -> None:
-    out = subprocess.run(
-        [sys.executable, "-c", _CHILD, target.module, target.attribute],
-        cwd=ROOT,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+def import_in_child(name: str, command: list[str], cwd: Path, env: dict[str, str]) -> Any:
+    """Runs a child that imports a handler and returns what it printed last (JSON measures)."""
+    out = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     if out.returncode:
-        raise RuntimeError(f"{target.name}: import failed\n{out.stderr[-2000:]}")
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+        raise RuntimeError(f"{name}: import failed\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def sample(target: Target) -> None:
+    command = [sys.executable, "-c", _CHILD, target.module, target.attribute]
+    result = import_in_child(target.name, command, ROOT, _env())
     target.init.append(result["init"])
     target.with_client.append(result["with_client"])
     target.modules = result["modules"]

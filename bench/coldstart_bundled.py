@@ -21,7 +21,6 @@ Samples are interleaved round by round (order shuffled), medians compared as rat
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import random
@@ -30,7 +29,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.coldstart import ENV, GOAL
+from bench.coldstart import ENV, GOAL, import_in_child
 from bench.report import ROOT, median, show, table
 from infra import runtime_python
 from infra.bundling import LocalBundler, asset_hash, compile_bytecode, pip_command
@@ -118,17 +117,8 @@ def sample(variant: Variant, python: list[str]) -> None:
         "PYTHONPATH": os.pathsep.join(str(p) for p in variant.path),
     }
     env.pop("POWERTOOLS_METRICS_DISABLED", None)
-    out = subprocess.run(
-        [*python, "-s", "-c", _CHILD, variant.module, variant.attribute],
-        cwd=variant.path[0],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if out.returncode:
-        raise RuntimeError(f"{variant.name}: import failed\n{out.stderr[-2000:]}")
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    command = [*python, "-s", "-c", _CHILD, variant.module, variant.attribute]
+    result = import_in_child(variant.name, command, variant.path[0], env)
     variant.with_client.append(result["with_client"])
     variant.modules = result["modules"]
 

@@ -20,21 +20,11 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
+from bench.calls import EVENT_SETTINGS, REGION
 from bench.report import show, table
 
-REGION = "eu-west-2"
 DAY = "2027-03-09"
 NOW = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
-SETTINGS = {
-    "EVENT_START": "2027-03-08",
-    "EVENT_END": "2027-03-14",
-    "EVENT_TZ": "Europe/London",
-    "SITE_URL": "https://site.test",
-    "SENDER_EMAIL": "hello@techognition.test",
-    "PRESCREEN": "caption",
-    "POWERTOOLS_METRICS_DISABLED": "true",
-    "POWERTOOLS_LOG_LEVEL": "ERROR",
-}
 # 100,000 entrants take about 8 minutes in moto here (over the bench's 3-minute budget), so the
 # default run measures 1,000 and 20,000 and extrapolates linearly to 100,000 (stated as such);
 # BENCH_DRAW_SIZES=1000,100000 measures it for real.
@@ -130,14 +120,16 @@ def measure(n: int) -> dict[str, Any]:
         from local.provision import provision
 
         provisioned = provision(
-            WIRING, boto3.session.Session(region_name=REGION), sender_email=SETTINGS["SENDER_EMAIL"]
+            WIRING,
+            boto3.session.Session(region_name=REGION),
+            sender_email=EVENT_SETTINGS["SENDER_EMAIL"],
         )
         os.environ.update(
             environment(
                 table_name=provisioned.table_name,
                 media_bucket=provisioned.bucket_names["media"],
                 media_base_url="https://media.test/",
-                settings=SETTINGS,
+                settings=EVENT_SETTINGS,
             )
         )
         _forget()

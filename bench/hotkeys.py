@@ -29,6 +29,7 @@ from typing import Any
 
 from bench.calls import INDEXES, item_size, wcu
 from bench.report import show, table
+from local.openapi import PLACEHOLDER_ENV
 
 SECONDS = 60
 UPLOADS_PER_S = 100
@@ -221,12 +222,7 @@ class Workload:
 def _environment() -> None:
     os.environ.update(
         {
-            "TABLE_NAME": "techognition",
-            "MEDIA_BUCKET": "media",
-            "MEDIA_BASE_URL": "https://x/",
-            "EVENT_START": "2027-03-08",
-            "EVENT_END": "2027-03-14",
-            "AWS_DEFAULT_REGION": "eu-west-2",
+            **PLACEHOLDER_ENV,
             "WRITES_PER_IP_PER_HOUR": "1000000",
             "UPLOADS_PER_EMAIL_PER_DAY": "1000000",
             "PRESCREEN": "caption",

@@ -84,6 +84,28 @@ def plan(n: int, seed: int = 8) -> list[str]:
     return rng.choices([k for k, _ in MIX], weights=[w for _, w in MIX], k=n)
 
 
+def reservation(unique: str) -> dict[str, Any]:
+    return {
+        "caption": "Chromatography set up for year 8",
+        "display_name": "Sam",
+        "school": "Hilltop Academy",
+        "email": f"t{unique}@school.test",
+        "content_type": "image/jpeg",
+        "size_bytes": 2_000_000,
+        "consent": True,
+    }
+
+
+def pledge(unique: str) -> dict[str, Any]:
+    return {
+        "name": "Ada",
+        "email": f"p{unique}@school.test",
+        "role": "teacher",
+        "organisation": "Hilltop Academy",
+        "show_on_wall": True,
+    }
+
+
 def run(api: str, kinds: list[str]) -> tuple[list[Outcome], float]:
     local = threading.local()
 
@@ -97,33 +119,11 @@ def run(api: str, kinds: list[str]) -> tuple[list[Outcome], float]:
         started = time.perf_counter()
         try:
             if kind == "reserve":
-                r = session().post(
-                    f"{api}/uploads",
-                    timeout=TIMEOUT_S,
-                    json={
-                        "caption": "Chromatography set up for year 8",
-                        "display_name": "Sam",
-                        "school": "Hilltop Academy",
-                        "email": f"t{unique}@school.test",
-                        "content_type": "image/jpeg",
-                        "size_bytes": 2_000_000,
-                        "consent": True,
-                    },
-                )
+                r = session().post(f"{api}/uploads", json=reservation(unique), timeout=TIMEOUT_S)
             elif kind == "gallery":
                 r = session().get(f"{api}/photos", params={"limit": 20}, timeout=TIMEOUT_S)
             elif kind == "pledge":
-                r = session().post(
-                    f"{api}/pledges",
-                    timeout=TIMEOUT_S,
-                    json={
-                        "name": "Ada",
-                        "email": f"p{unique}@school.test",
-                        "role": "teacher",
-                        "organisation": "Hilltop Academy",
-                        "show_on_wall": True,
-                    },
-                )
+                r = session().post(f"{api}/pledges", json=pledge(unique), timeout=TIMEOUT_S)
             else:
                 r = session().get(f"{api}/pledges/summary", timeout=TIMEOUT_S)
             return Outcome(kind, r.status_code, time.perf_counter() - started)

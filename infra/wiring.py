@@ -222,6 +222,13 @@ OUTBOX_DEAD_LETTERS = "outbox-dead-letters"  # stream positions of effects that 
 # write one, not read it.
 SECRET_PARTITION = "CONFIG"  # noqa: S105 (a key prefix, not a secret)
 SEEDS = "SEED#*"
+# What every API function reads and writes last: the effects its commits owe (the outbox) and
+# the server secret (pseudonyms, signed cursors).
+OWED_AND_SECRET = (f"{OUTBOX}*", SECRET_PARTITION)
+# The draw's partitions, whether an organiser or the hourly schedule draws: entries, seeds, the
+# published draws and winners, the photos awaiting a decision (the moderation guard).
+DRAW_READS = ("DRAW#*", SEEDS, "DRAWS", "WINNERS", "AWAITING#*", "PHOTO#*")
+DRAW_WRITES = ("DRAW#*", SEEDS, "WINNER#*", "AUDIT#DRAW#*", "EDITION#*", *OWED_AND_SECRET)
 
 WIRING = Wiring(
     functions=(
@@ -242,14 +249,13 @@ WIRING = Wiring(
             # EDITION#*: a report's takedown moves the edition's counters; OUTBOX#: it owes
             # the takedown's copies and CDN paths in its own transaction (the outbox does them)
             table=Keys(
-                read=("PHOTO#*", "GALLERY#*", "EDITION#*", f"{OUTBOX}*", SECRET_PARTITION),
+                read=("PHOTO#*", "GALLERY#*", "EDITION#*", *OWED_AND_SECRET),
                 write=(
                     "PHOTO#*",
                     "AUDIT#PHOTO#*",
                     "RATE#*",
                     "EDITION#*",
-                    f"{OUTBOX}*",
-                    SECRET_PARTITION,
+                    *OWED_AND_SECRET,
                 ),
             ),
             # the upload form's key (presigned POST)
@@ -296,10 +302,9 @@ WIRING = Wiring(
                     "PHOTOS#*",
                     "AUDIT#PHOTO#*",
                     "EDITION#*",
-                    f"{OUTBOX}*",
-                    SECRET_PARTITION,
+                    *OWED_AND_SECRET,
                 ),
-                write=("PHOTO#*", "AUDIT#PHOTO#*", "EDITION#*", f"{OUTBOX}*", SECRET_PARTITION),
+                write=("PHOTO#*", "AUDIT#PHOTO#*", "EDITION#*", *OWED_AND_SECRET),
             ),
             # organisers see undecided photos by signed URL
             buckets=((MEDIA_BUCKET, "read", PRIVATE_PREFIX),),
@@ -332,8 +337,7 @@ WIRING = Wiring(
                     "MESSAGES#*",
                     "SIGNUP#*",
                     "TOKEN#*",
-                    f"{OUTBOX}*",
-                    SECRET_PARTITION,
+                    *OWED_AND_SECRET,
                 ),
                 write=(
                     "PLEDGE#*",
@@ -344,8 +348,7 @@ WIRING = Wiring(
                     "RATE#*",
                     "EDITION#*",  # the live numbers move with confirmations and decisions
                     "AUDIT#MESSAGE#*",
-                    f"{OUTBOX}*",
-                    SECRET_PARTITION,
+                    *OWED_AND_SECRET,
                 ),
             ),
         ),
@@ -366,8 +369,7 @@ WIRING = Wiring(
                     "DRAWS",
                     "SIGNUPS#*",
                     "EDITION#*",
-                    f"{OUTBOX}*",
-                    SECRET_PARTITION,
+                    *OWED_AND_SECRET,
                 ),
                 write=(
                     "PHOTO#*",
@@ -382,8 +384,7 @@ WIRING = Wiring(
                     "EDITION#*",
                     "AUDIT#PHOTO#*",
                     "AUDIT#PERSON#*",
-                    f"{OUTBOX}*",
-                    SECRET_PARTITION,
+                    *OWED_AND_SECRET,
                 ),
             ),
             # erasure counts a person's files; the outbox deletes them (and their CDN paths)
@@ -449,7 +450,7 @@ WIRING = Wiring(
                     "EDITIONS",
                     SECRET_PARTITION,
                 ),
-                write=("PACK#*", "PACKSTOCK#*", "RATE#*", f"{OUTBOX}*", SECRET_PARTITION),
+                write=("PACK#*", "PACKSTOCK#*", "RATE#*", *OWED_AND_SECRET),
             ),
         ),
         Function(
@@ -464,55 +465,15 @@ WIRING = Wiring(
                 organiser("PUT", "/admin/draws/{day}/prize"),
             ),
             # OUTBOX#: the winners' and organisers' emails are owed in the draw's commit
-            table=Keys(
-                read=(
-                    "DRAW#*",
-                    SEEDS,
-                    "DRAWS",
-                    "WINNERS",
-                    "AWAITING#*",
-                    "PHOTO#*",
-                    f"{OUTBOX}*",
-                    SECRET_PARTITION,
-                ),
-                write=(
-                    "DRAW#*",
-                    SEEDS,
-                    "WINNER#*",
-                    "AUDIT#DRAW#*",
-                    "EDITION#*",
-                    f"{OUTBOX}*",
-                    SECRET_PARTITION,
-                ),
-            ),
+            table=Keys(read=(*DRAW_READS, *OWED_AND_SECRET), write=DRAW_WRITES),
             timeout_s=60,
         ),
         Function(
             name="prizedraw-nightly",
             handler="functions.prizedraw.scheduled.lambda_handler",
             schedules=(Schedule("draw-hourly", minute=5),),
-            table=Keys(
-                read=(
-                    "DRAW#*",
-                    SEEDS,
-                    "DRAWS",
-                    "WINNERS",
-                    "AWAITING#*",
-                    "PHOTO#*",
-                    "PHOTOS#*",
-                    f"{OUTBOX}*",
-                    SECRET_PARTITION,
-                ),
-                write=(
-                    "DRAW#*",
-                    SEEDS,
-                    "WINNER#*",
-                    "AUDIT#DRAW#*",
-                    "EDITION#*",
-                    f"{OUTBOX}*",
-                    SECRET_PARTITION,
-                ),
-            ),
+            # PHOTOS#*: the organisers' queues (how long the oldest photo has waited)
+            table=Keys(read=(*DRAW_READS, "PHOTOS#*", *OWED_AND_SECRET), write=DRAW_WRITES),
             timeout_s=300,
             # No reserved concurrency of 1: overlapping runs are harmless, as a day is drawn in
             # one conditional transaction (functions/prizedraw/store.py) that only one can win.

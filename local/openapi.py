@@ -19,7 +19,9 @@ from infra.wiring import WIRING, Wiring
 from shared.http import problems
 
 SPEC_PATH = Path(__file__).resolve().parents[1] / "docs" / "openapi.json"
-_PLACEHOLDER_ENV = {  # importing a handler must not need AWS; values here never reach the spec
+# Importing a handler must not need AWS (here for the spec; bench/hotkeys.py for its in-process
+# runs): placeholder values, which never reach the spec.
+PLACEHOLDER_ENV = {
     "TABLE_NAME": "techognition",
     "MEDIA_BUCKET": "media",
     "MEDIA_BASE_URL": "https://x/",
@@ -34,8 +36,8 @@ def _placeholder_environment() -> Iterator[None]:
     """The placeholders for as long as the handlers are imported, and then gone: a test process
     that built the spec must not hand an invented event week to what it starts next (a local
     stack takes EVENT_START from its environment)."""
-    added = [key for key in _PLACEHOLDER_ENV if key not in os.environ]
-    os.environ.update({key: _PLACEHOLDER_ENV[key] for key in added})
+    added = [key for key in PLACEHOLDER_ENV if key not in os.environ]
+    os.environ.update({key: PLACEHOLDER_ENV[key] for key in added})
     try:
         yield
     finally:

@@ -143,6 +143,19 @@ class Table:
             last_key=codec().load(last) if last else None,
         )
 
+    def newest_first(
+        self, index: str, partition: str, *, limit: int, start_key: Item | None
+    ) -> Page:
+        """One page of a list: an index's partition (`<index>pk`), highest sort key first."""
+        return self.query(
+            f"{index}pk = :p",
+            {":p": partition},
+            index=index,
+            limit=limit,
+            start_key=start_key,
+            forward=False,
+        )
+
     def query_all(self, key_condition: str, values: Mapping[str, Any], **kwargs: Any) -> list[Item]:
         """Every item of a key condition, page by page (for bounded partitions only)."""
         items: list[Item] = []

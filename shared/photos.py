@@ -510,14 +510,7 @@ def gallery_page(
     table: Table, *, edition: str, limit: int, start_key: Item | None
 ) -> tuple[list[Item], Item | None]:
     """An edition's approved photos, newest upload first: one Query on the gallery index."""
-    page = table.query(
-        "gsi1pk = :g",
-        {":g": public_gallery_key(edition)},
-        index="gsi1",
-        limit=limit,
-        start_key=start_key,
-        forward=False,
-    )
+    page = table.newest_first("gsi1", public_gallery_key(edition), limit=limit, start_key=start_key)
     return page.items, page.last_key
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from infra.wiring import WIRING
 from local.gateway import CompiledRoute
-from tests.events import http_event
+from tests.events import ORGANISER_CLAIMS, http_event
 
 _ROUTES = [CompiledRoute.of(r, fn) for r, fn in WIRING.routes()]
 
@@ -27,6 +27,12 @@ def handler_of(method: str, path: str) -> Callable[[dict[str, Any], Any], dict[s
 def call(method: str, path: str, lambda_context: Any, **kwargs: Any) -> dict[str, Any]:
     """One request to whichever function serves it (kwargs: `tests.events.http_event`'s)."""
     return handler_of(method, path)(http_event(method, path, **kwargs), lambda_context)
+
+
+def erase(lambda_context: Any, email: str) -> dict[str, Any]:
+    """An organiser's request to erase everything held on `email`."""
+    body = {"email": email}
+    return call("POST", "/admin/erasure", lambda_context, body=body, claims=ORGANISER_CLAIMS)
 
 
 def frozen_clock(

@@ -121,14 +121,7 @@ class PackStore:
         self, edition: str, limit: int, start: Item | None
     ) -> tuple[list[PackRecord], Item | None]:
         """The organisers' list of one edition, newest request first."""
-        page = self.table.query(
-            "gsi2pk = :p",
-            {":p": packs_list(edition)},
-            index="gsi2",
-            limit=limit,
-            start_key=start,
-            forward=False,
-        )
+        page = self.table.newest_first("gsi2", packs_list(edition), limit=limit, start_key=start)
         return [pack_of(i) for i in page.items], page.last_key
 
     def every(self, edition: str) -> list[PackRecord]:

@@ -9,20 +9,14 @@ the effect itself stays owed in the table (`redrive.py` performs it later).
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.effects.perform import Performer, Settings
 from functions.effects.settings import EffectsSettings, settings
 from shared import outbox
 from shared.assemble import assembled
+from shared.batch import batch_handler
 from shared.dynamo import Table
 from shared.observability import logger
 from shared.people import retention_ttl
@@ -61,11 +55,4 @@ def record_handler(record: DynamoDBRecord) -> None:
         raise
 
 
-@logger.inject_lambda_context
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    response: dict[str, Any] = dict(
-        process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
-        )
-    )
-    return response
+lambda_handler = batch_handler(processor, record_handler)

@@ -101,27 +101,22 @@ def _urls(photo: PhotoRecord, media: Media) -> tuple[str | None, str | None]:
     return media.signed_urls(photo.photo_id)
 
 
+# The fields organisers see as they are stored; the others are mapped in `admin_view` (the
+# record's `reason` is the uploader's sentence: organisers read `decision_reason`).
+_MAPPED = {"status", "prescreen", "reports", "reason"}
+_AS_STORED = (set(AdminPhoto.model_fields) & set(PhotoRecord.model_fields)) - _MAPPED
+
+
 def admin_view(photo: PhotoRecord, media: Media) -> AdminPhoto:
     image_url, thumbnail_url = _urls(photo, media)
     prescreen = photo.prescreen
     return AdminPhoto(
-        photo_id=photo.photo_id,
+        **photo.model_dump(include=_AS_STORED),
         status=photo.status.value,
-        caption=photo.caption,
-        display_name=photo.display_name,
-        school=photo.school,
-        email=photo.email,
-        day=photo.day,
-        uploaded_at=photo.uploaded_at,
-        width=photo.width,
-        height=photo.height,
         image_url=image_url,
         thumbnail_url=thumbnail_url,
         prescreen=None if prescreen is None else PhotoPrescreen.model_validate(prescreen),
         reports=[PhotoReport(reason=r.reason, at=r.at) for r in photo.reports],
-        flagged_reports=photo.flagged_reports,
-        decided_by=photo.decided_by,
-        decided_at=photo.decided_at,
         reason=photo.decision_reason,
     )
 

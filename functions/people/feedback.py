@@ -11,20 +11,14 @@ dead-letter queue).
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from functions.people import logic
 from functions.people.models import SesFeedbackEnvelope
 from functions.people.ports import ports
+from shared.batch import batch_handler
 from shared.observability import logger
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -40,11 +34,4 @@ def record_handler(record: SQSRecord) -> None:
     logger.info("email feedback handled", suppressed=suppressed)
 
 
-@logger.inject_lambda_context
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    response: dict[str, Any] = dict(
-        process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
-        )
-    )
-    return response
+lambda_handler = batch_handler(processor, record_handler)

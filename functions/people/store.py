@@ -19,6 +19,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from shared import outbox
 from shared.audit import record
@@ -33,6 +34,11 @@ from shared.photos import PUBLIC_SK
 from shared.pledges import CONFIRMED_SIGNUPS, SignupRecord, counters_update
 
 _PERSONAL_ENTRY_FIELDS = ("display_name", "school", "photo_id")
+
+
+def _edition(item: Item) -> str:
+    """The edition whose counters an item moved (the year it was made, before editions)."""
+    return str(item.get("edition") or str(item["created_at"])[:4])
 
 
 @dataclass(frozen=True)
@@ -161,48 +167,40 @@ class PeopleStore:
     def erase_pledge(self, found: Personal) -> int:
         """Delete the pledge and take it off the counters, together or not at all."""
         item = found.item
-        try:
-            self.table.transact(
-                [
-                    {
-                        "Delete": {
-                            "Key": {"pk": item["pk"], "sk": item["sk"]},
-                            "ConditionExpression": "attribute_exists(pk)",
-                        }
-                    },
-                    counters_update(item["role"], -1),
-                    counter_op(
-                        str(item.get("edition") or str(item["created_at"])[:4]), {"pledges": -1}
-                    ),
-                ]
-            )
-        except TransactionConflict:
-            return 0  # already gone (a concurrent erasure counted it)
-        return 1
+        counted = self._delete_counted(
+            item,
+            {"ConditionExpression": "attribute_exists(pk)"},
+            [counters_update(item["role"], -1), counter_op(_edition(item), {"pledges": -1})],
+        )
+        return int(counted)  # not counted: already gone (a concurrent erasure counted it)
 
     def erase_published(self, found: Personal) -> int:
         """A published message goes with its edition's `messages` count, together."""
         item = found.item
+        if self._delete_counted(
+            item,
+            {
+                "ConditionExpression": "#s = :approved",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": {":approved": "approved"},
+            },
+            [counter_op(_edition(item), {"messages": -1})],
+        ):
+            return 1
+        # Unpublished or gone meanwhile: delete whatever is left, uncounted.
+        return int(self.table.delete(item["pk"], item["sk"]) is not None)
+
+    def _delete_counted(
+        self, item: Item, condition: dict[str, Any], counts: list[dict[str, Any]]
+    ) -> bool:
+        """Delete `item` on `condition` and move the `counts` with it, in one transaction:
+        False (nothing written) when the condition failed."""
+        delete = {"Key": {"pk": item["pk"], "sk": item["sk"]}, **condition}
         try:
-            self.table.transact(
-                [
-                    {
-                        "Delete": {
-                            "Key": {"pk": item["pk"], "sk": item["sk"]},
-                            "ConditionExpression": "#s = :approved",
-                            "ExpressionAttributeNames": {"#s": "status"},
-                            "ExpressionAttributeValues": {":approved": "approved"},
-                        }
-                    },
-                    counter_op(
-                        str(item.get("edition") or str(item["created_at"])[:4]), {"messages": -1}
-                    ),
-                ]
-            )
+            self.table.transact([{"Delete": delete}, *counts])
         except TransactionConflict:
-            # Unpublished or gone meanwhile: delete whatever is left, uncounted.
-            return int(self.table.delete(item["pk"], item["sk"]) is not None)
-        return 1
+            return False
+        return True
 
     # -- draw entries ------------------------------------------------------------------------
     def erase_entry(self, found: Personal) -> int:

@@ -206,14 +206,7 @@ class PledgeStore:
         return self.table.get(SUMMARY_KEY["pk"], SUMMARY_KEY["sk"])
 
     def wall(self, limit: int, start: Item | None) -> tuple[list[PledgeRecord], Item | None]:
-        page = self.table.query(
-            "gsi1pk = :w",
-            {":w": PLEDGE_WALL},
-            index="gsi1",
-            limit=limit,
-            start_key=start,
-            forward=False,
-        )
+        page = self.table.newest_first("gsi1", PLEDGE_WALL, limit=limit, start_key=start)
         return [pledge_of(i) for i in page.items], page.last_key
 
     # -- sign-ups ----------------------------------------------------------------------------
@@ -388,14 +381,7 @@ class PledgeStore:
     def approved_messages(
         self, limit: int, start: Item | None
     ) -> tuple[list[MessageRecord], Item | None]:
-        page = self.table.query(
-            "gsi1pk = :w",
-            {":w": MESSAGE_WALL},
-            index="gsi1",
-            limit=limit,
-            start_key=start,
-            forward=False,
-        )
+        page = self.table.newest_first("gsi1", MESSAGE_WALL, limit=limit, start_key=start)
         return [message_of(i) for i in page.items], page.last_key
 
     def every_approved_message(self) -> list[MessageRecord]:
@@ -408,14 +394,7 @@ class PledgeStore:
     def messages_by_status(
         self, status: str, limit: int, start: Item | None
     ) -> tuple[list[MessageRecord], Item | None]:
-        page = self.table.query(
-            "gsi2pk = :s",
-            {":s": message_queue(status)},
-            index="gsi2",
-            limit=limit,
-            start_key=start,
-            forward=False,
-        )
+        page = self.table.newest_first("gsi2", message_queue(status), limit=limit, start_key=start)
         return [message_of(i) for i in page.items], page.last_key
 
     def decide_message(

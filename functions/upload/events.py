@@ -18,18 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from urllib.parse import unquote_plus
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Json
 
+from shared.batch import LambdaHandler, batch_handler
 from shared.observability import logger
 
 
@@ -119,7 +115,6 @@ def created_objects(body: S3EventNotification | S3TestEvent | str) -> list[S3Obj
 
 
 NoticeConsumer = Callable[[S3Object, UploadNotice], None]
-LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
 def s3_notice_handler(consume: NoticeConsumer) -> LambdaHandler:
@@ -134,12 +129,4 @@ def s3_notice_handler(consume: NoticeConsumer) -> LambdaHandler:
         for obj in created_objects(record.body):
             consume(obj, record)
 
-    @logger.inject_lambda_context
-    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return dict(
-            process_partial_response(
-                event=event, record_handler=record_handler, processor=processor, context=context
-            )
-        )
-
-    return lambda_handler
+    return batch_handler(processor, record_handler)

@@ -123,12 +123,7 @@ def reserve(
     item = photos.new_photo_item(
         photo_id=photo_id,
         person=person,
-        email=body.email,
-        caption=body.caption,
-        display_name=body.display_name,
-        school=body.school,
-        content_type=body.content_type,
-        size_bytes=body.size_bytes,
+        **body.model_dump(exclude={"consent"}),  # the uploader's details, as sent
         day=day,
         now=now,
         ttl=_epoch(expires) + RESERVATION_GRACE_S,

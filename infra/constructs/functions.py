@@ -57,6 +57,11 @@ def log_retention(days: int) -> logs.RetentionDays:
     return _RETENTION[days]
 
 
+def batching_window(seconds: int) -> Duration | None:
+    """An event source's batching window: none at 0 (Lambda's default, invoke at once)."""
+    return Duration.seconds(seconds) if seconds else None
+
+
 @dataclass(frozen=True)
 class Resources:
     """What the functions may be granted access to (built by the other constructs)."""
@@ -146,11 +151,7 @@ class Functions(Construct):
                 sources.SqsEventSource(
                     queue,
                     batch_size=source.batch_size,
-                    max_batching_window=(
-                        Duration.seconds(source.max_batching_window_s)
-                        if source.max_batching_window_s
-                        else None
-                    ),
+                    max_batching_window=batching_window(source.max_batching_window_s),
                     report_batch_item_failures=True,
                     # Caps the consumer without reserving concurrency (works on any quota).
                     max_concurrency=source.max_concurrency,

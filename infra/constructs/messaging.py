@@ -9,6 +9,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.constants import DLQ_RETENTION_DAYS
+from infra.constructs import declared
 from infra.wiring import Queue, Topic
 
 
@@ -55,7 +56,4 @@ class Messaging(Construct):
         )
 
     def queue(self, name: str) -> sqs.Queue:
-        try:
-            return self.queues[name]
-        except KeyError:
-            raise KeyError(f"wiring names queue {name!r}, which is not declared") from None
+        return declared(self.queues, "queue", name)

@@ -16,6 +16,7 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra.constructs.functions import batching_window
 from infra.constructs.nag import acknowledge
 from infra.wiring import Function
 
@@ -59,11 +60,7 @@ class Outbox(Construct):
                         # is lost.
                         starting_position=lambda_.StartingPosition.TRIM_HORIZON,
                         batch_size=source.batch_size,
-                        max_batching_window=(
-                            Duration.seconds(source.max_batching_window_s)
-                            if source.max_batching_window_s
-                            else None
-                        ),
+                        max_batching_window=batching_window(source.max_batching_window_s),
                         bisect_batch_on_error=True,
                         retry_attempts=source.retry_attempts,
                         max_record_age=Duration.seconds(source.max_record_age_s),

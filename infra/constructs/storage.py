@@ -21,6 +21,7 @@ from infra.constants import (
     MULTIPART_ABORT_DAYS,
     PUBLIC_PREFIX,
 )
+from infra.constructs import declared
 from infra.constructs.edge import viewer_request
 from infra.constructs.nag import acknowledge
 from infra.constructs.site import media_headers_policy, site_headers_policy
@@ -139,10 +140,7 @@ class Storage(Construct):
             )
 
     def bucket(self, name: str) -> s3.Bucket:
-        try:
-            return self.buckets[name]
-        except KeyError:
-            raise KeyError(f"wiring names bucket {name!r}, which is not declared") from None
+        return declared(self.buckets, "bucket", name)
 
     @staticmethod
     def bucket_name(name: str) -> str:

@@ -69,20 +69,25 @@ def api(stack: dict[str, Any]) -> str:
     return str(stack["api_url"])
 
 
-def sign_in(stack: dict[str, Any], who: str) -> str:
-    """A Cognito IdToken for the stack's `organiser` or `member`: USER_PASSWORD_AUTH, then the
-    code of their authenticator app (the pool requires MFA, as in the cloud)."""
+def aws_client(stack: dict[str, Any], service: str) -> Any:
+    """A boto3 client of the stack's embedded AWS (which takes any keys: these say "local")."""
     import boto3
 
-    from local.totp import fresh_code
-
-    cognito = boto3.client(
-        "cognito-idp",
+    return boto3.client(  # type: ignore[call-overload]
+        service,
         endpoint_url=stack["aws_endpoint_url"],
         region_name=stack["region"],
         aws_access_key_id="local",
         aws_secret_access_key="local",
     )
+
+
+def sign_in(stack: dict[str, Any], who: str) -> str:
+    """A Cognito IdToken for the stack's `organiser` or `member`: USER_PASSWORD_AUTH, then the
+    code of their authenticator app (the pool requires MFA, as in the cloud)."""
+    from local.totp import fresh_code
+
+    cognito = aws_client(stack, "cognito-idp")
     user = stack[who]
     asked = cognito.initiate_auth(
         ClientId=stack["user_pool_client_id"],

@@ -131,9 +131,11 @@ def upload_photo(
     email: str,
     name: str = "Sam Technician",
     school: str = "Hilltop Academy",
+    image: bytes | None = None,
 ) -> str:
-    """Uploads a photo over the API (not the page) and waits until it awaits moderation."""
-    data = photo_jpeg(seed=len(caption))
+    """Uploads a photo (`image`, or one made from the caption) over the API (not the page) and
+    waits until it awaits moderation."""
+    data = image or photo_jpeg(seed=len(caption))
     reserved = requests.post(
         f"{api}/uploads",
         json={
@@ -155,9 +157,15 @@ def upload_photo(
         files={"file": ("photo.jpg", data, "image/jpeg")},
         timeout=10,
     )
-    assert sent.status_code < 300, sent.text
+    assert sent.status_code in (200, 201, 204), sent.text
     photo_id = str(body["photo_id"])
-    wait_for(lambda: upload_status(api, photo_id) == "pending_moderation", timeout_s=30)
+
+    def processed() -> bool:
+        status = upload_status(api, photo_id)
+        assert status != "failed"
+        return status == "pending_moderation"
+
+    wait_for(processed, timeout_s=30)
     return photo_id
 
 
@@ -166,20 +174,39 @@ def upload_status(api: str, photo_id: str) -> str:
     return str(answer.json().get("status")) if answer.ok else f"HTTP {answer.status_code}"
 
 
-def approve(stack: dict[str, Any], photo_id: str) -> None:
+def decide(stack: dict[str, Any], photo_id: str, decision: dict[str, str]) -> None:
+    """An organiser's decision on the photo, taken."""
     token = sign_in(stack, "organiser")
     answer = requests.post(
         f"{stack['api_url']}/admin/photos/{photo_id}/decision",
-        json={"decision": "approve"},
+        json=decision,
         headers={"Authorization": f"Bearer {token}"},
         timeout=10,
     )
     assert answer.status_code == 200, answer.text
+
+
+def take_down(stack: dict[str, Any], photo_id: str, reason_code: str) -> None:
+    decide(stack, photo_id, {"decision": "reject", "reason_code": reason_code})
+
+
+def approve(stack: dict[str, Any], photo_id: str) -> None:
+    decide(stack, photo_id, {"decision": "approve"})
     # The outbox copies it to public/ and then lists it (the stack's stream poller runs it).
     wait_for(
         lambda: requests.get(f"{stack['api_url']}/photos/{photo_id}", timeout=5).status_code == 200,
         timeout_s=30,
     )
+
+
+def approve_message(api: str, auth: dict[str, str], message_id: str) -> None:
+    """An organiser's approval of a message (`auth`: their Authorization header)."""
+    requests.post(
+        f"{api}/admin/messages/{message_id}/decision",
+        json={"decision": "approve"},
+        headers=auth,
+        timeout=10,
+    ).raise_for_status()
 
 
 def sign_in_to_console(page: Any, stack: dict[str, Any]) -> None:

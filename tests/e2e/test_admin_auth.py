@@ -16,6 +16,7 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from infra.wiring import WIRING
+from tests.e2e.conftest import aws_client
 
 ORGANISER_ROUTES = [route for route, _ in WIRING.routes() if route.auth == "organiser"]
 
@@ -89,21 +90,9 @@ def test_admin_route_lets_the_organiser_through(api, route, organiser_token):
     assert response.status_code not in (401, 403, 500), response.text
 
 
-def _cognito(stack: dict[str, Any]) -> Any:
-    import boto3
-
-    return boto3.client(
-        "cognito-idp",
-        endpoint_url=stack["aws_endpoint_url"],
-        region_name=stack["region"],
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-
-
 def test_a_password_alone_does_not_sign_an_organiser_in(stack):
     # Given the organiser's right password
-    cognito = _cognito(stack)
+    cognito = aws_client(stack, "cognito-idp")
     asked = cognito.initiate_auth(
         ClientId=stack["user_pool_client_id"],
         AuthFlow="USER_PASSWORD_AUTH",
@@ -136,7 +125,11 @@ def test_a_group_whose_name_holds_organisers_and_a_comma_grants_nothing(stack, g
     # Given a user in a Cognito group named e.g. "x,organisers" (a comma is allowed in names)
     from local.totp import fresh_code
 
-    cognito, pool, app = _cognito(stack), stack["user_pool_id"], stack["user_pool_client_id"]
+    cognito, pool, app = (
+        aws_client(stack, "cognito-idp"),
+        stack["user_pool_id"],
+        stack["user_pool_client_id"],
+    )
     username, password = f"commas-{group.index(',')}-{time.time_ns()}", "Commas-in-Groups-1!"
     cognito.create_group(UserPoolId=pool, GroupName=group)
     cognito.admin_create_user(

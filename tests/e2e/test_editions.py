@@ -8,12 +8,18 @@ import re
 import uuid
 from typing import Any
 
-import boto3
 import pytest
 import requests
 
-from tests.e2e.conftest import sign_in, wait_for
-from tests.e2e.site_helpers import approve, chromium, page_of, photo_jpeg, upload_photo
+from tests.e2e.conftest import aws_client, wait_for
+from tests.e2e.site_helpers import (
+    approve,
+    chromium,
+    page_of,
+    photo_jpeg,
+    take_down,
+    upload_photo,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -49,14 +55,7 @@ def test_stats_follow_an_approval_and_a_takedown_over_http(api, stack) -> None:
     listed = requests.get(f"{api}/photos", params={"edition": edition}, timeout=10).json()
     assert photo_id in [p["photo_id"] for p in listed["items"]]
     # Taken down: it stops counting
-    token = sign_in(stack, "organiser")
-    rejected = requests.post(
-        f"{api}/admin/photos/{photo_id}/decision",
-        json={"decision": "reject", "reason_code": "duplicate"},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
-    assert rejected.status_code == 200, rejected.text
+    take_down(stack, photo_id, "duplicate")
     assert (_stats(api)["photos"], _stats(api)["schools"]) == (before["photos"], before["schools"])
     # A malformed edition is a problem, never a 500
     bad = requests.get(f"{api}/stats", params={"edition": "last"}, timeout=10)
@@ -71,78 +70,67 @@ def _seed_last_year(stack: dict[str, Any], year: str) -> dict[str, str]:
     """What last year's week left on this stack's table and bucket after its retention: its
     edition record, an approved photo's archive item and public copies, a drawn day. Written
     with the embedded AWS's own API, as last year's functions would have."""
-    session = boto3.session.Session(
-        region_name=stack["region"], aws_access_key_id="local", aws_secret_access_key="local"
-    )
-    ddb = session.client("dynamodb", endpoint_url=stack["aws_endpoint_url"])
-    s3 = session.client("s3", endpoint_url=stack["aws_endpoint_url"])
+    from boto3.dynamodb.types import TypeSerializer
+
+    ddb, s3 = aws_client(stack, "dynamodb"), aws_client(stack, "s3")
     (table,) = ddb.list_tables()["TableNames"]
     bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"] if "media" in b["Name"])
     photo_id = f"arch{uuid.uuid4().hex[:12]}"
     day = f"{year}-03-12"
     caption = f"Archive {year}: the new fume cupboard"
-    ddb.put_item(
-        TableName=table,
-        Item={
-            "pk": {"S": f"EDITION#{year}"},
-            "sk": {"S": "EDITION"},
-            "edition": {"S": year},
-            "gsi1pk": {"S": "EDITIONS"},
-            "gsi1sk": {"S": year},
-            "start": {"S": f"{year}-03-09"},
-            "end": {"S": f"{year}-03-15"},
-            "photos": {"N": "1"},
-            "schools": {"N": "1"},
-            "pledges": {"N": "0"},
-            "messages": {"N": "0"},
+    winner = {
+        "position": 1,
+        "entrant_id": "someone",
+        "display_name": "Vale Techs",
+        "school": "Vale School",
+        "photo_id": photo_id,
+    }
+    items: list[dict[str, Any]] = [
+        {
+            "pk": f"EDITION#{year}",
+            "sk": "EDITION",
+            "edition": year,
+            "gsi1pk": "EDITIONS",
+            "gsi1sk": year,
+            "start": f"{year}-03-09",
+            "end": f"{year}-03-15",
+            "photos": 1,
+            "schools": 1,
+            "pledges": 0,
+            "messages": 0,
         },
-    )
-    ddb.put_item(
-        TableName=table,
-        Item={
-            "pk": {"S": f"PHOTO#{photo_id}"},
-            "sk": {"S": "PUBLIC"},
-            "photo_id": {"S": photo_id},
-            "caption": {"S": caption},
-            "display_name": {"S": "Vale Techs"},
-            "school": {"S": "Vale School"},
-            "uploaded_at": {"S": f"{day}T10:00:00Z"},
-            "day": {"S": day},
-            "width": {"N": "1200"},
-            "height": {"N": "900"},
-            "edition": {"S": year},
-            "gsi1pk": {"S": f"GALLERY#{year}"},
-            "gsi1sk": {"S": f"{day}T10:00:00Z#{photo_id}"},
-            "gsi3pk": {"S": "PERSON#someone"},
-            "gsi3sk": {"S": f"PHOTO#{photo_id}#PUBLIC"},
+        {
+            "pk": f"PHOTO#{photo_id}",
+            "sk": "PUBLIC",
+            "photo_id": photo_id,
+            "caption": caption,
+            "display_name": "Vale Techs",
+            "school": "Vale School",
+            "uploaded_at": f"{day}T10:00:00Z",
+            "day": day,
+            "width": 1200,
+            "height": 900,
+            "edition": year,
+            "gsi1pk": f"GALLERY#{year}",
+            "gsi1sk": f"{day}T10:00:00Z#{photo_id}",
+            "gsi3pk": "PERSON#someone",
+            "gsi3sk": f"PHOTO#{photo_id}#PUBLIC",
         },
-    )
-    ddb.put_item(
-        TableName=table,
-        Item={
-            "pk": {"S": f"DRAW#{day}"},
-            "sk": {"S": "DRAW"},
-            "day": {"S": day},
-            "status": {"S": "drawn"},
-            "algorithm": {"S": "sha256-mod-v1"},
-            "commitment": {"S": "0" * 64},
-            "gsi1pk": {"S": "DRAWS"},
-            "gsi1sk": {"S": day},
-            "winners": {
-                "L": [
-                    {
-                        "M": {
-                            "position": {"N": "1"},
-                            "entrant_id": {"S": "someone"},
-                            "display_name": {"S": "Vale Techs"},
-                            "school": {"S": "Vale School"},
-                            "photo_id": {"S": photo_id},
-                        }
-                    }
-                ]
-            },
+        {
+            "pk": f"DRAW#{day}",
+            "sk": "DRAW",
+            "day": day,
+            "status": "drawn",
+            "algorithm": "sha256-mod-v1",
+            "commitment": "0" * 64,
+            "gsi1pk": "DRAWS",
+            "gsi1sk": day,
+            "winners": [winner],
         },
-    )
+    ]
+    to_dynamodb = TypeSerializer().serialize
+    for item in items:
+        ddb.put_item(TableName=table, Item={k: to_dynamodb(v) for k, v in item.items()})
     for name in ("display.jpg", "thumb.jpg"):
         s3.put_object(
             Bucket=bucket,

@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from infra.wiring import WIRING
-from tests.e2e.conftest import ROOT
+from tests.e2e.conftest import ROOT, aws_client
 
 ORGANISER_ROUTES = [r for r, _ in WIRING.routes() if r.auth == "organiser"]
 
@@ -67,16 +67,8 @@ def test_unknown_paths_are_404(api):
 
 
 def test_the_local_cdn_serves_published_images_only(stack):
-    import boto3
-
     # Given a published derivative and a private one in the media bucket
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=stack["aws_endpoint_url"],
-        region_name=stack["region"],
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+    s3 = aws_client(stack, "s3")
     s3.put_object(
         Bucket="media",
         Key="public/cdn-test/thumb.jpg",

@@ -8,6 +8,7 @@ from typing import Any
 import requests
 
 from tests.e2e.conftest import sent_emails, wait_for
+from tests.e2e.site_helpers import upload_photo
 
 
 def _jpeg(colour: tuple[int, int, int]) -> bytes:
@@ -25,39 +26,14 @@ def upload(
     colour: tuple[int, int, int] = (30, 120, 200),
 ) -> str:
     """The technician's path of API.md: reserve, multipart POST to S3, wait for processing."""
-    image = _jpeg(colour)
-    reserved = requests.post(
-        f"{api}/uploads",
-        json={
-            "caption": caption,
-            "display_name": "Tess Tech",
-            "school": "Hill School",
-            "email": email,
-            "content_type": "image/jpeg",
-            "size_bytes": len(image),
-            "consent": True,
-        },
-        timeout=10,
+    return upload_photo(
+        api,
+        caption=caption,
+        email=email,
+        name="Tess Tech",
+        school="Hill School",
+        image=_jpeg(colour),
     )
-    assert reserved.status_code == 201, reserved.text
-    body = reserved.json()
-    form = body["upload"]
-    sent = requests.post(
-        form["url"],
-        data=form["fields"],
-        files={"file": ("photo.jpg", image, "image/jpeg")},
-        timeout=10,
-    )
-    assert sent.status_code in (200, 201, 204), sent.text
-    photo_id = str(body["photo_id"])
-
-    def processed() -> bool:
-        status = requests.get(f"{api}/uploads/{photo_id}", timeout=5).json()["status"]
-        assert status != "failed"
-        return bool(status == "pending_moderation")
-
-    wait_for(processed, timeout_s=30)
-    return photo_id
 
 
 def admin(

@@ -13,38 +13,21 @@ import pytest
 import requests
 
 from tests.e2e.conftest import running_stack, wait_for
+from tests.e2e.site_helpers import upload_photo
 from tests.unit import test_imaging_corpus as corpus
 
 pytestmark = pytest.mark.e2e
 
 
 def _processed(api: str, caption: str) -> str:
-    data = corpus.jpeg(corpus.upright((800, 600)))
-    body: dict[str, Any] = {
-        "caption": caption,
-        "display_name": "Prep Room",
-        "school": "Hill School",
-        "email": "prep.room@hill.sch.uk",
-        "content_type": "image/jpeg",
-        "size_bytes": len(data),
-        "consent": True,
-    }
-    created = requests.post(f"{api}/uploads", json=body, timeout=10).json()
-    sent = requests.post(
-        created["upload"]["url"],
-        data=created["upload"]["fields"],
-        files={"file": ("p.jpg", data, "image/jpeg")},
-        timeout=10,
+    return upload_photo(
+        api,
+        caption=caption,
+        email="prep.room@hill.sch.uk",
+        name="Prep Room",
+        school="Hill School",
+        image=corpus.jpeg(corpus.upright((800, 600))),
     )
-    assert sent.status_code in (200, 201, 204), sent.text
-    photo_id = str(created["photo_id"])
-    wait_for(
-        lambda: (
-            requests.get(f"{api}/uploads/{photo_id}", timeout=10).json()["status"]
-            == "pending_moderation"
-        )
-    )
-    return photo_id
 
 
 def _decide(api: str, auth: dict[str, str], photo_id: str, body: dict[str, Any]) -> None:

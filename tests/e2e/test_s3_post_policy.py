@@ -10,11 +10,10 @@ import secrets
 import xml.etree.ElementTree as ET
 from typing import Any
 
-import boto3
 import pytest
 import requests
 
-from tests.e2e.conftest import wait_for
+from tests.e2e.conftest import aws_client, wait_for
 from tests.unit import test_imaging_corpus as corpus
 
 pytestmark = pytest.mark.e2e
@@ -51,13 +50,7 @@ def _post(
 
 
 def _stored(stack: dict[str, Any], url: str, key: str) -> bool:
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=stack["aws_endpoint_url"],
-        region_name=stack["region"],
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+    s3 = aws_client(stack, "s3")
     bucket = url.rstrip("/").rsplit("/", 1)[1]  # path-style URL: endpoint/bucket
     listed = s3.list_objects_v2(Bucket=bucket, Prefix=key).get("Contents", [])
     return key in [o["Key"] for o in listed]

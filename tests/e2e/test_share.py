@@ -11,24 +11,21 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.conftest import sign_in, wait_for
-from tests.e2e.site_helpers import PHONE, approve, chromium, page_of, screenshot, upload_photo
+from tests.e2e.conftest import wait_for
+from tests.e2e.site_helpers import (
+    PHONE,
+    approve,
+    chromium,
+    page_of,
+    screenshot,
+    take_down,
+    upload_photo,
+)
 from tests.unit.test_share_page import Parsed
 
 pytestmark = pytest.mark.e2e
 
 HOSTILE = 'Crystals </title><script>alert("x")</script> & <b>more</b>'
-
-
-def _take_down(stack: dict[str, Any], photo_id: str) -> None:
-    token = sign_in(stack, "organiser")
-    answer = requests.post(
-        f"{stack['api_url']}/admin/photos/{photo_id}/decision",
-        json={"decision": "reject", "reason_code": "inappropriate"},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
-    assert answer.status_code == 200, answer.text
 
 
 def test_a_shared_link_previews_the_photo_and_disappears_with_a_takedown(stack):
@@ -69,7 +66,7 @@ def test_a_shared_link_previews_the_photo_and_disappears_with_a_takedown(stack):
             meta["og:image:height"],
         )
     # When an organiser takes the photo down
-    _take_down(stack, photo_id)
+    take_down(stack, photo_id, "inappropriate")
     # Then the share page is an HTML 404 at once, and the image is gone too (once the outbox
     # performed the takedown the decision owes)
     gone = requests.get(f"{api}/p/{photo_id}", timeout=10)
@@ -121,13 +118,10 @@ def test_the_gallerys_share_link_opens_the_share_page(browser, stack):
         screenshot(page, "share")
     # and the page passes axe-core (serious or critical violations fail)
     assert AXE.exists()
-    checked = axe_page(browser, PHONE)
-    try:
+    with axe_page(browser, PHONE) as checked:
         checked.goto(f"{api}/p/{photo_id}")
         checked.locator(".site-header a.brand").wait_for()
         assert severe_violations(checked) == []
-    finally:
-        checked.context.close()
 
 
 def test_a_photo_page_links_its_share_page(browser, stack):

@@ -20,7 +20,14 @@ import pytest
 import requests
 
 from tests.e2e.conftest import ROOT, sign_in, stack_fixture
-from tests.e2e.site_helpers import DESKTOP, PHONE, approve, chromium, upload_photo
+from tests.e2e.site_helpers import (
+    DESKTOP,
+    PHONE,
+    approve,
+    approve_message,
+    chromium,
+    upload_photo,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -105,12 +112,7 @@ def seeded(axe_stack: dict[str, Any]) -> dict[str, str]:
     pending = requests.get(
         f"{api}/admin/messages", params={"status": "pending"}, headers=auth, timeout=5
     ).json()["items"]
-    requests.post(
-        f"{api}/admin/messages/{pending[0]['message_id']}/decision",
-        json={"decision": "approve"},
-        headers=auth,
-        timeout=5,
-    ).raise_for_status()
+    approve_message(api, auth, pending[0]["message_id"])
     day = datetime.now(ZoneInfo("Europe/London")).date().isoformat()  # the stack's EVENT_TZ
     drawn = requests.post(
         f"{api}/admin/draws", json={"day": day, "force": True}, headers=auth, timeout=30
@@ -131,12 +133,17 @@ def severe_violations(page: Any) -> list[str]:
     ]
 
 
-def axe_page(browser: Any, viewport: dict[str, int]) -> Any:
-    """A page whose context ignores the CSP (only so that axe can be injected and run)."""
+@contextlib.contextmanager
+def axe_page(browser: Any, viewport: dict[str, int]) -> Iterator[Any]:
+    """A page whose context ignores the CSP (only so that axe can be injected and run); the
+    context is closed after."""
     context = browser.new_context(viewport=viewport, bypass_csp=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    return page
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+    finally:
+        context.close()
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
@@ -144,34 +151,27 @@ def axe_page(browser: Any, viewport: dict[str, int]) -> Any:
 def test_a_page_has_no_serious_or_critical_axe_violation(
     browser, axe_stack, seeded, path, ready, viewport
 ):
-    page = axe_page(browser, viewport)
-    try:
+    with axe_page(browser, viewport) as page:
         page.goto(axe_stack["api_url"] + path.format(**seeded))
         page.locator(ready).first.wait_for(state="attached")
         page.wait_for_load_state("networkidle")
         assert severe_violations(page) == []
-    finally:
-        page.context.close()
 
 
 def test_a_verified_draw_has_no_serious_or_critical_axe_violation(browser, axe_stack, seeded):
-    page = axe_page(browser, PHONE)
-    try:
+    with axe_page(browser, PHONE) as page:
         page.goto(f"{axe_stack['api_url']}/verify.html?day={seeded['day']}")
         page.wait_for_load_state("networkidle")
         page.get_by_role("button", name="Verify this draw").click()
         page.locator("#verify-status[data-result]").wait_for(state="attached")
         assert page.locator("#verify-status").get_attribute("data-result") == "match"
         assert severe_violations(page) == []
-    finally:
-        page.context.close()
 
 
 def test_the_signed_in_console_has_no_serious_or_critical_axe_violation(browser, axe_stack, seeded):
     from local.totp import fresh_code
 
-    page = axe_page(browser, DESKTOP)
-    try:
+    with axe_page(browser, DESKTOP) as page:
         page.goto(f"{axe_stack['api_url']}/admin.html")
         page.get_by_label("Username").fill(axe_stack["organiser"]["username"])
         page.get_by_label("Password").fill(axe_stack["organiser"]["password"])
@@ -201,14 +201,11 @@ def test_the_signed_in_console_has_no_serious_or_critical_axe_violation(browser,
         page.locator("#queue > li").first.get_by_role("button", name="History").click()
         page.locator("#audit").wait_for(state="visible")
         assert severe_violations(page) == [], "a photo's history"
-    finally:
-        page.context.close()
 
 
 def test_the_axe_pass_reports_a_page_that_breaks_the_rules(browser, axe_stack):
     # Given a real page with an image without alt text and a button without a name added
-    page = axe_page(browser, PHONE)
-    try:
+    with axe_page(browser, PHONE) as page:
         page.goto(f"{axe_stack['api_url']}/about.html")
         page.wait_for_load_state("networkidle")
         page.evaluate("""() => {
@@ -220,8 +217,6 @@ def test_the_axe_pass_reports_a_page_that_breaks_the_rules(browser, axe_stack):
         found = severe_violations(page)
         assert any(line.startswith("critical image-alt") for line in found), found
         assert any(line.startswith("critical button-name") for line in found), found
-    finally:
-        page.context.close()
 
 
 def test_the_site_csp_still_refuses_an_injected_script_outside_the_axe_context(browser, axe_stack):

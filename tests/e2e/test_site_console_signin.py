@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import boto3
 import pytest
 import requests
 
 from local.totp import fresh_code as _fresh_code
+from tests.e2e.conftest import aws_client
 from tests.e2e.site_helpers import chromium, page_of, screenshot
 
 pytestmark = pytest.mark.e2e
@@ -35,19 +35,9 @@ def browser(stack: dict[str, Any]) -> Iterator[Any]:
         yield b
 
 
-def cognito(stack: dict[str, Any]) -> Any:
-    return boto3.client(
-        "cognito-idp",
-        endpoint_url=stack["aws_endpoint_url"],
-        region_name=stack["region"],
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-
-
 def new_organiser(stack: dict[str, Any]) -> str:
     """What ops do: an organiser with a temporary password (no permanent one is set)."""
-    client = cognito(stack)
+    client = aws_client(stack, "cognito-idp")
     username = f"organiser-{uuid.uuid4().hex[:8]}"
     client.admin_create_user(
         UserPoolId=stack["user_pool_id"],
@@ -73,7 +63,7 @@ def fresh_code(secret: str) -> str:
 def enrol_authenticator(stack: dict[str, Any], username: str, password: str) -> str:
     """A first sign-in outside the console: own password, then the app (MFA_SETUP); returns
     the app's secret."""
-    client = cognito(stack)
+    client = aws_client(stack, "cognito-idp")
     app = stack["user_pool_client_id"]
     asked = client.initiate_auth(
         ClientId=app,
@@ -262,7 +252,7 @@ def test_an_organiser_who_takes_too_long_choosing_a_password_is_asked_to_start_a
         page.locator("#new-password-form").wait_for()
         # When that sign-in's Session stops being valid (here: used up elsewhere; moto retires
         # a Session only when a sign-in ends with an authenticator code, and checks no more)
-        cognito(stack).respond_to_auth_challenge(
+        aws_client(stack, "cognito-idp").respond_to_auth_challenge(
             ClientId=stack["user_pool_client_id"],
             ChallengeName="SOFTWARE_TOKEN_MFA",
             Session=session,

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import ROOT, sent_emails, sign_in, wait_for
-from tests.e2e.site_helpers import PHONE, chromium, page_of, screenshot
+from tests.e2e.site_helpers import PHONE, approve_message, chromium, page_of, screenshot
 from tests.e2e.test_site_pages import A11Y
 
 pytestmark = pytest.mark.e2e
@@ -108,12 +108,7 @@ def test_the_published_messages_print_on_their_own(browser, stack):
         f"{api}/messages", json={"message": text, "name": "Chris", "role": "teacher"}, timeout=10
     )
     auth = {"Authorization": f"Bearer {sign_in(stack, 'organiser')}"}
-    requests.post(
-        f"{api}/admin/messages/{sent.json()['message_id']}/decision",
-        json={"decision": "approve"},
-        headers=auth,
-        timeout=10,
-    ).raise_for_status()
+    approve_message(api, auth, sent.json()["message_id"])
     with page_then_axe(browser, f"{api}/messages-print.html", "#print-list[data-loaded]") as page:
         page.goto(f"{api}/messages.html")
         page.get_by_role("link", name="Every published message on one page").click()

@@ -15,6 +15,7 @@ from tests.e2e.conftest import sent_emails, sign_in, wait_for
 from tests.e2e.site_helpers import (
     PHONE,
     approve,
+    approve_message,
     chromium,
     page_of,
     screenshot,
@@ -110,12 +111,7 @@ def seeded(stack: dict[str, Any]) -> dict[str, Any]:
         f"{api}/admin/messages", params={"status": "pending"}, headers=auth, timeout=5
     ).json()["items"]
     for message in pending:
-        requests.post(
-            f"{api}/admin/messages/{message['message_id']}/decision",
-            json={"decision": "approve"},
-            headers=auth,
-            timeout=5,
-        ).raise_for_status()
+        approve_message(api, auth, message["message_id"])
     return {"photos": photos}
 
 

@@ -9,7 +9,9 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from tests.api import erase
 from tests.events import ORGANISER_CLAIMS, body_of, http_event
+from tests.integration.test_erasure import won
 from tests.outbox import drain
 from tests.settings import AllSettings
 
@@ -133,7 +135,6 @@ def expire_ttl(now: datetime) -> int:
 
 # -- live numbers ------------------------------------------------------------------------------
 def test_photo_numbers_follow_approvals_takedowns_reports_and_erasure(aws_env, lambda_context):
-    from functions.people.handler import lambda_handler as people_api
     from tests.integration.test_upload_flow_support import api
 
     assert numbers(lambda_context) == (0, 0, 0, 0)
@@ -158,19 +159,13 @@ def test_photo_numbers_follow_approvals_takedowns_reports_and_erasure(aws_env, l
     assert numbers(lambda_context)[:2] == (1, 1)
     assert [p["photo_id"] for p in gallery(lambda_context)] == [b]
     # Erasing the last photo's uploader takes the photo and the school
-    erased = people_api(
-        http_event(
-            "POST", "/admin/erasure", body={"email": "bob@school.test"}, claims=ORGANISER_CLAIMS
-        ),
-        lambda_context,
-    )
+    erased = erase(lambda_context, "bob@school.test")
     assert erased["statusCode"] == 200
     assert numbers(lambda_context)[:2] == (0, 0)
     assert gallery(lambda_context) == []
 
 
 def test_pledges_and_messages_count_once_and_erasure_takes_pledges_back(aws_env, lambda_context):
-    from functions.people.handler import lambda_handler as people_api
     from functions.pledge.handler import lambda_handler as pledge_api
     from tests.integration.test_erasure import pledge
 
@@ -205,12 +200,7 @@ def test_pledges_and_messages_count_once_and_erasure_takes_pledges_back(aws_env,
     assert numbers(lambda_context)[3] == 0
     decide_message("approve")
     assert numbers(lambda_context) == (0, 0, 1, 1)
-    erased = people_api(
-        http_event(
-            "POST", "/admin/erasure", body={"email": "pam@school.test"}, claims=ORGANISER_CLAIMS
-        ),
-        lambda_context,
-    )
+    erased = erase(lambda_context, "pam@school.test")
     assert erased["statusCode"] == 200
     # The pledge goes with its count; messages carry no email, so erasure can't reach them
     assert numbers(lambda_context) == (0, 0, 0, 1)
@@ -251,8 +241,8 @@ def test_last_years_archive_outlives_its_retention_and_erasure_still_reaches_it(
 ):
     import boto3
 
-    from functions.people.handler import lambda_handler as people_api
     from functions.prizedraw.handler import lambda_handler as draw_api
+    from shared.entries import Entry
     from tests.outbox import drain
 
     bucket = aws_env.bucket_names["media"]
@@ -276,24 +266,7 @@ def test_last_years_archive_outlives_its_retention_and_erasure_still_reaches_it(
             table.update(
                 item["pk"], item["sk"], "SET #t = :t", names={"#t": "ttl"}, values={":t": expired}
             )
-    table.update(
-        "DRAW#2026-03-10",
-        "DRAW",
-        "SET #s = :drawn, winners = :w",
-        names={"#s": "status"},
-        values={
-            ":drawn": "drawn",
-            ":w": [
-                {
-                    "position": 1,
-                    "entrant_id": entrant,
-                    "display_name": "Ann Tech",
-                    "school": "Vale School",
-                    "photo_id": old,
-                }
-            ],
-        },
-    )
+    won(table, Entry("2026-03-10", entrant, "Ann Tech", "Vale School", old))
     # and this year's photo
     new = seed_pending(aws_env, email="new@school.test", school="Hill School")
     decide(new, lambda_context)
@@ -331,12 +304,7 @@ def test_last_years_archive_outlives_its_retention_and_erasure_still_reaches_it(
     assert numbers(lambda_context, "2026")[:2] == (1, 1)
     assert numbers(lambda_context)[:2] == (1, 1)
     # When the archived photo's uploader asks for erasure
-    erased = people_api(
-        http_event(
-            "POST", "/admin/erasure", body={"email": "old@school.test"}, claims=ORGANISER_CLAIMS
-        ),
-        lambda_context,
-    )
+    erased = erase(lambda_context, "old@school.test")
     assert erased["statusCode"] == 200
     assert body_of(erased)["erased"]["photos"] == 1
     drain()  # the outbox deletes the files

@@ -89,6 +89,24 @@ def pledge(lambda_context: Any, email: str, role: str, name: str, *, confirm: bo
         )
 
 
+def won(table: Any, entry: Any) -> None:
+    """The entry's day drawn, the entry its one winner (as a draw leaves the day's record)."""
+    winner = {
+        "position": 1,
+        "entrant_id": entry.entrant_id,
+        "display_name": entry.display_name,
+        "school": entry.school,
+        "photo_id": entry.photo_id,
+    }
+    table.update(
+        f"DRAW#{entry.day}",
+        "DRAW",
+        "SET #s = :d, winners = :w",
+        names={"#s": "status"},
+        values={":d": "drawn", ":w": [winner]},
+    )
+
+
 @pytest.fixture
 def world(aws_env, lambda_context):
     """Eve and Oli, each with a photo, a confirmed pledge, a sign-up, a rate counter and draw
@@ -126,24 +144,7 @@ def world(aws_env, lambda_context):
             assert record_entry(
                 table, Entry(day, person, name, "Hill School", photo_id), now=NOW, ttl=2_000_000_000
             )
-    table.update(
-        "DRAW#2027-03-09",
-        "DRAW",
-        "SET #s = :d, winners = :w",
-        names={"#s": "status"},
-        values={
-            ":d": "drawn",
-            ":w": [
-                {
-                    "position": 1,
-                    "entrant_id": people[EVE],
-                    "display_name": "Eve Example",
-                    "school": "Hill School",
-                    "photo_id": EVE_PHOTO,
-                }
-            ],
-        },
-    )
+    won(table, Entry("2027-03-09", people[EVE], "Eve Example", "Hill School", EVE_PHOTO))
     call("POST", "/messages", lambda_context, body={"message": "Anonymous thanks"})
     return {"table": table, "s3": s3, "bucket": config.media_bucket, "people": people}
 

@@ -41,21 +41,19 @@ def public(lambda_context: Any) -> list[dict[str, Any]]:
     return items
 
 
+def queued(lambda_context: Any, status: str) -> list[str]:
+    """The ids an organiser sees in the queue of messages with `status`."""
+    query = {"status": status}
+    answer = call("GET", "/admin/messages", lambda_context, claims=ORGANISER_CLAIMS, query=query)
+    return [m["message_id"] for m in body_of(answer)["items"]]
+
+
 def test_a_message_is_pending_and_not_public_until_approved(aws_env, lambda_context):
     # Given a message
     message_id = send(lambda_context, name="Jo", role="technician")
     # Then it waits in the organisers' queue and is not public
     assert public(lambda_context) == []
-    queue = body_of(
-        call(
-            "GET",
-            "/admin/messages",
-            lambda_context,
-            claims=ORGANISER_CLAIMS,
-            query={"status": "pending"},
-        )
-    )
-    assert [m["message_id"] for m in queue["items"]] == [message_id]
+    assert queued(lambda_context, "pending") == [message_id]
     # When an organiser approves it
     decided = decide(lambda_context, message_id, "approve")
     # Then it is public in the agreed shape
@@ -92,16 +90,7 @@ def test_a_rejection_needs_a_reason_and_takes_a_message_down(aws_env, lambda_con
     rejected = decide(lambda_context, message_id, "reject", "Names a pupil")
     assert (rejected["statusCode"], body_of(rejected)["reason"]) == (200, "Names a pupil")
     assert public(lambda_context) == []
-    rejected_queue = body_of(
-        call(
-            "GET",
-            "/admin/messages",
-            lambda_context,
-            claims=ORGANISER_CLAIMS,
-            query={"status": "rejected"},
-        )
-    )
-    assert [m["message_id"] for m in rejected_queue["items"]] == [message_id]
+    assert queued(lambda_context, "rejected") == [message_id]
 
 
 def test_a_decision_that_does_not_apply_is_a_409_and_every_decision_is_audited(

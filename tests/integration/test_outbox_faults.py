@@ -76,6 +76,19 @@ class Faults:
             raise ReadTimeoutError(endpoint_url=request.url)
 
 
+def one_in_five(seed: int = 17) -> Rule:
+    """A fifth of the calls fail: SES sends "refused", the others half "refused", half "lost"
+    (drawn from a seeded generator: the same calls fail on every run)."""
+    chance = random.Random(seed)
+
+    def rule(operation: str, _params: dict[str, Any]) -> str | None:
+        if chance.random() >= 0.2:
+            return None
+        return "refused" if operation == "SendEmail" or chance.random() < 0.5 else "lost"
+
+    return rule
+
+
 @pytest.fixture
 def faults(aws_env: Any, monkeypatch: pytest.MonkeyPatch) -> Faults:
     from botocore.retries import standard
@@ -187,14 +200,7 @@ def test_under_20_percent_faults_no_email_is_lost_or_sent_twice(faults, lambda_c
     # Given a fifth of the functions' AWS calls fail: not applied, or applied with the answer lost
     # (SES only "not applied": with no idempotency key, a send whose answer is lost can go twice,
     # the one duplicate nobody can rule out; see functions/effects/perform.py)
-    chance = random.Random(17)
-
-    def one_in_five(operation: str, _params: dict[str, Any]) -> str | None:
-        if chance.random() >= 0.2:
-            return None
-        return "refused" if operation == "SendEmail" or chance.random() < 0.5 else "lost"
-
-    faults.rule = one_in_five
+    faults.rule = one_in_five()
     # When 24 people sign up and 12 pledge, each retrying after a 503 as Retry-After asks
     requests = [("/signups", signup(f"s{n}@hill.test")) for n in range(24)]
     requests += [("/pledges", pledge(f"p{n}@hill.test")) for n in range(12)]

@@ -10,7 +10,6 @@ moto's SES.
 
 from __future__ import annotations
 
-import random
 from collections import Counter
 from typing import Any
 
@@ -23,7 +22,11 @@ from tests.integration.test_moderation import (
     photo,
     public_keys,
 )
-from tests.integration.test_outbox_faults import faults, sent_to  # noqa: F401 - the fixture
+from tests.integration.test_outbox_faults import (  # noqa: F401 - the fixture
+    faults,
+    one_in_five,
+    sent_to,
+)
 from tests.integration.test_takedowns import FlakyCloudFront, _with_cdn
 from tests.outbox import drain, poller
 
@@ -158,14 +161,7 @@ def test_under_20_percent_faults_no_decision_email_is_lost_or_sent_twice(faults,
     photos = {address: make_photo(email=address) for address in uploaders}
     # and a fifth of the functions' AWS calls failing: not applied, or applied with the answer
     # lost (SES only "not applied": see test_outbox_faults.py)
-    chance = random.Random(17)
-
-    def one_in_five(operation: str, _params: dict[str, Any]) -> str | None:
-        if chance.random() >= 0.2:
-            return None
-        return "refused" if operation == "SendEmail" or chance.random() < 0.5 else "lost"
-
-    faults.rule = one_in_five
+    faults.rule = one_in_five()
     # When an organiser approves two in three and rejects the rest, pressing again after a
     # 503 as Retry-After asks
     decisions = {

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.api import call, frozen_clock
-from tests.events import MEMBER_CLAIMS, ORGANISER_CLAIMS, body_of, http_event
+from tests.api import call, erase, frozen_clock
+from tests.events import MEMBER_CLAIMS, ORGANISER_CLAIMS, body_of
 from tests.settings import AllSettings
 
 NOW = datetime(2027, 2, 1, 12, tzinfo=UTC)  # TEST_SETTINGS: open until the week ends (14 March)
@@ -292,8 +292,6 @@ def test_marking_dispatched_is_idempotent_and_shows_in_the_csv(aws_env, lambda_c
 
 
 def test_erasure_deletes_the_persons_pack_requests(aws_env, lambda_context, clock):
-    from functions.people.handler import lambda_handler as people
-
     order(lambda_context)
     order(
         lambda_context,
@@ -304,12 +302,7 @@ def test_erasure_deletes_the_persons_pack_requests(aws_env, lambda_context, cloc
         address_line2=None,
     )
     # When an organiser erases Sam
-    erased = people(
-        http_event(
-            "POST", "/admin/erasure", body={"email": "SAM@hilltop.test"}, claims=ORGANISER_CLAIMS
-        ),
-        lambda_context,
-    )
+    erased = erase(lambda_context, "SAM@hilltop.test")
     # Then Sam's pack (and address) is gone and counted; the other school's stays
     assert erased["statusCode"] == 200
     assert body_of(erased)["erased"]["packs"] == 1

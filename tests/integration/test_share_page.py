@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.events import ORGANISER_CLAIMS, body_of, http_event
-from tests.integration.test_takedowns import FlakyCloudFront, _with_cdn
+from tests.events import body_of
+from tests.integration.test_takedowns import FlakyCloudFront, _moderate, _with_cdn
 from tests.integration.test_upload_flow_support import (
     UPLOAD,
     api,
@@ -14,7 +14,6 @@ from tests.integration.test_upload_flow_support import (
     reserve,
     upload,
 )
-from tests.outbox import drain
 from tests.settings import AllSettings
 from tests.unit import test_imaging_corpus as corpus
 from tests.unit.test_share_page import HOSTILE, Parsed
@@ -25,20 +24,6 @@ def _processed(aws_env: Any, ctx: Any, **overrides: Any) -> str:
     upload(aws_env, photo_id, corpus.jpeg(corpus.upright((640, 480))))
     process_pending(aws_env, ctx)
     return photo_id
-
-
-def _decide(photo_id: str, body: dict[str, Any], ctx: Any) -> None:
-    """An organiser's decision, and what the outbox performs for it."""
-    from functions.moderation.handler import lambda_handler
-
-    response = lambda_handler(
-        http_event(
-            "POST", f"/admin/photos/{photo_id}/decision", body=body, claims=ORGANISER_CLAIMS
-        ),
-        ctx,
-    )
-    assert response["statusCode"] == 200, response
-    drain()
 
 
 def _site() -> str:
@@ -63,7 +48,7 @@ def _is_not_found_page(response: dict[str, Any]) -> bool:
 def test_an_approved_photo_has_a_share_page_with_its_preview_tags(aws_env, lambda_context):
     # Given an approved photo
     photo_id = _processed(aws_env, lambda_context)
-    _decide(photo_id, {"decision": "approve"}, lambda_context)
+    _moderate(photo_id, {"decision": "approve"}, lambda_context)
     gallery = body_of(api("GET", f"/photos/{photo_id}", lambda_context))
     # When its share page is asked for
     response = _share(photo_id, lambda_context)
@@ -88,7 +73,7 @@ def test_an_approved_photo_has_a_share_page_with_its_preview_tags(aws_env, lambd
 
 def test_a_hostile_caption_is_escaped_on_the_served_page(aws_env, lambda_context):
     photo_id = _processed(aws_env, lambda_context, caption=HOSTILE)
-    _decide(photo_id, {"decision": "approve"}, lambda_context)
+    _moderate(photo_id, {"decision": "approve"}, lambda_context)
     parsed = Parsed(_share(photo_id, lambda_context)["body"])
     assert parsed.meta["og:title"] == HOSTILE
     assert parsed.scripts == [{"type": "module", "src": "/js/share.js"}]
@@ -99,7 +84,7 @@ def test_photos_not_in_the_gallery_get_an_html_404(aws_env, lambda_context):
     reserved = str(reserve(lambda_context)["photo_id"])
     pending = _processed(aws_env, lambda_context, caption="Pending")
     rejected = _processed(aws_env, lambda_context, caption="Rejected")
-    _decide(rejected, {"decision": "reject", "reason_code": "duplicate"}, lambda_context)
+    _moderate(rejected, {"decision": "reject", "reason_code": "duplicate"}, lambda_context)
     # Then none has a share page, nor does an unknown or malformed id
     for photo_id in (reserved, pending, rejected, "01NOSUCHPHOTO", "..", "%3Cscript%3E"):
         assert _is_not_found_page(_share(photo_id, lambda_context)), photo_id
@@ -110,12 +95,12 @@ def test_a_takedown_removes_the_share_page_and_invalidates_its_cdn_path(
 ):
     # Given an approved photo whose share page is up
     photo_id = _processed(aws_env, lambda_context)
-    _decide(photo_id, {"decision": "approve"}, lambda_context)
+    _moderate(photo_id, {"decision": "approve"}, lambda_context)
     assert _share(photo_id, lambda_context)["statusCode"] == 200
     # When an organiser takes it down (behind a CDN)
     cloudfront = FlakyCloudFront(failures=0)
     _with_cdn(monkeypatch, cloudfront)
-    _decide(photo_id, {"decision": "reject", "reason_code": "inappropriate"}, lambda_context)
+    _moderate(photo_id, {"decision": "reject", "reason_code": "inappropriate"}, lambda_context)
     # Then the page is gone at once, and the CDN is asked to forget its cached copy
     assert _is_not_found_page(_share(photo_id, lambda_context))
     (request,) = cloudfront.requests
@@ -126,10 +111,10 @@ def test_a_reported_photo_loses_its_share_page_until_an_organiser_restores_it(
     aws_env, lambda_context
 ):
     photo_id = _processed(aws_env, lambda_context)
-    _decide(photo_id, {"decision": "approve"}, lambda_context)
+    _moderate(photo_id, {"decision": "approve"}, lambda_context)
     api("POST", f"/photos/{photo_id}/reports", lambda_context, body={"reason": "not ok"})
     assert _is_not_found_page(_share(photo_id, lambda_context))
-    _decide(photo_id, {"decision": "approve"}, lambda_context)
+    _moderate(photo_id, {"decision": "approve"}, lambda_context)
     assert _share(photo_id, lambda_context)["statusCode"] == 200
 
 
@@ -138,6 +123,6 @@ def test_the_approval_email_links_the_share_page(aws_env, lambda_context):
     from moto.ses.models import ses_backends
 
     photo_id = _processed(aws_env, lambda_context)
-    _decide(photo_id, {"decision": "approve"}, lambda_context)
+    _moderate(photo_id, {"decision": "approve"}, lambda_context)
     (mail,) = ses_backends[DEFAULT_ACCOUNT_ID]["eu-west-2"].sent_messages
     assert f"{_site()}/p/{photo_id}" in str(mail.body)

@@ -10,6 +10,7 @@ import pytest
 
 from tests.events import ORGANISER_CLAIMS, body_of, http_event
 from tests.settings import AllSettings
+from tests.unit.test_shared_types import SEPARATORS_AND_BIDI
 
 UPLOAD = {
     "caption": "Titration practical",
@@ -58,27 +59,7 @@ SINGLE_LINE = [
         ("reason",),
     ),
 ]
-INJECTIONS = [
-    "\n",
-    "\r\n",
-    "\r",
-    "\t",
-    "\x00",
-    "\x1b",
-    "\x7f",
-    "\x85",
-    "\u2028",
-    "\u2029",
-    "\u202a",
-    "\u202b",
-    "\u202c",
-    "\u202d",
-    "\u202e",
-    "\u2066",
-    "\u2067",
-    "\u2068",
-    "\u2069",
-]
+INJECTIONS = ["\n", "\r\n", "\r", "\t", "\x00", "\x1b", "\x7f", "\x85", *SEPARATORS_AND_BIDI]
 
 
 def _call(

@@ -109,15 +109,20 @@ def test_one_school_is_one_pack_id_however_its_name_and_postcode_are_typed():
     assert logic.pack_id_of(b"other" * 8, "2027", "Hilltop Academy", "LS1 4AP") != same
 
 
-def test_the_window_opens_and_closes_at_midnight_in_the_event_zone():
-    settings = PackSettings.of(
+def _packs(*, stock: int, closes: date) -> PackSettings:
+    """The 2027 edition's packs, asked for from 11 January (London) to the end of `closes`."""
+    return PackSettings.of(
         edition="2027",
-        stock=10,
+        stock=stock,
         opens=date(2027, 1, 11),
-        closes=date(2027, 3, 31),
+        closes=closes,
         tz="Europe/London",
         site_url="https://site.test",
     )
+
+
+def test_the_window_opens_and_closes_at_midnight_in_the_event_zone():
+    settings = _packs(stock=10, closes=date(2027, 3, 31))
     assert not settings.window_open(datetime(2027, 1, 10, 23, 59, tzinfo=UTC))
     assert settings.window_open(datetime(2027, 1, 11, 0, 0, tzinfo=UTC))
     # 31 March is BST: the day ends at 23:00 UTC
@@ -151,14 +156,7 @@ class FakeStore:
 
 
 NOW = datetime(2027, 2, 1, 12, tzinfo=UTC)
-OPEN = PackSettings.of(
-    edition="2027",
-    stock=2,
-    opens=date(2027, 1, 11),
-    closes=date(2027, 3, 14),
-    tz="Europe/London",
-    site_url="https://site.test",
-)
+OPEN = _packs(stock=2, closes=date(2027, 3, 14))
 
 
 def request(

@@ -65,16 +65,22 @@ def fields() -> dict[str, str]:
     return _form_fields()
 
 
-def _posted(fields: dict[str, str], data: bytes = DATA, **after_file: str) -> Form:
-    """The form as a client encodes it: fields first, then the file (then `after_file`)."""
+def _encoded(fields: dict[str, str], data: bytes) -> tuple[bytes, str]:
+    """The body and content type of the form as a client encodes it: fields, then the file."""
     prepared = requests.Request(
         "POST",
         f"http://127.0.0.1:9/{BUCKET}",
         data=fields,
         files={"file": ("photo.jpg", data, "image/jpeg")},
     ).prepare()
-    body, content_type = prepared.body, str(prepared.headers["Content-Type"])
+    body = prepared.body
     assert isinstance(body, bytes)
+    return body, str(prepared.headers["Content-Type"])
+
+
+def _posted(fields: dict[str, str], data: bytes = DATA, **after_file: str) -> Form:
+    """The form as a client encodes it: fields first, then the file (then `after_file`)."""
+    body, content_type = _encoded(fields, data)
     if after_file:
         delimiter = b"--" + content_type.split("boundary=")[1].encode()
         closing = body.rindex(delimiter + b"--")
@@ -119,6 +125,14 @@ def _signed(document: Any, fields: dict[str, str]) -> dict[str, str]:
 
 
 # -- honest uploads ----------------------------------------------------------------------------
+def _starting_with(fields: dict[str, str], name: str, prefix: str) -> dict[str, str]:
+    """`fields` signed again, their policy's condition on `name` now a `starts-with` `prefix`."""
+    document = _policy(fields)
+    document["conditions"] = [c for c in document["conditions"] if name not in c]
+    document["conditions"].append(["starts-with", f"${name}", prefix])
+    return _signed(document, fields)
+
+
 def test_the_upload_functions_form_with_its_file_is_accepted(fields) -> None:
     # Given the form the upload function hands out, posted as a client posts it
     form = _posted(fields)
@@ -147,10 +161,7 @@ def test_sigv2_forms_are_checked_too() -> None:
 
 
 def test_a_starts_with_key_condition_takes_any_key_under_its_prefix(fields) -> None:
-    document = _policy(fields)
-    document["conditions"] = [c for c in document["conditions"] if "key" not in c]
-    document["conditions"].append(["starts-with", "$key", "incoming/"])
-    signed = _signed(document, fields)
+    signed = _starting_with(fields, "key", "incoming/")
     _check(_posted({**signed, "key": "incoming/another"}))
     refused = _refusal(_posted({**signed, "key": "public/defaced.jpg"}))
     assert (refused.status, refused.code) == (403, "AccessDenied")
@@ -319,10 +330,7 @@ def test_a_malformed_policy_document_is_refused(fields, document, detail) -> Non
 
 
 def test_a_comma_separated_content_type_must_match_the_prefix_in_each_part(fields) -> None:
-    document = _policy(fields)
-    document["conditions"] = [c for c in document["conditions"] if "Content-Type" not in c]
-    document["conditions"].append(["starts-with", "$Content-Type", "image/"])
-    signed = _signed(document, fields)
+    signed = _starting_with(fields, "Content-Type", "image/")
     _check(_posted({**signed, "Content-Type": "image/jpeg, image/png"}))
     assert (
         _refusal(_posted({**signed, "Content-Type": "image/jpeg, text/html"})).code
@@ -374,14 +382,7 @@ class _Moto:
 def _call(
     guard: PostPolicyGuard, fields: dict[str, str], data: bytes = DATA, **environ: str
 ) -> tuple[str, dict[str, str], bytes]:
-    prepared = requests.Request(
-        "POST",
-        f"http://127.0.0.1:9/{BUCKET}",
-        data=fields,
-        files={"file": ("photo.jpg", data, "image/jpeg")},
-    ).prepare()
-    body = prepared.body
-    assert isinstance(body, bytes)
+    body, content_type = _encoded(fields, data)
     answered: dict[str, Any] = {}
 
     def start_response(status: str, headers: list[tuple[str, str]]) -> None:
@@ -392,7 +393,7 @@ def _call(
             "REQUEST_METHOD": "POST",
             "PATH_INFO": f"/{BUCKET}",
             "HTTP_HOST": "127.0.0.1:8001",
-            "CONTENT_TYPE": str(prepared.headers["Content-Type"]),
+            "CONTENT_TYPE": content_type,
             "CONTENT_LENGTH": str(len(body)),
             "wsgi.input": io.BytesIO(body),
             **environ,

@@ -54,18 +54,8 @@ class _Text(BaseModel):
     message: Annotated[str, bounded(500, multiline=True)] | None = None
 
 
-# C0 (with the line breaks and tab), DEL, C1, the Unicode separators, bidi embeddings,
-# overrides and isolates.
-UNSAFE = [
-    "\n",
-    "\r",
-    "\t",
-    "\x00",
-    "\x0b",
-    "\x1b",
-    "\x7f",
-    "\x85",
-    "\x9b",
+# The Unicode line and paragraph separators, bidi embeddings, overrides and isolates
+SEPARATORS_AND_BIDI = [
     "\u2028",
     "\u2029",
     "\u202a",
@@ -78,6 +68,8 @@ UNSAFE = [
     "\u2068",
     "\u2069",
 ]
+# C0 (with the line breaks and tab), DEL, C1, then the above
+UNSAFE = ["\n", "\r", "\t", "\x00", "\x0b", "\x1b", "\x7f", "\x85", "\x9b", *SEPARATORS_AND_BIDI]
 FINE = [
     "Ada Lovelace",
     "Si\u00e2n O'Brien-Jones",
