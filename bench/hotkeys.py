@@ -337,10 +337,10 @@ def _pledge_workloads(db: Any, rng: random.Random) -> list[Workload]:
 
             links: list[str]
 
-            def register_pledge(self, person: str, **kwargs: Any) -> bool:
-                text = str(kwargs["owed"].payload["text"])
+            def register_pledge(self, person: str, mailing: pledges.Mailing) -> bool:
+                text = str(mailing.owed.payload["text"])
                 self.links = [text.split("token=", 1)[1].split(maxsplit=1)[0]]
-                return bool(super().register_pledge(person, **kwargs))
+                return bool(super().register_pledge(person, mailing))
 
         def pledge(second: int, n: int) -> None:
             now = START + timedelta(seconds=second)

@@ -64,34 +64,28 @@ class Token:
     details: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class Mailing:
+    """What registering an address owes, in one transaction: the resend window stamped at
+    `now` (refused if mailed after `resend_after`), the link `tokens`, and the `owed` email."""
+
+    now: datetime
+    resend_after: datetime
+    ttl: int
+    tokens: Sequence[Token]
+    owed: outbox.Effect
+
+
 # -- ports ---------------------------------------------------------------------------------
 class PledgePort(Protocol):
     """Registering stamps the resend window, stores the tokens and owes the email in one
     transaction: True when this request did it (False: mailed recently, or confirmed)."""
 
-    def register_pledge(
-        self,
-        person: str,
-        *,
-        now: datetime,
-        resend_after: datetime,
-        ttl: int,
-        tokens: Sequence[Token],
-        owed: outbox.Effect,
-    ) -> bool: ...
+    def register_pledge(self, person: str, mailing: Mailing) -> bool: ...
 
     def confirm_pledge(self, digest: str, *, now: datetime, ttl: int) -> str | None: ...
 
-    def register_signup(
-        self,
-        signup: SignupRecord,
-        *,
-        now: datetime,
-        resend_after: datetime,
-        ttl: int,
-        tokens: Sequence[Token],
-        owed: outbox.Effect,
-    ) -> bool: ...
+    def register_signup(self, signup: SignupRecord, mailing: Mailing) -> bool: ...
 
     def redeem(self, digest: str, *, purpose: str, now: datetime) -> bool: ...
 
@@ -241,11 +235,13 @@ def pledge(
     email = pledge_email(body.email, site_url=settings.site_url, token=token)
     return store.register_pledge(
         person,
-        now=now,
-        resend_after=now - settings.resend_after,
-        ttl=expires,
-        tokens=[Token(digest, PLEDGE, expires, expires, pledge_details(body))],
-        owed=email_effect(person, email, purpose="pledge-confirmation"),
+        Mailing(
+            now=now,
+            resend_after=now - settings.resend_after,
+            ttl=expires,
+            tokens=[Token(digest, PLEDGE, expires, expires, pledge_details(body))],
+            owed=email_effect(person, email, purpose="pledge-confirmation"),
+        ),
     )
 
 
@@ -323,14 +319,16 @@ def sign_up(
     )
     return store.register_signup(
         signup,
-        now=now,
-        resend_after=now - settings.resend_after,
-        ttl=ttl,
-        tokens=[
-            Token(confirm_digest, CONFIRM, expires, expires),
-            Token(unsubscribe_digest, UNSUBSCRIBE, ttl, ttl),
-        ],
-        owed=email_effect(person, email, purpose="signup-confirmation"),
+        Mailing(
+            now=now,
+            resend_after=now - settings.resend_after,
+            ttl=ttl,
+            tokens=[
+                Token(confirm_digest, CONFIRM, expires, expires),
+                Token(unsubscribe_digest, UNSUBSCRIBE, ttl, ttl),
+            ],
+            owed=email_effect(person, email, purpose="signup-confirmation"),
+        ),
     )
 
 

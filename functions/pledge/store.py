@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from functions.pledge.logic import (
     CONFIRM,
     PLEDGE,
+    Mailing,
     Token,
     Transition,
     confirmed_pledge,
@@ -107,28 +107,10 @@ class PledgeStore:
         return self.edition or str(now.year)
 
     # -- pledges -----------------------------------------------------------------------------
-    def register_pledge(
-        self,
-        person: str,
-        *,
-        now: datetime,
-        resend_after: datetime,
-        ttl: int,
-        tokens: Sequence[Token],
-        owed: outbox.Effect,
-    ) -> bool:
+    def register_pledge(self, person: str, mailing: Mailing) -> bool:
         """True when this request owes the pledge confirmation (at most one per resend window,
         however many pledges arrive at once): the sign-ups' throttle, on its own item."""
-        return self._claim_mail(
-            mailed_key(person),
-            person,
-            "PLEDGEMAIL",
-            now=now,
-            resend_after=resend_after,
-            ttl=ttl,
-            tokens=tokens,
-            owed=owed,
-        )
+        return self._claim_mail(mailed_key(person), person, "PLEDGEMAIL", mailing)
 
     def confirm_pledge(self, digest: str, *, now: datetime, ttl: int) -> str | None:
         """Publish the details a pledge token carries; the pledge's id, or None for a bad token.
@@ -210,16 +192,7 @@ class PledgeStore:
         return [pledge_of(i) for i in page.items], page.last_key
 
     # -- sign-ups ----------------------------------------------------------------------------
-    def register_signup(
-        self,
-        signup: SignupRecord,
-        *,
-        now: datetime,
-        resend_after: datetime,
-        ttl: int,
-        tokens: Sequence[Token],
-        owed: outbox.Effect,
-    ) -> bool:
+    def register_signup(self, signup: SignupRecord, mailing: Mailing) -> bool:
         """Create or refresh a sign-up; True when this request owes the confirmation email.
 
         Nothing changes (False) when the address is already confirmed or was mailed after
@@ -229,11 +202,7 @@ class PledgeStore:
             signup_key(signup.person),
             signup.person,
             "SIGNUP",
-            now=now,
-            resend_after=resend_after,
-            ttl=ttl,
-            tokens=tokens,
-            owed=owed,
+            mailing,
             details=signup.model_dump(include=SIGNUP_DETAILS),
             pending_until_confirmed=True,
         )
@@ -243,18 +212,15 @@ class PledgeStore:
         key: dict[str, str],
         person: str,
         kind: str,
+        mailing: Mailing,
         *,
-        now: datetime,
-        resend_after: datetime,
-        ttl: int,
-        tokens: Sequence[Token],
-        owed: outbox.Effect,
         details: dict[str, Any] | None = None,
         pending_until_confirmed: bool = False,
     ) -> bool:
-        """Stamp `last_sent_at` on the item at `key` (and set `details`), store `tokens` and owe
-        the email, in one transaction that only one of any concurrent requests wins: True when
-        that one was this. A lost answer is settled by `outbox.commit` (our effect is there)."""
+        """Stamp `last_sent_at` on the item at `key` (and set `details`), store the mailing's
+        tokens and owe its email, in one transaction that only one of any concurrent requests
+        wins: True when that one was this. A lost answer is settled by `outbox.commit` (our
+        effect is there)."""
         sets = [
             "created_at = if_not_exists(created_at, :now)",
             "last_sent_at = :sent",
@@ -265,10 +231,10 @@ class PledgeStore:
         removes = []
         names = {"#ttl": "ttl"}
         values: dict[str, Any] = {
-            ":now": iso(now),
-            ":sent": int(now.timestamp()),
-            ":cutoff": int(resend_after.timestamp()),
-            ":ttl": ttl,
+            ":now": iso(mailing.now),
+            ":sent": int(mailing.now.timestamp()),
+            ":cutoff": int(mailing.resend_after.timestamp()),
+            ":ttl": mailing.ttl,
         }
         index = person_keys(person, kind, person)
         values[":g3pk"], values[":g3sk"] = index["gsi3pk"], index["gsi3sk"]
@@ -296,9 +262,8 @@ class PledgeStore:
             }
         }
         try:
-            outbox.commit(
-                self.table, [stamp, *(self._token_put(t, person) for t in tokens)], [owed], now=now
-            )
+            tokens = [self._token_put(t, person) for t in mailing.tokens]
+            outbox.commit(self.table, [stamp, *tokens], [mailing.owed], now=mailing.now)
         except TransactionConflict as exc:
             if exc.reasons and exc.reasons[0] == "ConditionalCheckFailed":
                 return False  # mailed recently, or already confirmed

@@ -87,9 +87,9 @@ def request_directly(
     sent: list[str] = []
 
     class Capturing(PledgeStore):  # the email the pledge owes (the outbox would send it)
-        def register_pledge(self, person: str, **kwargs: Any) -> bool:
-            sent.append(kwargs["owed"].payload["text"])
-            return super().register_pledge(person, **kwargs)
+        def register_pledge(self, person: str, mailing: logic.Mailing) -> bool:
+            sent.append(mailing.owed.payload["text"])
+            return super().register_pledge(person, mailing)
 
     settings = logic.LinkSettings("https://site.test", timedelta(days=7), timedelta(0))
     logic.pledge(

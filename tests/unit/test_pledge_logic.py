@@ -82,21 +82,21 @@ class FakeStore:
         self.tokens: list[Any] = []
         self.owed: list[Any] = []
 
-    def register_pledge(self, person, *, now, resend_after, ttl, tokens, owed):
+    def register_pledge(self, person, mailing):
         # one transaction in the store: the window, the token and the owed email, or nothing
-        self.asked = (person, resend_after, ttl)
+        self.asked = (person, mailing.resend_after, mailing.ttl)
         if self.register:
             self.tokens.extend(
-                (t.digest, t.purpose, person, t.expires_at, t.details) for t in tokens
+                (t.digest, t.purpose, person, t.expires_at, t.details) for t in mailing.tokens
             )
-            self.owed.append(owed)
+            self.owed.append(mailing.owed)
         return self.register
 
     def confirm_pledge(self, digest, *, now, ttl):
         self.confirming = digest
         return self.confirmed
 
-    def register_signup(self, signup, *, now, resend_after, ttl, tokens, owed):
+    def register_signup(self, signup, mailing):
         raise NotImplementedError
 
     def redeem(self, digest, *, purpose, now):

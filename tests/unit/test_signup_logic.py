@@ -27,18 +27,18 @@ class FakeStore:
         self.tokens: list[Any] = []
         self.owed: list[Any] = []
 
-    def register_pledge(self, person, *, now, resend_after, ttl, tokens, owed):
+    def register_pledge(self, person, mailing):
         raise NotImplementedError
 
     def confirm_pledge(self, digest, *, now, ttl):
         raise NotImplementedError
 
-    def register_signup(self, signup, *, now, resend_after, ttl, tokens, owed):
+    def register_signup(self, signup, mailing):
         # one transaction in the store: the window, the tokens and the owed email, or nothing
-        self.resend_after = resend_after
+        self.resend_after = mailing.resend_after
         if self.register:
-            self.tokens.extend((t.digest, t.purpose, t.expires_at) for t in tokens)
-            self.owed.append(owed)
+            self.tokens.extend((t.digest, t.purpose, t.expires_at) for t in mailing.tokens)
+            self.owed.append(mailing.owed)
         return self.register
 
     def redeem(self, digest, *, purpose, now):
