@@ -46,24 +46,26 @@ _STAMPS = ("decided_by", "decided_at")
 
 
 # -- ports -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Decision:
+    """One decision as committed: the state it moves the photo to, the fields it writes and
+    drops, its audit item, and the uploader's email it owes (only when the state changes)."""
+
+    to: Status
+    set_fields: dict[str, Any]
+    remove: tuple[str, ...]
+    audit: Item
+    announce: Email | None
+    now: datetime
+
+
 class PhotoStore(Protocol):
     def get(self, photo_id: str) -> PhotoRecord | None: ...
 
-    def decide(
-        self,
-        photo: PhotoRecord,
-        to: Status,
-        *,
-        set_fields: dict[str, Any],
-        remove: tuple[str, ...],
-        flagged: bool,
-        audit: Item,
-        announce: Email | None,
-        now: datetime,
-    ) -> None:
-        """Move the photo from its read version to `to`, put `audit` and owe the photo's
-        settle effect (with `announce`, the uploader's email), atomically; ConditionFailed if
-        it changed since it was read."""
+    def decide(self, photo: PhotoRecord, decision: Decision) -> None:
+        """Move the photo from its read version as `decision` says, put its audit and owe the
+        photo's settle effect (with the announcement), atomically; ConditionFailed if it
+        changed since it was read."""
         ...
 
     def page(
@@ -262,16 +264,7 @@ def _record(
     # The uploader hears of a change of state only (a new reason or answered flags: no email).
     announce = _announcement(ports, decided) if photo.status != to else None
     try:
-        ports.store.decide(
-            photo,
-            to,
-            set_fields=stamped,
-            remove=remove,
-            flagged=photo.flagged,
-            audit=audit,
-            announce=announce,
-            now=now,
-        )
+        ports.store.decide(photo, Decision(to, stamped, remove, audit, announce, now))
     except ConditionFailed:
         return None
     logger.info("photo decided", photo_id=photo_id, decision=to.value, version=decided.version)

@@ -9,20 +9,18 @@ performs them (`functions/effects/settle.py`).
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
+from functions.moderation.logic import Decision
 from functions.moderation.models import QueueStatus
 from shared import audit, outbox, photos
 from shared.dynamo import (
     ConditionFailed,
-    Item,
     Table,
     TransactionConflict,
     decode_cursor,
     encode_cursor,
 )
-from shared.mail import Email
 from shared.photo_records import PhotoRecord
 from shared.photos import Status
 
@@ -36,36 +34,25 @@ class DynamoPhotoStore:
         item = photos.get_photo(self.table, photo_id, consistent=True)
         return None if item is None else PhotoRecord.of(item)
 
-    def decide(
-        self,
-        photo: PhotoRecord,
-        to: Status,
-        *,
-        set_fields: dict[str, Any],
-        remove: tuple[str, ...],
-        flagged: bool,
-        audit: Item,
-        announce: Email | None,
-        now: datetime,
-    ) -> None:
+    def decide(self, photo: PhotoRecord, decision: Decision) -> None:
         read = photo.version
         operations = photos.move_ops(
             self.table,
             photo.item,  # as read: the write is pinned to its version
             leaving=photos.DECIDABLE,
-            to=to,
-            puts=[audit],
-            set_fields=set_fields,
-            remove=remove,
-            flagged=flagged,
+            to=decision.to,
+            puts=[decision.audit],
+            set_fields=decision.set_fields,
+            remove=decision.remove,
+            flagged=photo.flagged,
             expected_version=read,
         )
         owed = outbox.settle_photo(
-            photo.photo_id, version=read + 1, announce=announce, person=photo.person
+            photo.photo_id, version=read + 1, announce=decision.announce, person=photo.person
         )
         try:
             # A lost answer is settled by the effect's own item: committed, or not at all.
-            outbox.commit(self.table, operations, [owed], now=now)
+            outbox.commit(self.table, operations, [owed], now=decision.now)
         except TransactionConflict as exc:
             raise ConditionFailed(None) from exc
 

@@ -44,35 +44,26 @@ class FakeStore:
         found = self.photos.get(photo_id)
         return PhotoRecord.of(dict(found)) if found else None
 
-    def decide(
-        self,
-        photo: PhotoRecord,
-        to: Status,
-        *,
-        set_fields: dict[str, Any],
-        remove: tuple[str, ...],
-        flagged: bool,
-        audit: dict[str, Any],
-        announce: Email | None = None,
-        now: datetime = NOW,
-    ) -> None:
+    def decide(self, photo: PhotoRecord, decision: logic.Decision) -> None:
         if self.before_write:
             hook, self.before_write = self.before_write, None
             hook()
         current = self.photos[photo.photo_id]
         if current["status"] not in DECIDABLE or current["version"] != photo.version:
             raise ConditionFailed(current)
-        if to != Status.APPROVED:
+        if decision.to != Status.APPROVED:
             self.live.discard(photo.photo_id)  # the archive item goes in the transaction
-        current.update(set_fields, status=to.value, version=current["version"] + 1)
-        for attr in remove:
+        current.update(
+            decision.set_fields, status=decision.to.value, version=current["version"] + 1
+        )
+        for attr in decision.remove:
             current.pop(attr, None)
-        self.audit.append(audit)
+        self.audit.append(decision.audit)
         self.owed.append(
             outbox.settle_photo(
                 photo.photo_id,
                 version=current["version"],
-                announce=announce,
+                announce=decision.announce,
                 person=photo.person,
             )
         )
@@ -239,13 +230,12 @@ def decide(
 
 def rival_rejects(world: Any) -> None:
     """Another organiser's rejection, written through the store."""
+    audit = {"at": "t0", "actor": "org-bob", "action": "rejected", "detail": "r"}
     world.store.decide(
         world.store.get("p1"),
-        Status.REJECTED,
-        set_fields={"decided_by": "org-bob", "reason": "r"},
-        remove=(),
-        flagged=False,
-        audit={"at": "t0", "actor": "org-bob", "action": "rejected", "detail": "r"},
+        logic.Decision(
+            Status.REJECTED, {"decided_by": "org-bob", "reason": "r"}, (), audit, None, NOW
+        ),
     )
 
 
