@@ -3,6 +3,11 @@
 A Lambda execution environment runs one event at a time and the Powertools resolver keeps the
 current event in module state, so each function gets a lock: concurrency across functions is
 real, within one function it queues as it would behind a single warm instance.
+
+Handler modules are imported one at a time. In the cloud each function imports its handler
+alone in its own process; here the gateway and the pollers share one, and two threads
+importing Powertools' packages at once can meet a partly initialised module (an ImportError,
+answered 500, on a fresh stack's first requests).
 """
 
 from __future__ import annotations
@@ -41,6 +46,15 @@ class LocalContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+_IMPORTING = threading.Lock()  # first imports of handler modules, one at a time (see above)
+
+
+def _handler(fn: Function) -> Any:
+    with _IMPORTING:
+        module = importlib.import_module(fn.module)
+    return getattr(module, fn.attribute)
+
+
 class Invoker:
     def __init__(self) -> None:
         self._locks: dict[str, threading.Lock] = {}
@@ -50,7 +64,7 @@ class Invoker:
     def invoke(self, fn: Function, event: dict[str, Any]) -> Any:
         with self._guard:
             lock = self._locks.setdefault(fn.name, threading.Lock())
-        handler = getattr(importlib.import_module(fn.module), fn.attribute)
+        handler = _handler(fn)
         with lock, iam.running(fn.name):
             # The timeout starts when the invocation does, not while it queues for the lock:
             # Lambda would have run it at once in another instance.
