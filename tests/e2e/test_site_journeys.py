@@ -143,7 +143,12 @@ def test_an_organiser_approves_and_rejects_with_the_keyboard_and_latest_photos_s
     rejected = requests.get(f"{stack['api_url']}/uploads/{drop_id}", timeout=5).json()
     assert rejected["status"] == "rejected"
     assert rejected.get("reason")
-    # And the approved photo is in Latest Photos, with its own page
+    # And once the outbox has copied it to public/ and listed it (a moment after the decision),
+    # the approved photo is in Latest Photos, with its own page
+    wait_for(
+        lambda: requests.get(f"{stack['api_url']}/photos/{keep_id}", timeout=5).status_code == 200,
+        timeout_s=30,
+    )
     with page_of(browser) as page:
         page.goto(f"{stack['api_url']}/photos.html")
         page.get_by_text(keep).wait_for()
