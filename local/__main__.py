@@ -8,6 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
+import functions  # noqa: F401 - first, as on Lambda: its __init__ defers eager packages
 from local.stack import LocalStack
 
 

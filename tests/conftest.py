@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+import functions  # noqa: F401 - first, as on Lambda: its __init__ defers eager packages
 from infra.settings import load_settings
 from infra.wiring import WIRING, environment
 
