@@ -12,9 +12,12 @@ nothing. Item: pk `PHOTO#<id>`, sk `PHOTO`. Its index keys say where it is liste
 - gsi2 `PHOTOS#<status>` / `<rank>#<uploaded_at>#<id>`: the organisers' queue for its status,
   rank 0 (flagged or reported) before rank 1;
 - gsi3 `PERSON#<uploader>` / `PHOTO#<id>`: erasure finds it;
-- gsi4 `AWAITING#<day>#<shard>` / `<id>`: while processing, pending or reported (the draw's
-  guard). Sharded: at the peak (100 photos a second) one key per day would take 200 writes a
-  second, a fifth of a partition's limit; ten shards keep each under 10%.
+- gsi4 `AWAITING#<day>#<shard>` / `<id>`: while processing, pending or reported, and from an
+  approval until its settle has entered it in the draw and listed it (`go_live` drops it in the
+  write that lists it): the draw's guard counts these, so a draw made in the second between an
+  approval and its settle waits for it instead of missing it. Sharded: at the peak (100 photos
+  a second) one key per day would take 200 writes a second, a fifth of a partition's limit;
+  ten shards keep each under 10%.
 
 The record carries the retention TTL: it holds the email, the IP pseudonym and the reports.
 While approved, a photo also has its public archive item, sk `PUBLIC` in the same partition,
@@ -25,7 +28,8 @@ record expired). It is put or deleted in the same transaction as every move in o
 numbers never disagree. What the public sees never runs ahead of the files it points at: an
 approval puts the archive item WITHOUT its gsi1 keys (not listed, `get_public` answers None),
 and the outbox's settle effect (functions/effects/) lists it (`go_live`) only once the public
-copies exist, conditioned on the photo still being approved at the version it read.
+copies exist, conditioned on the photo still being approved at the version it read, and in
+the same write drops the record's gsi4 keys (the approval is settled: no longer awaited).
 """
 
 from __future__ import annotations
@@ -76,7 +80,8 @@ class Status(StrEnum):
     FAILED = "failed"
 
 
-# States an organiser can decide from, and those that still count as awaiting a decision.
+# States an organiser can decide from, and those that still count as awaiting a decision (a
+# new approval counts too, until its settle lists it: `listing_keys`, `go_live`).
 DECIDABLE = (Status.PENDING_MODERATION, Status.REPORTED, Status.APPROVED, Status.REJECTED)
 AWAITING = (Status.PROCESSING, Status.PENDING_MODERATION, Status.REPORTED)
 QUEUED = (Status.PENDING_MODERATION, Status.REPORTED, Status.APPROVED, Status.REJECTED)
@@ -215,10 +220,22 @@ def transition(
     )
 
 
+def _awaiting_keys(item: Item) -> dict[str, str]:
+    return {"gsi4pk": awaiting_key(item["day"], item["photo_id"]), "gsi4sk": item["photo_id"]}
+
+
 def listing_keys(
     item: Item, to: Status, *, flagged: bool
 ) -> tuple[dict[str, str], tuple[str, ...]]:
-    """The index keys a photo has in state `to`, and the index attributes it must drop."""
+    """The index keys a photo moving from `item` (as read) to state `to` has, and the index
+    attributes it must drop.
+
+    The awaiting keys (gsi4) stay on a new approval until its settle has entered the photo in
+    the draw and listed it (`go_live` drops them): until then the draw's guard still waits for
+    it. A photo already approved (a flag, a decision answering it) keeps them as they are:
+    still there while its settle is owed, gone once it went live (the settle owed by the
+    approval, or by this move, drops them then).
+    """
     keys: dict[str, str] = {}
     drop: list[str] = []
     if to in QUEUED:
@@ -226,11 +243,9 @@ def listing_keys(
     else:
         drop += ["gsi2pk", "gsi2sk"]
     drop += ["gsi1pk", "gsi1sk"]  # the gallery lists the public archive item, not the record
-    if to in AWAITING:
-        keys.update(
-            {"gsi4pk": awaiting_key(item["day"], item["photo_id"]), "gsi4sk": item["photo_id"]}
-        )
-    else:
+    if to in AWAITING or (to == Status.APPROVED and item.get("status") != Status.APPROVED):
+        keys.update(_awaiting_keys(item))
+    elif to != Status.APPROVED:
         drop += ["gsi4pk", "gsi4sk"]
     return keys, tuple(drop)
 
@@ -385,10 +400,15 @@ def public_item(item: Item, *, live: bool = True) -> Item:
 
 
 def go_live(table: Table, photo: Item) -> None:
-    """List the approved photo's archive item in its gallery (its public copies exist now).
+    """List the approved photo's archive item in its gallery (its public copies exist now), and
+    drop the record's awaiting keys (gsi4) in the same write: its approval is settled, the
+    draw's guard stops waiting for it.
 
     Conditioned on the photo still being approved at the version read: a takedown or another
-    decision meanwhile raises ConditionFailed (re-read and settle again). Idempotent.
+    decision meanwhile raises ConditionFailed (re-read and settle again), and that move has
+    written the awaiting keys its own state implies. Idempotent. The version is NOT bumped:
+    listing is the settle's own bookkeeping, not a change of the photo (decisions read before
+    it stay valid, and the settle's announcement still finds the decision's version).
     """
     photo_id = photo["photo_id"]
     keys = gallery_keys(photo)
@@ -396,8 +416,9 @@ def go_live(table: Table, photo: Item) -> None:
         table.transact(
             [
                 {
-                    "ConditionCheck": {
+                    "Update": {
                         "Key": {"pk": photo_pk(photo_id), "sk": PHOTO_SK},
+                        "UpdateExpression": "REMOVE gsi4pk, gsi4sk",
                         "ConditionExpression": "#s = :approved AND #v = :v",
                         "ExpressionAttributeNames": {"#s": "status", "#v": "version"},
                         "ExpressionAttributeValues": {
@@ -463,7 +484,8 @@ def is_flagged(item: Item) -> bool:
 
 
 def awaiting_moderation(table: Table, day: str) -> int:
-    """How many photos of `day` are processing or wait for an organiser (a COUNT query)."""
+    """How many photos of `day` are processing, wait for an organiser, or are approved but not
+    yet settled (entered in the draw and listed): a COUNT query per shard of gsi4."""
     return sum(
         table.count("gsi4pk = :pk", {":pk": f"AWAITING#{day}#{shard}"}, index="gsi4")
         for shard in range(AWAITING_SHARDS)

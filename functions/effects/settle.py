@@ -7,7 +7,9 @@ effect (`shared.outbox.settle_photo`). Performing it, with the stream's retries 
   approval whose copies are slow), the private derivatives are copied to `public/`, THEN the
   photo's public archive item is listed in its gallery (`go_live`, conditioned on the photo
   still being approved at the version read). The public never sees a photo whose images are not
-  there yet;
+  there yet. The same write drops the photo's awaiting keys: until then the draw's moderation
+  guard counts the approval as still awaited, so a draw made before the settle waits for it
+  instead of drawing without its entry;
 - anything else: the public copies are deleted and, if the photo ever was public, its exact CDN
   paths invalidated (CallerReference `outbox-<effect id>`: a retry is the same invalidation);
   a rejected photo's draw entry is withdrawn;

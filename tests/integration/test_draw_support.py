@@ -116,6 +116,8 @@ def await_moderation(day: str, photo_id: str) -> None:
 
 
 def decide(photo_id: str) -> None:
+    """The photo approved and settled: the outbox's listing (`go_live`) drops its awaiting keys
+    (until then an approval still counts as awaiting: test_draw_unsettled_approvals.py)."""
     table().update(
         f"PHOTO#{photo_id}",
         "PHOTO",
