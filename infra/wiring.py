@@ -163,7 +163,8 @@ class TableSpec:
 
     gsi1: public lists (gallery, walls), written at human speed only.
     gsi2: organiser queues by status. gsi3: everything of one person (erasure).
-    gsi4: photos of a day not yet decided (the prize draw's moderation guard counts them).
+    gsi4: photos of a day still awaiting moderation, or approved and not yet settled by the
+    outbox (the prize draw's moderation guard counts them).
     """
 
     name: str = "techognition"
@@ -381,6 +382,7 @@ WIRING = Wiring(
                     "DRAW#*",
                     "RATE#*",
                     "PACK#*",
+                    "PACKSTOCK#*",  # an erased request not yet dispatched gives its pack back
                     "EDITION#*",
                     "AUDIT#PHOTO#*",
                     "AUDIT#PERSON#*",
@@ -401,9 +403,10 @@ WIRING = Wiring(
             stream_sources=(StreamSource(OUTBOX, dead_letter=OUTBOX_DEAD_LETTERS),),
             timeout_s=60,
             # Settling a photo (functions/effects/settle.py): reads the photo, lists its archive
-            # item in the gallery (PHOTO#), owes the uploader's email (OUTBOX#), enters or
-            # withdraws the draw entry (DRAW#, the day's commitment: SEED#, EDITION#; another
-            # approved photo of the person: PERSON# on gsi3).
+            # item in the gallery and takes its record off the awaiting index (PHOTO#), owes
+            # the uploader's email (OUTBOX#), enters or withdraws the draw entry (DRAW#, the
+            # day's commitment: SEED#, EDITION#; another approved photo of the person: PERSON#
+            # on gsi3).
             table=Keys(
                 read=(f"{OUTBOX}*", "SUPPRESSED#*", "PHOTO#*", "PERSON#*", "DRAW#*"),
                 write=(f"{OUTBOX}*", "PHOTO#*", "DRAW#*", SEEDS, "EDITION#*"),

@@ -42,6 +42,11 @@ def school_key(edition: str, school: str) -> dict[str, str]:
     return {"pk": f"EDITION#{edition}", "sk": f"SCHOOL#{school_name(school)}"}
 
 
+def pack_stock_key(edition: str) -> dict[str, str]:
+    """`promised`: the free event packs promised so far in `edition` (functions/campaign/)."""
+    return {"pk": f"PACKSTOCK#{edition}", "sk": "STOCK"}
+
+
 def counter_op(edition: str, deltas: dict[str, int]) -> dict[str, Any]:
     """One Update adding `deltas` to an edition's counters (creating its item), for a
     transaction."""

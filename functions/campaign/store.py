@@ -2,8 +2,9 @@
 transaction, so no interleaving of concurrent requests can break either.
 
 Layout (one table):
-- `PACKSTOCK#<edition> / STOCK`: `promised`, the packs promised so far in that edition. The stock
-  itself is configuration, so raising it is a deploy; the condition compares against it.
+- `PACKSTOCK#<edition> / STOCK` (`shared.editions.pack_stock_key`): `promised`, the packs promised
+  so far in that edition. The stock itself is configuration, so raising it is a deploy; the
+  condition compares against it. Erasing a request not yet dispatched gives its pack back.
 - `PACK#<pack_id> / PACK`: a request; `pack_id` is keyed by edition, school name and postcode
   (functions/campaign/logic.py), so a second request of one school finds the first.
   `gsi2pk = "PACKS#<edition>"` (the organisers' list, by request time), `gsi3pk` the person.
@@ -22,16 +23,13 @@ from functions.campaign.logic import Claim
 from functions.campaign.records import PackRecord
 from shared import outbox
 from shared.dynamo import ConditionFailed, Item, Table, TransactionConflict
+from shared.editions import pack_stock_key
 from shared.errors import NotFound, RateLimited
 from shared.people import person_keys
 from shared.types import iso
 
 _ATTEMPTS = 8
 _FAILED = "ConditionalCheckFailed"
-
-
-def stock_key(edition: str) -> dict[str, str]:
-    return {"pk": f"PACKSTOCK#{edition}", "sk": "STOCK"}
 
 
 def pack_key(pack_id: str) -> dict[str, str]:
@@ -66,7 +64,7 @@ class PackStore:
         self.table = table
 
     def promised(self, edition: str) -> int:
-        key = stock_key(edition)
+        key = pack_stock_key(edition)
         found = self.table.get(key["pk"], key["sk"])
         return int(found.get("promised", 0)) if found else 0
 
@@ -86,7 +84,7 @@ class PackStore:
                     [
                         {
                             "Update": {
-                                "Key": stock_key(record.edition),
+                                "Key": pack_stock_key(record.edition),
                                 "UpdateExpression": "ADD promised :one",
                                 "ConditionExpression": "attribute_not_exists(promised) OR "
                                 "promised < :stock",

@@ -30,6 +30,7 @@ class PeoplePort(Protocol):
     def erase_pledge(self, found: Any) -> int: ...
     def erase_entry(self, found: Any) -> int: ...
     def erase_published(self, found: Any) -> int: ...
+    def erase_pack(self, found: Any) -> int: ...
     def erase_item(self, found: Any, *, now: datetime) -> tuple[bool, int]: ...
     def scrub_winners(self, person: str) -> None: ...
     def audit(
@@ -53,7 +54,7 @@ class Ports:
 
 # -- erasure -----------------------------------------------------------------------------------
 # Kinds erased as plain items whose deletion is counted, and under which count.
-_COUNTED = {"SIGNUP": "signups", "MESSAGE": "messages", "RATE": "rate_limits", "PACK": "packs"}
+_COUNTED = {"SIGNUP": "signups", "MESSAGE": "messages", "RATE": "rate_limits"}
 
 
 def erase(ports: Ports, email: str, *, actor: str, now: datetime) -> Erased:
@@ -86,6 +87,8 @@ def _erase_item(store: PeoplePort, found: Found, counts: Erased, *, now: datetim
         counts.draw_entries += store.erase_entry(found)
     elif found.kind == "MESSAGE" and found.published:
         counts.messages += store.erase_published(found)
+    elif found.kind == "PACK":
+        counts.packs += store.erase_pack(found)
     else:  # sign-ups, tokens, unpublished messages, counters and any other personal item
         deleted, files = store.erase_item(found, now=now)
         counts.files += files

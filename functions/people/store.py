@@ -25,7 +25,7 @@ from shared import outbox
 from shared.audit import record
 from shared.cdn import paths as cdn_paths
 from shared.dynamo import Item, Table, TransactionConflict
-from shared.editions import counter_op, photo_ops
+from shared.editions import counter_op, pack_stock_key, photo_ops
 from shared.entries import still_open
 from shared.mail import suppress
 from shared.media import S3Media, incoming_key, photo_prefixes
@@ -201,6 +201,27 @@ class PeopleStore:
         except TransactionConflict:
             return False
         return True
+
+    # -- packs -------------------------------------------------------------------------------
+    def erase_pack(self, found: Personal) -> int:
+        """A pack request goes; one not yet dispatched also gives its pack back to its
+        edition's stock, in the same transaction (a dispatched pack was sent: it stays used)."""
+        item = found.item
+        give_back = {
+            "Update": {
+                "Key": pack_stock_key(str(item["edition"])),
+                "UpdateExpression": "ADD promised :minus_one",
+                "ConditionExpression": "promised > :zero",
+                "ExpressionAttributeValues": {":minus_one": -1, ":zero": 0},
+            }
+        }
+        undispatched = {
+            "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(dispatched_at)"
+        }
+        if self._delete_counted(item, undispatched, [give_back]):
+            return 1
+        # Dispatched, or gone meanwhile: delete whatever is left, the stock as it is.
+        return int(self.table.delete(item["pk"], item["sk"]) is not None)
 
     # -- draw entries ------------------------------------------------------------------------
     def erase_entry(self, found: Personal) -> int:

@@ -311,3 +311,40 @@ def test_erasure_deletes_the_persons_pack_requests(aws_env, lambda_context, cloc
     for private in ("sam@hilltop.test", "1 School Lane", "Sam Technician", "Little Hill"):
         assert private not in text
     assert "2 River Road" in text
+
+
+def test_erasing_a_request_not_yet_dispatched_gives_its_pack_back(aws_env, lambda_context, clock):
+    # Given two schools' requests, Riverside's already dispatched
+    order(lambda_context)
+    order(
+        lambda_context,
+        school="Riverside School",
+        email="riv@school.test",
+        contact_name="Riv Tech",
+        address_line1="2 River Road",
+        address_line2=None,
+    )
+    riverside = next(
+        p for p in admin_list(lambda_context)["items"] if p["school"] == "Riverside School"
+    )
+    dispatched = call(
+        "POST",
+        f"/admin/packs/{riverside['pack_id']}/dispatched",
+        lambda_context,
+        claims=ORGANISER_CLAIMS,
+    )
+    assert dispatched["statusCode"] == 200
+    before = availability(lambda_context)["remaining"]
+    # When both requesters are erased
+    assert body_of(erase(lambda_context, "sam@hilltop.test"))["erased"]["packs"] == 1
+    assert body_of(erase(lambda_context, "riv@school.test"))["erased"]["packs"] == 1
+    # Then only the pack never sent is back in stock (the sent one was used)
+    assert availability(lambda_context)["remaining"] == before + 1
+    # and erasing again finds nothing and gives nothing back
+    assert body_of(erase(lambda_context, "sam@hilltop.test"))["erased"]["packs"] == 0
+    assert availability(lambda_context)["remaining"] == before + 1
+    # And Hilltop, whose request is gone, may ask again
+    again = order(lambda_context)
+    assert again["statusCode"] == 202
+    assert body_of(again) == {"status": "requested"}
+    assert availability(lambda_context)["remaining"] == before

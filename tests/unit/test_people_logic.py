@@ -40,6 +40,10 @@ class FakeStore:
         self.calls.append(("published", item.ident))
         return 1
 
+    def erase_pack(self, item: Any) -> int:
+        self.calls.append(("pack", item.ident))
+        return 1
+
     def erase_item(self, item: Any, *, now: datetime) -> tuple[bool, int]:
         self.calls.append(("item", item.kind))
         return item.ident != "gone", 0
@@ -80,5 +84,6 @@ def test_each_kind_is_erased_its_own_way_and_a_photo_counts_once():
     }
     assert store.calls.count(("photo", "p1")) == 1
     assert ("published", "x") in store.calls and ("item", "MESSAGE") in store.calls
+    assert ("pack", "x") in store.calls and ("item", "PACK") not in store.calls
     assert store.calls[-1] == ("winners", "pseudo:ann@x.test")
     assert store.audits == [("PERSON#pseudo:ann@x.test", "erasure", counts.model_dump())]
