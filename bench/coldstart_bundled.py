@@ -48,6 +48,8 @@ t0 = time.perf_counter()
 if target == "baseline":
     import boto3
     boto3.client("dynamodb")
+elif target == "floor":
+    exec(attribute)
 else:
     import importlib
     getattr(importlib.import_module(target), attribute)
@@ -56,6 +58,32 @@ else:
 t1 = time.perf_counter()
 print(json.dumps({"with_client": t1 - t0, "modules": len(sys.modules)}))
 """
+
+
+# What any function of this design imports before a line of its own (STYLE.md: Powertools'
+# logger and metrics, pydantic, an HTTP resolver with validation or a batch processor), plus the
+# first client: the least an entry point can cost, shown beside the baseline in the same run.
+_FLOOR_COMMON = (
+    "import functions; from shared.observability import logger, metrics; "
+    "from pydantic import BaseModel; "
+)
+FLOORS = {
+    "floor: HTTP API stack, no routes": (
+        "pledge-api",
+        _FLOOR_COMMON
+        + "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver; "
+        + "from aws_lambda_powertools.event_handler.openapi.params import Path; "
+        + "APIGatewayHttpResolver(enable_validation=True); "
+        + "from shared.aws import client; client('dynamodb')",
+    ),
+    "floor: SQS batch stack, no handler": (
+        "outbox",
+        _FLOOR_COMMON
+        + "from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType; "
+        + "BatchProcessor(event_type=EventType.SQS); "
+        + "from shared.aws import client; client('dynamodb')",
+    ),
+}
 
 
 @dataclass
@@ -138,7 +166,11 @@ def main() -> str:
                 Variant(fn.name, fn.module, fn.attribute, [source, runtime]),
             )
         )
-    everyone = [baseline, *[v for _, now, before in rows_of for v in (now, before)]]
+    floors = [
+        Variant(name, "floor", code, [built[asset][0], runtime])
+        for name, (asset, code) in FLOORS.items()
+    ]
+    everyone = [baseline, *floors, *[v for _, now, before in rows_of for v in (now, before)]]
     for variant in everyone:  # warm-up (page cache), not counted
         sample(variant, python)
         variant.with_client.clear()
@@ -159,6 +191,11 @@ def main() -> str:
             "—",
         ]
     ]
+    for floor in floors:
+        least = median(floor.with_client)
+        rows.append(
+            [floor.name, f"{least * 1000:.0f}", f"{least / base:.2f}", "", "", floor.modules, "—"]
+        )
     for name, as_bundled, from_source in rows_of:
         now, before = median(as_bundled.with_client), median(from_source.with_client)
         rows.append(
@@ -202,6 +239,9 @@ as the python3.13 runtime ships it. Each sample times the handler import plus th
 client (`shared.aws.client("dynamodb")`); the baseline is `import boto3;
 boto3.client("dynamodb")` on the same runtime directory. "Without bytecode" is the same asset
 with its `.pyc` files removed: what the `--no-compile` bundle made every cold start pay.
+The two "floor" rows import only what every function of this design needs before its own
+code (Powertools' logger and metrics, pydantic, an HTTP resolver with validation or a batch
+processor, `functions/__init__`) plus the first client: no entry point can start faster.
 Goal: ≤ {GOAL}x the baseline.
 
 {result}
