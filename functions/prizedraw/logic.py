@@ -212,14 +212,22 @@ def list_draws(ports: Ports, now: datetime, edition: str | None = None) -> DrawL
     return DrawList(items=items)
 
 
-def get_draw(ports: Ports, day: str, now: datetime) -> DrawRecord:
+def _archived(ports: Ports, day: str) -> StoredDraw | None:
+    """An earlier edition's draw of `day`, as kept; None when `day` is the current edition's."""
     calendar = ports.calendar
-    if not _event_day(calendar, day) and edition_of(day) != edition_of(calendar.start):
-        archived = ports.draws.record(day)  # an earlier edition's draw: its public record
-        if archived is None:
-            raise NotFound("There is no draw on that day: it is not a day of the event.")
+    if _event_day(calendar, day) or edition_of(day) == edition_of(calendar.start):
+        return None
+    archived = ports.draws.record(day)
+    if archived is None:
+        raise NotFound("There is no draw on that day: it is not a day of the event.")
+    return archived
+
+
+def get_draw(ports: Ports, day: str, now: datetime) -> DrawRecord:
+    archived = _archived(ports, day)
+    if archived is not None:  # an earlier edition's draw: its public record
         return to_record(archived)
-    _public_day(calendar, day)
+    _public_day(ports.calendar, day)
     return to_record(ports.draws.ensure(day, now))
 
 
@@ -239,10 +247,16 @@ def _eligible(
 
 
 def get_entrants(ports: Ports, day: str, now: datetime) -> Entrants:
-    """A drawn day: exactly the list its `entrants_hash` was computed over. An open day: the
-    eligible entrants as they stand now."""
-    _public_day(ports.calendar, day)
+    """A drawn day: exactly the list its `entrants_hash` was computed over (an earlier
+    edition's too: the list is kept with the draw's public record). An open day: the eligible
+    entrants as they stand now."""
     store = ports.draws
+    archived = _archived(ports, day)
+    if archived is not None:  # an earlier edition's: only a drawn day has a list to verify
+        if not (archived.drawn and archived.entrants_hash):
+            raise NotFound("That day's draw was never made: it has no entrants to show.")
+        return Entrants(entrants=store.saved_entrants(day, archived.entrants_hash))
+    _public_day(ports.calendar, day)
     record = store.ensure(day, now)
     if record.drawn and record.entrants_hash:
         return Entrants(entrants=store.saved_entrants(day, record.entrants_hash))

@@ -286,3 +286,26 @@ def test_a_draw_reads_entries_by_query_never_by_scan(call):
     call("POST", "/admin/draws", {"day": DAY})
     assert "Scan" not in counts and counts.get("Query", 0) >= 1
     assert counts.get("TransactWriteItems") == 1  # the record, the winner and the audit line
+
+
+def test_an_earlier_editions_drawn_day_can_still_be_verified(
+    aws_env: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+):
+    # Given last year's week configured, one of its days entered and drawn
+    monkeypatch.setenv("EVENT_START", "2026-03-09")
+    monkeypatch.setenv("EVENT_END", "2026-03-15")
+    last_year = draw_api(lambda_context, monkeypatch, "boss@organisers.test")
+    enter("2026-03-10", 1, 2, 3)
+    assert last_year("POST", "/admin/draws", {"day": "2026-03-10"})[0] == 201
+    # When this year's week is configured
+    monkeypatch.setenv("EVENT_START", "2027-03-08")
+    monkeypatch.setenv("EVENT_END", "2027-03-14")
+    this_year = draw_api(lambda_context, monkeypatch, "boss@organisers.test")
+    # Then anyone can still fetch last year's entrants and recompute its draw from them
+    record, entrants = public(this_year, "2026-03-10")
+    assert entrants == [entrant(1), entrant(2), entrant(3)]
+    assert record["status"] == "drawn"
+    assert check(record, entrants) == []
+    # and a day of that week never drawn, or of no week at all, has no entrants to show
+    assert this_year("GET", "/draws/2026-03-11/entrants", claims=None)[0] == 404
+    assert this_year("GET", "/draws/2025-03-11/entrants", claims=None)[0] == 404
