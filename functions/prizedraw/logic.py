@@ -358,7 +358,8 @@ def _checked_draw(ports: Ports, day: str, *, force: bool, now: datetime) -> tupl
     if pending and not force:
         raise Conflict(
             f"{pending} photo(s) of {day} still await moderation: decide them first, "
-            "or draw with force."
+            "or draw with force. (A photo just approved counts until it is published, a few "
+            "seconds later: then try again.)"
         )
     return record, pending
 

@@ -80,6 +80,7 @@ def test_an_organiser_draw_right_after_an_approval_waits_for_its_settle_then_inc
     # Then the guard refuses, as for a photo still pending, and nothing is drawn without it
     assert status == 409 and "1 photo(s)" in problem["detail"]
     assert "await moderation" in problem["detail"]
+    assert "just approved" in problem["detail"]  # says why the photo decided a moment ago counts
     assert draws("GET", f"/draws/{DAY}", claims=None)[1]["status"] == "open"
     # and the organisers' pending queue does not list it: it is decided
     assert queue("pending_moderation", lambda_context) == []
