@@ -27,6 +27,14 @@ PACK = {
     "postcode": "ls1 4ap",
     "consent": True,
 }
+# A second school, another person
+RIVERSIDE = {
+    "school": "Riverside School",
+    "email": "riv@school.test",
+    "contact_name": "Riv Tech",
+    "address_line1": "2 River Road",
+    "address_line2": None,
+}
 
 
 @pytest.fixture
@@ -293,14 +301,7 @@ def test_marking_dispatched_is_idempotent_and_shows_in_the_csv(aws_env, lambda_c
 
 def test_erasure_deletes_the_persons_pack_requests(aws_env, lambda_context, clock):
     order(lambda_context)
-    order(
-        lambda_context,
-        school="Riverside School",
-        email="riv@school.test",
-        contact_name="Riv Tech",
-        address_line1="2 River Road",
-        address_line2=None,
-    )
+    order(lambda_context, **RIVERSIDE)
     # When an organiser erases Sam
     erased = erase(lambda_context, "SAM@hilltop.test")
     # Then Sam's pack (and address) is gone and counted; the other school's stays
@@ -316,14 +317,7 @@ def test_erasure_deletes_the_persons_pack_requests(aws_env, lambda_context, cloc
 def test_erasing_a_request_not_yet_dispatched_gives_its_pack_back(aws_env, lambda_context, clock):
     # Given two schools' requests, Riverside's already dispatched
     order(lambda_context)
-    order(
-        lambda_context,
-        school="Riverside School",
-        email="riv@school.test",
-        contact_name="Riv Tech",
-        address_line1="2 River Road",
-        address_line2=None,
-    )
+    order(lambda_context, **RIVERSIDE)
     riverside = next(
         p for p in admin_list(lambda_context)["items"] if p["school"] == "Riverside School"
     )

@@ -10,20 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from bench.coldstart import ENV  # the functions' placeholder environment, as benchmarked
 from infra.constants import PROJECT_ROOT
-from infra.wiring import WIRING, Function, environment
+from infra.wiring import WIRING, Function
 from shared.lazy_imports import defer_package_init
 
 API_FUNCTIONS = [fn for fn in WIRING.functions if fn.routes]
-ENV = {
-    **environment(
-        table_name="techognition",
-        media_bucket="media",
-        media_base_url="https://x/",
-        settings={"EVENT_START": "2027-03-08", "EVENT_END": "2027-03-14"},
-    ),
-    "AWS_DEFAULT_REGION": "eu-west-2",
-}
 # What the real `event_handler/__init__.py` would import for every function, used by none.
 NEVER_AT_START = ("asyncio", "aws_lambda_powertools.event_handler.appsync")
 
