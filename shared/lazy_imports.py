@@ -31,9 +31,11 @@ def _reexports(package: str, source: str) -> tuple[dict[str, tuple[str, str]], l
     """name -> (module, name) of each `from X import name`, and `__all__`; None if the
     `__init__` does anything else (then it must run as written)."""
     exports: dict[str, tuple[str, str]] = {}
-    public: list[str] = []
+    public: list[str] | None = None
     for node in ast.parse(source).body:
-        if isinstance(node, ast.ImportFrom) and node.module:
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module and node.names[0].name != "*":
             module = importlib.util.resolve_name("." * node.level + node.module, package)
             for alias in node.names:
                 exports[alias.asname or alias.name] = (module, alias.name)
@@ -43,6 +45,8 @@ def _reexports(package: str, source: str) -> tuple[dict[str, tuple[str, str]], l
             public = list(ast.literal_eval(node.value))
         elif not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
             return None  # not only re-exports and a docstring
+    if public is None:  # what `import *` would have bound from the executed `__init__`
+        public = [exported for exported in exports if not exported.startswith("_")]
     return exports, public
 
 

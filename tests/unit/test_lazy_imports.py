@@ -118,6 +118,21 @@ def test_a_reexporting_package_imports_each_name_on_first_use(packages: Path) ->
     assert other.OTHER == 2
 
 
+def test_without_all_a_star_import_binds_the_public_names(packages: Path) -> None:
+    _package(packages, "plain", "from __future__ import annotations\nfrom .heavy import VALUE\n")
+    assert defer_package_init("plain")
+    namespace: dict[str, object] = {}
+    exec("from plain import *", namespace)  # noqa: S102 - the statement under test
+    assert namespace["VALUE"] is sys.modules["plain.heavy"].VALUE
+    assert "annotations" not in namespace
+
+
+def test_a_star_reexport_is_not_deferred(packages: Path) -> None:
+    _package(packages, "starred", "from .heavy import *\n")  # which names: only running it says
+    assert not defer_package_init("starred")
+    assert "starred" not in sys.modules
+
+
 def test_a_package_that_does_more_than_reexport_runs_as_written(packages: Path) -> None:
     _package(packages, "busy", "from .heavy import VALUE\nSTARTED = True\n")
     assert not defer_package_init("busy")
