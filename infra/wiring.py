@@ -411,10 +411,13 @@ WIRING = Wiring(
                 read=(f"{OUTBOX}*", "SUPPRESSED#*", "PHOTO#*", "PERSON#*", "DRAW#*"),
                 write=(f"{OUTBOX}*", "PHOTO#*", "DRAW#*", SEEDS, "EDITION#*"),
             ),
-            # erasure's files: a person's photos, wherever they are; an approval's public copies
+            # erasure's files: a person's photos, wherever they are; an approval's public copies;
+            # an archived photo's takedown copies its public images back to private/ first
             buckets=(
                 (MEDIA_BUCKET, "read", PRIVATE_PREFIX),
                 (MEDIA_BUCKET, "write", PUBLIC_PREFIX),
+                (MEDIA_BUCKET, "read", PUBLIC_PREFIX),
+                (MEDIA_BUCKET, "write", PRIVATE_PREFIX),
                 *(
                     (MEDIA_BUCKET, access, prefix)
                     for access in ("list", "delete")

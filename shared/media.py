@@ -8,6 +8,9 @@ Key layout (the only module that spells it; `infra/wiring.py` grants by these pr
     public/<photo_id>/display.jpg    the approved copies, behind the CDN (copied on approval)
     public/<photo_id>/thumb.jpg
 
+An archived photo (its private derivatives expired, its public copies kept) that is taken down
+has its public copies copied back to private/ first (`restore`).
+
 Logic sees the ports (`UploadMedia`, `PublishedMedia`), never boto3. The adapter `S3Media` turns
 S3's "not there" into `Missing`; every other SDK error propagates, so a queue retries.
 No boto3 at import time (cold start): clients come from `shared.aws`.
@@ -96,6 +99,8 @@ class PublishedMedia(Protocol):
     def publish(self, photo_id: str) -> None: ...
 
     def unpublish(self, photo_id: str) -> bool: ...
+
+    def restore(self, photo_id: str) -> None: ...
 
     def public_urls(self, photo_id: str) -> tuple[str, str]: ...
 
@@ -189,6 +194,27 @@ class S3Media:
                 MetadataDirective="REPLACE",
                 ContentType=DERIVATIVE_CONTENT_TYPE,
                 CacheControl=PUBLIC_CACHE_CONTROL,
+            )
+
+    def restore(self, photo_id: str) -> None:
+        """Copy the public copies back to private/ where a private derivative is missing (an
+        archived photo's expired by lifecycle), so that a takedown may delete the public ones
+        and a later approval publish them again. Idempotent: what is there is left alone, and a
+        copy missing from both sides is skipped (a takedown must not wait on it)."""
+        s3 = client("s3")
+        there = set(self.listed(photo_prefix(photo_id, "private")))
+        public = set(self.listed(photo_prefix(photo_id, "public")))
+        for kind, source in derivative_keys(photo_id, "public").items():
+            key = derivative_keys(photo_id, "private")[kind]
+            if key in there or source not in public:
+                continue
+            s3.copy_object(
+                Bucket=self.bucket,
+                Key=key,
+                CopySource={"Bucket": self.bucket, "Key": source},
+                MetadataDirective="REPLACE",
+                ContentType=DERIVATIVE_CONTENT_TYPE,
+                CacheControl=PRIVATE_CACHE_CONTROL,
             )
 
     def unpublish(self, photo_id: str) -> bool:

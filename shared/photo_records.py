@@ -57,6 +57,9 @@ class PhotoRecord(_Read):
     flagged_reports: int = 0
     cleared_after_report: bool | None = None
     published: bool | None = None  # ever approved: a later takedown invalidates the CDN
+    # Rebuilt from its public archive item by a report after its record expired: no email, and
+    # its private files expired too (its settle copies the public ones back first).
+    archived: bool = False
     # The latest decision: `reason` is the public sentence (GET /uploads/{id}, also why it
     # failed), `reason_code`/`reason_note` what the uploader's email says, `decision_reason`
     # what organisers read.

@@ -30,6 +30,11 @@ approval puts the archive item WITHOUT its gsi1 keys (not listed, `get_public` a
 and the outbox's settle effect (functions/effects/) lists it (`go_live`) only once the public
 copies exist, conditioned on the photo still being approved at the version it read, and in
 the same write drops the record's gsi4 keys (the approval is settled: no longer awaited).
+
+Once the record has expired, the archive item still lists the photo in its edition's gallery. A
+report of it rebuilds the record from the archive item (`archived_record`, marked `archived`,
+no email) and puts it `reported` in the same transaction that takes the archive item down
+(`rebuild_ops`, conditioned on no record existing): from there it is any reported photo.
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ from shared.dynamo import (
     assignments,
 )
 from shared.editions import edition_of, photo_ops
-from shared.media import incoming_key
+from shared.media import derivative_keys, incoming_key
 from shared.people import person_keys
 from shared.prescreen import needs_attention
 from shared.types import iso
@@ -449,11 +454,14 @@ def _archive_ops(
     to: Status,
     set_fields: dict[str, Any] | None,
     pinned: bool,
+    listed: bool = False,
 ) -> list[dict[str, Any]]:
     """The public archive item and the edition's counters that a move implies.
 
     Counting needs the state the move leaves: exact when the move is pinned to the version
-    read (`expected_version`) or cannot leave `approved` at all.
+    read (`expected_version`) or cannot leave `approved` at all. `listed`: the archive item
+    leaves only if it is still listed (a rebuilt record's move, `rebuild_ops`, has no record
+    version to pin: an erasure meanwhile cancels it instead of counting the photo twice).
     """
     was = item.get("status") == Status.APPROVED
     if Status.APPROVED in leaving and not pinned:
@@ -466,9 +474,79 @@ def _archive_ops(
             ops.append({"Put": {"Item": public_item({**item, **(set_fields or {})}, live=False)}})
             ops += photo_ops(table, item, +1)
     elif was:
-        ops.append({"Delete": {"Key": {"pk": photo_pk(item["photo_id"]), "sk": PUBLIC_SK}}})
+        delete: dict[str, Any] = {"Key": {"pk": photo_pk(item["photo_id"]), "sk": PUBLIC_SK}}
+        if listed:
+            delete["ConditionExpression"] = "attribute_exists(gsi1pk)"
+        ops.append({"Delete": delete})
         ops += photo_ops(table, item, -1)
     return ops
+
+
+def archived_record(public: Item, *, ttl: int) -> Item:
+    """The record of an approved photo rebuilt from its public archive item, once its own
+    record expired (retention): what a report of it needs to take it down (`rebuild_ops`).
+
+    Only what the archive keeps: its public fields, its edition and its uploader's pseudonym
+    (the archive item's gsi3 key, so erasure still finds the record), no email (none is left:
+    no uploader email is ever owed for it), no IP pseudonym. `published`: it was public, so a
+    takedown invalidates the CDN; `archived`: its private files expired too, so its settle
+    copies the public ones back to `private/` first (functions/effects/settle.py). `ttl`: a
+    fresh retention period from now (its reports are personal data). Not stored as it is:
+    `rebuild_ops` puts it in the state the move leaves it in.
+    """
+    photo_id = str(public["photo_id"])
+    item: Item = {k: public[k] for k in PUBLIC_FIELDS if public.get(k) is not None}
+    item.update(
+        pk=photo_pk(photo_id),
+        sk=PHOTO_SK,
+        photo_id=photo_id,
+        status=Status.APPROVED.value,
+        edition=photo_edition(public),
+        version=0,
+        ttl=ttl,
+        published=True,
+        archived=True,
+        files=list(derivative_keys(photo_id).values()),
+    )
+    person = str(public.get("gsi3pk", "")).removeprefix("PERSON#")
+    if person:
+        item["person"] = person
+        item.update(person_keys(person, "PHOTO", photo_id))
+    return item
+
+
+def rebuild_ops(
+    table: Table,
+    item: Item,
+    *,
+    to: Status,
+    puts: Sequence[Item] = (),
+    set_fields: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """`move_ops` for a record rebuilt by `archived_record` (approved, not stored): the record
+    is PUT in state `to` with the listing keys `to` implies (`listing_keys`), conditioned on no
+    record existing, so two racing rebuilds write it once (the loser re-reads and finds it);
+    the archive item and the edition's counters move as `move_ops` moves them for any approved
+    photo leaving `approved` (the archive item only if still listed)."""
+    if to == Status.APPROVED:
+        raise ValueError("a rebuilt record is only written by a move out of 'approved'")
+    keys, drop = listing_keys(item, to, flagged=False)
+    fields = {**item, **(set_fields or {}), **keys}
+    moved = {k: v for k, v in fields.items() if k not in drop}
+    moved.update(status=to.value, version=int(item["version"]) + 1)
+    return [
+        {"Put": {"Item": moved, "ConditionExpression": "attribute_not_exists(pk)"}},
+        *({"Put": {"Item": put}} for put in puts),
+        *_archive_ops(
+            table,
+            item,
+            leaving=(Status.APPROVED,),
+            to=to,
+            set_fields=set_fields,
+            pinned=True,
+            listed=True,
+        ),
+    ]
 
 
 def get_public(table: Table, photo_id: str) -> Item | None:
@@ -587,6 +665,7 @@ __all__ = [
     "GALLERY",
     "ConditionFailed",
     "Status",
+    "archived_record",
     "awaiting_key",
     "awaiting_moderation",
     "claim_processing",
@@ -604,6 +683,7 @@ __all__ = [
     "photo_pk",
     "public_item",
     "queue_page",
+    "rebuild_ops",
     "reserve",
     "transition",
 ]

@@ -13,6 +13,9 @@ effect (`shared.outbox.settle_photo`). Performing it, with the stream's retries 
 - anything else: the public copies are deleted and, if the photo ever was public, its exact CDN
   paths invalidated (CallerReference `outbox-<effect id>`: a retry is the same invalidation);
   a rejected photo's draw entry is withdrawn;
+- an archived photo (its record rebuilt by a report after retention, `shared.photos`) first
+  has its public copies copied back to `private/` (its private ones expired), and is never
+  entered in (or withdrawn from) a draw: its day is long past;
 - then the photo is read again, and the whole is repeated until its version stops changing, so
   two racing decisions (or a decision and a report) can never leave a rejected photo's images
   public, whichever effect runs last;
@@ -61,6 +64,10 @@ class Copies(Protocol):
 
     def unpublish(self, photo_id: str) -> bool:
         """Delete the public copies; whether there were any."""
+        ...
+
+    def restore(self, photo_id: str) -> None:
+        """Copy the public copies back to private/ where a private one is missing (idempotent)."""
         ...
 
 
@@ -134,10 +141,19 @@ def converge(ports: Ports, photo_id: str, *, reference: str) -> PhotoRecord | No
 def apply(ports: Ports, photo: PhotoRecord, *, reference: str) -> bool:
     """Make the copies, gallery, CDN and draw match `photo`; False when it changed meanwhile."""
     photo_id = photo.photo_id
+    if photo.archived:
+        # Rebuilt by a report after its retention ended: its private files expired with its
+        # record. The public ones go back to private/ before anything deletes them, so that
+        # organisers see it and an approval publishes it again by the usual copy.
+        ports.copies.restore(photo_id)
     if photo.status == Status.APPROVED:
         # The entry first: it depends on nothing else, and the draw must not miss an approval
-        # whose copies are slow (a takedown meanwhile withdraws it in the next round).
-        if not ports.draw.enter(photo):
+        # whose copies are slow (a takedown meanwhile withdraws it in the next round). Not for
+        # an archived photo: its day is long past (drawn, its entries expired), and approving
+        # it again only relists it.
+        if photo.archived:
+            logger.info("archived photo: no draw entry", photo_id=photo_id, day=photo.day)
+        elif not ports.draw.enter(photo):
             logger.info(
                 "no new draw entry (already entered, or the day is drawn)",
                 photo_id=photo_id,
@@ -155,6 +171,6 @@ def apply(ports: Ports, photo: PhotoRecord, *, reference: str) -> bool:
     was_public = bool(photo.published) or photo.report_count > 0
     if ports.copies.unpublish(photo_id) or was_public:
         ports.cdn.invalidate(photo_id, reference=reference)
-    if photo.status == Status.REJECTED:
+    if photo.status == Status.REJECTED and not photo.archived:  # (never entered)
         ports.draw.withdraw(photo)
     return True

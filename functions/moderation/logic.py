@@ -261,8 +261,10 @@ def _record(
         ttl=photo.ttl,
     )
     decided = photo.changed(to, set_fields=stamped, remove=remove)
-    # The uploader hears of a change of state only (a new reason or answered flags: no email).
-    announce = _announcement(ports, decided) if photo.status != to else None
+    # The uploader hears of a change of state only (a new reason or answered flags: no email),
+    # and only if there is an address: an archived photo's record, rebuilt by a report after
+    # its retention ended (`shared.photos.archived_record`), has none.
+    announce = _announcement(ports, decided) if photo.status != to and photo.email else None
     try:
         ports.store.decide(photo, Decision(to, stamped, remove, audit, announce, now))
     except ConditionFailed:

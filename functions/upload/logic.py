@@ -245,6 +245,11 @@ def report(
       approved queue (`flagged_reports`) and it stays public, so nobody can keep the gallery
       empty by reporting;
     - `ignored`: it is already out of the gallery (reported, rejected): nothing changes.
+
+    A photo of a past edition whose record expired (retention) is still in its gallery: its
+    report rebuilds the record from the public archive item (`photos.archived_record`) and
+    hides it as any approved photo, in one transaction conditioned on no record existing (a
+    racing report that rebuilt it first is read again: `ignored`).
     """
     ip_hash = limit_ip(table, config, ip, now)
     limit_reports(table, config, ip, now)
@@ -254,43 +259,16 @@ def report(
         if item is not None and item["status"] in (Status.REPORTED, Status.REJECTED):
             logger.info("report on a photo already hidden", photo_id=photo_id)
             return "ignored"
+        rebuilt = item is None and is_id(photo_id)
+        if rebuilt:
+            archived = photos.get_public(table, photo_id)
+            if archived is not None:
+                item = photos.archived_record(archived, ttl=retention_ttl(config))
         if item is None or item["status"] != Status.APPROVED:
             raise NotFound("No such photo in the gallery.")
         cleared = bool(item.get("cleared_after_report"))
-        fields: dict[str, Any] = {
-            "reports": [*item.get("reports", []), entry][-MAX_REPORTS_KEPT:],
-            "report_count": int(item.get("report_count", 0)) + 1,
-        }
-        if cleared:
-            fields["flagged_reports"] = int(item.get("flagged_reports", 0)) + 1
-        operations = photos.move_ops(
-            table,
-            item,
-            leaving=(Status.APPROVED,),
-            to=Status.APPROVED if cleared else Status.REPORTED,
-            set_fields=fields,
-            flagged=cleared,
-            expected_version=int(item["version"]),
-            puts=[
-                audit.audit_item(
-                    _subject(photo_id),
-                    at=now,
-                    actor="public",
-                    action="flagged" if cleared else "reported",
-                    detail=reason,
-                    ttl=retention_ttl(config),
-                )
-            ],
-        )
-        # Takedown: the outbox deletes the public copies and invalidates their CDN paths.
-        owed = (
-            []
-            if cleared
-            else [
-                outbox.settle_photo(
-                    photo_id, version=int(item["version"]) + 1, person=item.get("person")
-                )
-            ]
+        operations, owed = _report_ops(
+            table, config, item, entry, reason, cleared=cleared, rebuilt=rebuilt, now=now
         )
         try:
             outbox.transact(table, operations, owed, now=now)
@@ -304,3 +282,61 @@ def report(
         return "flagged"
     logger.info("photo reported", photo_id=photo_id)
     return "hidden"
+
+
+def _report_ops(
+    table: Table,
+    config: UploadApiSettings,
+    item: Item,
+    entry: dict[str, Any],
+    reason: str,
+    *,
+    cleared: bool,
+    rebuilt: bool,
+    now: datetime,
+) -> tuple[list[dict[str, Any]], list[outbox.Effect]]:
+    """The transaction of a report of `item` (as read, or rebuilt from its archive item) and
+    the effects it owes."""
+    photo_id = str(item["photo_id"])
+    fields: dict[str, Any] = {
+        "reports": [*item.get("reports", []), entry][-MAX_REPORTS_KEPT:],
+        "report_count": int(item.get("report_count", 0)) + 1,
+    }
+    if cleared:
+        fields["flagged_reports"] = int(item.get("flagged_reports", 0)) + 1
+    puts = [
+        audit.audit_item(
+            _subject(photo_id),
+            at=now,
+            actor="public",
+            action="flagged" if cleared else "reported",
+            detail=reason,
+            ttl=retention_ttl(config),
+        )
+    ]
+    if rebuilt:  # never cleared: no decision is left of it
+        operations = photos.rebuild_ops(
+            table, item, to=Status.REPORTED, set_fields=fields, puts=puts
+        )
+    else:
+        operations = photos.move_ops(
+            table,
+            item,
+            leaving=(Status.APPROVED,),
+            to=Status.APPROVED if cleared else Status.REPORTED,
+            set_fields=fields,
+            flagged=cleared,
+            expected_version=int(item["version"]),
+            puts=puts,
+        )
+    # Takedown: the outbox deletes the public copies and invalidates their CDN paths.
+    owed = (
+        []
+        if cleared
+        else [
+            outbox.settle_photo(
+                photo_id, version=int(item["version"]) + 1, person=item.get("person")
+            )
+        ]
+    )
+    return operations, owed

@@ -104,6 +104,9 @@ class FakeMedia:
         self.public.discard(photo_id)
         return had
 
+    def restore(self, photo_id: str) -> None:
+        self.calls.append("restore")
+
     def public_urls(self, photo_id: str) -> tuple[str, str]:
         return f"public/{photo_id}", f"public-thumb/{photo_id}"
 
