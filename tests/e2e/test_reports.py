@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.conftest import running_stack, wait_for
+from tests.e2e.conftest import aws_client, running_stack, wait_for
 from tests.e2e.site_helpers import upload_photo
 from tests.unit import test_imaging_corpus as corpus
 
@@ -111,6 +111,45 @@ def test_reports_hide_a_photo_once_then_only_flag_it_for_organisers(api, stack, 
     assert approved[0]["photo_id"] == photo_id
     assert approved[0]["flagged_reports"] == 3
     # and every effect the decisions and the takedown owed was performed (none dead-lettered)
+    wait_for(lambda: _outbox_settled(stack))
+
+
+def _retention_ended(stack: dict[str, Any], photo_id: str) -> None:
+    """What DynamoDB's TTL and the bucket's lifecycle do once retention ends (neither runs on
+    the laptop): the photo's record and its private files are gone, its archive item stays."""
+    from shared.media import photo_prefix
+
+    ddb, s3 = aws_client(stack, "dynamodb"), aws_client(stack, "s3")
+    (table,) = ddb.list_tables()["TableNames"]
+    ddb.delete_item(TableName=table, Key={"pk": {"S": f"PHOTO#{photo_id}"}, "sk": {"S": "PHOTO"}})
+    bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"] if "media" in b["Name"])
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=photo_prefix(photo_id, "private"))
+    for found in listed.get("Contents", []):
+        s3.delete_object(Bucket=bucket, Key=found["Key"])
+
+
+def test_a_photo_kept_after_retention_can_still_be_reported_and_restored(
+    api, stack, organiser_token
+):
+    auth = {"Authorization": f"Bearer {organiser_token}"}
+    # Given an approved photo whose record and private files have expired (its archive stays)
+    photo_id = _processed(api, "Kept after retention")
+    _decide(api, auth, photo_id, {"decision": "approve"})
+    image_url = requests.get(f"{api}/photos/{photo_id}", timeout=10).json()["image_url"]
+    _retention_ended(stack, photo_id)
+    assert _in_gallery(api, photo_id)
+    # When someone reports it
+    assert _report(api, photo_id) == 202
+    # Then it leaves the gallery at once, its image stops being served, and organisers see it
+    assert not _in_gallery(api, photo_id)
+    wait_for(lambda: requests.get(image_url, timeout=10).status_code in (403, 404))
+    reported = requests.get(
+        f"{api}/admin/photos", params={"status": "reported"}, headers=auth, timeout=10
+    ).json()["items"]
+    assert [p["photo_id"] for p in reported if p["photo_id"] == photo_id] == [photo_id]
+    # When an organiser approves it again, Then it is listed and served again
+    _decide(api, auth, photo_id, {"decision": "approve"})
+    assert requests.get(image_url, timeout=10).status_code == 200
     wait_for(lambda: _outbox_settled(stack))
 
 
