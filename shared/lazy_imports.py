@@ -2,10 +2,11 @@
 
 Powertools' `event_handler/__init__.py` imports every resolver it has (AppSync's brings asyncio),
 and `utilities/data_classes/__init__.py` every event class, whichever one a function uses: on
-the runtime's Python that is about a tenth of an API function's cold start
-(docs/BENCHMARKS.md, "Cold start as bundled"). Those `__init__` files only re-export names of
-their submodules, so the package can be registered without running it, each name imported from
-its own submodule on first use (PEP 562), exactly as the `__init__` would have bound it.
+the runtime's Python that was a sixth of an API function's cold start (2.04x the bare-boto3
+baseline before, 1.6-1.7x after: docs/BENCHMARKS.md, "Cold start as bundled"). Those
+`__init__` files only re-export names of their submodules, so the package can be registered
+without running it, each name imported from its own submodule on first use (PEP 562), exactly
+as the `__init__` would have bound it.
 
 A package whose `__init__` does anything but re-export is left to import as usual, and so is
 one already imported: this only ever changes when a name is imported, never what it is.
@@ -35,8 +36,8 @@ def _reexports(package: str, source: str) -> tuple[dict[str, tuple[str, str]], l
     for node in ast.parse(source).body:
         if isinstance(node, ast.ImportFrom) and node.module == "__future__":
             continue
-        if isinstance(node, ast.ImportFrom) and node.module and node.names[0].name != "*":
-            module = importlib.util.resolve_name("." * node.level + node.module, package)
+        if isinstance(node, ast.ImportFrom) and node.names[0].name != "*":
+            module = importlib.util.resolve_name("." * node.level + (node.module or ""), package)
             for alias in node.names:
                 exports[alias.asname or alias.name] = (module, alias.name)
         elif isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == [
@@ -69,7 +70,14 @@ def defer_package_init(name: str) -> bool:
         if attribute not in exports:
             raise AttributeError(f"module {name!r} has no attribute {attribute!r}")
         module, original = exports[attribute]
-        value = getattr(importlib.import_module(module), original)
+        # `from X import a` binds X's attribute `a`, or else X's submodule `a`: so does this
+        # (`from . import a` names the package itself: only its submodule can be meant).
+        source = None if module == name else importlib.import_module(module)
+        value = (
+            getattr(source, original)
+            if source is not None and hasattr(source, original)
+            else importlib.import_module(f"{module}.{original}")
+        )
         setattr(package, attribute, value)
         return value
 

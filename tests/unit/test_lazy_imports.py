@@ -118,6 +118,16 @@ def test_a_reexporting_package_imports_each_name_on_first_use(packages: Path) ->
     assert other.OTHER == 2
 
 
+def test_a_reexported_submodule_is_imported_as_from_import_would(packages: Path) -> None:
+    # `other` and `heavy` are submodules, named absolutely and relatively
+    _package(packages, "subs", "from subs import other\nfrom . import heavy as renamed\n")
+    assert defer_package_init("subs")
+    import subs  # type: ignore[import-not-found]
+
+    assert subs.other is sys.modules["subs.other"]
+    assert subs.renamed is sys.modules["subs.heavy"]
+
+
 def test_without_all_a_star_import_binds_the_public_names(packages: Path) -> None:
     _package(packages, "plain", "from __future__ import annotations\nfrom .heavy import VALUE\n")
     assert defer_package_init("plain")
