@@ -9,7 +9,7 @@ effects (`shared.outbox`) the draw's own commit writes, so a made draw always ow
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal, Protocol, TypeVar
@@ -49,6 +49,26 @@ BUSY = "The draw record is busy: try again in a moment."
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class DrawCommit:
+    """A draw as committed: the new `record`, on the condition of the one `read` before it,
+    with `actor`'s audit line at `now` and the emails (`effects`) it owes."""
+
+    read: StoredDraw
+    record: StoredDraw
+    actor: str
+    now: datetime
+    effects: Sequence[outbox.Effect]
+
+
+@dataclass(frozen=True)
+class RedrawCommit(DrawCommit):
+    """A redraw as committed: which `position` got a new holder, and why (the audit says)."""
+
+    position: int
+    reason: str
+
+
 class Store(Protocol):
     def ensure(self, day: str, now: datetime) -> StoredDraw: ...
     def record(self, day: str) -> StoredDraw | None: ...
@@ -61,26 +81,8 @@ class Store(Protocol):
     def backlog_age(self, now: datetime) -> int: ...
     def saved_entrants(self, day: str, entrants_hash: str) -> list[str]: ...
     def save_entrants(self, day: str, entrants_hash: str, entrant_ids: list[str]) -> int: ...
-    def commit_draw(
-        self,
-        read: StoredDraw,
-        drawn: StoredDraw,
-        *,
-        actor: str,
-        now: datetime,
-        effects: list[outbox.Effect],
-    ) -> None: ...
-    def commit_redraw(
-        self,
-        read: StoredDraw,
-        redrawn: StoredDraw,
-        *,
-        position: int,
-        reason: str,
-        actor: str,
-        now: datetime,
-        effects: list[outbox.Effect],
-    ) -> None: ...
+    def commit_draw(self, commit: DrawCommit) -> None: ...
+    def commit_redraw(self, commit: RedrawCommit) -> None: ...
     def claim_waiting_notice(
         self, day: str, at: str, effects: list[outbox.Effect], *, now: datetime
     ) -> bool: ...
@@ -429,10 +431,9 @@ def run_draw(
         drawn = _drawn(
             record, plan, seed, trigger=trigger, actor=actor, pending=pending, at=iso(now)
         )
+        owed = ports.notifier.drawn(drawn)
         try:
-            ports.draws.commit_draw(
-                record, drawn, actor=actor, now=now, effects=ports.notifier.drawn(drawn)
-            )
+            ports.draws.commit_draw(DrawCommit(record, drawn, actor=actor, now=now, effects=owed))
         except WinnerTaken:  # someone picked won another day meanwhile: draw again
             logger.info("draw lost a race, re-reading", day=day, attempt=attempts.races)
             attempts.races, plan = attempts.races + 1, None
@@ -553,16 +554,12 @@ def redraw(
             logger.info("redraw retried: already made", day=day, position=position)
             return to_record(record)
         redrawn = _redrawn(ports.draws, record, position, reason, request=request, at=iso(now))
+        owed = ports.notifier.redrawn(redrawn, position)
+        commit = RedrawCommit(
+            record, redrawn, actor=actor, now=now, effects=owed, position=position, reason=reason
+        )
         try:
-            ports.draws.commit_redraw(
-                record,
-                redrawn,
-                position=position,
-                reason=reason,
-                actor=actor,
-                now=now,
-                effects=ports.notifier.redrawn(redrawn, position),
-            )
+            ports.draws.commit_redraw(commit)
         except (StaleRecord, WinnerTaken):
             return None
         logger.info("position redrawn", day=day, position=position)

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from functions.prizedraw.errors import PrizeFrozen, StaleRecord, WinnerTaken
+from functions.prizedraw.logic import DrawCommit, RedrawCommit
 from shared import entries as entries_mod
 from shared import outbox
 from shared.audit import audit_item
@@ -159,39 +160,28 @@ class TableStore:
         return entries_mod.save_entrants(self.table, day, entrants_hash, entrant_ids)
 
     def _commit(
-        self,
-        day: str,
-        operations: list[dict[str, Any]],
-        *,
-        actor: str,
-        action: str,
-        detail: str,
-        now: datetime,
-        effects: Sequence[outbox.Effect],
+        self, commit: DrawCommit, operations: list[dict[str, Any]], *, action: str, detail: str
     ) -> None:
-        """`operations`, the audit line and the owed `effects` in one transaction (a lost
+        """`operations`, the audit line and the owed effects in one transaction (a lost
         answer is settled by `outbox.commit`)."""
-        audit = {
-            "Put": {
-                "Item": audit_item(f"DRAW#{day}", at=now, actor=actor, action=action, detail=detail)
-            }
-        }
+        audit = audit_item(
+            f"DRAW#{commit.record.day}",
+            at=commit.now,
+            actor=commit.actor,
+            action=action,
+            detail=detail,
+        )
         try:
-            outbox.transact(self.table, [*operations, audit], effects, now=now)
+            outbox.transact(
+                self.table, [*operations, {"Put": {"Item": audit}}], commit.effects, now=commit.now
+            )
         except TransactionConflict as exc:
             _raise_for(exc)
 
-    def commit_draw(
-        self,
-        read: StoredDraw,
-        drawn: StoredDraw,
-        *,
-        actor: str,
-        now: datetime,
-        effects: Sequence[outbox.Effect],
-    ) -> None:
-        """open → drawn, if still open at the `entry_seq` and `prize_rev` of `read`, with the
-        winner items and the owed `effects`, all or nothing."""
+    def commit_draw(self, commit: DrawCommit) -> None:
+        """open → drawn, if still open at the `entry_seq` and `prize_rev` of `commit.read`, with
+        the winner items and the owed effects, all or nothing."""
+        read, drawn = commit.read, commit.record
         names = {"#status": "status", "#seq": "entry_seq", "#rev": "prize_rev"}
         values: dict[str, Any] = {":open": "open"}
         conditions = ["#status = :open"]
@@ -212,29 +202,12 @@ class TableStore:
             ),
             *(_new_winner(w.entrant_id, drawn.day, w.position, at) for w in drawn.winners),
         ]
-        self._commit(
-            drawn.day,
-            operations,
-            actor=actor,
-            action="drawn",
-            detail=f"{len(drawn.winners)} winner(s)",
-            now=now,
-            effects=effects,
-        )
+        self._commit(commit, operations, action="drawn", detail=f"{len(drawn.winners)} winner(s)")
 
-    def commit_redraw(
-        self,
-        read: StoredDraw,
-        redrawn: StoredDraw,
-        *,
-        position: int,
-        reason: str,
-        actor: str,
-        now: datetime,
-        effects: Sequence[outbox.Effect],
-    ) -> None:
-        """Replace a position on the record at `read.version` (optimistic lock), with the prize
-        items and the owed `effects`."""
+    def commit_redraw(self, commit: RedrawCommit) -> None:
+        """Replace a position on the record at `commit.read.version` (optimistic lock), with the
+        prize items and the owed effects."""
+        read, redrawn, position = commit.read, commit.record, commit.position
         day = redrawn.day
         released = read.winners[position - 1].entrant_id
         chosen = redrawn.winners[position - 1].entrant_id
@@ -259,13 +232,7 @@ class TableStore:
             _new_winner(chosen, day, position, redrawn.redraws[-1].at),
         ]
         self._commit(
-            day,
-            operations,
-            actor=actor,
-            action="redraw",
-            detail=f"position {position}: {reason}",
-            now=now,
-            effects=effects,
+            commit, operations, action="redraw", detail=f"position {position}: {commit.reason}"
         )
 
     def set_prize(self, day: str, prize: StoredPrize, *, actor: str, now: datetime) -> None:

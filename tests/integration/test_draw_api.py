@@ -261,6 +261,7 @@ def test_drawn_day_refuses_entries_and_keeps_its_list_after_an_erasure(call):
 
 def test_an_entry_accepted_while_the_draw_reads_is_not_left_out(aws_env):
     # Given a draw whose first commit attempt races a new entry
+    from functions.prizedraw.logic import DrawCommit
     from functions.prizedraw.store import TableStore
 
     enter(DAY, 1)
@@ -268,11 +269,11 @@ def test_an_entry_accepted_while_the_draw_reads_is_not_left_out(aws_env):
     class Racing(TableStore):
         raced = False
 
-        def commit_draw(self, read: Any, drawn: Any, **kwargs: Any) -> None:
+        def commit_draw(self, commit: DrawCommit) -> None:
             if not Racing.raced:
                 Racing.raced = True
                 enter(DAY, 2)  # accepted: the day is still open
-            super().commit_draw(read, drawn, **kwargs)
+            super().commit_draw(commit)
 
     store = Racing(table())
     record = draw_now(DAY, store=store)

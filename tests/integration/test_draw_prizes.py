@@ -123,6 +123,7 @@ def test_prize_title_and_sponsor_are_single_line(call, field):
 
 def test_a_rename_landing_while_the_draw_reads_is_what_the_draw_names(call):
     # Given a prize, and a rename committed between the draw's read and its commit
+    from functions.prizedraw.logic import DrawCommit
     from functions.prizedraw.store import TableStore
 
     enter(DAY, 1, 2)
@@ -132,11 +133,11 @@ def test_a_rename_landing_while_the_draw_reads_is_what_the_draw_names(call):
     class Racing(TableStore):
         raced = False
 
-        def commit_draw(self, read: Any, drawn: Any, **kwargs: Any) -> None:
+        def commit_draw(self, commit: DrawCommit) -> None:
             if not Racing.raced:
                 Racing.raced = True
                 assert call("PUT", f"/admin/draws/{DAY}/prize", goggles)[0] == 200
-            super().commit_draw(read, drawn, **kwargs)
+            super().commit_draw(commit)
 
     store = Racing(table())
     # When the day is drawn

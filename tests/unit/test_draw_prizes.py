@@ -80,11 +80,10 @@ class FakeStore:
     def save_entrants(self, day: str, entrants_hash: str, entrant_ids: list[str]) -> int:
         return 1
 
-    def commit_draw(
-        self, read: StoredDraw, drawn: StoredDraw, *, actor: str, now: datetime, effects: list[Any]
-    ) -> None:
+    def commit_draw(self, commit: logic.DrawCommit) -> None:
         while self.before_commit:
             self.before_commit.pop(0)()
+        read = commit.read
         item = self.items[read.day]
         if (
             item.status != "open"
@@ -92,10 +91,10 @@ class FakeStore:
             or item.prize_rev != read.prize_rev
         ):
             raise StaleRecord()
-        self.items[read.day] = drawn
-        self.committed.append(effects)
+        self.items[read.day] = commit.record
+        self.committed.append(commit.effects)
 
-    def commit_redraw(self, *args: Any, **kwargs: Any) -> None:
+    def commit_redraw(self, commit: logic.RedrawCommit) -> None:
         raise AssertionError("not used here")
 
     def claim_waiting_notice(self, day: str, at: str, effects: list[Any], *, now: datetime) -> bool:

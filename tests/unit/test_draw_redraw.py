@@ -9,7 +9,7 @@ from typing import Any
 
 from functions.prizedraw import logic
 from functions.prizedraw.errors import StaleRecord
-from shared.entries import Entry, StoredDraw
+from shared.entries import Entry
 from tests.unit.test_draw_prizes import DAY, NOW, FakeStore, Told, draw, ports
 
 
@@ -23,10 +23,11 @@ class RedrawStore(FakeStore):
         )
         self.redraws_committed = 0
 
-    def commit_redraw(self, read: StoredDraw, redrawn: StoredDraw, **_: Any) -> None:
+    def commit_redraw(self, commit: logic.RedrawCommit) -> None:
+        read = commit.read
         if self.items[read.day].version != read.version:
             raise StaleRecord()
-        self.items[read.day] = redrawn
+        self.items[read.day] = commit.record
         self.redraws_committed += 1
 
 
