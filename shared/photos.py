@@ -323,6 +323,12 @@ def move_with(
         flagged=flagged,
         expected_version=expected_version,
     )
+    _transact(table, operations)
+
+
+def _transact(table: Table, operations: Sequence[dict[str, Any]]) -> None:
+    """`table.transact`, a cancellation raised as ConditionFailed: whether the photo left the
+    state read or a concurrent transaction touched it, its callers re-read and decide again."""
     try:
         table.transact(operations)
     except TransactionConflict as exc:
@@ -417,33 +423,31 @@ def go_live(table: Table, photo: Item) -> None:
     """
     photo_id = photo["photo_id"]
     keys = gallery_keys(photo)
-    try:
-        table.transact(
-            [
-                {
-                    "Update": {
-                        "Key": {"pk": photo_pk(photo_id), "sk": PHOTO_SK},
-                        "UpdateExpression": "REMOVE gsi4pk, gsi4sk",
-                        "ConditionExpression": "#s = :approved AND #v = :v",
-                        "ExpressionAttributeNames": {"#s": "status", "#v": "version"},
-                        "ExpressionAttributeValues": {
-                            ":approved": Status.APPROVED.value,
-                            ":v": int(photo["version"]),
-                        },
-                    }
-                },
-                {
-                    "Update": {
-                        "Key": {"pk": photo_pk(photo_id), "sk": PUBLIC_SK},
-                        "UpdateExpression": "SET gsi1pk = :g, gsi1sk = :gs",
-                        "ConditionExpression": "attribute_exists(pk)",
-                        "ExpressionAttributeValues": {":g": keys["gsi1pk"], ":gs": keys["gsi1sk"]},
-                    }
-                },
-            ]
-        )
-    except TransactionConflict as exc:
-        raise ConditionFailed(None) from exc
+    _transact(
+        table,
+        [
+            {
+                "Update": {
+                    "Key": {"pk": photo_pk(photo_id), "sk": PHOTO_SK},
+                    "UpdateExpression": "REMOVE gsi4pk, gsi4sk",
+                    "ConditionExpression": "#s = :approved AND #v = :v",
+                    "ExpressionAttributeNames": {"#s": "status", "#v": "version"},
+                    "ExpressionAttributeValues": {
+                        ":approved": Status.APPROVED.value,
+                        ":v": int(photo["version"]),
+                    },
+                }
+            },
+            {
+                "Update": {
+                    "Key": {"pk": photo_pk(photo_id), "sk": PUBLIC_SK},
+                    "UpdateExpression": "SET gsi1pk = :g, gsi1sk = :gs",
+                    "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeValues": {":g": keys["gsi1pk"], ":gs": keys["gsi1sk"]},
+                }
+            },
+        ],
+    )
 
 
 def _archive_ops(
