@@ -264,6 +264,8 @@ def report(
             archived = photos.get_public(table, photo_id)
             if archived is not None:
                 item = photos.archived_record(archived, ttl=retention_ttl(config))
+            elif photos.get_photo(table, photo_id, consistent=True) is not None:
+                continue  # a racing report rebuilt it between our two reads: read it again
         if item is None or item["status"] != Status.APPROVED:
             raise NotFound("No such photo in the gallery.")
         cleared = bool(item.get("cleared_after_report"))

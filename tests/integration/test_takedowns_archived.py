@@ -284,3 +284,34 @@ def test_concurrent_reports_rebuild_one_record_and_move_the_numbers_once(aws_env
     # and the edition's numbers moved once
     assert numbers(lambda_context, EDITION)[:2] == (0, 0)
     assert _objects(aws_env, f"public/{photo_id}/") == []
+
+
+def test_a_report_whose_rebuild_is_overtaken_between_its_two_reads_is_received(
+    aws_env, lambda_context, monkeypatch
+):
+    from shared import photos
+
+    # Given an archived photo, and a report that finds no record
+    photo_id = _archived(aws_env, lambda_context)
+    real_get_public = photos.get_public
+    others: list[int] = []
+
+    def overtaken(table: Any, wanted: str) -> Any:
+        # When another report rebuilds and hides it before this one reads the archive item
+        monkeypatch.setattr(photos, "get_public", real_get_public)
+        other = threading.Thread(
+            target=lambda: others.append(
+                _report(photo_id, lambda_context, "198.51.100.1")["statusCode"]
+            )
+        )
+        other.start()
+        other.join()
+        return real_get_public(table, wanted)
+
+    monkeypatch.setattr(photos, "get_public", overtaken)
+    mine = _report(photo_id, lambda_context, "198.51.100.2")
+    # Then both are received (not a 404 for a photo just taken down), and it was hidden once
+    assert (others, mine["statusCode"]) == ([202], 202)
+    record = _table().get(f"PHOTO#{photo_id}", "PHOTO", consistent=True)
+    assert record is not None
+    assert (record["status"], record["report_count"]) == ("reported", 1)
