@@ -9,7 +9,7 @@ from constructs import Construct
 
 from infra.constants import PRESCREEN, PRESCREEN_ACTIONS
 from infra.constructs.api import Api
-from infra.constructs.api_cdn import API_PREFIX, ApiThroughCdn, origin_verify_value
+from infra.constructs.api_cdn import ApiThroughCdn, origin_verify_value
 from infra.constructs.auth import Auth
 from infra.constructs.data import DataTable
 from infra.constructs.email import Email
@@ -23,6 +23,7 @@ from infra.constructs.storage import Storage
 from infra.quotas import check_concurrency
 from infra.settings import EventSettings
 from infra.wiring import EMAIL_FEEDBACK, MEDIA_BUCKET, Wiring, environment
+from shared.cdn import API_PREFIX
 
 
 def check_wiring(wiring: Wiring) -> None:

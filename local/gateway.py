@@ -24,6 +24,7 @@ from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from infra.wiring import Function, Route, Wiring
 from local.runtime import Invoker
+from shared.cdn import API_PREFIX
 
 MAX_PAYLOAD = 10 * 1024 * 1024  # HTTP API's own request limit
 _TEXT_TYPES = re.compile(
@@ -213,6 +214,10 @@ class Gateway:
 
     def handle(self, request: BaseHTTPRequestHandler) -> None:
         split = urlsplit(request.path)
+        if split.path.startswith(f"{API_PREFIX}/"):
+            # As the cloud's CDN does for the pages (infra/constructs/api_cdn.py): `/api/x` is
+            # the API's `/x`. The API also answers at the root, as its own endpoint does.
+            split = split._replace(path=split.path.removeprefix(API_PREFIX))
         method = request.command
         body = self._read_body(request)
         if body is None:

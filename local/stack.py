@@ -23,6 +23,7 @@ from local.gateway import Gateway, JwtVerifier
 from local.pollers import QueuePoller, StreamPoller, Ticker
 from local.provision import Provisioned, User, provision, provision_users
 from local.runtime import Invoker
+from shared.cdn import API_PREFIX
 
 ROOT = Path(__file__).resolve().parents[1]
 MEDIA_PATH = "/_local/media/"  # MEDIA_BASE_URL locally: the gateway stands in for CloudFront
@@ -45,9 +46,10 @@ def default_settings(today: date, api_url: str) -> dict[str, str]:
 
 
 def site_config(cognito_endpoint: str, region: str, client_id: str) -> bytes:
-    """The site's `/config.js` (generated, never committed): same-origin API, local Cognito."""
+    """The site's `/config.js` (generated, never committed): the API on the pages' own origin
+    under `/api`, as the cloud's CDN serves it, and the local Cognito."""
     config = {
-        "apiUrl": "",
+        "apiUrl": API_PREFIX,
         "cognitoEndpoint": cognito_endpoint,
         "region": region,
         "userPoolClientId": client_id,

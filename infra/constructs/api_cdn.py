@@ -20,8 +20,9 @@ from aws_cdk import aws_cloudfront_origins as origins
 from constructs import Construct
 
 from infra.constructs.edge import viewer_request
+from shared.cdn import API_PREFIX
 
-API_PREFIX = "/api"  # the pages call `/api/photos`; the API itself serves `/photos`
+# The pages call `/api/photos`; the API itself serves `/photos` (the local gateway strips it too).
 # Share pages (GET /p/{photo_id}) on the site's own address, under their own path: a shared
 # link names the site, not the API. No prefix to strip.
 SHARE_PATTERN = "/p/*"

@@ -62,6 +62,22 @@ def test_admin_routes_refuse_a_forged_token(api, route, organiser_token):
     assert response.status_code == 401
 
 
+def test_the_pages_reach_the_api_under_api_as_through_the_cloud_cdn(api):
+    # Given the pages' config, which names the API's path on their own origin
+    config = requests.get(f"{api}/config.js", timeout=5).text
+    assert '"apiUrl": "/api"' in config
+    # When they call it there, Then it is the API (as CloudFront strips the prefix), organisers'
+    # routes and their authorizer included; the API's own root answers the same
+    assert requests.get(f"{api}/api/health", timeout=5).json() == {"status": "ok"}
+    assert (
+        requests.get(f"{api}/api/photos?limit=1", timeout=5).json().keys()
+        == requests.get(f"{api}/photos?limit=1", timeout=5).json().keys()
+    )
+    assert requests.get(f"{api}/api/admin/photos", timeout=5).status_code == 401
+    # and a path that only starts like the prefix is not the API
+    assert requests.get(f"{api}/apihealth", timeout=5).status_code == 404
+
+
 def test_unknown_paths_are_404(api):
     assert requests.get(f"{api}/no/such/route", timeout=5).status_code == 404
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import requests
 
+from shared.cdn import API_PREFIX
 from tests.e2e.conftest import aws_client, wait_for
 from tests.unit import test_imaging_corpus as corpus
 
@@ -194,7 +195,7 @@ def test_the_upload_page_reports_a_refused_upload_and_nothing_is_stored(
     refusals: list[int] = []
     with chromium() as browser, page_of(browser) as page:
         # Given the upload page, whose reservation is tampered with on the way
-        page.route(f"{api}/uploads", change_key)
+        page.route(f"{api}{API_PREFIX}/uploads", change_key)  # where the pages call the API
         page.on(
             "response",
             lambda r: (

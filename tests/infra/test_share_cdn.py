@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.constructs.api_cdn import API_PREFIX
 from infra.wiring import WIRING
 from shared import cdn
 from shared.share import share_path
@@ -25,7 +24,7 @@ def _behaviour(resources: dict[str, Any], pattern: str) -> dict[str, Any]:
 
 def test_share_pages_go_to_the_api_origin_unchanged_and_read_only(resources):
     share = _behaviour(resources, "/p/*")
-    api = _behaviour(resources, f"{API_PREFIX}/*")
+    api = _behaviour(resources, f"{cdn.API_PREFIX}/*")
     # The same origin as the API (with its proof header), no path rewriting, GET and HEAD only
     assert share["TargetOriginId"] == api["TargetOriginId"]
     assert "FunctionAssociations" not in share
@@ -51,5 +50,4 @@ def test_share_pages_are_cached_one_copy_per_path_so_a_takedown_reaches_every_co
 def test_a_takedown_invalidates_the_paths_the_cdn_serves_the_photo_under():
     items = cdn.paths("p1")
     assert share_path("p1") == "/p/p1" and "/p/p1" in items  # the /p/* behaviour
-    assert f"{API_PREFIX}/photos/p1" in items  # the pages' cached read, as the viewer asks
-    assert cdn.API_PREFIX == API_PREFIX
+    assert f"{cdn.API_PREFIX}/photos/p1" in items  # the pages' cached read, as the viewer asks
