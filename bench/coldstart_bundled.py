@@ -63,25 +63,29 @@ print(json.dumps({"with_client": t1 - t0, "modules": len(sys.modules)}))
 # What any function of this design imports before a line of its own (STYLE.md: Powertools'
 # logger and metrics, pydantic, an HTTP resolver with validation or a batch processor), plus the
 # first client: the least an entry point can cost, shown beside the baseline in the same run.
-_FLOOR_COMMON = (
-    "import functions; from shared.observability import logger, metrics; "
-    "from pydantic import BaseModel; "
-)
+def _floor(stack: str) -> str:
+    return (
+        "import functions; from shared.observability import logger, metrics; "
+        f"from pydantic import BaseModel; {stack}; "
+        "from shared.aws import client; client('dynamodb')"
+    )
+
+
 FLOORS = {
     "floor: HTTP API stack, no routes": (
         "pledge-api",
-        _FLOOR_COMMON
-        + "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver; "
-        + "from aws_lambda_powertools.event_handler.openapi.params import Path; "
-        + "APIGatewayHttpResolver(enable_validation=True); "
-        + "from shared.aws import client; client('dynamodb')",
+        _floor(
+            "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver; "
+            "from aws_lambda_powertools.event_handler.openapi.params import Path; "
+            "APIGatewayHttpResolver(enable_validation=True)"
+        ),
     ),
     "floor: SQS batch stack, no handler": (
         "outbox",
-        _FLOOR_COMMON
-        + "from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType; "
-        + "BatchProcessor(event_type=EventType.SQS); "
-        + "from shared.aws import client; client('dynamodb')",
+        _floor(
+            "from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType; "
+            "BatchProcessor(event_type=EventType.SQS)"
+        ),
     ),
 }
 
